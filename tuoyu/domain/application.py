@@ -1,0 +1,85 @@
+"""The write side: records interchange events as domain events, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from tuoyu.domain.decisions import Decisions
+from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Problem
+from tuoyu.persistence.transcoder import PlainJSONTranscoder
+
+MAX_ATTEMPTS = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recorded: int
+    position: int | None
+    duplicates: int = 0
+
+
+class Registry(Application[UUID]):
+    """托育机构登记: the application that records every event of the platform."""
+
+    name = "tuoyu"
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def construct_transcoder(self) -> Transcoder:
+        return PlainJSONTranscoder()
+
+    def record(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None) -> Outcome:
+        """Record `events` in order, or none of them.
+
+        Raises EventsRejected (schema or rule problems) or ConflictingEvent (an event_id reused
+        with other content, or writers that kept colliding on the same aggregates).
+        """
+        for _ in range(MAX_ATTEMPTS):
+            decisions = self.decide(events, recorded_by, lines)
+            if not decisions.domain_events:
+                return Outcome(0, self.recorder.max_notification_id(), decisions.duplicates)
+            try:
+                recordings = self.save(*decisions.domain_events, claims=decisions.new_claims)
+            except IntegrityError:
+                # Another writer changed one of these aggregates (or claimed an event_id) first:
+                # decide again against what is stored now.
+                continue
+            return Outcome(len(recordings), recordings[-1].notification.id, decisions.duplicates)
+        raise ConflictingEvent([Problem(0, None, None, f"the events kept colliding with concurrent writers "
+                                        f"({MAX_ATTEMPTS} attempts); nothing was recorded, try again", conflict=True)])
+
+    def decide(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None) -> Decisions:
+        decisions = self.new_decisions(recorded_by)
+        decisions.prefetch(events)
+        for index, event in enumerate(events):
+            decisions.add(index, event, lines[index] if lines else None)
+        if decisions.problems:
+            if all(p.conflict for p in decisions.problems):
+                raise ConflictingEvent(decisions.problems)
+            raise EventsRejected(decisions.problems)
+        return decisions
+
+    def new_decisions(self, recorded_by: str) -> Decisions:
+        return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock())
+
+    def load(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def position(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,58 @@
+"""The township catalogue and the closed vocabularies of the interchange format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuoyu.contracts import event_schema, townships_document
+
+
+@dataclass(frozen=True)
+class Township:
+    id: str
+    code: str
+    name_zh: str
+    kind: str
+    lat: float
+    lon: float
+
+
+def _load_townships() -> tuple[Township, ...]:
+    return tuple(
+        Township(t["id"], t["code"], t["name_zh"], t["kind"], t["centroid"]["lat"], t["centroid"]["lon"])
+        for t in townships_document()["townships"]
+    )
+
+
+TOWNSHIPS: tuple[Township, ...] = _load_townships()
+TOWNSHIP_IDS: tuple[str, ...] = tuple(t.id for t in TOWNSHIPS)
+TOWNSHIP_BY_ID: dict[str, Township] = {t.id: t for t in TOWNSHIPS}
+DISTRICT = "district"
+DISTRICT_NAME_ZH: str = townships_document()["district"]["name_zh"]
+
+_DEFS = event_schema()["$defs"]
+EVENT_TYPES: tuple[str, ...] = tuple(ref["$ref"].rsplit("/", 1)[1] for ref in event_schema()["oneOf"])
+INSTITUTION_KINDS: tuple[str, ...] = tuple(_DEFS["InstitutionFiled"]["properties"]["kind"]["enum"])
+COURSES: tuple[str, ...] = tuple(_DEFS["TrainingCompleted"]["properties"]["course"]["enum"])
+TARGET_KPIS: tuple[str, ...] = tuple(_DEFS["TargetSet"]["properties"]["kpi"]["enum"])
+# KPIs that only make sense for the whole district (kpis.md, "Rules").
+DISTRICT_ONLY_KPIS: frozenset[str] = frozenset({"inclusive_coverage", "township_min_slots"})
+RATIO_KPIS: frozenset[str] = frozenset({"inclusive_share", "inclusive_coverage", "certified_share"})
+
+INSTITUTION_EVENT_TYPES: frozenset[str] = frozenset(
+    t for t in EVENT_TYPES if "institution_id" in _DEFS[t]["required"]
+)
+# What a closed institution still accepts (kpis.md, "Rules").
+ACCEPTED_WHEN_CLOSED: frozenset[str] = frozenset(
+    {"InstitutionReopened", "ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"}
+)
+
+KIND_NAMES_ZH: dict[str, str] = {
+    "kindergarten_class": "幼儿园托班",
+    "community": "社区托育点",
+    "employer": "用人单位办托",
+    "district_center": "区级托育服务中心",
+    "school_staff": "机关事业单位托育点",
+    "private": "社会办托育机构",
+}
+COURSE_NAMES_ZH: dict[str, str] = {"head": "机构负责人培训", "caregiver": "保育人员培训", "health": "卫生保健培训"}

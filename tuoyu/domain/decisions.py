@@ -1,0 +1,163 @@
+"""Deciding a sequence of interchange events against the store, in order, before saving.
+
+A `Decisions` object is the write side's unit of work: it loads each aggregate once, checks
+every event (schema, idempotency, rules) in the order given, and collects the resulting
+domain events in that same order. Nothing is saved here; the application saves the whole
+list in one transaction, or nothing when any problem was found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES
+from tuoyu.domain.institution import Institution
+from tuoyu.domain.problems import Problem, RuleViolation
+from tuoyu.domain.programme import GuidanceActivity, Target, TrainingSession
+from tuoyu.domain.schema import parse_time, problems_of
+
+MAX_AHEAD = timedelta(days=1)
+
+Loader = Callable[[UUID], Any]  # an aggregate, or None when none is stored
+ClaimLookup = Callable[[Sequence[str]], dict[str, str]]
+
+
+def digest(event: dict[str, Any]) -> str:
+    """The content fingerprint that decides whether a repeated event_id is the same event."""
+    import hashlib
+
+    return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def event_key(event_id: str) -> str:
+    return f"event:{event_id}"
+
+
+def inspection_key(inspection_id: str) -> str:
+    return f"inspection:{inspection_id}"
+
+
+class Decisions:
+    def __init__(self, load: Loader, lookup_claims: ClaimLookup, recorded_by: str, now: datetime) -> None:
+        self._load = load
+        self._lookup_claims = lookup_claims
+        self.recorded_by = recorded_by
+        self.now = now
+        self.aggregates: dict[UUID, Any] = {}
+        self.stored_claims: dict[str, str] = {}
+        self.claimed: dict[str, str] = {}  # claims made by this unit of work
+        self.new_claims: list[tuple[str, str]] = []
+        self.domain_events: list[Any] = []
+        self.problems: list[Problem] = []
+        self.duplicates = 0
+
+    def prefetch(self, events: Sequence[Any]) -> None:
+        """Look up in one query the stored claims these events may clash with."""
+        keys = []
+        for event in events:
+            if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+                keys.append(event_key(event["event_id"]))
+                if event.get("type") == "InspectionRecorded" and isinstance(event.get("inspection_id"), str):
+                    keys.append(inspection_key(event["inspection_id"]))
+        missing = [k for k in keys if k not in self.stored_claims]
+        if missing:
+            found = self._lookup_claims(missing)
+            self.stored_claims.update({k: found.get(k, "") for k in missing})
+
+    def add(self, index: int, event: Any, line: int | None = None) -> bool:
+        """Decide one event; returns True when it produced a domain event."""
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        event_id = event_id if isinstance(event_id, str) else None
+
+        def problem(field: str | None, message: str, conflict: bool = False) -> bool:
+            self.problems.append(Problem(index, event_id, field, message, line, conflict))
+            return False
+
+        found = problems_of(event)
+        if found:
+            for field, message in found:
+                problem(field, message)
+            return False
+        if parse_time(event["occurred_at"]) > self.now + MAX_AHEAD:
+            return problem("occurred_at", f"{event['occurred_at']} is more than one day after the time of "
+                           f"recording ({self.now.isoformat(timespec='seconds')}); events may not be recorded "
+                           "in advance")
+        fingerprint = digest(event)
+        key = event_key(event_id)
+        earlier = self.claimed.get(key) or self._stored_claim(key)
+        if earlier:
+            if earlier == fingerprint:
+                self.duplicates += 1
+                return False
+            return problem("event_id", f"event_id {event_id} was recorded before with different content; "
+                           "an event_id identifies one event (send a new event_id for a new fact)", conflict=True)
+        try:
+            aggregate = self._decide(event)
+        except RuleViolation as violation:
+            return problem(violation.field, f"{event['type']} rejected: {violation.message}")
+        self.claimed[key] = fingerprint
+        self.new_claims.append((key, fingerprint))
+        if event["type"] == "InspectionRecorded":
+            self.claimed[inspection_key(event["inspection_id"])] = fingerprint
+            self.new_claims.append((inspection_key(event["inspection_id"]), fingerprint))
+        self.aggregates[aggregate.id] = aggregate
+        self.domain_events.extend(aggregate.collect_events())
+        return True
+
+    def take(self) -> tuple[list[Any], list[tuple[str, str]]]:
+        """Hand over the domain events and claims decided so far (for saving in batches)."""
+        taken = self.domain_events, self.new_claims
+        self.domain_events, self.new_claims = [], []
+        return taken
+
+    # ---- one event -----------------------------------------------------------------------
+
+    def _decide(self, event: dict[str, Any]) -> Any:
+        kind = event["type"]
+        now, by = self.now, self.recorded_by
+        if kind in INSTITUTION_EVENT_TYPES:
+            institution = self._get(Institution.create_id(event["institution_id"]))
+            if kind == "InstitutionFiled":
+                if institution is not None:
+                    institution.record(event, by, now)  # raises: filed once
+                return Institution.file(event, by, now)
+            if institution is None:
+                raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed; "
+                                    f"every {kind} needs a filed institution (record InstitutionFiled first)")
+            if kind == "InspectionRecorded":
+                claim = inspection_key(event["inspection_id"])
+                if claim in self.claimed or self._stored_claim(claim):
+                    raise RuleViolation("inspection_id", f"inspection {event['inspection_id']} is already "
+                                        "recorded; an inspection id can be recorded once")
+            institution.record(event, by, now)
+            return institution
+        if kind == "TrainingCompleted":
+            township = None
+            if "institution_id" in event:
+                institution = self._get(Institution.create_id(event["institution_id"]))
+                if institution is None:
+                    raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed")
+                township = institution.township
+            return TrainingSession.complete(event, township, by, now)
+        if kind == "ParentingGuidanceHeld":
+            return GuidanceActivity.hold(event, by, now)
+        target = self._get(Target.create_id(event["scope"], event["kpi"]))
+        if target is None:
+            return Target.set(event, by, now)
+        target.replace(event, by, now)
+        return target
+
+    def _get(self, aggregate_id: UUID) -> Any:
+        if aggregate_id not in self.aggregates:
+            self.aggregates[aggregate_id] = self._load(aggregate_id)
+        return self.aggregates[aggregate_id]
+
+    def _stored_claim(self, key: str) -> str:
+        if key not in self.stored_claims:
+            self.stored_claims.update({key: self._lookup_claims([key]).get(key, "")})
+        return self.stored_claims[key]

@@ -1,0 +1,64 @@
+"""Configuration from the environment: where the store is, where the data directory is."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    store: str  # "sqlite:///abs/path.db" or "postgresql://user@host:port/db"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.store.startswith(("postgresql://", "postgres://"))
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    data_dir = Path(environ.get("TUOYU_DATA_DIR") or "var").resolve()
+    store = environ.get("TUOYU_STORE") or f"sqlite:///{data_dir / 'tuoyu.db'}"
+    return Settings(data_dir=data_dir, store=store)
+
+
+def eventsourcing_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for the configured store."""
+    url = urlparse(settings.store)
+    if url.scheme == "sqlite":
+        path = unquote(url.path)
+        if not path or path == "/":
+            raise ConfigError(f"TUOYU_STORE={settings.store!r}: give an absolute path, e.g. sqlite:///srv/tuoyu.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "tuoyu.persistence.sqlite:ClaimingSQLiteRecorder",
+            "TRACKING_RECORDER_TOPIC": "tuoyu.persistence.sqlite:ViewSQLiteRecorder",
+        }
+    if url.scheme in ("postgresql", "postgres"):
+        if not url.hostname or not url.path.strip("/") or not url.username:
+            raise ConfigError(f"TUOYU_STORE={settings.store!r}: expected postgresql://user[:password]@host[:port]/db")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.strip("/"),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            # ?schema=NAME keeps several stores apart in one database (tests use it).
+            "POSTGRES_SCHEMA": parse_qs(url.query).get("schema", ["public"])[0],
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "tuoyu.persistence.postgres:ClaimingPostgresRecorder",
+            "TRACKING_RECORDER_TOPIC": "tuoyu.persistence.postgres:ViewPostgresRecorder",
+        }
+    raise ConfigError(f"TUOYU_STORE={settings.store!r}: the scheme must be sqlite:// or postgresql://")

@@ -1,0 +1,23 @@
+"""The composition root: the one place that turns settings into connected objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from eventsourcing.persistence import InfrastructureFactory
+
+from tuoyu.domain.application import Registry, utc_now
+from tuoyu.service.config import Settings, eventsourcing_env
+
+
+def open_registry(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Registry:
+    """The write side on the configured store (tables are created on first use)."""
+    return Registry(env=eventsourcing_env(settings), clock=clock)
+
+
+def open_view_recorder(settings: Settings):
+    """The recorder that keeps projection state and tracking position, beside the events."""
+    env = {**eventsourcing_env(settings), "CREATE_TABLE": "y"}
+    factory = InfrastructureFactory.construct(env)
+    return factory.tracking_recorder()
