@@ -21,3 +21,13 @@ def open_view_recorder(settings: Settings):
     env = {**eventsourcing_env(settings), "CREATE_TABLE": "y"}
     factory = InfrastructureFactory.construct(env)
     return factory.tracking_recorder()
+
+
+def open_projector(settings: Settings, on_change=None):
+    """The embedded projector on the configured store."""
+    from tuoyu.streams.projector import EmbeddedProjector
+
+    registry = open_registry(settings)
+    projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), on_change=on_change)
+    projector.owner = registry  # the registry owns the connection pool the projector reads through
+    return projector

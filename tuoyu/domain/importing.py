@@ -1,0 +1,167 @@
+"""Importing a JSON Lines file of interchange events: all or nothing, in bounded memory.
+
+Pass 1 reads the file once and decides every event against the store (and against the
+events before it in the file), reporting every problem. Only when there is none, pass 2
+reads it again and writes everything in ONE transaction, page by page, so that a file of
+a million events is recorded whole or not at all without being held in memory. What pass 2
+keeps from pass 1: the aggregates it touched (one per institution or target, not per event)
+and the lines that repeat events already recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+from eventsourcing.persistence import IntegrityError
+
+from tuoyu.domain.application import Registry
+from tuoyu.domain.decisions import Decisions
+from tuoyu.domain.problems import Problem
+
+PAGE = 1000
+
+
+@dataclass
+class ImportReport:
+    recorded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    problems: int = 0
+    position: int | None = None
+    conflict: str | None = None
+    lines: int = 0
+
+
+@dataclass
+class _Line:
+    number: int
+    event: Any = None
+    problem: Problem | None = None
+    raw: bytes = b""
+
+
+def read_lines(stream: BinaryIO) -> Iterator[_Line]:
+    """Parse each non-blank line; a line that is not JSON becomes a problem, not an exception."""
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield _Line(number, orjson.loads(raw), raw=raw)
+        except orjson.JSONDecodeError as error:
+            what = "is not UTF-8 text" if _not_utf8(raw) else f"is not valid JSON ({error})"
+            yield _Line(number, problem=Problem(number - 1, None, None, f"the line {what}", number), raw=raw)
+
+
+def _not_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _pages(lines: Iterable[_Line]) -> Iterator[list[_Line]]:
+    page: list[_Line] = []
+    for line in lines:
+        page.append(line)
+        if len(page) >= PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _decide_page(decisions: Decisions, page: list[_Line], on_problem: Callable[[Problem, _Line], None]) -> set[int]:
+    """Decide one page; returns the line numbers that produced nothing (problems or repeats)."""
+    decisions.prefetch([line.event for line in page if line.problem is None])
+    silent: set[int] = set()
+    for line in page:
+        if line.problem is not None:
+            on_problem(line.problem, line)
+            silent.add(line.number)
+            continue
+        before = len(decisions.problems)
+        if not decisions.add(line.number - 1, line.event, line.number):
+            silent.add(line.number)
+        for problem in decisions.problems[before:]:
+            on_problem(problem, line)
+        del decisions.problems[before:]  # reported already; keep memory flat
+    return silent
+
+
+def import_all_or_nothing(app: Registry, open_file: Callable[[], BinaryIO], recorded_by: str,
+                          on_problem: Callable[[Problem, _Line], None],
+                          progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+    report = ImportReport()
+
+    def count_problem(problem: Problem, line: _Line) -> None:
+        report.problems += 1
+        on_problem(problem, line)
+
+    checking = app.new_decisions(recorded_by)
+    skipped: set[int] = set()
+    with open_file() as stream:
+        for page in _pages(read_lines(stream)):
+            skipped |= _decide_page(checking, page, count_problem)
+            checking.take()  # decided and checked; pass 2 writes them
+            report.lines += len(page)
+            progress(len(page))
+    report.duplicates = checking.duplicates
+    if report.problems:
+        return report
+
+    # Pass 2: the same decisions again, from the aggregates as pass 1 found them in the store.
+    touched = list(checking.aggregates)
+    del checking
+    preloaded = {aggregate_id: app.load(aggregate_id) for aggregate_id in touched}
+    writing = Decisions(preloaded.__getitem__, lambda keys: {}, recorded_by, app.clock())
+
+    def batches() -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:
+        with open_file() as stream:
+            for page in _pages(read_lines(stream)):
+                for line in page:
+                    if line.number not in skipped and not writing.add(line.number - 1, line.event, line.number):
+                        raise RuntimeError(f"line {line.number} decided differently on the second pass: "
+                                           f"{writing.problems[-1].describe() if writing.problems else 'repeat'}")
+                events, claims = writing.take()
+                report.recorded += len(events)
+                yield [app.mapper.to_stored_event(e) for e in events], claims
+
+    try:
+        report.position = app.recorder.insert_in_one_transaction(batches())
+    except IntegrityError as error:
+        report.recorded = 0
+        report.conflict = (f"another writer recorded a conflicting event during the import ({error}); "
+                           "nothing was recorded: run the import again")
+    return report
+
+
+def import_skipping_invalid(app: Registry, open_file: Callable[[], BinaryIO], recorded_by: str,
+                            on_problem: Callable[[Problem, _Line], None],
+                            progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+    """Record every valid event page by page; invalid lines are reported, not recorded."""
+    report = ImportReport()
+    rejected_lines: set[int] = set()
+
+    def reject(problem: Problem, line: _Line) -> None:
+        report.problems += 1
+        rejected_lines.add(line.number)
+        on_problem(problem, line)
+
+    decisions = app.new_decisions(recorded_by)
+    with open_file() as stream:
+        for page in _pages(read_lines(stream)):
+            _decide_page(decisions, page, reject)
+            events, claims = decisions.take()
+            if events:
+                recordings = app.save(*events, claims=claims)
+                report.recorded += len(recordings)
+                report.position = recordings[-1].notification.id
+            report.lines += len(page)
+            progress(len(page))
+    report.rejected = len(rejected_lines)
+    report.duplicates = decisions.duplicates
+    return report

@@ -1,0 +1,51 @@
+"""Recorded facts: what a projection consumes.
+
+A fact is the stored event in plain JSON, plus its position in the store's global order:
+`{"position", "recorded_at", "event", "context", "recorded_by"}`. It is the same dict
+whether it comes from the store (embedded projector, replay), from Kafka (Faust workers)
+or from an audit bundle.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+# Mainland China has kept UTC+8 without daylight saving since 1991; a fixed offset avoids
+# depending on the machine's tz database for Asia/Shanghai.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+Fact = dict[str, Any]
+
+
+def fact_from_stored(position: int, state: bytes) -> Fact:
+    stored = orjson.loads(state)
+    return {
+        "position": position,
+        "recorded_at": stored["timestamp"],
+        "event": stored["event"],
+        "context": stored["context"],
+        "recorded_by": stored.get("recorded_by"),
+    }
+
+
+def partition_of(fact: Fact) -> str:
+    """The township a fact belongs to, or "district" (Kafka key and Faust table key too)."""
+    return fact["context"].get("township") or "district"
+
+
+def business_date(timestamp: str) -> str:
+    """The Asia/Shanghai calendar date (YYYY-MM-DD) of an RFC 3339 timestamp."""
+    return datetime.fromisoformat(timestamp).astimezone(SHANGHAI).date().isoformat()
+
+
+def day_start(day: str) -> datetime:
+    """00:00 of a date in Asia/Shanghai (how kpis.md reads a target's `start`)."""
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), SHANGHAI)
+
+
+def day_end(day: str) -> datetime:
+    """The end of a date in Asia/Shanghai (how kpis.md reads a target's `due`)."""
+    return day_start(day) + timedelta(days=1)

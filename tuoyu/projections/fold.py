@@ -1,0 +1,146 @@
+"""The fold: one township's (or the district's) view state, updated by one recorded fact.
+
+State is plain JSON (dicts, lists, numbers) so that the embedded projector can checkpoint
+it and a Faust table can hold it. `apply` owns the part it is given and updates it in place
+(copying a whole view per event would make a million-event replay quadratic); it does no
+I/O and reads no clock. Figures and targets are derived from this state by figures.py and
+targets.py at an evaluation time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuoyu.projections.facts import Fact, business_date
+
+Part = dict[str, Any]
+
+# Quantities whose value at a past date targets need (their baseline): kept as daily deltas.
+SLOTS, INCLUSIVE_SLOTS, CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS = range(5)
+_PUBLIC_DETAILS = ("name", "address", "location", "operator", "monthly_fee_yuan")
+
+
+def new_part() -> Part:
+    return {"position": 0, "institutions": {}, "rectifications": {}, "training": {},
+            "guidance": [0, 0], "targets": {}, "history": {}}
+
+
+def contribution(inst: dict[str, Any] | None) -> tuple[int, int, int, int, int]:
+    if not inst or not inst["operating"]:
+        return (0, 0, 0, 0, 0)
+    slots, inclusive = inst["slots"], inst["inclusive"]
+    return (slots, slots if inclusive else 0, inst["caregivers"], inst["certified"],
+            1 if inclusive and slots > 0 else 0)
+
+
+def apply(part: Part, fact: Fact) -> Part:
+    """Fold one fact into its part. Facts at or below the part's position were applied before."""
+    position = fact["position"]
+    if position <= part["position"]:
+        return part
+    part["position"] = position
+    event = fact["event"]
+    kind = event["type"]
+    if "institution_id" in event and kind != "TrainingCompleted":
+        _apply_institution_event(part, fact)
+    elif kind == "TrainingCompleted":
+        per_day = part["training"].setdefault(event["course"], {})
+        day = business_date(event["occurred_at"])
+        per_day[day] = per_day.get(day, 0) + event["people"]
+    elif kind == "ParentingGuidanceHeld":
+        part["guidance"][0] += 1
+        part["guidance"][1] += event["participants"]
+    elif kind == "TargetSet":
+        part["targets"][event["kpi"]] = {k: event[k] for k in ("scope", "kpi", "value", "start", "due")}
+    return part
+
+
+def _apply_institution_event(part: Part, fact: Fact) -> None:
+    event, context = fact["event"], fact["context"]
+    iid = event["institution_id"]
+    old = part["institutions"].get(iid)
+    if old is None or event["type"] == "InstitutionFiled":
+        # A filing, or (in an as-of view) an event whose filing occurred later than the
+        # view's business time: the stored context says what the institution was then.
+        inst = _from_context(event, context)
+    else:
+        inst = dict(old)
+        _CHANGES[event["type"]](inst, event)
+    if event["type"] == "InspectionRecorded" and event["outcome"] == "rectify":
+        part["rectifications"][event["inspection_id"]] = {"institution_id": iid, "rectify_by": event["rectify_by"]}
+    elif event["type"] == "RectificationCompleted":
+        part["rectifications"].pop(event["inspection_id"], None)
+    part["institutions"][iid] = inst
+    before, after = contribution(old), contribution(inst)
+    if before != after:
+        day = part["history"].setdefault(business_date(event["occurred_at"]), [0, 0, 0, 0, 0])
+        for i in range(5):
+            day[i] += after[i] - before[i]
+
+
+def _from_context(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    inst = {"township": context["township"], "kind": context["kind"], "slots": context["slots"],
+            "inclusive": context["inclusive"], "enrolled": context["enrolled"], "operating": context["operating"],
+            "emergency": context.get("emergency", False), "awaiting": context.get("awaiting", 0),
+            "closed_at": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None}
+    inst.update((k, event[k]) for k in _PUBLIC_DETAILS if k in event)
+    if event["type"] == "InstitutionClosed":
+        inst["closed_at"] = event["occurred_at"]
+    if event["type"] == "StaffReported":
+        _staff(inst, event)
+    return inst
+
+
+def _capacity(inst, event):
+    inst["slots"] = event["slots"]
+    inst["enrolled"] = min(inst["enrolled"], inst["slots"])
+
+
+def _closed(inst, event):
+    inst["awaiting"] = event.get("children_affected", inst["enrolled"])
+    inst.update(operating=False, enrolled=0, emergency=event["emergency"], closed_at=event["occurred_at"])
+
+
+def _reopened(inst, event):
+    inst.update(operating=True, enrolled=0, awaiting=0, emergency=False, closed_at=None,
+                slots=event.get("slots", inst["slots"]))
+
+
+def _staff(inst, event):
+    inst["caregivers"] = event["caregivers"]
+    inst["certified"] = min(event["certified_caregivers"], event["caregivers"])
+
+
+def _filing_changed(inst, event):
+    inst.update(event["changes"])
+
+
+def _granted(inst, event):
+    inst["inclusive"] = True
+    if "monthly_fee_yuan" in event:
+        inst["monthly_fee_yuan"] = event["monthly_fee_yuan"]
+
+
+def _graded(inst, event):
+    inst.update(risk=event["risk"], credit=event["credit"])
+
+
+def _nothing(inst, event):
+    pass
+
+
+_CHANGES = {
+    "FilingChanged": _filing_changed,
+    "CapacityChanged": _capacity,
+    "InclusiveStatusGranted": _granted,
+    "InclusiveStatusRevoked": lambda inst, event: inst.update(inclusive=False),
+    "InstitutionClosed": _closed,
+    "ChildrenRehomed": lambda inst, event: inst.update(awaiting=max(0, inst["awaiting"] - event["children"])),
+    "InstitutionReopened": _reopened,
+    "ChildrenEnrolled": lambda inst, event: inst.update(enrolled=min(inst["slots"], inst["enrolled"] + event["children"])),
+    "ChildrenWithdrawn": lambda inst, event: inst.update(enrolled=max(0, inst["enrolled"] - event["children"])),
+    "StaffReported": _staff,
+    "InspectionRecorded": _nothing,
+    "RectificationCompleted": _nothing,
+    "RiskCreditGraded": _graded,
+}

@@ -1,0 +1,163 @@
+"""The `tuoyu` command: import, replay, demo data and the embedded projector."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from tuoyu.service.config import ConfigError, settings_from_env
+from tuoyu.service.timeargs import parse_moment
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ConfigError, ValueError) as error:
+        print(f"tuoyu: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tuoyu", description="托育服务监测预警平台 (Mentougou childcare monitoring)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = commands.add_parser("import", help="record a JSON Lines file of events, all or nothing")
+    p.add_argument("file", type=Path)
+    p.add_argument("--skip-invalid", metavar="REJECTS", type=Path,
+                   help="record the valid events and write each rejected line with its reasons to REJECTS")
+    p.add_argument("--recorded-by", default=None, help="who is recording (default: import:FILE)")
+    p.set_defaults(run=_import)
+
+    p = commands.add_parser("replay", help="rebuild the KPIs from event zero and print them")
+    p.add_argument("--json", action="store_true", help="print the snapshot of kpis.md as JSON")
+    p.add_argument("--as-of", help="business time: events that occurred up to then (date or date-time)")
+    p.add_argument("--known-at", help="knowledge time: events recorded up to then (date or date-time)")
+    p.set_defaults(run=_replay)
+
+    p = commands.add_parser("demo", help="record the seeded demo history of Mentougou")
+    p.add_argument("--seed", type=int, default=2023)
+    p.add_argument("--if-empty", action="store_true", help="do nothing when the store already holds events")
+    p.set_defaults(run=_demo)
+
+    p = commands.add_parser("project", help="run the embedded projector, printing the KPIs as they change")
+    p.add_argument("--once", action="store_true", help="catch up, print, and exit")
+    p.add_argument("--poll", type=float, default=1.0, help="seconds between looks at the store")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=_project)
+    return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tuoyu.domain.importing import import_all_or_nothing, import_skipping_invalid
+    from tuoyu.service.wiring import open_registry
+
+    if not args.file.is_file():
+        print(f"tuoyu import: {args.file}: no such file", file=sys.stderr)
+        return 2
+    app = open_registry(settings_from_env())
+    recorded_by = args.recorded_by or f"import:{args.file.name}"
+    bar = tqdm(total=None, unit=" lines", file=sys.stderr, disable=None, mininterval=0.5, desc="导入")
+    rejects = args.skip_invalid.open("wb") if args.skip_invalid else None
+
+    def on_problem(problem, line) -> None:
+        message = problem.describe()
+        (bar.write if not bar.disable else lambda m: print(m, file=sys.stderr))(message)
+        if rejects is not None:
+            rejects.write(orjson.dumps({"line": line.number, "event_id": problem.event_id, "field": problem.field,
+                                        "message": problem.message, "text": line.raw.decode("utf-8", "replace").rstrip("\n")}) + b"\n")
+
+    run = import_skipping_invalid if rejects is not None else import_all_or_nothing
+    try:
+        report = run(app, lambda: args.file.open("rb"), recorded_by, on_problem, bar.update)
+    finally:
+        bar.close()
+        if rejects is not None:
+            rejects.close()
+    if report.conflict:
+        print(f"tuoyu import: {report.conflict}", file=sys.stderr)
+        return 1
+    if report.problems and rejects is None:
+        print(f"tuoyu import: {report.problems} problem(s) in {args.file}; nothing was recorded", file=sys.stderr)
+        return 1
+    print(f"recorded {report.recorded} event(s) from {report.lines} line(s) of {args.file}"
+          f"{f', {report.duplicates} already recorded' if report.duplicates else ''}"
+          f"{f', {report.rejected} line(s) rejected (see {args.skip_invalid})' if report.rejected else ''}"
+          f"; store position {report.position if report.position is not None else app.position()}")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tuoyu.domain.application import utc_now
+    from tuoyu.service.tables import snapshot_tables
+    from tuoyu.service.wiring import open_registry
+    from tuoyu.streams.reading import read_facts
+    from tuoyu.streams.replay import replay_snapshot
+
+    as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
+    known_at = parse_moment(args.known_at, "--known-at") if args.known_at else None
+    app = open_registry(settings_from_env())
+    snapshot = replay_snapshot(read_facts(app.recorder), utc_now(), as_of, known_at)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(snapshot, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        print(snapshot_tables(snapshot))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tuoyu.demo.loading import record_demo
+    from tuoyu.service.wiring import open_registry
+
+    settings = settings_from_env()
+    app = open_registry(settings)
+    if args.if_empty and app.position() > 0:
+        print(f"the store already holds {app.position()} event(s); demo data not loaded")
+        return 0
+    recorded = record_demo(settings, args.seed)
+    print(f"recorded {recorded} demo event(s) of Mentougou (seed {args.seed}); store position {app.position()}")
+    return 0
+
+
+def _project(args: argparse.Namespace) -> int:
+    from tuoyu.domain.application import utc_now
+    from tuoyu.projections.snapshot import build_snapshot
+    from tuoyu.service.tables import snapshot_tables
+    from tuoyu.service.wiring import open_projector
+
+    def show(view) -> None:
+        if not args.quiet:
+            now = utc_now()
+            print(snapshot_tables(build_snapshot(view, now, now)), flush=True)
+            print(flush=True)
+
+    projector = open_projector(settings_from_env(), on_change=show)
+    if args.once:
+        projector.catch_up()
+        if not args.quiet:
+            show(projector.view)
+        return 0
+    if not args.quiet:
+        print(f"投影器运行中 (position {projector.position}); Ctrl-C 退出", flush=True)
+        show(projector.view)
+    stop = threading.Event()
+    try:
+        projector.run(stop, args.poll)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
