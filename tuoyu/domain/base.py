@@ -10,6 +10,7 @@ accepted; `context`, the facts views need about the institution right after the 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -18,6 +19,7 @@ from eventsourcing.domain import Aggregate
 NAMESPACE = UUID("6f1d0c7e-3b4a-5c2d-9e8f-0a1b2c3d4e5f")
 
 
+@lru_cache(maxsize=65536)
 def natural_id(kind: str, key: str) -> UUID:
     """A stable aggregate id from a natural key, so re-submitted input finds the same aggregate."""
     return uuid5(NAMESPACE, f"{kind}:{key}")

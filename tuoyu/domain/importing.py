@@ -1,11 +1,11 @@
 """Importing a JSON Lines file of interchange events: all or nothing, in bounded memory.
 
-Pass 1 reads the file once and decides every event against the store (and against the
-events before it in the file), reporting every problem. Only when there is none, pass 2
-reads it again and writes everything in ONE transaction, page by page, so that a file of
-a million events is recorded whole or not at all without being held in memory. What pass 2
-keeps from pass 1: the aggregates it touched (one per institution or target, not per event)
-and the lines that repeat events already recorded.
+The file is read once, page by page, inside ONE write transaction: each page is decided
+against the store and against the events before it in the file, and written while no
+problem has been found. Every problem is reported; if there was any, the transaction is
+rolled back, so a file of a million events is recorded whole or not at all without being
+held in memory (what stays in memory is one aggregate per institution or target touched,
+and the event_ids of the file, to catch repeats).
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ def _decide_page(decisions: Decisions, page: list[_Line], on_problem: Callable[[
     return silent
 
 
+class _Rejected(Exception):
+    """Raised inside the import transaction to roll it back once every problem is reported."""
+
+
 def import_all_or_nothing(app: Registry, open_file: Callable[[], BinaryIO], recorded_by: str,
                           on_problem: Callable[[Problem, _Line], None],
                           progress: Callable[[int], None] = lambda n: None) -> ImportReport:
@@ -101,41 +105,33 @@ def import_all_or_nothing(app: Registry, open_file: Callable[[], BinaryIO], reco
         report.problems += 1
         on_problem(problem, line)
 
-    checking = app.new_decisions(recorded_by)
-    skipped: set[int] = set()
-    with open_file() as stream:
-        for page in _pages(read_lines(stream)):
-            skipped |= _decide_page(checking, page, count_problem)
-            checking.take()  # decided and checked; pass 2 writes them
-            report.lines += len(page)
-            progress(len(page))
-    report.duplicates = checking.duplicates
-    if report.problems:
-        return report
-
-    # Pass 2: the same decisions again, from the aggregates as pass 1 found them in the store.
-    touched = list(checking.aggregates)
-    del checking
-    preloaded = {aggregate_id: app.load(aggregate_id) for aggregate_id in touched}
-    writing = Decisions(preloaded.__getitem__, lambda keys: {}, recorded_by, app.clock())
+    decisions = app.new_decisions(recorded_by)
 
     def batches() -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:
+        # Runs inside the write transaction. Decisions read the store through other
+        # connections, which see it as it was before the import; the working set of
+        # aggregates and claims carries what this import has decided so far.
         with open_file() as stream:
             for page in _pages(read_lines(stream)):
-                for line in page:
-                    if line.number not in skipped and not writing.add(line.number - 1, line.event, line.number):
-                        raise RuntimeError(f"line {line.number} decided differently on the second pass: "
-                                           f"{writing.problems[-1].describe() if writing.problems else 'repeat'}")
-                events, claims = writing.take()
-                report.recorded += len(events)
-                yield [app.mapper.to_stored_event(e) for e in events], claims
+                _decide_page(decisions, page, count_problem)
+                events, claims = decisions.take()
+                report.lines += len(page)
+                progress(len(page))
+                if not report.problems:
+                    report.recorded += len(events)
+                    yield [app.mapper.to_stored_event(e) for e in events], claims
+        if report.problems:
+            raise _Rejected
 
     try:
         report.position = app.recorder.insert_in_one_transaction(batches())
+    except _Rejected:
+        report.recorded = 0
     except IntegrityError as error:
         report.recorded = 0
         report.conflict = (f"another writer recorded a conflicting event during the import ({error}); "
                            "nothing was recorded: run the import again")
+    report.duplicates = decisions.duplicates
     return report
 
 

@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TUOYU_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-unit test-integration test-e2e bench setup services demo clean
+
+run: setup
+	$(BIN)/tuoyu demo --if-empty
+	$(BIN)/tuoyu project
+
+test: setup services
+	$(BIN)/python -m pytest -q tests
+
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: setup services
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: setup services
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: setup services
+	$(BIN)/python bench/run.py
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The tests use the machine's PostgreSQL (127.0.0.1:5432, user postgres, database test).
+services:
+	@bash scripts/ensure-services.sh
+
+demo: setup
+	$(BIN)/tuoyu demo --if-empty
+
+clean:
+	rm -rf $(VENV) var *.egg-info
