@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 DISTRICT_CHAIN = "district"
@@ -30,31 +30,34 @@ class Log:
         self._first: dict[str, datetime] = {}
         self._last: dict[str, datetime] = {}
 
-    def usual_delay(self) -> timedelta:
-        """Most entries are typed in the same day; some wait for the next office days."""
-        roll = self._rng.random()
-        if roll < 0.6:
-            return timedelta(minutes=self._rng.randint(20, 6 * 60))
-        if roll < 0.93:
-            return timedelta(hours=self._rng.uniform(18, 72))
-        return timedelta(hours=self._rng.uniform(72, 144))
+    def recorded(self, occurred: datetime, timing: str) -> datetime:
+        """When the registry records an event that occurred at `occurred`.
 
-    def urgent_delay(self) -> timedelta:
-        """Emergency closures and rehoming are reported within the hour or two."""
-        return timedelta(minutes=self._rng.randint(10, 120))
+        usual: most entries are typed in within hours, the rest on one of the next working
+        days; urgent: emergency closures and rehoming, within the hour or two; late: weeks
+        later, from paper (makes audit replay interesting); exact: at the very moment.
+        """
+        rng = self._rng
+        if timing == "exact":
+            return occurred
+        if timing == "urgent":
+            return occurred + timedelta(minutes=rng.randint(10, 120))
+        if timing == "usual" and rng.random() < 0.6:
+            return occurred + timedelta(minutes=rng.randint(20, 4 * 60))
+        later = rng.randint(14, 50) if timing == "late" else rng.choice((1, 1, 1, 2, 2, 3, 5))
+        day = occurred.date() + timedelta(days=later)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        minutes = rng.randint(9 * 60, 17 * 60 + 30)
+        return datetime.combine(day, time(minutes // 60, minutes % 60), occurred.tzinfo)
 
-    def late_delay(self) -> timedelta:
-        """A late filing: recorded weeks after the fact (makes audit replay interesting)."""
-        return timedelta(days=self._rng.randint(14, 50), hours=self._rng.uniform(0, 8))
-
-    def chained(self, chain: str, occurred: datetime, event: dict[str, Any],
-                delay: timedelta | None = None) -> bool:
+    def chained(self, chain: str, occurred: datetime, event: dict[str, Any], timing: str = "usual") -> bool:
         """Record an event of `chain` after every earlier one; False when it falls after the horizon.
 
         Once one event of a chain falls after the horizon, every later one does too, so what
         is kept of a chain is always a prefix of it: the rules hold for what was kept.
         """
-        recorded = occurred + (self.usual_delay() if delay is None else delay)
+        recorded = self.recorded(occurred, timing)
         last = self._last.get(chain)
         if last is not None and recorded <= last:
             recorded = last + timedelta(minutes=self._rng.randint(1, 9))
@@ -62,10 +65,14 @@ class Log:
         self._first.setdefault(chain, recorded)
         return self._add(recorded, occurred, event)
 
-    def detached(self, occurred: datetime, event: dict[str, Any], delay: timedelta | None = None,
+    def idle(self, chain: str, since: datetime) -> bool:
+        """Whether nothing of `chain` is recorded after `since` (so a new event can be recorded soon)."""
+        return self._last.get(chain, since) <= since
+
+    def detached(self, occurred: datetime, event: dict[str, Any], timing: str = "usual",
                  after: str | None = None) -> bool:
         """Record an event no rule orders; `after` names a chain (an institution) that must be filed first."""
-        recorded = occurred + (self.usual_delay() if delay is None else delay)
+        recorded = self.recorded(occurred, timing)
         if after is not None:
             if after not in self._first:
                 return False

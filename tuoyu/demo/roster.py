@@ -35,7 +35,8 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ("A9", "dayu", "school_staff", 20, True, "2023-03-01", "2023-05-31", "门头沟区机关事业单位职工子女托育点", ()),
     ("A10", "wangping", "community", 20, True, "2023-03-01", "2023-05-31", "王平镇{community}托育点", ()),
     # New kindergarten classes of the 2023 school year.
-    ("A11", "chengzi", "kindergarten_class", 25, True, "2023-08-21", "2023-09-08", "门头沟区城子幼儿园托班", (("2024-09-02", 15),)),
+    ("A11", "chengzi", "kindergarten_class", 25, True, "2023-08-21", "2023-09-08", "门头沟区城子幼儿园托班",
+     (("2024-09-02", 15),)),
     ("A12", "junzhuang", "kindergarten_class", 20, True, "2023-08-21", "2023-09-08", "门头沟区军庄中心幼儿园托班", ()),
     ("A13", "datai", "community", 12, True, "2023-10-09", "2023-11-30", "大台街道{community}社区托育点", (("2024-06-17", 8),)),
     # 2024: the plan's 600 new slots.
@@ -51,14 +52,15 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ("B10", "junzhuang", "community", 15, True, "2024-05-06", "2024-07-26", "军庄镇{community}托育点", ()),
     ("B11", "yanchi", "community", 20, True, "2024-09-16", "2024-10-31", "雁翅镇{community}托育点", ()),
     ("B12", "miaofengshan", "community", 15, False, "2024-06-03", "2024-08-30", "妙峰山镇{community}托育点", ()),
-    ("B13", "zhaitang", "kindergarten_class", 15, True, "2024-08-19", "2024-09-06", "门头沟区斋堂中心幼儿园托班", (("2025-11-17", 10),)),
+    ("B13", "zhaitang", "kindergarten_class", 15, True, "2024-08-19", "2024-09-06", "门头沟区斋堂中心幼儿园托班",
+     (("2025-11-17", 10),)),
     ("B14", "qingshui", "community", 10, True, "2024-10-08", "2024-11-29", "清水镇{community}托育点", ()),
-    ("B15", "dayu", "employer", 30, True, "2024-03-04", "2024-05-31", "门头沟区医院职工托育点", ()),
+    ("B15", "dayu", "employer", 30, False, "2024-03-04", "2024-05-31", "门头沟区医院职工托育点", ()),
     ("B16", "chengzi", "private", 60, False, "2024-06-03", "2024-07-31", "{brand}托育中心（城子二店）", ()),
-    ("B17", "dayu", "private", 50, False, "2024-08-01", "2024-09-30", "{brand}托育园（新桥）", ()),
     # 2025-2026: the plan adjusts to demand; a few more.
     ("C1", "chengzi", "community", 20, True, "2025-03-03", "2025-04-30", "城子街道{community}社区托育点", ()),
     ("C2", "dayu", "community", 25, True, "2025-04-07", "2025-06-27", "大峪街道{community}社区托育点", ()),
+    ("C7", "dayu", "private", 50, False, "2025-02-17", "2025-04-30", "{brand}托育园（新桥）", ()),
     ("C3", "dayu", "kindergarten_class", 30, True, "2025-08-18", "2025-09-05", "门头沟区育园幼儿园托班", ()),
     ("C4", "longquan", "employer", 30, True, "2025-08-04", "2025-10-31", "京煤集团职工托育点", ()),
     ("C5", "yongding", "private", 60, False, "2026-02-23", "2026-04-30", "{brand}托育中心（永定店）", ()),
@@ -133,7 +135,7 @@ def _plan(rng: random.Random, row: tuple[Any, ...], brands: list[str]) -> Planne
     filed_on = first_day + timedelta(days=rng.randint(0, (last_day - first_day).days))
     if filed_on.weekday() >= 5:  # the registry files on working days
         filed_on -= timedelta(days=filed_on.weekday() - 4)
-    if kind in ("private", "community") and rng.random() < 0.5:
+    if kind in ("private", "community") and township in VALLEY and rng.random() < 0.5:
         slots += rng.choice((-5, 5))  # approved sizes vary with the premises
     name = name.format(brand=brands.pop() if "{brand}" in name else "",
                        community=rng.choice(COMMUNITIES.get(township, ["中心"])))
@@ -152,7 +154,7 @@ def _details(rng: random.Random, p: Planned) -> dict[str, Any]:
     town = TOWNSHIP_BY_ID[p.township]
     details: dict[str, Any] = {
         "monthly_fee_yuan": _fee(rng, p.kind, p.inclusive),
-        "address": f"北京市门头沟区{town.name_zh}{rng.choice(STREETS[p.township])}{rng.randint(1, 199)}号",
+        "address": address(rng, p.township),
         "operator": _operator(p),
     }
     if rng.random() < 0.85:  # some filings came without a map position
@@ -162,6 +164,11 @@ def _details(rng: random.Random, p: Planned) -> dict[str, Any]:
     if rng.random() < 0.75:
         details["credit_code"] = credit_code(rng, CREDIT_PREFIX[p.kind])
     return details
+
+
+def address(rng: random.Random, township: str) -> str:
+    town = TOWNSHIP_BY_ID[township]
+    return f"北京市门头沟区{town.name_zh}{rng.choice(STREETS[township])}{rng.randint(1, 199)}号"
 
 
 def _fee(rng: random.Random, kind: str, inclusive: bool) -> int:

@@ -8,6 +8,7 @@ checks the common, valid case; jsonschema lists every problem when that check fa
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Callable
@@ -22,6 +23,10 @@ from tuoyu.domain.catalogue import EVENT_TYPES
 FieldProblem = tuple[str | None, str]  # (field path, message)
 
 _DATE_FIELDS = ("rectify_by", "start", "due")
+# RFC 3339 (JSON Schema's date-time and date formats); Python's fromisoformat alone also takes
+# ISO week dates, basic forms, trailing characters, times without seconds and +0800 offsets.
+_RFC3339_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+_RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _definition(event_type: str) -> dict[str, Any]:
@@ -108,7 +113,7 @@ def _time_problems(event: dict[str, Any]) -> list[FieldProblem]:
 
 def parse_time(text: str) -> datetime | None:
     """An RFC 3339 date-time with an offset, or None."""
-    if len(text) < 20 or text[10] not in "Tt":
+    if not _RFC3339_TIME.fullmatch(text):
         return None
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
@@ -118,7 +123,7 @@ def parse_time(text: str) -> datetime | None:
 
 
 def parse_date(text: str) -> date | None:
-    if len(text) != 10:
+    if not _RFC3339_DATE.fullmatch(text):
         return None
     try:
         return date.fromisoformat(text)

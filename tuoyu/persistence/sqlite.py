@@ -36,6 +36,17 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
                 found.update((row["key"], row["digest"]) for row in c.fetchall())
         return found
 
+    def select_states(self, after: int, limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
+        """(position, state) of stored events after a position: the lean read replays use."""
+        with self.datastore.transaction(commit=False) as c:
+            if upto is None:
+                c.execute(f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                          (after, limit))
+            else:
+                c.execute(f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                          "ORDER BY rowid LIMIT ?", (after, upto, limit))
+            return [(row[0], row[1]) for row in c.fetchall()]
+
     def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
         """Insert many batches atomically without holding them all in memory."""
         last: int | None = None

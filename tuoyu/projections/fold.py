@@ -58,20 +58,19 @@ def apply(part: Part, fact: Fact) -> Part:
 def _apply_institution_event(part: Part, fact: Fact) -> None:
     event, context = fact["event"], fact["context"]
     iid = event["institution_id"]
-    old = part["institutions"].get(iid)
-    if old is None or event["type"] == "InstitutionFiled":
+    inst = part["institutions"].get(iid)
+    before = contribution(inst)
+    if inst is None or event["type"] == "InstitutionFiled":
         # A filing, or (in an as-of view) an event whose filing occurred later than the
         # view's business time: the stored context says what the institution was then.
-        inst = _from_context(event, context)
+        inst = part["institutions"][iid] = _from_context(event, context)
     else:
-        inst = dict(old)
         _CHANGES[event["type"]](inst, event)
     if event["type"] == "InspectionRecorded" and event["outcome"] == "rectify":
         part["rectifications"][event["inspection_id"]] = {"institution_id": iid, "rectify_by": event["rectify_by"]}
     elif event["type"] == "RectificationCompleted":
         part["rectifications"].pop(event["inspection_id"], None)
-    part["institutions"][iid] = inst
-    before, after = contribution(old), contribution(inst)
+    after = contribution(inst)
     if before != after:
         day = part["history"].setdefault(business_date(event["occurred_at"]), [0, 0, 0, 0, 0])
         for i in range(5):

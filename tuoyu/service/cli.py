@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="catch up, print, and exit")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between looks at the store")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--batch", type=int, default=1000, help="events applied between two commits of the view")
     p.set_defaults(run=_project)
     return parser
 
@@ -142,7 +143,7 @@ def _project(args: argparse.Namespace) -> int:
             print(snapshot_tables(build_snapshot(view, now, now)), flush=True)
             print(flush=True)
 
-    projector = open_projector(settings_from_env(), on_change=show)
+    projector = open_projector(settings_from_env(), on_change=show, batch=args.batch)
     if args.once:
         projector.catch_up()
         if not args.quiet:

@@ -23,11 +23,12 @@ def open_view_recorder(settings: Settings):
     return factory.tracking_recorder()
 
 
-def open_projector(settings: Settings, on_change=None):
+def open_projector(settings: Settings, on_change=None, batch: int = 1000):
     """The embedded projector on the configured store."""
     from tuoyu.streams.projector import EmbeddedProjector
 
     registry = open_registry(settings)
-    projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), on_change=on_change)
+    projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch,
+                                  on_change=on_change)
     projector.owner = registry  # the registry owns the connection pool the projector reads through
     return projector

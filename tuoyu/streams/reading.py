@@ -13,9 +13,9 @@ PAGE = 2000
 def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None) -> Iterator[Fact]:
     """Every fact with a position above `after` (and at most `upto`), oldest first."""
     while True:
-        notifications = recorder.select_notifications(start=after + 1, limit=page, stop=upto)
-        for notification in notifications:
-            yield fact_from_stored(notification.id, notification.state)
-        if len(notifications) < page:
+        rows = recorder.select_states(after, page, upto)
+        for position, state in rows:
+            yield fact_from_stored(position, state)
+        if len(rows) < page:
             return
-        after = notifications[-1].id
+        after = rows[-1][0]
