@@ -113,6 +113,10 @@ class District:
             self.emit(inst, day, {"type": "InclusiveStatusRevoked", "reason": reason})
             inst.inclusive = False
 
+    def wind_down(self, inst: Inst) -> None:
+        """A closure is announced: no new children, families withdraw over the coming weeks."""
+        inst.winding_down = True
+
     def close(self, inst: Inst, day: date, emergency: bool, reason: str) -> None:
         if not inst.operating:
             return

@@ -80,6 +80,9 @@ def _stories(rng: random.Random) -> Iterator[tuple[date, tuple[str, Story]]]:
     yield date(2025, 6, 30), ("A3", lambda d, i, day: d.close(i, day, False, "经营调整，主动停办"))
     yield on(2025, 6, 2, 20), ("B6", lambda d, i, day: d.grant(i, day, 2400))
     yield on(2025, 9, 8, 26), ("A7", lambda d, i, day: d.revoke(i, day, "普惠托育服务年度复核未通过：收费超出普惠价格标准"))
+    # The civil servants' childcare point merges into the district centre at the new year.
+    yield date(2025, 12, 1), ("A9", lambda d, i, day: d.wind_down(i))
+    yield on(2026, 1, 12, 16), ("A9", lambda d, i, day: d.close(i, day, False, "托育点撤并，幼儿转入区托育综合服务中心"))
 
 
 def _fire(district: District, inst: Inst, day: date) -> None:
@@ -96,7 +99,7 @@ def _failed_assessment(district: District, inst: Inst, day: date) -> None:
             {"code": "staffing-3", "severity": "high", "text": "保育人员配备严重不足，师幼比不达标"},
             {"code": "management-3", "severity": "medium", "text": "未按规定开展自我评估"}])
         district.supervision.grade(inst, day)
-        inst.winding_down = True  # the operator decided to close at the end of June
+        district.wind_down(inst)  # the operator decided to close at the end of June
 
 
 def _candidates(district: District, day: date) -> list[Inst]:
@@ -113,8 +116,9 @@ def _neglected_rectification(district: District, rng: random.Random, day: date) 
 
 
 def _recent_emergency(district: District, rng: random.Random, day: date) -> None:
-    candidates = [i for i in _candidates(district, day)
-                  if i.enrolled >= 8 and i.plan.kind in ("kindergarten_class", "community", "private")]
+    # A small place with children in it: enough to rehome, not enough to upset the year's figures.
+    candidates = [i for i in _candidates(district, day) if i.enrolled >= 8 and i.slots <= 40
+                  and i.plan.kind in ("kindergarten_class", "community", "private")]
     if candidates:
         inst = rng.choice(sorted(candidates, key=lambda i: -i.enrolled)[:4])
         district.close(inst, day, True, "园舍漏水，屋顶渗漏存在安全隐患，紧急停止收托")

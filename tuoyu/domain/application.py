@@ -17,10 +17,12 @@ from tuoyu.domain.decisions import Decisions
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Problem
 from tuoyu.persistence.transcoder import PlainJSONTranscoder
 
-MAX_ATTEMPTS = 8
-# After losing a race, wait a random while (growing with each attempt) before deciding again,
-# so a writer is not starved by another that keeps winning (at most 1.3 s over 8 attempts).
+# A writer that loses a race decides again, after a random wait growing with each attempt
+# (at most BACKOFF_CAP_SECONDS), for up to RETRY_SECONDS: a fixed number of quick retries is
+# not enough when another writer keeps winning, e.g. a client enrolling in a tight loop.
+RETRY_SECONDS = 10.0
 BACKOFF_SECONDS = 0.005
+BACKOFF_CAP_SECONDS = 0.1
 
 
 def utc_now() -> datetime:
@@ -52,9 +54,11 @@ class Registry(Application[UUID]):
         Raises EventsRejected (schema or rule problems) or ConflictingEvent (an event_id reused
         with other content, or writers that kept colliding on the same aggregates).
         """
-        for attempt in range(MAX_ATTEMPTS):
+        deadline, attempt = time.monotonic() + RETRY_SECONDS, 0
+        while attempt == 0 or time.monotonic() < deadline:
             if attempt:
-                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** attempt))
+                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
+            attempt += 1
             decisions = self.decide(events, recorded_by, lines)
             if not decisions.domain_events:
                 return Outcome(0, self.recorder.max_notification_id(), decisions.duplicates)
@@ -66,7 +70,8 @@ class Registry(Application[UUID]):
                 continue
             return Outcome(len(recordings), recordings[-1].notification.id, decisions.duplicates)
         raise ConflictingEvent([Problem(0, None, None, f"the events kept colliding with concurrent writers "
-                                        f"({MAX_ATTEMPTS} attempts); nothing was recorded, try again", conflict=True)])
+                                        f"({attempt} attempts in {RETRY_SECONDS:g} s); nothing was recorded, "
+                                        "try again", conflict=True)])
 
     def decide(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None) -> Decisions:
         decisions = self.new_decisions(recorded_by)
