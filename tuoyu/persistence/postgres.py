@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 Claim = tuple[str, str]
@@ -33,11 +34,11 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
     def select_states(self, after: int, limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
         """(position, state) of stored events after a position: the lean read replays use."""
         table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(SQL("SELECT notification_id, state FROM {} WHERE notification_id > %s "
                              "AND notification_id <= %s ORDER BY notification_id LIMIT %s").format(table),
                          (after, upto if upto is not None else 2**62, limit), prepare=True)
-            return [(row["notification_id"], bytes(row["state"])) for row in curs.fetchall()]
+            return curs.fetchall()
 
     def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
         last: int | None = None

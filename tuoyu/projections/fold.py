@@ -59,8 +59,13 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
     event, context = fact["event"], fact["context"]
     iid = event["institution_id"]
     inst = part["institutions"].get(iid)
+    kind = event["type"]
+    if inst is not None and kind in _COUNT_ONLY:
+        # The commonest events (children in and out, inspections) move no baseline quantity.
+        _CHANGES[kind](inst, event)
+        return
     before = contribution(inst)
-    if inst is None or event["type"] == "InstitutionFiled":
+    if inst is None or kind == "InstitutionFiled":
         # A filing, or (in an as-of view) an event whose filing occurred later than the
         # view's business time: the stored context says what the institution was then.
         inst = part["institutions"][iid] = _from_context(event, context)
@@ -128,16 +133,35 @@ def _nothing(inst, event):
     pass
 
 
+def _revoked(inst, event):
+    inst["inclusive"] = False
+
+
+def _rehomed(inst, event):
+    inst["awaiting"] = max(0, inst["awaiting"] - event["children"])
+
+
+def _enrolled(inst, event):
+    inst["enrolled"] = min(inst["slots"], inst["enrolled"] + event["children"])
+
+
+def _withdrawn(inst, event):
+    inst["enrolled"] = max(0, inst["enrolled"] - event["children"])
+
+
+_COUNT_ONLY = frozenset({"ChildrenEnrolled", "ChildrenWithdrawn", "ChildrenRehomed", "RiskCreditGraded",
+                         "FilingChanged"})
+
 _CHANGES = {
     "FilingChanged": _filing_changed,
     "CapacityChanged": _capacity,
     "InclusiveStatusGranted": _granted,
-    "InclusiveStatusRevoked": lambda inst, event: inst.update(inclusive=False),
+    "InclusiveStatusRevoked": _revoked,
     "InstitutionClosed": _closed,
-    "ChildrenRehomed": lambda inst, event: inst.update(awaiting=max(0, inst["awaiting"] - event["children"])),
+    "ChildrenRehomed": _rehomed,
     "InstitutionReopened": _reopened,
-    "ChildrenEnrolled": lambda inst, event: inst.update(enrolled=min(inst["slots"], inst["enrolled"] + event["children"])),
-    "ChildrenWithdrawn": lambda inst, event: inst.update(enrolled=max(0, inst["enrolled"] - event["children"])),
+    "ChildrenEnrolled": _enrolled,
+    "ChildrenWithdrawn": _withdrawn,
     "StaffReported": _staff,
     "InspectionRecorded": _nothing,
     "RectificationCompleted": _nothing,
