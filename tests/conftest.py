@@ -13,7 +13,6 @@ import pytest
 from tuoyu.service.config import Settings
 
 POSTGRES_URL = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,7 +12,7 @@ import orjson
 from tuoyu.demo.synthetic import synthetic_events
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sample-events.jsonl"
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sample-events.jsonl"
 
 
 def tuoyu(env, *args):

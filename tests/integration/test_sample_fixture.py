@@ -48,9 +48,11 @@ from typing import Any
 import pytest
 
 TUOYU = Path(sys.executable).parent / "tuoyu"
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-FIXTURE = SHARED / "fixtures" / "sample-events.jsonl"
-TOWNSHIPS_JSON = SHARED / "spec" / "townships.json"
+PROJECT = Path(__file__).resolve().parents[2]
+# The project's copies of ../shared/fixtures/sample-events.jsonl and ../shared/spec/townships.json
+# (tests/unit/test_contracts_in_sync.py keeps them equal to the shared ones).
+FIXTURE = PROJECT / "tests" / "fixtures" / "sample-events.jsonl"
+TOWNSHIPS_JSON = PROJECT / "tuoyu" / "contracts" / "townships.json"
 
 # The 13 towns and subdistricts of Mentougou (townships.json); written out so the oracle
 # does not depend on the file, and cross-checked against it below.

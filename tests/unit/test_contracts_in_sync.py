@@ -6,17 +6,23 @@ import pytest
 
 from tuoyu.contracts import event_schema, plan_targets, townships_document
 
-PROJECT_CONTRACTS = Path(__file__).resolve().parents[2] / "tuoyu" / "contracts"
-SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
+PROJECT = Path(__file__).resolve().parents[2]
+SHARED = PROJECT.parent / "shared"
+COPIES = {
+    "spec/events.schema.json": PROJECT / "tuoyu" / "contracts" / "events.schema.json",
+    "spec/townships.json": PROJECT / "tuoyu" / "contracts" / "townships.json",
+    "spec/plan-targets.jsonl": PROJECT / "tuoyu" / "contracts" / "plan-targets.jsonl",
+    "fixtures/sample-events.jsonl": PROJECT / "tests" / "fixtures" / "sample-events.jsonl",
+}
 
 
-@pytest.mark.parametrize("name", ["events.schema.json", "townships.json", "plan-targets.jsonl"])
+@pytest.mark.parametrize("name", sorted(COPIES))
 def test_the_project_copy_of_each_contract_equals_the_shared_one(name: str) -> None:
-    shared = SHARED_SPEC / name
+    shared = SHARED / name
     if not shared.exists():
         pytest.skip(f"{shared} is not beside this checkout; nothing to compare with")
-    assert (PROJECT_CONTRACTS / name).read_bytes() == shared.read_bytes(), (
-        f"tuoyu/contracts/{name} differs from ../shared/spec/{name}: copy the shared one over and review the change")
+    assert COPIES[name].read_bytes() == shared.read_bytes(), (
+        f"{COPIES[name].relative_to(PROJECT)} differs from ../shared/{name}: copy the shared one over and review")
 
 
 def test_the_contracts_load_and_describe_17_event_types_13_townships_and_8_plan_targets() -> None:
