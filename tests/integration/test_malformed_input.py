@@ -207,3 +207,18 @@ def test_problems_name_the_line_of_an_import_file(app):
     assert (problem.index, problem.line, problem.field) == (1, 7, "participants")
     assert str(caught.value).startswith("line 7 (event_id ")
     assert stored_event_ids(app) == []
+
+
+def test_an_integral_float_count_is_accepted_and_stored_as_an_integer(store_settings):
+    from tuoyu.service.wiring import open_registry
+    from tuoyu.streams.reading import read_facts
+
+    app = open_registry(store_settings)
+    app.record([{"event_id": "f1", "type": "InstitutionFiled", "occurred_at": "2024-01-02T09:00:00+08:00",
+                 "institution_id": "F1", "name": "甲", "township": "dayu", "kind": "community",
+                 "slots": 20.0, "inclusive": True},
+                {"event_id": "f2", "type": "ChildrenEnrolled", "occurred_at": "2024-01-03T09:00:00+08:00",
+                 "institution_id": "F1", "children": 3.0}], "t")
+    stored = [fact["event"] for fact in read_facts(app.recorder)]
+    assert stored[0]["slots"] == 20 and isinstance(stored[0]["slots"], int)
+    assert stored[1]["children"] == 3 and isinstance(stored[1]["children"], int)

@@ -19,7 +19,7 @@ from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES
 from tuoyu.domain.institution import Institution
 from tuoyu.domain.problems import Problem, RuleViolation
 from tuoyu.domain.programme import GuidanceActivity, Target, TrainingSession
-from tuoyu.domain.schema import parse_time, problems_of
+from tuoyu.domain.schema import normalised, parse_time, problems_of
 
 MAX_AHEAD = timedelta(days=1)
 
@@ -83,6 +83,7 @@ class Decisions:
             for field, message in found:
                 problem(field, message)
             return False
+        event = normalised(event)
         if parse_time(event["occurred_at"]) > self.now + MAX_AHEAD:
             return problem("occurred_at", f"{event['occurred_at']} is more than one day after the time of "
                            f"recording ({self.now.isoformat(timespec='seconds')}); events may not be recorded "

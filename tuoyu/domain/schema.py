@@ -61,6 +61,18 @@ def problems_of(event: Any) -> list[FieldProblem]:
     return _time_problems(event)
 
 
+@cache
+def _integer_fields(event_type: str) -> tuple[str, ...]:
+    properties = event_schema()["$defs"][event_type]["properties"]
+    return tuple(name for name, spec in properties.items() if spec.get("type") == "integer")
+
+
+def normalised(event: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema counts 2.0 as an integer; store it as 2 so sums stay integers."""
+    floats = [n for n in _integer_fields(event["type"]) if isinstance(event.get(n), float)]
+    return {**event, **{n: int(event[n]) for n in floats}} if floats else event
+
+
 def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
     # A failed anyOf (TargetSet.scope) reports its branches as context; the top error is clearer.
     return errors
