@@ -13,8 +13,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoder
 
-from tuoyu.domain.decisions import Decisions
-from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Problem
+from tuoyu.domain.decisions import Authorizer, Decisions
+from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem
 from tuoyu.persistence.transcoder import PlainJSONTranscoder
 
 # A writer that loses a race decides again, after a random wait growing with each attempt
@@ -48,7 +48,8 @@ class Registry(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return PlainJSONTranscoder()
 
-    def record(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None) -> Outcome:
+    def record(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None,
+               authorize: Authorizer | None = None) -> Outcome:
         """Record `events` in order, or none of them.
 
         Raises EventsRejected (schema or rule problems) or ConflictingEvent (an event_id reused
@@ -59,7 +60,7 @@ class Registry(Application[UUID]):
             if attempt:
                 time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
             attempt += 1
-            decisions = self.decide(events, recorded_by, lines)
+            decisions = self.decide(events, recorded_by, lines, authorize)
             if not decisions.domain_events:
                 return Outcome(0, self.recorder.max_notification_id(), decisions.duplicates)
             try:
@@ -73,19 +74,23 @@ class Registry(Application[UUID]):
                                         f"({attempt} attempts in {RETRY_SECONDS:g} s); nothing was recorded, "
                                         "try again", conflict=True)])
 
-    def decide(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None) -> Decisions:
-        decisions = self.new_decisions(recorded_by)
+    def decide(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None,
+               authorize: Authorizer | None = None) -> Decisions:
+        decisions = self.new_decisions(recorded_by, authorize)
         decisions.prefetch(events)
         for index, event in enumerate(events):
             decisions.add(index, event, lines[index] if lines else None)
         if decisions.problems:
+            forbidden = [p for p in decisions.problems if p.forbidden]
+            if forbidden:
+                raise Forbidden(forbidden)
             if all(p.conflict for p in decisions.problems):
                 raise ConflictingEvent(decisions.problems)
             raise EventsRejected(decisions.problems)
         return decisions
 
-    def new_decisions(self, recorded_by: str) -> Decisions:
-        return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock())
+    def new_decisions(self, recorded_by: str, authorize: Authorizer | None = None) -> Decisions:
+        return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock(), authorize)
 
     def load(self, aggregate_id: UUID) -> Any:
         try:

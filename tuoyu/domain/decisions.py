@@ -25,6 +25,8 @@ MAX_AHEAD = timedelta(days=1)
 
 Loader = Callable[[UUID], Any]  # an aggregate, or None when none is stored
 ClaimLookup = Callable[[Sequence[str]], dict[str, str]]
+# Why the submitter may not record this event in this township (None: it may).
+Authorizer = Callable[[dict[str, Any], "str | None"], "str | None"]
 
 
 def digest(event: dict[str, Any]) -> str:
@@ -43,8 +45,10 @@ def inspection_key(inspection_id: str) -> str:
 
 
 class Decisions:
-    def __init__(self, load: Loader, lookup_claims: ClaimLookup, recorded_by: str, now: datetime) -> None:
+    def __init__(self, load: Loader, lookup_claims: ClaimLookup, recorded_by: str, now: datetime,
+                 authorize: Authorizer | None = None) -> None:
         self._load = load
+        self._authorize = authorize
         self._lookup_claims = lookup_claims
         self.recorded_by = recorded_by
         self.now = now
@@ -100,6 +104,10 @@ class Decisions:
         try:
             aggregate = self._decide(event)
         except RuleViolation as violation:
+            if violation.forbidden:
+                self.problems.append(Problem(index, event_id, violation.field, violation.message, line,
+                                             forbidden=True))
+                return False
             return problem(violation.field, f"{event['type']} rejected: {violation.message}")
         self.claimed[key] = fingerprint
         self.new_claims.append((key, fingerprint))
@@ -123,6 +131,8 @@ class Decisions:
         now, by = self.now, self.recorded_by
         if kind in INSTITUTION_EVENT_TYPES:
             institution = self._get(Institution.create_id(event["institution_id"]))
+            self._check_allowed(event, event["township"] if kind == "InstitutionFiled"
+                                else institution.township if institution is not None else None)
             if kind == "InstitutionFiled":
                 if institution is not None:
                     institution.record(event, by, now)  # raises: filed once
@@ -144,14 +154,23 @@ class Decisions:
                 if institution is None:
                     raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed")
                 township = institution.township
+            self._check_allowed(event, township or event.get("township"))
             return TrainingSession.complete(event, township, by, now)
         if kind == "ParentingGuidanceHeld":
+            self._check_allowed(event, event.get("township"))
             return GuidanceActivity.hold(event, by, now)
+        self._check_allowed(event, None)
         target = self._get(Target.create_id(event["scope"], event["kpi"]))
         if target is None:
             return Target.set(event, by, now)
         target.replace(event, by, now)
         return target
+
+    def _check_allowed(self, event: dict[str, Any], township: str | None) -> None:
+        if self._authorize is not None:
+            reason = self._authorize(event, township)
+            if reason:
+                raise RuleViolation("type", reason, forbidden=True)
 
     def _get(self, aggregate_id: UUID) -> Any:
         if aggregate_id not in self.aggregates:

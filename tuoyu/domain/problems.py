@@ -20,6 +20,8 @@ class Problem:
     line: int | None = None
     # True when the event clashes with one recorded before (HTTP 409 rather than 422).
     conflict: bool = False
+    # True when the submitter's role may not record the event (HTTP 403).
+    forbidden: bool = False
 
     def describe(self) -> str:
         where = f"line {self.line}" if self.line is not None else f"event #{self.index}"
@@ -29,7 +31,7 @@ class Problem:
 
     def as_dict(self) -> dict:
         shown = asdict(self)
-        del shown["conflict"]
+        del shown["conflict"], shown["forbidden"]
         return {k: v for k, v in shown.items() if v is not None or k in ("event_id", "field")}
 
 
@@ -53,10 +55,19 @@ class ConflictingEvent(TuoyuError):
         super().__init__("\n".join(p.describe() for p in problems))
 
 
+class Forbidden(TuoyuError):
+    """The submitter's role may not record one of the events; nothing was recorded."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(p.describe() for p in problems))
+
+
 class RuleViolation(TuoyuError):
     """Raised by an aggregate when a command breaks a rule of kpis.md."""
 
-    def __init__(self, field: str | None, message: str):
+    def __init__(self, field: str | None, message: str, forbidden: bool = False):
         self.field = field
         self.message = message
+        self.forbidden = forbidden
         super().__init__(message)

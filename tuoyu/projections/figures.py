@@ -34,7 +34,7 @@ def township_figures(part: Part, today: str) -> dict[str, Any]:
         elif inst["emergency"] and inst["awaiting"] > 0:
             closures += 1
             awaiting += inst["awaiting"]
-    open_rectifications = part["rectifications"].values()
+    open_rectifications = [r for r in part["rectifications"].values() if r["completed_at"] is None]
     trained = {name: sum(part["training"].get(course, {}).values()) for course, name in TRAINED.items()}
     return {
         "slots_total": slots,

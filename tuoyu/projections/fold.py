@@ -21,7 +21,7 @@ _PUBLIC_DETAILS = ("name", "address", "location", "operator", "monthly_fee_yuan"
 
 
 def new_part() -> Part:
-    return {"position": 0, "institutions": {}, "rectifications": {}, "training": {},
+    return {"position": 0, "institutions": {}, "rectifications": {}, "closures": [], "training": {},
             "guidance": [0, 0], "targets": {}, "history": {}}
 
 
@@ -61,8 +61,10 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
     inst = part["institutions"].get(iid)
     kind = event["type"]
     if inst is not None and kind in _COUNT_ONLY:
-        # The commonest events (children in and out, inspections) move no baseline quantity.
+        # The commonest events (children in and out, gradings) move no baseline quantity.
         _CHANGES[kind](inst, event)
+        if kind == "ChildrenRehomed":
+            _track_cases(part, fact, inst)
         return
     before = contribution(inst)
     if inst is None or kind == "InstitutionFiled":
@@ -71,10 +73,7 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
         inst = part["institutions"][iid] = _from_context(event, context)
     else:
         _CHANGES[event["type"]](inst, event)
-    if event["type"] == "InspectionRecorded" and event["outcome"] == "rectify":
-        part["rectifications"][event["inspection_id"]] = {"institution_id": iid, "rectify_by": event["rectify_by"]}
-    elif event["type"] == "RectificationCompleted":
-        part["rectifications"].pop(event["inspection_id"], None)
+    _track_cases(part, fact, inst)
     after = contribution(inst)
     if before != after:
         day = part["history"].setdefault(business_date(event["occurred_at"]), [0, 0, 0, 0, 0])
@@ -82,11 +81,39 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
             day[i] += after[i] - before[i]
 
 
+def _track_cases(part: Part, fact: Fact, inst: dict[str, Any]) -> None:
+    """Rectifications and closures are kept whole (open and done) for the lists users browse."""
+    event = fact["event"]
+    kind, iid = event["type"], event["institution_id"]
+    if kind == "InspectionRecorded" and event["outcome"] == "rectify":
+        part["rectifications"][event["inspection_id"]] = {
+            "inspection_id": event["inspection_id"], "institution_id": iid, "kind": event["kind"],
+            "inspected_at": event["occurred_at"], "rectify_by": event["rectify_by"], "completed_at": None,
+            "findings": len(event.get("findings", ())),
+        }
+    elif kind == "RectificationCompleted" and event["inspection_id"] in part["rectifications"]:
+        part["rectifications"][event["inspection_id"]]["completed_at"] = event["occurred_at"]
+    elif kind == "InstitutionClosed":
+        inst["closure"] = len(part["closures"])
+        part["closures"].append({
+            "institution_id": iid, "emergency": event["emergency"], "closed_at": event["occurred_at"],
+            "reason": event.get("reason"), "children_affected": inst["awaiting"], "children_rehomed": 0,
+            "reopened_at": None,
+        })
+    elif kind in ("ChildrenRehomed", "InstitutionReopened") and inst.get("closure") is not None:
+        closure = part["closures"][inst["closure"]]
+        if kind == "ChildrenRehomed":
+            closure["children_rehomed"] += event["children"]
+        else:
+            closure["reopened_at"] = event["occurred_at"]
+            inst["closure"] = None
+
+
 def _from_context(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     inst = {"township": context["township"], "kind": context["kind"], "slots": context["slots"],
             "inclusive": context["inclusive"], "enrolled": context["enrolled"], "operating": context["operating"],
             "emergency": context.get("emergency", False), "awaiting": context.get("awaiting", 0),
-            "closed_at": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None}
+            "closed_at": None, "closure": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None}
     inst.update((k, event[k]) for k in _PUBLIC_DETAILS if k in event)
     if event["type"] == "InstitutionClosed":
         inst["closed_at"] = event["occurred_at"]

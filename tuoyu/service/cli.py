@@ -55,6 +55,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--batch", type=int, default=1000, help="events applied between two commits of the view")
     p.set_defaults(run=_project)
+
+    p = commands.add_parser("serve", help="run the HTTP API with the embedded projector")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=_serve)
+
+    p = commands.add_parser("token", help="bearer tokens for the HTTP API")
+    tokens = p.add_subparsers(required=True, metavar="ACTION")
+    t = tokens.add_parser("create", help="print a new token (only its hash is stored)")
+    t.add_argument("--role", required=True, help="admin, registry, inspector, auditor or township:<id>")
+    t.add_argument("--name", help="a name to revoke it by (default: role and a random suffix)")
+    t.set_defaults(run=_token_create)
+    t = tokens.add_parser("revoke", help="revoke a token by name")
+    t.add_argument("name")
+    t.set_defaults(run=_token_revoke)
+    t = tokens.add_parser("list", help="list tokens (names and roles, never the tokens)")
+    t.set_defaults(run=_token_list)
     return parser
 
 
@@ -157,6 +174,66 @@ def _project(args: argparse.Namespace) -> int:
         projector.run(stop, args.poll)
     except KeyboardInterrupt:
         stop.set()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tuoyu.service.http.app import create_app
+    from tuoyu.service.wiring import open_platform
+
+    platform = open_platform(settings_from_env())
+    base = f"http://{args.host}:{args.port}"
+    print(f"托育服务监测预警平台 serving on {base}\n"
+          f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
+          f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
+          f"  health         {base}/healthz\n  API document   {base}/openapi.json", flush=True)
+    uvicorn.run(create_app(platform), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _tokens():
+    from tuoyu.service.wiring import open_registry, open_tokens
+
+    registry = open_registry(settings_from_env())
+    return registry, open_tokens(registry)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from tuoyu.service.tokens import TokenError, create_token
+
+    registry, store = _tokens()
+    try:
+        name, token = create_token(store, args.role, args.name)
+    except TokenError as error:
+        print(f"tuoyu token create: {error}", file=sys.stderr)
+        return 2
+    print(f"token {name} for role {args.role} (shown once; only its hash is stored):")
+    print(token)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from tuoyu.service.tokens import TokenError, revoke_token
+
+    registry, store = _tokens()
+    try:
+        revoke_token(store, args.name)
+    except TokenError as error:
+        print(f"tuoyu token revoke: {error}", file=sys.stderr)
+        return 1
+    print(f"token {args.name} revoked")
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from tuoyu.service.tables import render
+
+    registry, store = _tokens()
+    rows = [["名称", "角色", "创建时间", "状态"]]
+    rows += [[t.name, t.role, t.created_at, f"已吊销 {t.revoked_at}" if t.revoked_at else "有效"] for t in store.all()]
+    print(render(rows))
     return 0
 
 

@@ -32,3 +32,23 @@ def open_projector(settings: Settings, on_change=None, batch: int = 1000):
                                   on_change=on_change)
     projector.owner = registry  # the registry owns the connection pool the projector reads through
     return projector
+
+
+def open_tokens(registry):
+    """The token table, in the registry's own database."""
+    from tuoyu.persistence.postgres import ClaimingPostgresRecorder
+    from tuoyu.persistence.tokens import PostgresTokens, SQLiteTokens
+
+    recorder = registry.recorder
+    kind = PostgresTokens if isinstance(recorder, ClaimingPostgresRecorder) else SQLiteTokens
+    return kind(recorder.datastore)
+
+
+def open_platform(settings: Settings, clock: Callable[[], datetime] = utc_now, project: bool = True):
+    """The running platform: write side, live view (unless `project` is False) and tokens."""
+    from tuoyu.service.platform import Platform
+    from tuoyu.streams.projector import EmbeddedProjector
+
+    registry = open_registry(settings, clock)
+    projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings)) if project else None
+    return Platform(registry, projector, open_tokens(registry))

@@ -22,7 +22,8 @@ from tuoyu.streams.reading import read_facts
 
 log = logging.getLogger(__name__)
 
-VIEW_NAME = "kpi"
+# Bump when the shape of the view state changes: the projector then rebuilds it from zero.
+VIEW_NAME = "kpi.v2"
 
 
 class EmbeddedProjector:

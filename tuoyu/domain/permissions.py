@@ -1,0 +1,54 @@
+"""Who may record what: the roles of the platform and the events each may submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES, TOWNSHIP_IDS
+
+INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
+FIXED_ROLES = ("admin", "registry", "inspector", "auditor")
+ROLE_HELP = {
+    "admin": "everything, including TargetSet",
+    "registry": "institution events (filings, capacity, inclusive status, closures, children, staff, "
+                "inspections) in any township",
+    "inspector": "InspectionRecorded, RectificationCompleted and RiskCreditGraded",
+    "auditor": "nothing: it reads everything and writes nothing",
+}
+
+
+def valid_role(role: str) -> bool:
+    if role in FIXED_ROLES:
+        return True
+    return role.startswith("township:") and role.split(":", 1)[1] in TOWNSHIP_IDS
+
+
+def role_help(role: str) -> str:
+    if role.startswith("township:"):
+        township = role.split(":", 1)[1]
+        return (f"institution events for institutions of {township}, and TrainingCompleted and "
+                f"ParentingGuidanceHeld in {township}")
+    return ROLE_HELP[role]
+
+
+def refusal(role: str, event: dict[str, Any], township: str | None) -> str | None:
+    """Why `role` may not record `event` (whose institution or activity is in `township`), or None."""
+    kind = event["type"]
+    if role == "admin":
+        return None
+    if role == "registry" and kind in INSTITUTION_EVENT_TYPES:
+        return None
+    if role == "inspector" and kind in INSPECTOR_TYPES:
+        return None
+    if role.startswith("township:"):
+        own = role.split(":", 1)[1]
+        local_kinds = INSTITUTION_EVENT_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld"}
+        if kind in local_kinds and township == own:
+            return None
+        if kind in INSTITUTION_EVENT_TYPES and township is None:
+            # An institution nobody filed: the rules will say so, and no township's data is touched.
+            return None
+        if kind in local_kinds:
+            where = f"is in {township}" if township else "names no township"
+            return f"role {role} may record only {role_help(role)}; this {kind} {where}"
+    return f"role {role} may not record {kind}; it may record {role_help(role)}"

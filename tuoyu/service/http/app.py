@@ -1,0 +1,169 @@
+"""The HTTP API: one process with the write side and the embedded projector's live view."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from enum import Enum
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
+from tuoyu.persistence.tokens import TokenRecord
+from tuoyu.service.http.body import BodyError, as_event_list, read_json
+from tuoyu.service.http.responses import JSONResponse
+from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
+from tuoyu.service.metrics import KpiCollector, metrics_registry
+from tuoyu.service.platform import Platform
+from tuoyu.service.timeargs import parse_moment
+from tuoyu.service.tokens import authenticate
+from tuoyu.streams.projector import VIEW_NAME
+
+bearer = HTTPBearer(auto_error=False, description="a token from `tuoyu token create --role ROLE`")
+
+
+class ClosureStatus(str, Enum):
+    open = "open"
+    all = "all"
+
+
+class RectificationStatus(str, Enum):
+    open = "open"
+    overdue = "overdue"
+    all = "all"
+
+
+def create_app(platform: Platform) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(platform.start)
+        yield
+        await run_in_threadpool(platform.stop)
+
+    app = FastAPI(title="托育服务监测预警平台 API", version="1.0", default_response_class=JSONResponse,
+                  docs_url=None, redoc_url=None, lifespan=lifespan,
+                  description="Mentougou childcare monitoring: record events, read KPIs, the public registry.")
+    metrics = metrics_registry(KpiCollector(platform.live_snapshot, lambda: (
+        platform.registry.position(), {VIEW_NAME: platform.projector.position})))
+
+    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenRecord:
+        if credentials is None:
+            raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        record = authenticate(platform.tokens, credentials.credentials)
+        if record is None:
+            raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
+        return record
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def parameter_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in error.errors()]
+        return JSONResponse({"errors": errors}, status_code=422)
+
+    @app.post("/api/events", status_code=201, tags=["events"], openapi_extra={"requestBody": events_request_body()},
+              responses={201: {"description": "recorded"}, 400: {"description": "not JSON"},
+                         409: {"description": "conflicting event_id or concurrent change"},
+                         413: {"description": "too large"}, 415: {"description": "not application/json"},
+                         422: {"description": "schema or rule problems; nothing recorded"}})
+    async def record_events(request: Request, token: TokenRecord = Depends(caller)) -> Any:
+        """Record one event or an array of events, all or nothing."""
+        if token.role == "auditor":
+            raise HTTPException(403, "role auditor reads everything and records nothing")
+        try:
+            events = as_event_list(await read_json(request))
+        except BodyError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
+        try:
+            outcome = await run_in_threadpool(platform.record, events, token)
+        except Forbidden as error:
+            return JSONResponse({"error": error.problems[0].message, "errors": _errors(error.problems)},
+                                  status_code=403)
+        except ConflictingEvent as error:
+            return JSONResponse({"errors": _errors(error.problems)}, status_code=409)
+        except EventsRejected as error:
+            return JSONResponse({"errors": _errors(error.problems)}, status_code=422)
+        return JSONResponse({"recorded": outcome.recorded, "position": outcome.position,
+                               "duplicates": outcome.duplicates}, status_code=201 if outcome.recorded else 200)
+
+    @app.get("/api/kpi", tags=["kpi"])
+    def kpi(as_of: str | None = None, known_at: str | None = None, token: TokenRecord = Depends(caller)) -> Any:
+        """The snapshot of kpis.md: live, or replayed as of a business and a knowledge time."""
+        if as_of is None and known_at is None:
+            return platform.live_snapshot()
+        try:
+            moments = [parse_moment(value, name) if value else None
+                       for name, value in (("as_of", as_of), ("known_at", known_at))]
+        except ValueError as error:
+            return JSONResponse({"errors": [{"field": str(error).split()[0], "message": str(error)}]}, 422)
+        return platform.past_snapshot(*moments)
+
+    @app.get("/api/institutions/{institution_id}", tags=["institutions"])
+    def institution(institution_id: str, token: TokenRecord = Depends(caller)) -> Any:
+        """An institution's current state and its events, oldest first."""
+        found = platform.institution(institution_id)
+        if found is None:
+            raise HTTPException(404, f"no institution {institution_id!r} is filed")
+        return found
+
+    @app.get("/api/closures", tags=["closures"])
+    def closures(status: ClosureStatus = ClosureStatus.open, token: TokenRecord = Depends(caller)) -> Any:
+        """Closures: `open` emergency closures with children awaiting a place, or `all`."""
+        return {"status": status.value, "closures": platform.closures(status.value)}
+
+    @app.get("/api/rectifications", tags=["inspections"])
+    def rectifications(status: RectificationStatus = RectificationStatus.open,
+                       token: TokenRecord = Depends(caller)) -> Any:
+        """Rectifications ordered by due date: `open`, `overdue` or `all`."""
+        return {"status": status.value, "rectifications": platform.rectifications(status.value)}
+
+    @app.get("/api/registry", tags=["public"])
+    def public_registry() -> Any:
+        """备案机构电子地图: operating filed institutions as GeoJSON, public fields only. No token."""
+        return JSONResponse(platform.public_registry(), media_type="application/geo+json")
+
+    @app.get("/api/whoami", tags=["tokens"])
+    def whoami(token: TokenRecord = Depends(caller)) -> Any:
+        return {"name": token.name, "role": token.role}
+
+    @app.get("/metrics", tags=["monitoring"], response_class=Response)
+    def prometheus_metrics() -> Response:
+        """The contract metrics of kpis.md from the live view, and process metrics."""
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz", tags=["monitoring"])
+    def healthz() -> Any:
+        """Store reachable, projector position and lag."""
+        try:
+            return platform.health()
+        except Exception as error:  # the store is down: say so, with 503
+            return JSONResponse({"status": "unavailable", "store": f"unreachable: {error}"}, status_code=503)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Any:
+        return {"name": "托育服务监测预警平台", "api": "/openapi.json", "kpi": "/api/kpi",
+                "registry": "/api/registry", "metrics": "/metrics", "health": "/healthz"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes)
+            app.openapi_schema = add_interchange_schema(document)
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app
+
+
+def _errors(problems) -> list[dict[str, Any]]:
+    return [{"index": p.index, "event_id": p.event_id, "field": p.field, "message": p.message} for p in problems]

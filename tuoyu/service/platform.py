@@ -1,0 +1,123 @@
+"""The running platform: the write side, the live view and the tokens, in one process."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from tuoyu.domain.application import Outcome, Registry, utc_now
+from tuoyu.domain.institution import Institution
+from tuoyu.domain.permissions import refusal
+from tuoyu.persistence.tokens import TokenRecord
+from tuoyu.projections import lists
+from tuoyu.projections.facts import SHANGHAI, fact_from_stored
+from tuoyu.projections.snapshot import build_snapshot
+from tuoyu.streams.projector import EmbeddedProjector
+from tuoyu.streams.reading import read_facts
+from tuoyu.streams.replay import replay_snapshot
+
+# The live snapshot is rebuilt when the view changes, and at least this often, because the
+# evaluation time moves (overdue rectifications, target pace).
+SNAPSHOT_MAX_AGE_SECONDS = 30.0
+
+
+class Platform:
+    def __init__(self, registry: Registry, projector: EmbeddedProjector | None, tokens: Any) -> None:
+        self.registry = registry
+        self.projector = projector
+        self.tokens = tokens
+        self._snapshot: dict[str, Any] | None = None
+        self._snapshot_at = 0.0
+        self._snapshot_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if projector is not None:
+            projector.on_change = lambda view: self._invalidate()
+
+    # ---- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.projector is not None and self._thread is None:
+            self.projector.catch_up()
+            self._thread = threading.Thread(target=self.projector.run, args=(self._stop, 1.0),
+                                            name="embedded-projector", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.projector is not None:
+            self.projector.wake()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    # ---- writes ---------------------------------------------------------------------
+
+    def record(self, events: list[Any], token: TokenRecord) -> Outcome:
+        outcome = self.registry.record(events, recorded_by=f"{token.name} ({token.role})",
+                                       authorize=lambda event, township: refusal(token.role, event, township))
+        if self.projector is not None and outcome.recorded:
+            self.projector.wake()
+        return outcome
+
+    # ---- reads ----------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._snapshot_at = 0.0
+
+    def live_snapshot(self) -> dict[str, Any]:
+        """The snapshot of the live view, at most SNAPSHOT_MAX_AGE_SECONDS old."""
+        with self._snapshot_lock:
+            if self._snapshot is None or time.monotonic() - self._snapshot_at > SNAPSHOT_MAX_AGE_SECONDS:
+                now = utc_now()
+                with self.projector.lock:
+                    self._snapshot = build_snapshot(self.projector.view, now, now)
+                self._snapshot_at = time.monotonic()
+            return self._snapshot
+
+    def past_snapshot(self, as_of: datetime | None, known_at: datetime | None) -> dict[str, Any]:
+        return replay_snapshot(read_facts(self.registry.recorder), utc_now(), as_of, known_at)
+
+    def view_copy(self):
+        with self.projector.lock:
+            return copy.deepcopy(self.projector.view)
+
+    def closures(self, status: str) -> list[dict[str, Any]]:
+        with self.projector.lock:
+            return lists.closures(self.projector.view, status)
+
+    def rectifications(self, status: str) -> list[dict[str, Any]]:
+        today = utc_now().astimezone(SHANGHAI).date().isoformat()
+        with self.projector.lock:
+            return lists.rectifications(self.projector.view, status, today)
+
+    def public_registry(self) -> dict[str, Any]:
+        with self.projector.lock:
+            return lists.registry(self.projector.view)
+
+    def institution(self, institution_id: str) -> dict[str, Any] | None:
+        aggregate_id = Institution.create_id(institution_id)
+        aggregate = self.registry.load(aggregate_id)
+        if aggregate is None:
+            return None
+        events = []
+        for stored in self.registry.recorder.select_events(aggregate_id):
+            fact = fact_from_stored(0, stored.state)
+            events.append({"version": stored.originator_version, "occurred_at": fact["event"]["occurred_at"],
+                           "recorded_at": fact["recorded_at"], "recorded_by": fact.get("recorded_by"),
+                           "event": fact["event"]})
+        state = {"institution_id": institution_id, "township": aggregate.township, "kind": aggregate.kind,
+                 "slots": aggregate.slots, "inclusive": aggregate.inclusive, "enrolled": aggregate.enrolled,
+                 "operating": aggregate.operating, "children_awaiting_rehoming": aggregate.awaiting,
+                 "emergency_closure": aggregate.emergency,
+                 "open_rectifications": sorted(aggregate.open_rectifications), **aggregate.details}
+        return {"institution": state, "version": aggregate.version, "events": events}
+
+    def health(self) -> dict[str, Any]:
+        recorded = self.registry.position()
+        applied = self.projector.position if self.projector is not None else None
+        return {"status": "ok", "store": "reachable", "events_recorded": recorded,
+                "projection_position": applied, "projection_lag": None if applied is None else recorded - applied}
