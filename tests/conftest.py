@@ -35,3 +35,40 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
 def store_env(store_settings: Settings) -> dict[str, str]:
     """Environment variables that point the `tuoyu` command at the fresh store."""
     return {**os.environ, "TUOYU_DATA_DIR": str(store_settings.data_dir), "TUOYU_STORE": store_settings.store}
+
+
+@pytest.fixture
+def api(store_settings: Settings):
+    """The HTTP API in-process on a fresh store (lifespan runs: the projector follows), with one
+    token per role: `api.client`, `api.tokens[role]`, `api.headers(role)`, `api.platform`."""
+    from fastapi.testclient import TestClient
+
+    from tuoyu.domain.catalogue import TOWNSHIP_IDS
+    from tuoyu.service.http.app import create_app
+    from tuoyu.service.tokens import create_token
+    from tuoyu.service.wiring import open_platform
+
+    platform = open_platform(store_settings)
+    roles = ["admin", "registry", "inspector", "auditor", *(f"township:{t}" for t in TOWNSHIP_IDS)]
+    tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
+
+    class Api:
+        def headers(self, role: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens[role]}"}
+
+        def wait_for_view(self, timeout: float = 10.0) -> None:
+            """Block until the live view has applied every recorded event."""
+            import time
+
+            deadline = time.monotonic() + timeout
+            while platform.projector.position < platform.registry.position():
+                if time.monotonic() > deadline:
+                    raise AssertionError("the projector did not catch up")
+                platform.projector.wake()
+                time.sleep(0.01)
+            platform._invalidate()
+
+    with TestClient(create_app(platform)) as client:
+        handle = Api()
+        handle.client, handle.tokens, handle.platform, handle.settings = client, tokens, platform, store_settings
+        yield handle
