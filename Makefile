@@ -7,9 +7,14 @@ export TUOYU_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: run test test-unit test-integration test-e2e bench setup services demo clean
 
+# The embedded default: load the demo district into an empty store, keep an admin token for
+# trying the API in $(TUOYU_DATA_DIR)/admin.token, and serve at http://127.0.0.1:8000.
 run: setup
 	$(BIN)/tuoyu demo --if-empty
-	$(BIN)/tuoyu project
+	@mkdir -p "$(TUOYU_DATA_DIR)"
+	@test -s "$(TUOYU_DATA_DIR)/admin.token" || (umask 077; $(BIN)/tuoyu token create --role admin \
+		--name make-run-admin-$$(date +%s) | tail -n 1 > "$(TUOYU_DATA_DIR)/admin.token")
+	$(BIN)/tuoyu serve
 
 test: setup services
 	$(BIN)/python -m pytest -q tests

@@ -36,6 +36,10 @@ def digest(event: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
+def _short(fingerprint: str) -> int:
+    return int(fingerprint[:16], 16) if fingerprint else 0
+
+
 def event_key(event_id: str) -> str:
     return f"event:{event_id}"
 
@@ -53,8 +57,11 @@ class Decisions:
         self.recorded_by = recorded_by
         self.now = now
         self.aggregates: dict[UUID, Any] = {}
-        self.stored_claims: dict[str, str] = {}
-        self.claimed: dict[str, str] = {}  # claims made by this unit of work
+        self.stored_claims: dict[str, str] = {}  # looked up for the page being decided
+        # Claims made by this unit of work, kept compact because an import of a million events
+        # keeps one per event: (hash of key) -> (first 64 bits of the fingerprint). A false match
+        # needs two 64-bit collisions at once.
+        self.claimed: dict[int, int] = {}
         self.new_claims: list[tuple[str, str]] = []
         self.domain_events: list[Any] = []
         self.problems: list[Problem] = []
@@ -68,7 +75,8 @@ class Decisions:
                 keys.append(event_key(event["event_id"]))
                 if event.get("type") == "InspectionRecorded" and isinstance(event.get("inspection_id"), str):
                     keys.append(inspection_key(event["inspection_id"]))
-        missing = [k for k in keys if k not in self.stored_claims]
+        self.stored_claims.clear()  # the previous page's lookups are not needed any more
+        missing = keys
         if missing:
             found = self._lookup_claims(missing)
             self.stored_claims.update({k: found.get(k, "") for k in missing})
@@ -94,9 +102,10 @@ class Decisions:
                            "in advance")
         fingerprint = digest(event)
         key = event_key(event_id)
-        earlier = self.claimed.get(key) or self._stored_claim(key)
+        mine = self.claimed.get(hash(key))
+        earlier = _short(self._stored_claim(key)) if mine is None else mine
         if earlier:
-            if earlier == fingerprint:
+            if earlier == _short(fingerprint):
                 self.duplicates += 1
                 return False
             return problem("event_id", f"event_id {event_id} was recorded before with different content; "
@@ -109,10 +118,10 @@ class Decisions:
                                              forbidden=True))
                 return False
             return problem(violation.field, f"{event['type']} rejected: {violation.message}")
-        self.claimed[key] = fingerprint
+        self.claimed[hash(key)] = _short(fingerprint)
         self.new_claims.append((key, fingerprint))
         if event["type"] == "InspectionRecorded":
-            self.claimed[inspection_key(event["inspection_id"])] = fingerprint
+            self.claimed[hash(inspection_key(event["inspection_id"]))] = _short(fingerprint)
             self.new_claims.append((inspection_key(event["inspection_id"]), fingerprint))
         self.aggregates[aggregate.id] = aggregate
         self.domain_events.extend(aggregate.collect_events())
@@ -142,7 +151,7 @@ class Decisions:
                                     f"every {kind} needs a filed institution (record InstitutionFiled first)")
             if kind == "InspectionRecorded":
                 claim = inspection_key(event["inspection_id"])
-                if claim in self.claimed or self._stored_claim(claim):
+                if hash(claim) in self.claimed or self._stored_claim(claim):
                     raise RuleViolation("inspection_id", f"inspection {event['inspection_id']} is already "
                                         "recorded; an inspection id can be recorded once")
             institution.record(event, by, now)

@@ -183,8 +183,12 @@ def _serve(args: argparse.Namespace) -> int:
     from tuoyu.service.http.app import create_app
     from tuoyu.service.wiring import open_platform
 
-    platform = open_platform(settings_from_env())
+    settings = settings_from_env()
+    platform = open_platform(settings)
     base = f"http://{args.host}:{args.port}"
+    token_file = settings.data_dir / "admin.token"
+    if token_file.is_file():
+        print(f"an admin token for trying the API is in {token_file}", flush=True)
     print(f"托育服务监测预警平台 serving on {base}\n"
           f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
           f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"

@@ -1,0 +1,210 @@
+"""Helpers of the HTTP API tests (tests/integration/test_api.py): posting events as a role,
+checking refusals, one event of each type ready to record, and reading /metrics."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.builders import (
+    capacity, closed, enrolled, filed, filing_changed, granted, graded, guidance, inspection, rectified, rehomed,
+    reopened, revoked, staff, target, training, withdrawn,
+)
+from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.projections.facts import SHANGHAI
+
+ROLES = ["admin", "registry", "inspector", "auditor", *(f"township:{t}" for t in TOWNSHIP_IDS)]
+
+# The event types that name an institution (every one of them requires institution_id).
+INSTITUTION_TYPES = frozenset({
+    "InstitutionFiled", "FilingChanged", "CapacityChanged", "InclusiveStatusGranted", "InclusiveStatusRevoked",
+    "InstitutionClosed", "ChildrenRehomed", "InstitutionReopened", "ChildrenEnrolled", "ChildrenWithdrawn",
+    "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "StaffReported",
+})
+ALL_TYPES = INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "TargetSet"}
+
+# What each role may record (the contract of the issue), and words its 403 message must contain
+# to say what the role may do.
+def allowed_types(role: str) -> frozenset[str]:
+    if role == "admin":
+        return ALL_TYPES
+    if role == "registry":
+        return INSTITUTION_TYPES
+    if role == "inspector":
+        return frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
+    if role == "auditor":
+        return frozenset()
+    return INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld"}
+
+
+def capability_words(role: str) -> list[str]:
+    if role == "registry":
+        return ["institution events", "any township"]
+    if role == "inspector":
+        return ["InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"]
+    if role == "auditor":
+        return ["reads everything", "records nothing"]
+    if role.startswith("township:"):
+        own = role.split(":", 1)[1]
+        return [f"institutions of {own}", "TrainingCompleted", "ParentingGuidanceHeld"]
+    return []
+
+
+# The contract metrics of kpis.md ("Prometheus metrics") and their labels.
+CONTRACT_METRICS: dict[str, tuple[str, ...]] = {
+    "childcare_slots": ("township",),
+    "childcare_inclusive_slots": ("township",),
+    "childcare_institutions": ("township", "kind"),
+    "childcare_enrolled_children": ("township",),
+    "childcare_emergency_closures_open": ("township",),
+    "childcare_children_awaiting_rehoming": ("township",),
+    "childcare_rectifications_open": ("township",),
+    "childcare_rectifications_overdue": ("township",),
+    "childcare_caregivers": ("township",),
+    "childcare_certified_caregivers": ("township",),
+    "childcare_trained_people": ("course",),
+    "childcare_target_value": ("scope", "kpi"),
+    "childcare_target_expected": ("scope", "kpi"),
+    "childcare_target_actual": ("scope", "kpi"),
+    "childcare_target_due_timestamp_seconds": ("scope", "kpi"),
+    "childcare_target_behind": ("scope", "kpi"),
+    "childcare_events_recorded": (),
+    "childcare_projection_position": ("view",),
+}
+# Per-township metric -> the snapshot figure it publishes.
+TOWNSHIP_METRIC_FIGURES = {
+    "childcare_slots": "slots_total",
+    "childcare_inclusive_slots": "slots_inclusive",
+    "childcare_enrolled_children": "enrolled",
+    "childcare_emergency_closures_open": "emergency_closures_open",
+    "childcare_children_awaiting_rehoming": "children_awaiting_rehoming",
+    "childcare_rectifications_open": "rectifications_open",
+    "childcare_rectifications_overdue": "rectifications_overdue",
+    "childcare_caregivers": "caregivers",
+    "childcare_certified_caregivers": "certified_caregivers",
+}
+
+KPIS_MD = Path(__file__).resolve().parents[3] / "shared" / "spec" / "kpis.md"
+
+
+def metrics_table_of_kpis_md(text: str) -> dict[str, tuple[str, ...]]:
+    """The metric table of kpis.md: metric name -> labels."""
+    section = text.split("## Prometheus metrics", 1)[1].split("\n## ", 1)[0]
+    table: dict[str, tuple[str, ...]] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `childcare_"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        labels = tuple(label.strip() for label in cells[1].split(",") if label.strip())
+        for name in re.findall(r"`(childcare_\w+)`", cells[0]):
+            table[name] = labels
+    return table
+
+
+def shanghai_today(offset_days: int = 0) -> str:
+    return (datetime.now(SHANGHAI).date() + timedelta(days=offset_days)).isoformat()
+
+
+# ---- talking to the API ------------------------------------------------------------------------
+
+def post(api, role: str | None, body: Any):
+    headers = api.headers(role) if role else {}
+    return api.client.post("/api/events", json=body, headers=headers)
+
+
+def recorded(api, role: str, *events: dict[str, Any]) -> dict[str, Any]:
+    """Post `events` as `role` and insist they were all recorded (201)."""
+    response = post(api, role, list(events))
+    assert response.status_code == 201, response.text
+    assert response.json()["recorded"] == len(events), response.text
+    return response.json()
+
+
+def position(api) -> int:
+    return api.platform.registry.position()
+
+
+def events_recorded(api) -> int:
+    return api.client.get("/healthz").json()["events_recorded"]
+
+
+def refused(api, role: str, body: Any, status: int = 403) -> dict[str, Any]:
+    """Post `body` as `role`, expect `status`, and check that nothing was recorded."""
+    before = position(api)
+    response = post(api, role, body)
+    assert response.status_code == status, response.text
+    assert position(api) == before, "a refused request must record nothing"
+    assert events_recorded(api) == before
+    return response.json()
+
+
+def token_name(api, role: str) -> str:
+    found = api.client.get("/api/whoami", headers=api.headers(role)).json()
+    assert found["role"] == role
+    return found["name"]
+
+
+def read(api, path: str, role: str = "auditor", **params: Any):
+    response = api.client.get(path, headers=api.headers(role), params=params or None)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# ---- one event of each type ----------------------------------------------------------------------
+
+def prepare_one_of_each(api, township: str) -> None:
+    """As admin, record the institutions in `township` that `one_of_each` needs."""
+    recorded(api, "admin",
+             filed("OP", township=township, slots=20), enrolled("OP", 5),
+             inspection("OP", "INS-OPEN", rectify_by=shanghai_today(30)),
+             filed("INC", township=township, inclusive=True),
+             filed("CL", township=township),
+             filed("SH", township=township), enrolled("SH", 5), closed("SH", emergency=True),
+             filed("RO", township=township), closed("RO", emergency=False))
+
+
+def one_of_each(township: str) -> dict[str, dict[str, Any]]:
+    """One valid event of every type, each about its own prepared state so they are independent."""
+    return {
+        "InstitutionFiled": filed("NEW", township=township),
+        "FilingChanged": filing_changed("OP"),
+        "CapacityChanged": capacity("OP", 30),
+        "InclusiveStatusGranted": granted("OP"),
+        "InclusiveStatusRevoked": revoked("INC"),
+        "InstitutionClosed": closed("CL"),
+        "ChildrenRehomed": rehomed("SH", 2),
+        "InstitutionReopened": reopened("RO"),
+        "ChildrenEnrolled": enrolled("OP", 1),
+        "ChildrenWithdrawn": withdrawn("OP", 1),
+        "InspectionRecorded": inspection("OP", "INS-NEW", outcome="pass"),
+        "RectificationCompleted": rectified("OP", "INS-OPEN"),
+        "RiskCreditGraded": graded("OP"),
+        "StaffReported": staff("OP", 4, 3),
+        "TrainingCompleted": training("head", 7, township=township),
+        "ParentingGuidanceHeld": guidance(40, township=township),
+        "TargetSet": target("district", "slots_total", 100),
+    }
+
+
+# ---- /metrics -------------------------------------------------------------------------------------
+
+def scrape(api) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Every sample of /metrics: sample name -> [(labels, value)]."""
+    response = api.client.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return samples
+
+
+def sample(samples, name: str, **labels: str) -> float:
+    found = [value for got, value in samples[name] if got == labels]
+    assert len(found) == 1, f"{name}{labels}: {samples.get(name)}"
+    return found[0]
