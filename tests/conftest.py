@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -27,6 +28,9 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
     try:
         yield Settings(data_dir=tmp_path, store=f"{POSTGRES_URL}?schema={schema}")
     finally:
+        # Registries a test did not close give their pooled connections back when collected;
+        # without this, a long run could exhaust the server's max_connections.
+        gc.collect()
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
@@ -68,7 +72,10 @@ def api(store_settings: Settings):
                 time.sleep(0.01)
             platform._invalidate()
 
-    with TestClient(create_app(platform)) as client:
-        handle = Api()
-        handle.client, handle.tokens, handle.platform, handle.settings = client, tokens, platform, store_settings
-        yield handle
+    try:
+        with TestClient(create_app(platform)) as client:
+            handle = Api()
+            handle.client, handle.tokens, handle.platform, handle.settings = client, tokens, platform, store_settings
+            yield handle
+    finally:
+        platform.close()

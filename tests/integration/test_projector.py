@@ -119,6 +119,8 @@ def run_history(kind: str, tmp: Path, history: list, cuts: list[int], as_of_day:
         as_of = T0 + timedelta(days=as_of_day)
         past, _ = fold_all(read_facts(app.recorder), as_of=as_of, known_at=NOW)
         check_view_invariants(build_snapshot(past, as_of, NOW))
+        projector.close()
+        app.close()
     finally:
         drop()
 

@@ -57,6 +57,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             # ?schema=NAME keeps several stores apart in one database (tests use it).
             "POSTGRES_SCHEMA": parse_qs(url.query).get("schema", ["public"])[0],
             "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "4",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": "tuoyu.persistence.postgres:ClaimingPostgresRecorder",
             "TRACKING_RECORDER_TOPIC": "tuoyu.persistence.postgres:ViewPostgresRecorder",

@@ -54,6 +54,13 @@ class Platform:
             self._thread.join(10)
             self._thread = None
 
+    def close(self) -> None:
+        """Stop following and give the store connections back (tests open many platforms)."""
+        self.stop()
+        if self.projector is not None:
+            self.projector.close()
+        self.registry.close()
+
     # ---- writes ---------------------------------------------------------------------
 
     def record(self, events: list[Any], token: TokenRecord) -> Outcome:

@@ -79,6 +79,12 @@ class EmbeddedProjector:
             state = orjson.dumps(self.view)
         self.views.save_view(self.name, state, Tracking(self.name, position))
 
+    def close(self) -> None:
+        self.views.datastore.close()
+        owner = getattr(self, "owner", None)
+        if owner is not None:
+            owner.close()
+
     def wake(self) -> None:
         """Called by the write path after recording, so the view follows without polling delay."""
         self._wake.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
@@ -12,9 +13,11 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
+from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.body import BodyError, as_event_list, read_json
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
@@ -60,8 +63,9 @@ def create_app(platform: Platform) -> FastAPI:
             raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
         return record
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    # Starlette's own (unknown route 404, wrong method 405) as well as ours: one error shape.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -100,7 +104,7 @@ def create_app(platform: Platform) -> FastAPI:
         if as_of is None and known_at is None:
             return platform.live_snapshot()
         try:
-            moments = [parse_moment(value, name) if value else None
+            moments = [_moment(value, name) if value else None
                        for name, value in (("as_of", as_of), ("known_at", known_at))]
         except ValueError as error:
             return JSONResponse({"errors": [{"field": str(error).split()[0], "message": str(error)}]}, 422)
@@ -163,6 +167,18 @@ def create_app(platform: Platform) -> FastAPI:
 
     app.openapi = openapi
     return app
+
+
+def _moment(text: str, name: str) -> datetime:
+    """parse_moment, refusing moments that leave years 1 to 9999 in UTC or in Shanghai
+    (0001-01-01T00:00:00+14:00): the snapshot converts them and would overflow."""
+    moment = parse_moment(text, name)
+    try:
+        moment.astimezone(timezone.utc), moment.astimezone(SHANGHAI)
+    except OverflowError:
+        raise ValueError(f"{name} {text!r} is out of range: it must fall within the years 0001 to 9999 "
+                         "in UTC and in Asia/Shanghai") from None
+    return moment
 
 
 def _errors(problems) -> list[dict[str, Any]]:
