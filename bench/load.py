@@ -329,7 +329,10 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         load = run_load(server.base, token, plans, args.readers, args.timeout, args.read_pause)
         print(f"write phase: {load['recorded']:,} events recorded in {load['write_seconds']:.2f} s",
               file=sys.stderr, flush=True)
+        started = time.perf_counter()
         checked = verify(store, server.base, token, posted_ids, load["accepted_ids"])
+        print(f"checks: {checked['stored_events']:,} stored events read and replayed in "
+              f"{time.perf_counter() - started:.2f} s", file=sys.stderr, flush=True)
     except BaseException:
         if server is not None:
             print(server.tail(), file=sys.stderr)

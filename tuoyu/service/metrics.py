@@ -7,6 +7,7 @@ clock moves); it never reads events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
@@ -32,9 +33,11 @@ COURSES = (("head", "heads_trained"), ("caregiver", "caregivers_trained"), ("hea
 
 
 class KpiCollector(Collector):
-    def __init__(self, snapshot: Callable[[], dict[str, Any]], positions: Callable[[], tuple[int, dict[str, int]]]):
+    def __init__(self, snapshot: Callable[[], dict[str, Any]], positions: Callable[[], tuple[int, dict[str, int]]],
+                 open_closures: Callable[[], list[dict[str, Any]]] = list):
         self.snapshot = snapshot
         self.positions = positions
+        self.open_closures = open_closures
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.snapshot()
@@ -56,6 +59,7 @@ class KpiCollector(Collector):
             trained.add_metric([course], snapshot["district"][figure])
         yield trained
         yield from self._targets(snapshot["targets"])
+        yield self._oldest_open_closures()
         recorded, views = self.positions()
         yield GaugeMetricFamily("childcare_events_recorded", "Position of the newest recorded event", value=recorded)
         position = GaugeMetricFamily("childcare_projection_position", "Position the view has applied",
@@ -63,6 +67,20 @@ class KpiCollector(Collector):
         for view, applied in views.items():
             position.add_metric([view], applied)
         yield position
+
+    def _oldest_open_closures(self) -> GaugeMetricFamily:
+        # Beyond the contract: lets ChildrenAwaitingRehomingTooLong measure 24 h from the
+        # closure itself, not from when Prometheus first saw it (which a restart would reset).
+        family = GaugeMetricFamily("childcare_emergency_closure_opened_timestamp_seconds",
+                                   "When the oldest open emergency closure of a township happened, Unix time",
+                                   labels=["township"])
+        oldest: dict[str, float] = {}
+        for closure in self.open_closures():
+            moment = datetime.fromisoformat(closure["closed_at"]).timestamp()
+            oldest[closure["township"]] = min(moment, oldest.get(closure["township"], moment))
+        for township, moment in sorted(oldest.items()):
+            family.add_metric([township], moment)
+        return family
 
     @staticmethod
     def _targets(targets: list[dict[str, Any]]) -> Iterator[GaugeMetricFamily]:

@@ -52,7 +52,7 @@ def create_app(platform: Platform) -> FastAPI:
                   docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Mentougou childcare monitoring: record events, read KPIs, the public registry.")
     metrics = metrics_registry(KpiCollector(platform.live_snapshot, lambda: (
-        platform.registry.position(), {VIEW_NAME: platform.projector.position})))
+        platform.registry.position(), {VIEW_NAME: platform.projector.position}), lambda: platform.closures("open")))
 
     def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenRecord:
         if credentials is None:
