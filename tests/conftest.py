@@ -53,7 +53,7 @@ def api(store_settings: Settings):
     from tuoyu.service.wiring import open_platform
 
     platform = open_platform(store_settings)
-    roles = ["admin", "registry", "inspector", "auditor", *(f"township:{t}" for t in TOWNSHIP_IDS)]
+    roles = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
     tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
 
     class Api:

@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoder
 
 from tuoyu.domain.decisions import Authorizer, Decisions
-from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem
+from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem, RuleViolation
 from tuoyu.persistence.transcoder import PlainJSONTranscoder
 
 # A writer that loses a race decides again, after a random wait growing with each attempt
@@ -91,6 +91,53 @@ class Registry(Application[UUID]):
 
     def new_decisions(self, recorded_by: str, authorize: Authorizer | None = None) -> Decisions:
         return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock(), authorize)
+
+    def record_notifications(self, payload: dict[str, Any], receiver: str = "alertmanager") -> Outcome:
+        """Record each alert of an Alertmanager (version 4) webhook payload, all or nothing."""
+        from tuoyu.domain.oncall import Alert
+
+        for _ in range(20):
+            now, events = self.clock(), []
+            touched: dict[UUID, Alert] = {}
+            for alert in payload["alerts"]:
+                event = {"type": "AlertNotified", "occurred_at": now.isoformat(), "fingerprint": alert["fingerprint"],
+                         "status": alert["status"], "alertname": alert["labels"].get("alertname"),
+                         "labels": alert["labels"], "annotations": alert.get("annotations", {}),
+                         "starts_at": alert.get("startsAt"), "ends_at": alert.get("endsAt"),
+                         "receiver": payload.get("receiver"), "group_key": payload.get("groupKey")}
+                aggregate_id = Alert.create_id(alert["fingerprint"])
+                aggregate = touched.get(aggregate_id) or self.load(aggregate_id)
+                if aggregate is None:
+                    aggregate = Alert.notify_first(event, receiver, now)
+                else:
+                    aggregate.notify(event, receiver, now)
+                touched[aggregate_id] = aggregate
+                events.extend(aggregate.collect_events())
+            try:
+                recordings = self.save(*events)
+            except IntegrityError:
+                continue
+            return Outcome(len(recordings), recordings[-1].notification.id if recordings else self.position())
+        raise ConflictingEvent([Problem(0, None, None, "alert notifications kept colliding; try again", conflict=True)])
+
+    def acknowledge_alert(self, fingerprint: str, by: str, note: str | None) -> Outcome:
+        from tuoyu.domain.oncall import Alert
+
+        alert = self.load(Alert.create_id(fingerprint))
+        if alert is None:
+            raise EventsRejected([Problem(0, None, "fingerprint", f"no alert {fingerprint!r} was ever notified")])
+        now = self.clock()
+        event = {"type": "AlertAcknowledged", "occurred_at": now.isoformat(), "fingerprint": fingerprint,
+                 "acknowledged_by": by, **({"note": note} if note else {})}
+        try:
+            alert.acknowledge(event, by, now)
+            recordings = self.save(alert)
+        except RuleViolation as violation:
+            raise ConflictingEvent([Problem(0, None, violation.field, violation.message, conflict=True)]) from None
+        except IntegrityError:
+            raise ConflictingEvent([Problem(0, None, None, "the alert changed meanwhile; try again",
+                                            conflict=True)]) from None
+        return Outcome(1, recordings[-1].notification.id)
 
     def load(self, aggregate_id: UUID) -> Any:
         try:

@@ -7,13 +7,15 @@ from typing import Any
 from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES, TOWNSHIP_IDS
 
 INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
-FIXED_ROLES = ("admin", "registry", "inspector", "auditor")
+FIXED_ROLES = ("admin", "registry", "inspector", "auditor", "oncall")
+ACKNOWLEDGING_ROLES = ("admin", "oncall")
 ROLE_HELP = {
     "admin": "everything, including TargetSet",
     "registry": "institution events (filings, capacity, inclusive status, closures, children, staff, "
                 "inspections) in any township",
     "inspector": "InspectionRecorded, RectificationCompleted and RiskCreditGraded",
     "auditor": "nothing: it reads everything and writes nothing",
+    "oncall": "no events; it acknowledges alerts (POST /api/oncall/{fingerprint}/ack)",
 }
 
 

@@ -52,7 +52,30 @@ def apply(part: Part, fact: Fact) -> Part:
         part["guidance"][1] += event["participants"]
     elif kind == "TargetSet":
         part["targets"][event["kpi"]] = {k: event[k] for k in ("scope", "kpi", "value", "start", "due")}
+    elif kind in ("AlertNotified", "AlertAcknowledged"):
+        _apply_oncall(part, fact)
     return part
+
+
+def _apply_oncall(part: Part, fact: Fact) -> None:
+    """The on-call record: latest state of each alert, when the commission was told and acted."""
+    event = fact["event"]
+    alerts = part.setdefault("alerts", {})
+    if event["type"] == "AlertNotified":
+        known = alerts.get(event["fingerprint"])
+        if known is None or known["starts_at"] != event["starts_at"]:
+            # A new episode of the alert: any acknowledgement was for the previous one.
+            known = alerts[event["fingerprint"]] = {
+                "fingerprint": event["fingerprint"], "alertname": event["alertname"], "labels": event["labels"],
+                "starts_at": event["starts_at"], "first_notified_at": fact["recorded_at"], "notifications": 0,
+                "acknowledged_by": None, "acknowledged_at": None, "note": None}
+        known.update(status=event["status"], annotations=event["annotations"], ends_at=event["ends_at"],
+                     last_notified_at=fact["recorded_at"], notifications=known["notifications"] + 1)
+        if event["status"] == "resolved":
+            known["resolved_at"] = fact["recorded_at"]
+    elif event["fingerprint"] in alerts:
+        alerts[event["fingerprint"]].update(acknowledged_by=event["acknowledged_by"],
+                                            acknowledged_at=fact["recorded_at"], note=event.get("note"))
 
 
 def _apply_institution_event(part: Part, fact: Fact) -> None:

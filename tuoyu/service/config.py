@@ -16,6 +16,8 @@ class ConfigError(ValueError):
 class Settings:
     data_dir: Path
     store: str  # "sqlite:///abs/path.db" or "postgresql://user@host:port/db"
+    # The shared secret Alertmanager sends to POST /api/alerts/webhook (None: webhook off).
+    alert_webhook_secret: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -26,7 +28,11 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     data_dir = Path(environ.get("TUOYU_DATA_DIR") or "var").resolve()
     store = environ.get("TUOYU_STORE") or f"sqlite:///{data_dir / 'tuoyu.db'}"
-    return Settings(data_dir=data_dir, store=store)
+    secret = environ.get("TUOYU_ALERT_WEBHOOK_SECRET")
+    secret_file = data_dir / "alert-webhook-secret"
+    if not secret and secret_file.is_file():
+        secret = secret_file.read_text(encoding="utf-8").strip() or None
+    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret)
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:

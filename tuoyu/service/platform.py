@@ -25,8 +25,10 @@ SNAPSHOT_MAX_AGE_SECONDS = 30.0
 
 
 class Platform:
-    def __init__(self, registry: Registry, projector: EmbeddedProjector | None, tokens: Any) -> None:
+    def __init__(self, registry: Registry, projector: EmbeddedProjector | None, tokens: Any,
+                 alert_webhook_secret: str | None = None) -> None:
         self.registry = registry
+        self.alert_webhook_secret = alert_webhook_secret
         self.projector = projector
         self.tokens = tokens
         self._snapshot: dict[str, Any] | None = None
@@ -69,6 +71,24 @@ class Platform:
         if self.projector is not None and outcome.recorded:
             self.projector.wake()
         return outcome
+
+    def record_notifications(self, payload: dict[str, Any]) -> Outcome:
+        outcome = self.registry.record_notifications(payload)
+        if self.projector is not None:
+            self.projector.wake()
+        return outcome
+
+    def acknowledge(self, fingerprint: str, token: TokenRecord, note: str | None) -> Outcome:
+        outcome = self.registry.acknowledge_alert(fingerprint, f"{token.name} ({token.role})", note)
+        if self.projector is not None:
+            self.projector.wake()
+        return outcome
+
+    def oncall(self, status: str) -> list[dict[str, Any]]:
+        with self.projector.lock:
+            alerts = [dict(a) for a in self.projector.view["district"].get("alerts", {}).values()]
+        chosen = [a for a in alerts if status == "all" or a["status"] == status]
+        return sorted(chosen, key=lambda a: (a["status"] != "firing", a["starts_at"] or ""), reverse=False)
 
     # ---- reads ----------------------------------------------------------------------
 

@@ -51,4 +51,4 @@ def open_platform(settings: Settings, clock: Callable[[], datetime] = utc_now, p
 
     registry = open_registry(settings, clock)
     projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings)) if project else None
-    return Platform(registry, projector, open_tokens(registry))
+    return Platform(registry, projector, open_tokens(registry), settings.alert_webhook_secret)

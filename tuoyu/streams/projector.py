@@ -23,7 +23,7 @@ from tuoyu.streams.reading import read_facts
 log = logging.getLogger(__name__)
 
 # Bump when the shape of the view state changes: the projector then rebuilds it from zero.
-VIEW_NAME = "kpi.v2"
+VIEW_NAME = "kpi.v3"
 
 
 class EmbeddedProjector:

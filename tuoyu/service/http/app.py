@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -19,6 +20,7 @@ from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.body import BodyError, as_event_list, read_json
+from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
 from tuoyu.service.metrics import KpiCollector, metrics_registry
@@ -27,6 +29,7 @@ from tuoyu.service.timeargs import parse_moment
 from tuoyu.service.tokens import authenticate
 from tuoyu.streams.projector import VIEW_NAME
 
+RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "runbook.md"
 bearer = HTTPBearer(auto_error=False, description="a token from `tuoyu token create --role ROLE`")
 
 
@@ -72,6 +75,14 @@ def create_app(platform: Platform) -> FastAPI:
     async def parameter_error(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in error.errors()]
         return JSONResponse({"errors": errors}, status_code=422)
+
+    app.include_router(oncall_routes(platform, caller))
+
+    @app.get("/runbook", include_in_schema=False)
+    def runbook() -> Response:
+        """The on-call runbook (docs/runbook.md), linked from every alert's runbook_url."""
+        return Response(RUNBOOK.read_text(encoding="utf-8") if RUNBOOK.is_file() else "runbook not installed",
+                        media_type="text/markdown; charset=utf-8")
 
     @app.post("/api/events", status_code=201, tags=["events"], openapi_extra={"requestBody": events_request_body()},
               responses={201: {"description": "recorded"}, 400: {"description": "not JSON"},

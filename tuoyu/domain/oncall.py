@@ -1,0 +1,57 @@
+"""The on-call record: every alert notification the commission received, and who acknowledged it.
+
+These are the platform's own events (not part of the interchange format): they go through the
+same store, so audit replay shows when the commission was told and when it acted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from tuoyu.domain.base import Opened, Recorded, natural_id
+from tuoyu.domain.problems import RuleViolation
+
+
+class Alert(Aggregate):
+    """One alert (an Alertmanager fingerprint) as the on-call officer sees it."""
+
+    @staticmethod
+    def create_id(fingerprint: str) -> UUID:
+        return natural_id("alert", fingerprint)
+
+    class FirstNotified(Opened):
+        pass
+
+    class Notified(Recorded):
+        def apply(self, aggregate: "Alert") -> None:
+            aggregate.status = self.event["status"]
+            aggregate.starts_at = self.event["starts_at"]
+
+    class Acknowledged(Recorded):
+        def apply(self, aggregate: "Alert") -> None:
+            aggregate.acknowledged_for = aggregate.starts_at
+
+    def __init__(self, event: dict[str, Any], context: dict[str, Any], recorded_by: str) -> None:
+        self.fingerprint = event["fingerprint"]
+        self.status = event["status"]
+        self.starts_at = event["starts_at"]
+        self.acknowledged_for: str | None = None
+
+    @classmethod
+    def notify_first(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "Alert":
+        return cls._create(cls.FirstNotified, id=cls.create_id(event["fingerprint"]), timestamp=now,
+                           event=event, context={"township": None}, recorded_by=recorded_by)
+
+    def notify(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
+        self.trigger_event(self.Notified, timestamp=now, event=event, context={"township": None},
+                           recorded_by=recorded_by)
+
+    def acknowledge(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
+        if self.acknowledged_for == self.starts_at:
+            raise RuleViolation("fingerprint", f"alert {self.fingerprint} is already acknowledged")
+        self.trigger_event(self.Acknowledged, timestamp=now, event=event, context={"township": None},
+                           recorded_by=recorded_by)

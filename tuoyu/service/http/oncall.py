@@ -1,0 +1,99 @@
+"""The health commission's on-call receiver: Alertmanager's webhook in, acknowledgements out."""
+
+from __future__ import annotations
+
+import hmac
+from enum import Enum
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from tuoyu.domain.permissions import ACKNOWLEDGING_ROLES
+from tuoyu.domain.problems import ConflictingEvent, EventsRejected
+from tuoyu.persistence.tokens import TokenRecord
+from tuoyu.service.http.body import BodyError, read_json
+from tuoyu.service.http.responses import JSONResponse
+from tuoyu.service.platform import Platform
+
+MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
+
+
+class AlertStatus(str, Enum):
+    firing = "firing"
+    resolved = "resolved"
+    all = "all"
+
+
+def webhook_problem(payload: Any) -> str | None:
+    """What is wrong with an Alertmanager webhook payload (version 4), or None."""
+    if not isinstance(payload, dict) or payload.get("version") != "4":
+        return 'expected Alertmanager\'s webhook payload, version "4"'
+    alerts = payload.get("alerts")
+    if not isinstance(alerts, list) or not alerts:
+        return "alerts: expected a non-empty array"
+    for n, alert in enumerate(alerts):
+        if not isinstance(alert, dict) or not isinstance(alert.get("fingerprint"), str) or not alert["fingerprint"]:
+            return f"alerts[{n}].fingerprint: expected a string"
+        if alert.get("status") not in ("firing", "resolved"):
+            return f"alerts[{n}].status: expected firing or resolved"
+        labels = alert.get("labels")
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            return f"alerts[{n}].labels: expected an object of strings"
+        if not isinstance(alert.get("annotations", {}), dict):
+            return f"alerts[{n}].annotations: expected an object"
+    return None
+
+
+def oncall_routes(platform: Platform, caller) -> APIRouter:
+    router = APIRouter(tags=["on-call"])
+
+    @router.post("/api/alerts/webhook")
+    async def alert_webhook(request: Request) -> Any:
+        """Alertmanager posts here (webhook_configs, Bearer shared secret); each alert is recorded."""
+        secret = platform.alert_webhook_secret
+        if not secret:
+            return JSONResponse({"error": "the alert webhook is not configured (TUOYU_ALERT_WEBHOOK_SECRET)"}, 503)
+        offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(offered.encode(), secret.encode()):
+            return JSONResponse({"error": "wrong or missing shared secret"}, 401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            payload = await read_json(request, MAX_WEBHOOK_BYTES)
+        except BodyError as error:
+            return JSONResponse({"error": error.message}, error.status)
+        problem = webhook_problem(payload)
+        if problem:
+            return JSONResponse({"error": problem}, 422)
+        outcome = await run_in_threadpool(platform.record_notifications, payload)
+        return {"recorded": outcome.recorded, "position": outcome.position}
+
+    @router.get("/api/oncall")
+    def oncall(status: AlertStatus = AlertStatus.all, token: TokenRecord = Depends(caller)) -> Any:
+        """Alerts the commission was notified of, firing first, with their acknowledgement."""
+        return {"status": status.value, "alerts": platform.oncall(status.value)}
+
+    @router.post("/api/oncall/{fingerprint}/ack")
+    async def acknowledge(fingerprint: str, request: Request, token: TokenRecord = Depends(caller)) -> Any:
+        """Acknowledge an alert (roles admin and oncall); recorded as an event."""
+        if token.role not in ACKNOWLEDGING_ROLES:
+            raise HTTPException(403, f"role {token.role} may not acknowledge alerts; roles "
+                                     f"{' and '.join(ACKNOWLEDGING_ROLES)} may")
+        note = None
+        if int(request.headers.get("content-length") or 0) > 0:
+            try:
+                body = await read_json(request, 64 * 1024)
+            except BodyError as error:
+                return JSONResponse({"error": error.message}, error.status)
+            if not isinstance(body, dict) or not isinstance(body.get("note", ""), str):
+                return JSONResponse({"error": 'expected {"note": "…"}'}, 422)
+            note = body.get("note") or None
+        try:
+            outcome = await run_in_threadpool(platform.acknowledge, fingerprint, token, note)
+        except EventsRejected as error:
+            return JSONResponse({"error": error.problems[0].message}, 404)
+        except ConflictingEvent as error:
+            return JSONResponse({"error": error.problems[0].message}, 409)
+        return {"acknowledged": fingerprint, "position": outcome.position}
+
+    return router
