@@ -49,7 +49,12 @@ from tuoyu.streams.replay import replay_snapshot  # noqa: E402
 
 POSTGRES = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
+STARTED = time.monotonic()
 COMPARED = ("position", "district", "townships", "targets")  # as_of/known_at are evaluation times
+
+
+def log(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 # ---- stores and the server ------------------------------------------------------------------
@@ -318,7 +323,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     plans = prepare(args.writers, args.requests, args.events_per_request)
     posted_ids = [e["event_id"] for plan in plans for request in plan for e in request]
     import_events, import_seconds = import_baseline(args.store, plans, workdir)
-    print(f"import baseline: {import_events:,} events in {import_seconds:.2f} s", file=sys.stderr, flush=True)
+    log(f"import baseline: {import_events:,} events in {import_seconds:.2f} s")
 
     store = Store(args.store, workdir, "serve")
     server = None
@@ -326,13 +331,13 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         token = create_token(store)
         server = Server(store, workdir)
         server.wait_ready()
+        log(f"tuoyu serve ready at {server.base}; writing")
         load = run_load(server.base, token, plans, args.readers, args.timeout, args.read_pause)
-        print(f"write phase: {load['recorded']:,} events recorded in {load['write_seconds']:.2f} s",
-              file=sys.stderr, flush=True)
+        log(f"write phase: {load['recorded']:,} events recorded in {load['write_seconds']:.2f} s")
         started = time.perf_counter()
         checked = verify(store, server.base, token, posted_ids, load["accepted_ids"])
-        print(f"checks: {checked['stored_events']:,} stored events read and replayed in "
-              f"{time.perf_counter() - started:.2f} s", file=sys.stderr, flush=True)
+        log(f"checks: {checked['stored_events']:,} stored events read and replayed in "
+            f"{time.perf_counter() - started:.2f} s")
     except BaseException:
         if server is not None:
             print(server.tail(), file=sys.stderr)
@@ -340,6 +345,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     finally:
         if server is not None:
             server.stop()
+            log("tuoyu serve stopped")
         store.close()
     write_rate = load["recorded"] / load["write_seconds"]
     import_rate = import_events / import_seconds

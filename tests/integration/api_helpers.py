@@ -156,34 +156,34 @@ def read(api, path: str, role: str = "auditor", **params: Any):
 
 # ---- one event of each type ----------------------------------------------------------------------
 
-def prepare_one_of_each(api, township: str) -> None:
-    """As admin, record the institutions in `township` that `one_of_each` needs."""
+def prepare_one_of_each(api, township: str, p: str = "") -> None:
+    """As admin, record the institutions in `township` that `one_of_each` needs (ids prefixed `p`)."""
     recorded(api, "admin",
-             filed("OP", township=township, slots=20), enrolled("OP", 5),
-             inspection("OP", "INS-OPEN", rectify_by=shanghai_today(30)),
-             filed("INC", township=township, inclusive=True),
-             filed("CL", township=township),
-             filed("SH", township=township), enrolled("SH", 5), closed("SH", emergency=True),
-             filed("RO", township=township), closed("RO", emergency=False))
+             filed(f"{p}OP", township=township, slots=20), enrolled(f"{p}OP", 5),
+             inspection(f"{p}OP", f"{p}INS-OPEN", rectify_by=shanghai_today(30)),
+             filed(f"{p}INC", township=township, inclusive=True),
+             filed(f"{p}CL", township=township),
+             filed(f"{p}SH", township=township), enrolled(f"{p}SH", 5), closed(f"{p}SH", emergency=True),
+             filed(f"{p}RO", township=township), closed(f"{p}RO", emergency=False))
 
 
-def one_of_each(township: str) -> dict[str, dict[str, Any]]:
+def one_of_each(township: str, p: str = "") -> dict[str, dict[str, Any]]:
     """One valid event of every type, each about its own prepared state so they are independent."""
     return {
-        "InstitutionFiled": filed("NEW", township=township),
-        "FilingChanged": filing_changed("OP"),
-        "CapacityChanged": capacity("OP", 30),
-        "InclusiveStatusGranted": granted("OP"),
-        "InclusiveStatusRevoked": revoked("INC"),
-        "InstitutionClosed": closed("CL"),
-        "ChildrenRehomed": rehomed("SH", 2),
-        "InstitutionReopened": reopened("RO"),
-        "ChildrenEnrolled": enrolled("OP", 1),
-        "ChildrenWithdrawn": withdrawn("OP", 1),
-        "InspectionRecorded": inspection("OP", "INS-NEW", outcome="pass"),
-        "RectificationCompleted": rectified("OP", "INS-OPEN"),
-        "RiskCreditGraded": graded("OP"),
-        "StaffReported": staff("OP", 4, 3),
+        "InstitutionFiled": filed(f"{p}NEW", township=township),
+        "FilingChanged": filing_changed(f"{p}OP"),
+        "CapacityChanged": capacity(f"{p}OP", 30),
+        "InclusiveStatusGranted": granted(f"{p}OP"),
+        "InclusiveStatusRevoked": revoked(f"{p}INC"),
+        "InstitutionClosed": closed(f"{p}CL"),
+        "ChildrenRehomed": rehomed(f"{p}SH", 2),
+        "InstitutionReopened": reopened(f"{p}RO"),
+        "ChildrenEnrolled": enrolled(f"{p}OP", 1),
+        "ChildrenWithdrawn": withdrawn(f"{p}OP", 1),
+        "InspectionRecorded": inspection(f"{p}OP", f"{p}INS-NEW", outcome="pass"),
+        "RectificationCompleted": rectified(f"{p}OP", f"{p}INS-OPEN"),
+        "RiskCreditGraded": graded(f"{p}OP"),
+        "StaffReported": staff(f"{p}OP", 4, 3),
         "TrainingCompleted": training("head", 7, township=township),
         "ParentingGuidanceHeld": guidance(40, township=township),
         "TargetSet": target("district", "slots_total", 100),

@@ -6,6 +6,9 @@ from typing import Any
 
 from tuoyu.alerts.catalogue import KPI_ALERTS
 
+MISSED_TARGET_ALERTS = ("TargetMissed", "TownshipBelowSlotFloor", "InclusiveShareBelowTarget",
+                        "CaregiverCertificationBelowTarget")
+
 WECHAT_AND_EMAIL_EXAMPLES = """
 # Examples of other receivers (uncomment, fill in, and add them to a route):
 #
@@ -66,8 +69,11 @@ def render_alertmanager(tunables: dict[str, Any], webhook_url: str | None = None
             ],
         },
         "inhibit_rules": [
-            {"source_matchers": ['alertname="TargetMissed"'], "target_matchers": ['alertname="TargetBehindPace"'],
-             "equal": ["scope", "kpi"]},
+            # A missed target is no longer behind pace: its missed alert (TargetMissed, or the
+            # own alert of the floor and the two shares) replaces TargetBehindPace, which would
+            # otherwise keep firing for keep_firing_for after the due date.
+            {"source_matchers": ['alertname=~"' + "|".join(MISSED_TARGET_ALERTS) + '"'],
+             "target_matchers": ['alertname="TargetBehindPace"'], "equal": ["scope", "kpi"]},
             {"source_matchers": ['alertname="KpiMetricsAbsent"'],
              "target_matchers": ['alertname=~"' + "|".join(KPI_ALERTS) + '"'], "equal": ["team"]},
         ],

@@ -24,10 +24,27 @@ def _after_due(kpi_filter: str) -> str:
     return f"on (scope, kpi) {_by('scope, kpi', f'childcare_target_due_timestamp_seconds{kpi_filter}')} < time()"
 
 
-def _figure(metric: str) -> str:
+# Figures are printed as the commission reads them: shares as percentages, counts as whole
+# numbers. (`humanize` would print a 0.6 share as "600m" and 1055 slots as "1.055k".)
+RATIO_KPIS = ("inclusive_share", "inclusive_coverage", "certified_share")
+PERCENT = "humanizePercentage"
+COUNT = 'printf "%.0f"'
+# For alerts over any kpi: declared once at the start of an annotation, read by _number().
+IS_RATIO = '{{ $ratio := match "^(' + "|".join(RATIO_KPIS) + ')$" $labels.kpi }}'
+
+
+def _number(pipeline: str, kpi: str | None = None) -> str:
+    """Template text printing `pipeline` for `kpi`, or for the alert's kpi label (after IS_RATIO)."""
+    if kpi is not None:
+        return "{{ " + pipeline + " | " + (PERCENT if kpi in RATIO_KPIS else COUNT) + " }}"
+    return ("{{ if $ratio }}{{ " + pipeline + " | " + PERCENT + " }}{{ else }}{{ " + pipeline + " | " + COUNT
+            + " }}{{ end }}")
+
+
+def _figure(metric: str, kpi: str | None = None) -> str:
     """A query template quoting another target series of the same scope and kpi."""
     return ('{{ with printf "max(' + metric + '{scope=\'%s\',kpi=\'%s\'})" $labels.scope $labels.kpi | query }}'
-            '{{ . | first | value | humanize }}{{ end }}')
+            + _number(". | first | value", kpi) + "{{ end }}")
 
 
 def _alert(name: str, expr: str, for_: str, summary: str, description: str, runbook: str,
@@ -69,11 +86,11 @@ def capacity_rules(t: dict[str, Any], runbook: str) -> dict[str, Any]:
         _alert("TownshipBelowSlotFloor", slots_floor, t["after_due_for"],
                "镇街托位未达下限：{{ $labels.township }} 现有 {{ $value }} 个托位",
                "{{ $labels.township }} 现有托位 {{ $value }} 个，低于每个镇街至少 "
-               + _figure("childcare_target_value") + " 个托位的目标（截止日期已过）。", runbook),
+               + _figure("childcare_target_value", "township_min_slots") + " 个托位的目标（截止日期已过）。", runbook),
         _alert("InclusiveShareBelowTarget", share, t["after_due_for"],
                "普惠托位占比未达目标：{{ $value | humanizePercentage }}",
                "{{ $labels.scope }} 普惠托位占比为 {{ $value | humanizePercentage }}，目标不低于 "
-               + _figure("childcare_target_value") + "（截止日期已过）。", runbook),
+               + _figure("childcare_target_value", "inclusive_share") + "（截止日期已过）。", runbook),
     ]}
 
 
@@ -93,18 +110,18 @@ def target_rules(t: dict[str, Any], runbook: str) -> dict[str, Any]:
         {"record": "target:childcare_target_gap:expected_minus_actual",
          "expr": "max by (scope, kpi) (childcare_target_expected) - max by (scope, kpi) (childcare_target_actual)"},
         _alert("TargetBehindPace", behind, t["behind_pace_for"],
-               "目标进度落后：{{ $labels.scope }} {{ $labels.kpi }} 实际 {{ $value | humanize }}",
-               "{{ $labels.scope }} 的 {{ $labels.kpi }} 目前为 {{ $value | humanize }}，按进度今日应达 "
+               IS_RATIO + "目标进度落后：{{ $labels.scope }} {{ $labels.kpi }} 实际 " + _number("$value"),
+               IS_RATIO + "{{ $labels.scope }} 的 {{ $labels.kpi }} 目前为 " + _number("$value") + "，按进度今日应达 "
                + _figure("childcare_target_expected") + "，目标值 " + _figure("childcare_target_value") + "。",
                runbook, keep_firing_for=t["behind_pace_keep_firing_for"]),
         _alert("TargetMissed", missed, t["after_due_for"],
-               "目标未按期完成：{{ $labels.scope }} {{ $labels.kpi }} 实际 {{ $value | humanize }}",
-               "{{ $labels.scope }} 的 {{ $labels.kpi }} 截止日期已过，实际 {{ $value | humanize }}，目标值 "
+               IS_RATIO + "目标未按期完成：{{ $labels.scope }} {{ $labels.kpi }} 实际 " + _number("$value"),
+               IS_RATIO + "{{ $labels.scope }} 的 {{ $labels.kpi }} 截止日期已过，实际 " + _number("$value") + "，目标值 "
                + _figure("childcare_target_value") + "。", runbook),
         _alert("CaregiverCertificationBelowTarget", certified, t["after_due_for"],
                "保育人员持证率未达目标：{{ $value | humanizePercentage }}",
                "{{ $labels.scope }} 保育人员持证上岗率为 {{ $value | humanizePercentage }}，目标不低于 "
-               + _figure("childcare_target_value") + "（截止日期已过）。", runbook),
+               + _figure("childcare_target_value", "certified_share") + "（截止日期已过）。", runbook),
     ]}
 
 

@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="run the HTTP API with the embedded projector")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--alerting", action="store_true",
+                   help="also run Prometheus and Alertmanager (Debian packages) beside it, when installed")
+    p.add_argument("--prometheus-port", type=int, default=9090)
+    p.add_argument("--alertmanager-port", type=int, default=9093)
     p.set_defaults(run=_serve)
 
     p = commands.add_parser("token", help="bearer tokens for the HTTP API")
@@ -183,17 +187,35 @@ def _serve(args: argparse.Namespace) -> int:
     from tuoyu.service.http.app import create_app
     from tuoyu.service.wiring import open_platform
 
+    from tuoyu.service.alerting import ensure_webhook_secret, start_alerting
+
     settings = settings_from_env()
+    if args.alerting:
+        ensure_webhook_secret(settings.data_dir)
+        settings = settings_from_env()  # now with the webhook secret
     platform = open_platform(settings)
     base = f"http://{args.host}:{args.port}"
     token_file = settings.data_dir / "admin.token"
     if token_file.is_file():
         print(f"an admin token for trying the API is in {token_file}", flush=True)
+    stack = None
+    if args.alerting:
+        try:
+            stack = start_alerting(settings.data_dir, f"{args.host}:{args.port}", args.prometheus_port,
+                                   args.alertmanager_port)
+            print(f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
+                  f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)", flush=True)
+        except (OSError, RuntimeError) as error:
+            print(f"alerting not started: {error}; the service runs without it", flush=True)
     print(f"托育服务监测预警平台 serving on {base}\n"
           f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
           f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
           f"  health         {base}/healthz\n  API document   {base}/openapi.json", flush=True)
-    uvicorn.run(create_app(platform), host=args.host, port=args.port, log_level="warning")
+    try:
+        uvicorn.run(create_app(platform), host=args.host, port=args.port, log_level="warning")
+    finally:
+        if stack is not None:
+            stack.stop()
     return 0
 
 

@@ -33,6 +33,10 @@ class Platform:
         self.tokens = tokens
         self._snapshot: dict[str, Any] | None = None
         self._snapshot_at = 0.0
+        # Bumped on every view change; a snapshot is fresh only for the generation it was built from,
+        # so a change that lands while a snapshot is being built is not hidden by the cache.
+        self._generation = 0
+        self._snapshot_generation = -1
         self._snapshot_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,16 +97,20 @@ class Platform:
     # ---- reads ----------------------------------------------------------------------
 
     def _invalidate(self) -> None:
+        self._generation += 1
         self._snapshot_at = 0.0
 
     def live_snapshot(self) -> dict[str, Any]:
         """The snapshot of the live view, at most SNAPSHOT_MAX_AGE_SECONDS old."""
         with self._snapshot_lock:
-            if self._snapshot is None or time.monotonic() - self._snapshot_at > SNAPSHOT_MAX_AGE_SECONDS:
+            if (self._snapshot is None or self._snapshot_generation != self._generation
+                    or time.monotonic() - self._snapshot_at > SNAPSHOT_MAX_AGE_SECONDS):
+                generation = self._generation
                 now = utc_now()
                 with self.projector.lock:
                     self._snapshot = build_snapshot(self.projector.view, now, now)
                 self._snapshot_at = time.monotonic()
+                self._snapshot_generation = generation
             return self._snapshot
 
     def past_snapshot(self, as_of: datetime | None, known_at: datetime | None) -> dict[str, Any]:

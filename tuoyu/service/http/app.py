@@ -96,7 +96,10 @@ def create_app(platform: Platform) -> FastAPI:
         try:
             events = as_event_list(await read_json(request))
         except BodyError as error:
-            return JSONResponse({"error": error.message}, status_code=error.status)
+            body: dict[str, Any] = {"error": error.message}
+            if error.status == 422:  # the contract's 422 shape: a list of problems, here about the whole body
+                body["errors"] = [{"index": None, "event_id": None, "field": None, "message": error.message}]
+            return JSONResponse(body, status_code=error.status)
         try:
             outcome = await run_in_threadpool(platform.record, events, token)
         except Forbidden as error:

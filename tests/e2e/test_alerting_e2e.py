@@ -1,0 +1,79 @@
+"""End to end on the real servers: the service, Prometheus scraping it every second, and
+Alertmanager posting to the service's on-call receiver."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.e2e.harness import fast_tunables, running_service
+from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+
+NOW = datetime.now(timezone.utc)
+
+
+def at(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).isoformat(timespec="seconds")
+
+
+def oncall(service, alertname: str, status: str):
+    def find():
+        alerts = service.http.get("/api/oncall", params={"status": "all"}).json()["alerts"]
+        return [a for a in alerts if a["alertname"] == alertname and a["status"] == status]
+    find.__doc__ = f"{alertname} {status} in /api/oncall"
+    return find
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
+        pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
+                    "prometheus and prometheus-alertmanager")
+    with running_service(tmp_path_factory.mktemp("e2e"), alerting=fast_tunables()) as (service, stack):
+        yield service, stack
+
+
+def test_an_emergency_closure_pages_the_oncall_receiver_and_resolves_when_children_are_rehomed(servers):
+    service, _ = servers
+    assert service.post([
+        {"event_id": "e2e-1", "type": "InstitutionFiled", "occurred_at": at(30), "institution_id": "E2E-1",
+         "name": "应急测试托育点", "township": "yongding", "kind": "community", "slots": 30, "inclusive": True},
+        {"event_id": "e2e-2", "type": "ChildrenEnrolled", "occurred_at": at(20), "institution_id": "E2E-1",
+         "children": 12},
+    ]).status_code == 201
+    closed = service.post({"event_id": "e2e-3", "type": "InstitutionClosed", "occurred_at": at(0.01),
+                           "institution_id": "E2E-1", "emergency": True, "reason": "园舍漏水"})
+    assert closed.status_code == 201
+    firing = service.wait_until(oncall(service, "EmergencyClosureOpen", "firing"), timeout=90)[0]
+    assert firing["labels"]["township"] == "yongding"
+    assert firing["labels"]["severity"] == "critical" and firing["labels"]["team"] == "health-commission"
+    assert "12 名幼儿待安置" in firing["annotations"]["summary"]
+
+    assert service.post({"event_id": "e2e-4", "type": "ChildrenRehomed", "occurred_at": at(0.005),
+                         "institution_id": "E2E-1", "children": 12}).status_code == 201
+    resolved = service.wait_until(oncall(service, "EmergencyClosureOpen", "resolved"), timeout=90)[0]
+    assert resolved["fingerprint"] == firing["fingerprint"]
+
+
+def test_the_oncall_officer_acknowledges_an_alert_and_the_acknowledgement_is_on_record(servers):
+    service, _ = servers
+    alert = service.wait_until(oncall(service, "EmergencyClosureOpen", "resolved"), timeout=90)[0]
+    made = service.http.post(f"/api/oncall/{alert['fingerprint']}/ack", json={"note": "已电话联系永定镇"})
+    assert made.status_code == 200, made.text
+    acknowledged = service.wait_until(lambda: [a for a in service.http.get("/api/oncall").json()["alerts"]
+                                               if a["fingerprint"] == alert["fingerprint"] and a["acknowledged_by"]])
+    assert acknowledged[0]["note"] == "已电话联系永定镇"
+    history = service.http.get("/api/kpi").json()  # the view still answers; the ack is an event in the store
+    assert history["position"] >= made.json()["position"] - 1
+
+
+def test_a_township_below_the_slot_floor_after_its_due_date_alerts(servers):
+    service, _ = servers
+    assert service.post({"event_id": "e2e-floor", "type": "TargetSet", "occurred_at": at(0.01), "scope": "district",
+                         "kpi": "township_min_slots", "value": 20, "start": "2024-01-01",
+                         "due": "2025-12-31"}).status_code == 201
+    floor = service.wait_until(oncall(service, "TownshipBelowSlotFloor", "firing"), timeout=90)
+    townships = {a["labels"]["township"] for a in floor}
+    assert "qingshui" in townships  # nothing filed there: 0 slots, below 20
+    assert all(a["labels"]["severity"] == "warning" for a in floor)
