@@ -10,11 +10,12 @@ export TUOYU_DATA_DIR ?= $(CURDIR)/var
 # The embedded default: load the demo district into an empty store, keep an admin token for
 # trying the API in $(TUOYU_DATA_DIR)/admin.token, and serve at http://127.0.0.1:8000.
 run: setup
+	@bash scripts/ensure-tools.sh --optional
 	$(BIN)/tuoyu demo --if-empty
 	@mkdir -p "$(TUOYU_DATA_DIR)"
 	@test -s "$(TUOYU_DATA_DIR)/admin.token" || (umask 077; $(BIN)/tuoyu token create --role admin \
 		--name make-run-admin-$$(date +%s) | tail -n 1 > "$(TUOYU_DATA_DIR)/admin.token")
-	$(BIN)/tuoyu serve
+	$(BIN)/tuoyu serve --alerting
 
 test: setup services
 	$(BIN)/python -m pytest -q tests
@@ -39,9 +40,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The tests use the machine's PostgreSQL (127.0.0.1:5432, user postgres, database test).
+# The tests use the machine's PostgreSQL (127.0.0.1:5432, user postgres, database test) and
+# the real Prometheus and Alertmanager (Debian packages, installed where missing).
 services:
 	@bash scripts/ensure-services.sh
+	@bash scripts/ensure-tools.sh
 
 demo: setup
 	$(BIN)/tuoyu demo --if-empty

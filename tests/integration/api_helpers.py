@@ -17,7 +17,7 @@ from tests.integration.builders import (
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
 from tuoyu.projections.facts import SHANGHAI
 
-ROLES = ["admin", "registry", "inspector", "auditor", *(f"township:{t}" for t in TOWNSHIP_IDS)]
+ROLES = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
 
 # The event types that name an institution (every one of them requires institution_id).
 INSTITUTION_TYPES = frozenset({
@@ -36,7 +36,7 @@ def allowed_types(role: str) -> frozenset[str]:
         return INSTITUTION_TYPES
     if role == "inspector":
         return frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
-    if role == "auditor":
+    if role in ("auditor", "oncall"):
         return frozenset()
     return INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld"}
 
@@ -48,6 +48,8 @@ def capability_words(role: str) -> list[str]:
         return ["InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"]
     if role == "auditor":
         return ["reads everything", "records nothing"]
+    if role == "oncall":
+        return ["no events", "acknowledges alerts"]
     if role.startswith("township:"):
         own = role.split(":", 1)[1]
         return [f"institutions of {own}", "TrainingCompleted", "ParentingGuidanceHeld"]

@@ -44,6 +44,7 @@ def own_township(role: str) -> str:
 # ---- roles: who may record what ----------------------------------------------------------------
 
 def test_each_role_records_exactly_the_event_types_it_is_allowed_and_is_refused_the_others(api):
+    assert sorted(api.tokens) == sorted(ROLES), "a new role needs its row in api_helpers.allowed_types"
     for role in ROLES:
         _records_its_types_and_is_refused_the_others(api, role)
 
@@ -66,31 +67,29 @@ def _records_its_types_and_is_refused_the_others(api, role):
         assert f"role {role}" in message
         missing = [w for w in capability_words(role) if w not in message]
         assert not missing, f"{missing} not in the 403 message: {message}"
-        if role != "auditor":
+        if role != "auditor":  # refused before the body is read
             [problem] = response.json()["errors"]
             assert (problem["index"], problem["event_id"]) == (0, event["event_id"])
             assert problem["message"] == message
 
 
 def test_the_role_table_covers_every_event_type_of_the_schema():
-    from tuoyu.domain.catalogue import EVENT_TYPES
+    from tuoyu.domain.catalogue import EVENT_TYPES, INSTITUTION_EVENT_TYPES
 
     assert ALL_TYPES == set(EVENT_TYPES)
+    assert INSTITUTION_TYPES == INSTITUTION_EVENT_TYPES
     assert allowed_types("admin") == set(EVENT_TYPES)
 
 
-def test_the_registry_role_files_institutions_in_every_township_in_one_batch(api):
+def test_the_registry_files_and_the_inspector_inspects_in_every_township(api):
     body = recorded(api, "registry", *(filed(f"R-{t}", township=t) for t in TOWNSHIP_IDS))
     assert body["recorded"] == len(TOWNSHIP_IDS) == 13
+    recorded(api, "inspector", *(inspection(f"R-{t}", f"I-{t}") for t in TOWNSHIP_IDS),
+             graded("R-qingshui"), rectified("R-qingshui", "I-qingshui"))
     api.wait_for_view()
     snapshot = read(api, "/api/kpi")
     assert all(snapshot["townships"][t]["institutions_operating"] == 1 for t in TOWNSHIP_IDS)
-
-
-def test_the_inspector_records_inspections_in_any_township(api):
-    recorded(api, "admin", filed("D", township="dayu"), filed("Q", township="qingshui"))
-    recorded(api, "inspector", inspection("D", "I-D", outcome="pass"), inspection("Q", "I-Q"),
-             graded("Q"), rectified("Q", "I-Q"))
+    assert snapshot["district"]["rectifications_open"] == 12
 
 
 def test_a_township_officer_can_record_nothing_for_another_township(api):
@@ -126,14 +125,10 @@ def test_a_township_officer_can_record_nothing_for_another_township(api):
     assert read(api, "/api/institutions/MINE")["institution"]["enrolled"] == 0
     after = read(api, "/api/institutions/OP")
     assert after == before, "the other township's institution must be untouched"
-    # Its own township is fine.
+    # Its own township is fine; an institution nobody filed gets the rule's 422, not a 403.
     recorded(api, officer, mine, training("head", 3, township="dayu"), guidance(8, township="dayu"))
-
-
-def test_a_township_officer_recording_for_an_unfiled_institution_gets_the_rule_error_not_a_403(api):
-    body = refused(api, "township:dayu", enrolled("GHOST", 1), status=422)
-    assert body["errors"][0]["field"] == "institution_id"
-    assert "not filed" in body["errors"][0]["message"]
+    body = refused(api, officer, enrolled("GHOST", 1), status=422)
+    assert body["errors"][0]["field"] == "institution_id" and "not filed" in body["errors"][0]["message"]
 
 
 def test_the_auditor_reads_every_route_and_records_nothing(api):
@@ -169,21 +164,18 @@ def _assert_unauthorized(response):
     assert response.json()["error"]
 
 
-def test_every_protected_route_answers_401_with_www_authenticate_without_a_valid_token(api):
+def test_without_a_valid_token_protected_routes_answer_401_with_www_authenticate_and_public_ones_200(api):
     for headers in ({}, {"Authorization": "Bearer tuoyu_not-a-real-token"}, {"Authorization": "Bearer "},
                     {"Authorization": "Basic YWRtaW46YWRtaW4="}, {"Authorization": api.tokens["admin"]}):
         for path in READ_ROUTES:
             _assert_unauthorized(api.client.get(path, headers=headers))
         _assert_unauthorized(api.client.post("/api/events", json=filed("X"), headers=headers))
         assert position(api) == 0
+        for path in PUBLIC_ROUTES:
+            assert api.client.get(path, headers=headers).status_code == 200, path
 
 
-def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api, request):
-    if api.settings.store.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(
-            raises=AttributeError, strict=True,
-            reason="bug: SQLiteTokens.revoke reads c.rowcount, which eventsourcing's SQLiteCursor does not have "
-                   "(tuoyu/persistence/tokens.py), so revoking a token fails on SQLite"))
+def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api):
     [record] = [t for t in api.platform.tokens.all() if t.role == "registry"]
     assert token_name(api, "registry") == record.name
     revoke_token(api.platform.tokens, record.name)
@@ -193,11 +185,6 @@ def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api, requ
     assert position(api) == 0
     assert [t.revoked_at is not None for t in api.platform.tokens.all() if t.name == record.name] == [True]
     recorded(api, "admin", filed("X"))
-
-
-def test_the_public_routes_need_no_token(api):
-    for path in PUBLIC_ROUTES:
-        assert api.client.get(path).status_code == 200, path
 
 
 # ---- POST /api/events: 201, 200 no-op, 409, 422, body errors ------------------------------------
@@ -244,7 +231,7 @@ def test_writers_that_keep_colliding_get_409_and_nothing_is_recorded(api, monkey
 
     monkeypatch.setattr("tuoyu.domain.application.RETRY_SECONDS", 0.1)
     monkeypatch.setattr(api.platform.registry, "save", always_beaten)
-    body = refused(api, "admin", filed("A"), status=409)
+    body = refused(api, "admin", [filed("A"), enrolled("A", 1)], status=409)
     assert "concurrent" in body["errors"][0]["message"]
 
 
@@ -324,7 +311,7 @@ def test_the_live_kpi_snapshot_equals_a_replay_of_the_store(api):
         ("district", "slots_total", "missed"), ("dayu", "certified_share", "missed")}
 
 
-def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_replay(api):
+def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_replay_and_bad_times_are_422(api):
     recorded(api, "admin", filed("A", slots=20, occurred_at="2024-03-01T09:00:00+08:00"))
     between = datetime.now(timezone.utc)
     time.sleep(0.02)
@@ -349,9 +336,7 @@ def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_re
         assert snapshot["position"] == at, params
     assert read(api, "/api/kpi", as_of="2024-12-31")["as_of"] == "2024-12-31T23:59:59+08:00"
     assert read(api, "/api/kpi", as_of="2025-03-01T12:00:00+08:00")["district"]["enrolled"] == 0
-
-
-def test_a_kpi_request_with_a_time_that_is_not_a_date_is_422(api):
+    # A time that is not a date or a date-time is 422, naming the parameter.
     for params, field in [({"as_of": "yesterday"}, "as_of"), ({"as_of": "2024-13-01"}, "as_of"),
                           ({"known_at": "soon"}, "known_at"), ({"as_of": "2024-12-31", "known_at": "x"}, "known_at")]:
         response = api.client.get("/api/kpi", params=params, headers=api.headers("auditor"))
@@ -362,7 +347,7 @@ def test_a_kpi_request_with_a_time_that_is_not_a_date_is_422(api):
 
 # ---- GET /api/institutions/{id} ---------------------------------------------------------------------
 
-def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_recorded_each(api):
+def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_recorded_each_and_unknown_is_404(api):
     events = [(("registry", filed("A", slots=20, address="新桥大街 1 号"))), ("township:dayu", enrolled("A", 6)),
               ("inspector", inspection("A", "I-1", rectify_by=shanghai_today(5))),
               ("admin", capacity("A", 25)), ("township:dayu", staff("A", 3, 2))]
@@ -382,9 +367,6 @@ def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_rec
     assert [e["recorded_by"] for e in found["events"]] == [
         f"{token_name(api, role)} ({role})" for role, _ in events]
     assert all(e["occurred_at"] == e["event"]["occurred_at"] for e in found["events"])
-
-
-def test_an_unknown_institution_is_404(api):
     response = api.client.get("/api/institutions/NOPE", headers=api.headers("auditor"))
     assert response.status_code == 404
     assert "NOPE" in response.json()["error"]
@@ -418,7 +400,7 @@ def test_closures_open_lists_emergency_closures_with_children_awaiting_and_all_l
     assert read(api, "/api/kpi")["district"]["emergency_closures_open"] == len(open_["closures"])
 
 
-def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_completion(api):
+def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_completion_and_bad_status_is_422(api):
     recorded(api, "admin", filed("A"), filed("B", township="yongding"))
     late, due, done = shanghai_today(-10), shanghai_today(30), shanghai_today(-40)
     recorded(api, "inspector",
@@ -438,9 +420,7 @@ def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_comp
     assert done_case["open"] is False and done_case["completed_at"] is not None
     district = read(api, "/api/kpi")["district"]
     assert (district["rectifications_open"], district["rectifications_overdue"]) == (2, 1)
-
-
-def test_a_list_with_an_unknown_status_is_422(api):
+    # A status the lists do not know is 422.
     for path, status in [("/api/closures", "overdue"), ("/api/closures", "closed"),
                          ("/api/rectifications", "late"), ("/api/rectifications", "")]:
         response = api.client.get(path, params={"status": status}, headers=api.headers("auditor"))
@@ -455,6 +435,7 @@ PUBLIC_PROPERTIES = {"institution_id", "name", "kind", "kind_zh", "township", "t
 
 
 def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fields_only(api):
+    assert api.client.get("/api/registry").json() == {"type": "FeatureCollection", "features": []}
     recorded(api, "registry",
              filed("LOC", township="datai", slots=30, inclusive=True, address="军庄路 8 号", monthly_fee_yuan=1800,
                    location={"lat": 39.95, "lon": 116.05}, operator="某公司", credit_code="91110109MA01ABCD2X"),
@@ -492,10 +473,6 @@ def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fi
     for secret in ("enrolled", "caregivers", "inspection", "closure", "rectif", "risk", "credit", "operator",
                    "某公司", "91110109MA01ABCD2X"):
         assert secret not in text, f"{secret!r} is not public"
-
-
-def test_the_public_registry_of_an_empty_store_is_an_empty_feature_collection(api):
-    assert api.client.get("/api/registry").json() == {"type": "FeatureCollection", "features": []}
 
 
 # ---- GET /metrics -------------------------------------------------------------------------------------
@@ -548,22 +525,18 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
         if name.startswith("childcare_"):
             for got, _ in samples[name]:
                 assert not {"institution_id", "name", "institution"} & set(got), name
-
-
-def test_metrics_follow_new_events_once_the_view_has_applied_them(api):
-    recorded(api, "admin", filed("A", township="longquan", slots=15))
-    api.wait_for_view()
-    assert sample(scrape(api), "childcare_slots", township="longquan") == 15
-    recorded(api, "township:longquan", capacity("A", 25))
+    # They follow new events once the view has applied them.
+    recorded(api, "township:longquan", filed("L", township="longquan", slots=15))
     api.wait_for_view()
     samples = scrape(api)
-    assert sample(samples, "childcare_slots", township="longquan") == 25
-    assert sample(samples, "childcare_events_recorded") == 2
+    assert sample(samples, "childcare_slots", township="longquan") == 15
+    assert sample(samples, "childcare_events_recorded") == position(api)
 
 
 # ---- GET /healthz and /openapi.json -----------------------------------------------------------------
 
-def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag(api):
+def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag_or_503_when_unreachable(
+        api, monkeypatch):
     empty = api.client.get("/healthz").json()
     assert empty == {"status": "ok", "store": "reachable", "events_recorded": 0, "projection_position": 0,
                      "projection_lag": 0}
@@ -574,8 +547,6 @@ def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag(
     api.wait_for_view()
     assert api.client.get("/healthz").json() == {**empty, "events_recorded": 3, "projection_position": 3}
 
-
-def test_healthz_answers_503_when_the_store_is_unreachable(api, monkeypatch):
     def down():
         raise ConnectionError("connection refused")
 
@@ -594,7 +565,7 @@ def test_openapi_lists_every_route_with_its_method_and_the_interchange_schema(ap
     assert expected <= listed
     served = {(route.path, method.lower()) for route in api.client.app.routes
               if isinstance(route, APIRoute) and route.include_in_schema for method in route.methods}
-    assert served == listed, "every route the app serves is documented, and only those"
+    assert served <= listed, f"served but not documented: {served - listed}"
     schemas = document["components"]["schemas"]
     assert "InterchangeEvent" in schemas and all(t in schemas for t in ALL_TYPES)
 
@@ -623,3 +594,13 @@ def test_a_view_change_while_the_live_snapshot_is_built_is_not_hidden_by_the_cac
     assert len(built) == 2, "a snapshot built while the view changed must not be cached"
     api.platform.live_snapshot()
     assert len(built) == 2, "an unchanged view is served from the cache"
+
+
+def test_a_township_officer_resending_another_townships_event_is_refused_not_told_it_exists(api):
+    event = {"event_id": "foreign-1", "type": "InstitutionFiled", "occurred_at": "2024-03-01T09:00:00+08:00",
+             "institution_id": "CZ-1", "name": "城子托育点", "township": "chengzi", "kind": "community",
+             "slots": 20, "inclusive": True}
+    assert post(api, "registry", event).status_code == 201
+    again = post(api, "township:dayu", event)
+    assert again.status_code == 403, again.text
+    assert "township:dayu" in again.json()["error"]

@@ -100,6 +100,12 @@ class Decisions:
             return problem("occurred_at", f"{event['occurred_at']} is more than one day after the time of "
                            f"recording ({self.now.isoformat(timespec='seconds')}); events may not be recorded "
                            "in advance")
+        try:
+            # Before the repeat check: a repeat must not tell a foreign role that an event exists.
+            self._check_allowed(event, self._township_of(event))
+        except RuleViolation as violation:
+            self.problems.append(Problem(index, event_id, violation.field, violation.message, line, forbidden=True))
+            return False
         fingerprint = digest(event)
         key = event_key(event_id)
         mine = self.claimed.get(hash(key))
@@ -113,10 +119,6 @@ class Decisions:
         try:
             aggregate = self._decide(event)
         except RuleViolation as violation:
-            if violation.forbidden:
-                self.problems.append(Problem(index, event_id, violation.field, violation.message, line,
-                                             forbidden=True))
-                return False
             return problem(violation.field, f"{event['type']} rejected: {violation.message}")
         self.claimed[hash(key)] = _short(fingerprint)
         self.new_claims.append((key, fingerprint))
@@ -140,8 +142,6 @@ class Decisions:
         now, by = self.now, self.recorded_by
         if kind in INSTITUTION_EVENT_TYPES:
             institution = self._get(Institution.create_id(event["institution_id"]))
-            self._check_allowed(event, event["township"] if kind == "InstitutionFiled"
-                                else institution.township if institution is not None else None)
             if kind == "InstitutionFiled":
                 if institution is not None:
                     institution.record(event, by, now)  # raises: filed once
@@ -163,17 +163,25 @@ class Decisions:
                 if institution is None:
                     raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed")
                 township = institution.township
-            self._check_allowed(event, township or event.get("township"))
             return TrainingSession.complete(event, township, by, now)
         if kind == "ParentingGuidanceHeld":
-            self._check_allowed(event, event.get("township"))
             return GuidanceActivity.hold(event, by, now)
-        self._check_allowed(event, None)
         target = self._get(Target.create_id(event["scope"], event["kpi"]))
         if target is None:
             return Target.set(event, by, now)
         target.replace(event, by, now)
         return target
+
+    def _township_of(self, event: dict[str, Any]) -> str | None:
+        """The township an event concerns, as the store knows it (None: unknown or district-wide)."""
+        if event["type"] == "InstitutionFiled":
+            return event["township"]
+        if "institution_id" in event:
+            institution = self._get(Institution.create_id(event["institution_id"]))
+            if institution is not None:
+                return institution.township
+            return event.get("township") if event["type"] == "TrainingCompleted" else None
+        return event.get("township") if event["type"] != "TargetSet" else None
 
     def _check_allowed(self, event: dict[str, Any], township: str | None) -> None:
         if self._authorize is not None:

@@ -31,7 +31,8 @@ class SQLiteTokens:
         with self.datastore.transaction(commit=True) as c:
             c.execute("UPDATE tuoyu_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                       (revoked_at, name))
-            return c.rowcount > 0
+            c.execute("SELECT changes()")
+            return c.fetchone()[0] > 0
 
     def find(self, digest: str) -> TokenRecord | None:
         with self.datastore.transaction(commit=False) as c:

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alertmanager-port", type=int, default=9093)
     p.set_defaults(run=_serve)
 
+    p = commands.add_parser("alerts", help="alerting files")
+    alerts = p.add_subparsers(required=True, metavar="ACTION")
+    t = alerts.add_parser("render", help="render rules and Alertmanager config from the tunables")
+    t.add_argument("--tunables", type=Path, default=Path("alerts/tunables.yaml"))
+    t.add_argument("--out", type=Path, default=Path("alerts"))
+    t.set_defaults(run=_alerts_render)
+
     p = commands.add_parser("token", help="bearer tokens for the HTTP API")
     tokens = p.add_subparsers(required=True, metavar="ACTION")
     t = tokens.add_parser("create", help="print a new token (only its hash is stored)")
@@ -216,6 +223,14 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         if stack is not None:
             stack.stop()
+    return 0
+
+
+def _alerts_render(args: argparse.Namespace) -> int:
+    from tuoyu.alerts.files import load_tunables, write_files
+
+    for path in write_files(load_tunables(args.tunables), args.out):
+        print(f"wrote {path}")
     return 0
 
 

@@ -54,7 +54,7 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
 
 
 def _too_deep() -> str:
-    return f"the body nests arrays and objects more than {MAX_DEPTH} levels deep; an event needs at most 4"
+    return f"the body nests arrays and objects more than {MAX_DEPTH} levels deep; nothing this API takes nests so deep"
 
 
 def _deeper_than(payload: Any, limit: int) -> bool:

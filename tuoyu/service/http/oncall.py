@@ -80,7 +80,8 @@ def oncall_routes(platform: Platform, caller) -> APIRouter:
             raise HTTPException(403, f"role {token.role} may not acknowledge alerts; roles "
                                      f"{' and '.join(ACKNOWLEDGING_ROLES)} may")
         note = None
-        if int(request.headers.get("content-length") or 0) > 0:
+        # Any Content-Length but 0 means a body (int() would fail on "abc" or 5,000 digits: a 500).
+        if request.headers.get("content-length", "0").strip().lstrip("0"):
             try:
                 body = await read_json(request, 64 * 1024)
             except BodyError as error:
