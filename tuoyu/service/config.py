@@ -35,8 +35,19 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret)
 
 
+# eventsourcing's aggregate cache: a request reads only the events recorded since an
+# aggregate was cached (fast-forward), instead of its whole history. Copies are handed out, so
+# a rejected request cannot leave a half-decided aggregate behind, and other writers'
+# events (another process, an import) are read before any decision.
+AGGREGATE_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "20000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+
+
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for the configured store."""
+    return {**AGGREGATE_CACHE, **_store_env(settings)}
+
+
+def _store_env(settings: Settings) -> dict[str, str]:
     url = urlparse(settings.store)
     if url.scheme == "sqlite":
         path = unquote(url.path)
