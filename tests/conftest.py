@@ -70,7 +70,7 @@ def api(store_settings: Settings):
                     raise AssertionError("the projector did not catch up")
                 platform.projector.wake()
                 time.sleep(0.01)
-            platform._invalidate()
+            platform.refresh_snapshot()
 
     try:
         with TestClient(create_app(platform)) as client:

@@ -588,12 +588,29 @@ def test_a_view_change_while_the_live_snapshot_is_built_is_not_hidden_by_the_cac
         return snapshot
 
     monkeypatch.setattr(platform_module, "build_snapshot", build_then_the_view_changes)
-    api.platform._invalidate()
+    monkeypatch.setattr(platform_module, "SNAPSHOT_MIN_AGE_SECONDS", 0.0)
+    api.platform.refresh_snapshot()
     api.platform.live_snapshot()
     api.platform.live_snapshot()
     assert len(built) == 2, "a snapshot built while the view changed must not be cached"
     api.platform.live_snapshot()
     assert len(built) == 2, "an unchanged view is served from the cache"
+
+
+def test_while_events_stream_in_the_live_snapshot_is_rebuilt_at_most_once_a_second(api, monkeypatch):
+    import tuoyu.service.platform as platform_module
+
+    built = []
+    original = platform_module.build_snapshot
+    monkeypatch.setattr(platform_module, "build_snapshot", lambda *a, **k: built.append(1) or original(*a, **k))
+    api.platform.refresh_snapshot()
+    api.platform.live_snapshot()
+    api.platform._invalidate()
+    api.platform.live_snapshot()
+    assert len(built) == 1, "a change within the second is served from the cache"
+    monkeypatch.setattr(platform_module, "SNAPSHOT_MIN_AGE_SECONDS", 0.0)
+    api.platform.live_snapshot()
+    assert len(built) == 2, "once the second has passed, the change is shown"
 
 
 def test_a_township_officer_resending_another_townships_event_is_refused_not_told_it_exists(api):

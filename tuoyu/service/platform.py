@@ -22,6 +22,10 @@ from tuoyu.streams.replay import replay_snapshot
 # The live snapshot is rebuilt when the view changes, and at least this often, because the
 # evaluation time moves (overdue rectifications, target pace).
 SNAPSHOT_MAX_AGE_SECONDS = 30.0
+# ... but not more often than this while events stream in: readers (dashboards, scrapes)
+# would otherwise rebuild it for every write, competing with the writers for the one
+# interpreter. Live figures are at most this much behind the view.
+SNAPSHOT_MIN_AGE_SECONDS = 1.0
 
 
 class Platform:
@@ -98,13 +102,19 @@ class Platform:
 
     def _invalidate(self) -> None:
         self._generation += 1
-        self._snapshot_at = 0.0
+
+    def refresh_snapshot(self) -> None:
+        """Rebuild the live snapshot on the next read, however recent it is."""
+        self._generation += 1
+        self._snapshot_at = float("-inf")
 
     def live_snapshot(self) -> dict[str, Any]:
-        """The snapshot of the live view, at most SNAPSHOT_MAX_AGE_SECONDS old."""
+        """The snapshot of the live view: rebuilt when the view changed (at most once a second),
+        and at least every SNAPSHOT_MAX_AGE_SECONDS as the clock moves."""
         with self._snapshot_lock:
-            if (self._snapshot is None or self._snapshot_generation != self._generation
-                    or time.monotonic() - self._snapshot_at > SNAPSHOT_MAX_AGE_SECONDS):
+            age = time.monotonic() - self._snapshot_at
+            changed = self._snapshot_generation != self._generation
+            if self._snapshot is None or age > SNAPSHOT_MAX_AGE_SECONDS or (changed and age >= SNAPSHOT_MIN_AGE_SECONDS):
                 generation = self._generation
                 now = utc_now()
                 with self.projector.lock:
