@@ -3,7 +3,6 @@ projector killed mid-run resumes without loss or double counting."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

@@ -8,6 +8,7 @@ list in one transaction, or nothing when any problem was found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from tuoyu.domain.programme import GuidanceActivity, Target, TrainingSession
 from tuoyu.domain.schema import normalised, parse_time, problems_of
 
 MAX_AHEAD = timedelta(days=1)
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", re.ASCII)
 
 Loader = Callable[[UUID], Any]  # an aggregate, or None when none is stored
 ClaimLookup = Callable[[Sequence[str]], dict[str, str]]
@@ -71,9 +73,11 @@ class Decisions:
         """Look up in one query the stored claims these events may clash with."""
         keys = []
         for event in events:
-            if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+            # Only well-formed ids are looked up: the others are refused by the schema anyway,
+            # and some (a NUL character) cannot even be sent to PostgreSQL.
+            if isinstance(event, dict) and _ID.fullmatch(str(event.get("event_id"))):
                 keys.append(event_key(event["event_id"]))
-                if event.get("type") == "InspectionRecorded" and isinstance(event.get("inspection_id"), str):
+                if event.get("type") == "InspectionRecorded" and _ID.fullmatch(str(event.get("inspection_id"))):
                     keys.append(inspection_key(event["inspection_id"]))
         self.stored_claims.clear()  # the previous page's lookups are not needed any more
         missing = keys

@@ -11,7 +11,7 @@ and the event_ids of the file, to catch repeats).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import orjson

@@ -6,7 +6,6 @@ import argparse
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import orjson
