@@ -38,6 +38,10 @@ def digest(event: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
+def _well_formed(identifier: Any) -> bool:
+    return isinstance(identifier, str) and _ID.fullmatch(identifier) is not None
+
+
 def _short(fingerprint: str) -> int:
     return int(fingerprint[:16], 16) if fingerprint else 0
 
@@ -75,9 +79,9 @@ class Decisions:
         for event in events:
             # Only well-formed ids are looked up: the others are refused by the schema anyway,
             # and some (a NUL character) cannot even be sent to PostgreSQL.
-            if isinstance(event, dict) and _ID.fullmatch(str(event.get("event_id"))):
+            if isinstance(event, dict) and _well_formed(event.get("event_id")):
                 keys.append(event_key(event["event_id"]))
-                if event.get("type") == "InspectionRecorded" and _ID.fullmatch(str(event.get("inspection_id"))):
+                if event.get("type") == "InspectionRecorded" and _well_formed(event.get("inspection_id")):
                     keys.append(inspection_key(event["inspection_id"]))
         self.stored_claims.clear()  # the previous page's lookups are not needed any more
         missing = keys

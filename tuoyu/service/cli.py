@@ -1,4 +1,4 @@
-"""The `tuoyu` command: import, replay, demo data and the embedded projector."""
+"""The `tuoyu` command: import, replay, demo data, the embedded projector and the relay to Kafka."""
 
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--batch", type=int, default=1000, help="events applied between two commits of the view")
     p.set_defaults(run=_project)
+
+    p = commands.add_parser("relay", help="publish every recorded event to Kafka (TUOYU_KAFKA), following the store")
+    p.add_argument("--once", action="store_true", help="publish what is recorded, and exit")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the store when idle")
+    p.add_argument("--batch", type=int, default=1000, help="events published between two flushes and position commits")
+    p.add_argument("--topic", default=None, help="the topic (default childcare.events)")
+    p.add_argument("--partitions", type=int, default=4, help="partitions of the topic when the relay creates it")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=_relay)
 
     p = commands.add_parser("serve", help="run the HTTP API with the embedded projector")
     p.add_argument("--host", default="127.0.0.1")
@@ -185,6 +194,48 @@ def _project(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+def _relay(args: argparse.Namespace) -> int:
+    import logging
+
+    from kafka.errors import KafkaError
+
+    from tuoyu.service.wiring import open_relay
+    from tuoyu.streams.relay import DeliveryFailed
+
+    if args.batch < 1 or args.partitions < 1:
+        raise ValueError("--batch and --partitions must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from_env()
+    relay = open_relay(settings, topic=args.topic, partitions=args.partitions, batch=args.batch)
+    try:
+        if args.once:
+            try:
+                published = relay.publish_pending()
+            except (KafkaError, DeliveryFailed) as error:
+                print(f"tuoyu relay: {error!r}; relay position {relay.position} (the next run resumes there)",
+                      file=sys.stderr)
+                return 1
+            if not args.quiet:
+                print(f"published {published} event(s) to {relay.topic} at {settings.kafka}; "
+                      f"relay position {relay.position}", flush=True)
+            return 0
+        if not args.quiet:
+            print(f"中继运行中: {relay.topic} at {settings.kafka} (position {relay.position}); Ctrl-C 退出", flush=True)
+
+        def show(published: int, position: int) -> None:
+            if not args.quiet:
+                print(f"published {published} event(s); relay position {position}", flush=True)
+
+        stop = threading.Event()
+        try:
+            relay.run(stop, args.poll, on_publish=show)
+        except KeyboardInterrupt:
+            stop.set()
+        return 0
+    finally:
+        relay.close()
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -12,12 +12,17 @@ class ConfigError(ValueError):
     pass
 
 
+DEFAULT_KAFKA = "127.0.0.1:9092"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     store: str  # "sqlite:///abs/path.db" or "postgresql://user@host:port/db"
     # The shared secret Alertmanager sends to POST /api/alerts/webhook (None: webhook off).
     alert_webhook_secret: str | None = None
+    # The Kafka brokers the relay publishes to: "host:port[,host:port]" (TUOYU_KAFKA).
+    kafka: str = DEFAULT_KAFKA
 
     @property
     def is_postgres(self) -> bool:
@@ -32,7 +37,20 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     secret_file = data_dir / "alert-webhook-secret"
     if not secret and secret_file.is_file():
         secret = secret_file.read_text(encoding="utf-8").strip() or None
-    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret)
+    kafka = environ.get("TUOYU_KAFKA") or DEFAULT_KAFKA
+    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka)
+
+
+def kafka_bootstrap(settings: Settings) -> list[str]:
+    """The brokers of TUOYU_KAFKA as a list of "host:port"."""
+    brokers = [b.strip() for b in settings.kafka.split(",") if b.strip()]
+    for broker in brokers:
+        host, _, port = broker.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"TUOYU_KAFKA={settings.kafka!r}: expected host:port[,host:port], e.g. 127.0.0.1:9092")
+    if not brokers:
+        raise ConfigError("TUOYU_KAFKA is empty: expected host:port[,host:port], e.g. 127.0.0.1:9092")
+    return brokers
 
 
 # eventsourcing's aggregate cache: a request reads only the events recorded since an

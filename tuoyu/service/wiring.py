@@ -34,6 +34,24 @@ def open_projector(settings: Settings, on_change=None, batch: int = 1000):
     return projector
 
 
+def open_relay(settings: Settings, topic: str | None = None, partitions: int | None = None,
+               batch: int | None = None):
+    """The relay from the configured store to the Kafka brokers of TUOYU_KAFKA (creating the topic if missing)."""
+    from functools import partial
+
+    from tuoyu.service.config import kafka_bootstrap
+    from tuoyu.streams import relay as relaying
+
+    bootstrap = kafka_bootstrap(settings)
+    topic = topic or relaying.TOPIC
+    registry = open_registry(settings)
+    relay = relaying.Relay(registry.recorder, open_view_recorder(settings), partial(relaying.new_producer, bootstrap),
+                           topic=topic, batch=batch or relaying.DEFAULT_BATCH,
+                           prepare=partial(relaying.ensure_topic, bootstrap, topic, partitions or relaying.PARTITIONS))
+    relay.owner = registry  # the registry owns the connection pool the relay reads through
+    return relay
+
+
 def open_tokens(registry):
     """The token table, in the registry's own database."""
     from tuoyu.persistence.postgres import ClaimingPostgresRecorder
