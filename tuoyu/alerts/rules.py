@@ -41,6 +41,12 @@ def _number(pipeline: str, kpi: str | None = None) -> str:
             + " }}{{ end }}")
 
 
+def _missed(selector: str) -> str:
+    """Targets matching `selector` whose actual is below their value after the due day."""
+    return (_by("scope, kpi", f"childcare_target_actual{selector}") + " < "
+            + _by("scope, kpi", f"childcare_target_value{selector}") + " and " + _after_due(selector))
+
+
 def _figure(metric: str, kpi: str | None = None) -> str:
     """A query template quoting another target series of the same scope and kpi."""
     return ('{{ with printf "max(' + metric + '{scope=\'%s\',kpi=\'%s\'})" $labels.scope $labels.kpi | query }}'
@@ -60,12 +66,8 @@ def _alert(name: str, expr: str, for_: str, summary: str, description: str, runb
 
 
 def capacity_rules(t: dict[str, Any], runbook: str) -> dict[str, Any]:
-    slots_floor = ('label_replace(' + _by("scope, kpi", 'childcare_target_actual{kpi="township_min_slots"}')
-                   + ' < ' + _by("scope, kpi", 'childcare_target_value{kpi="township_min_slots"}')
-                   + ' and ' + _after_due('{kpi="township_min_slots"}') + ', "township", "$1", "scope", "(.*)")')
-    share = (_by("scope, kpi", 'childcare_target_actual{kpi="inclusive_share"}') + " < "
-             + _by("scope, kpi", 'childcare_target_value{kpi="inclusive_share"}') + " and "
-             + _after_due('{kpi="inclusive_share"}'))
+    slots_floor = 'label_replace(' + _missed('{kpi="township_min_slots"}') + ', "township", "$1", "scope", "(.*)")'
+    share = _missed('{kpi="inclusive_share"}')
     return {"name": "childcare-capacity", "interval": t["evaluation_interval"], "rules": [
         {"record": "district:childcare_slots:sum", "expr": "sum(max by (township) (childcare_slots))"},
         {"record": "district:childcare_inclusive_slots:sum",
@@ -99,11 +101,8 @@ def target_rules(t: dict[str, Any], runbook: str) -> dict[str, Any]:
     behind = (_by("scope, kpi", "childcare_target_actual") + " < " + _by("scope, kpi", "childcare_target_expected")
               + " and on (scope, kpi) " + _by("scope, kpi", "childcare_target_behind") + " == 1"
               + " and on (scope, kpi) " + _by("scope, kpi", "childcare_target_due_timestamp_seconds") + " >= time()")
-    missed = (_by("scope, kpi", "childcare_target_actual{" + others + "}") + " < "
-              + _by("scope, kpi", "childcare_target_value{" + others + "}") + " and " + _after_due("{" + others + "}"))
-    certified = (_by("scope, kpi", 'childcare_target_actual{kpi="certified_share"}') + " < "
-                 + _by("scope, kpi", 'childcare_target_value{kpi="certified_share"}') + " and "
-                 + _after_due('{kpi="certified_share"}'))
+    missed = _missed("{" + others + "}")
+    certified = _missed('{kpi="certified_share"}')
     return {"name": "childcare-targets", "interval": t["evaluation_interval"], "rules": [
         {"record": "target:childcare_target_actual:ratio_to_value",
          "expr": "max by (scope, kpi) (childcare_target_actual) / max by (scope, kpi) (childcare_target_value) > -1"},
