@@ -182,7 +182,7 @@ class Relay:
     def close(self) -> None:
         producer, self.producer = self.producer, None
         if producer is not None:
-            producer.close()
+            producer.close(timeout=10)
         self.tracking.datastore.close()
         owner = getattr(self, "owner", None)
         if owner is not None:

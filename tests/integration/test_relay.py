@@ -1,0 +1,237 @@
+"""The relay to Kafka, against a real Kafka-protocol broker (Tansu) and both stores: every
+stored event is published, keyed by township and in order per key; a relay killed mid-run
+resumes with no gap; its position survives restarts."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from tests.integration.kafka_fixtures import Consumed, broker, consume_all, stoppable_broker  # noqa: F401 (fixtures)
+from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.projections.facts import partition_of
+from tuoyu.projections.fold import apply
+from tuoyu.projections.snapshot import new_view
+from tuoyu.service.config import Settings
+from tuoyu.service.wiring import open_registry, open_relay, open_view_recorder
+from tuoyu.streams.reading import read_facts
+from tuoyu.streams.relay import TOPIC, TRACKING_NAME
+from tuoyu.streams.replay import fold_all
+
+TUOYU = str(Path(sys.executable).parent / "tuoyu")
+
+
+def district_events(seed: int, count: int = 6) -> list[dict]:
+    """Events without a township: they travel under the key "district"."""
+    events = []
+    for n in range(count):
+        day = f"2025-0{1 + n % 9}-1{n % 10}T10:00:00+08:00"
+        if n % 2:
+            events.append({"event_id": f"d-{seed}-{n}", "type": "TrainingCompleted", "occurred_at": day,
+                           "course": "caregiver", "people": 10 + n})
+        else:
+            events.append({"event_id": f"d-{seed}-{n}", "type": "TargetSet", "occurred_at": day, "scope": "district",
+                           "kpi": "slots_total", "value": 1000 + n, "start": "2024-01-01", "due": "2025-12-31"})
+    return events
+
+
+def record(settings: Settings, count: int, seed: int = 7) -> int:
+    """Record a synthetic history with a few district events in it; returns the store position."""
+    app = open_registry(settings)
+    try:
+        events = list(synthetic_events(count, seed=seed))
+        middle = len(events) // 2
+        app.record(events[:middle] + district_events(seed) + events[middle:], "relay-test")
+        return app.position()
+    finally:
+        app.close()
+
+
+def stored_facts(settings: Settings) -> list[dict]:
+    app = open_registry(settings)
+    try:
+        return list(read_facts(app.recorder))
+    finally:
+        app.close()
+
+
+def relay_position(settings: Settings) -> int:
+    recorder = open_view_recorder(settings)
+    try:
+        return recorder.max_tracking_id(TRACKING_NAME) or 0
+    finally:
+        recorder.datastore.close()
+
+
+def position_of(record: Consumed) -> int:
+    return int(record.headers["position"])
+
+
+def check_messages(records: list[Consumed], facts: list[dict]) -> None:
+    """Each message carries its stored fact, keyed by township, with type/position/event_id headers."""
+    by_position = {fact["position"]: fact for fact in facts}
+    for record in records:
+        fact = orjson.loads(record.value)
+        assert fact == by_position[position_of(record)]
+        assert record.key == partition_of(fact).encode()
+        assert record.headers["type"] == fact["event"]["type"].encode()
+        assert record.headers["event_id"] == fact["event"]["event_id"].encode()
+
+
+def check_order_and_fold(records: list[Consumed], facts: list[dict]) -> None:
+    """Per key: one partition, first deliveries in increasing position; folding message by message
+    in consumption order (duplicates skipped by position, as Faust tables do) equals a replay."""
+    partitions: dict[bytes, set[int]] = collections.defaultdict(set)
+    seen: dict[bytes, list[int]] = collections.defaultdict(list)
+    view = new_view()
+    for record in records:  # partition by partition, in offset order
+        partitions[record.key].add(record.partition)
+        position, before = position_of(record), seen[record.key]
+        # Either the next position of this key, or a resend of one already delivered (a restart).
+        assert not before or position > max(before) or position in before, (record.key, position)
+        before.append(position)
+        apply(view[record.key.decode()], orjson.loads(record.value))
+    assert all(len(p) == 1 for p in partitions.values()), partitions
+    replayed, position = fold_all(facts)
+    assert view == replayed
+    assert position == len(facts)
+
+
+def test_the_relay_publishes_every_stored_event_keyed_by_township_in_order(store_settings, broker):  # noqa: F811
+    settings = dataclasses.replace(store_settings, kafka=broker)
+    total = record(settings, 2000)
+    relay = open_relay(settings, batch=500)
+    try:
+        assert relay.publish_pending() == total
+        assert relay.position == total
+    finally:
+        relay.close()
+
+    records = consume_all(broker, TOPIC)
+    facts = stored_facts(settings)
+    assert sorted(position_of(r) for r in records) == list(range(1, total + 1))  # each exactly once
+    check_messages(records, facts)
+    keys = {r.key.decode() for r in records}
+    assert "district" in keys and keys - {"district"} <= set(TOWNSHIP_IDS) and len(keys) > 5
+    for key in keys:  # within a key, consumption order is recorded order
+        positions = [position_of(r) for r in records if r.key == key.encode()]
+        assert positions == sorted(positions)
+    assert {r.partition for r in records} == {0, 1, 2, 3}  # created with 4 partitions, all in use
+    replayed, _ = fold_all(facts)
+    assert fold_all(sorted((orjson.loads(r.value) for r in records), key=lambda f: f["position"]))[0] == replayed
+    check_order_and_fold(records, facts)
+
+
+def test_a_relay_killed_mid_run_resumes_with_no_gap(store_settings, store_env, broker):  # noqa: F811
+    settings = dataclasses.replace(store_settings, kafka=broker)
+    env = {**store_env, "TUOYU_KAFKA": broker}
+    total, batch = record(settings, 12000, seed=11), 200
+    follower = subprocess.Popen([TUOYU, "relay", "--quiet", "--batch", str(batch), "--poll", "0.1"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while relay_position(settings) < 1500 and time.monotonic() < deadline and follower.poll() is None:
+            time.sleep(0.01)
+        follower.send_signal(signal.SIGKILL)
+        follower.wait(10)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+    killed_at = relay_position(settings)
+    assert 0 < killed_at < total, f"the relay was not caught mid-run (position {killed_at} of {total})"
+
+    subprocess.run([TUOYU, "relay", "--once", "--quiet"], env=env, check=True, timeout=120)
+    assert relay_position(settings) == total
+
+    records = consume_all(broker, TOPIC)
+    facts = stored_facts(settings)
+    counts = collections.Counter(position_of(r) for r in records)
+    assert set(counts) == set(range(1, total + 1))  # no gap
+    duplicates = {p: n for p, n in counts.items() if n > 1}
+    assert all(n == 2 for n in duplicates.values())
+    # Only what was sent after the last tracked position can have gone out twice: one batch at most.
+    assert all(p > killed_at for p in duplicates) and len(duplicates) <= batch, (killed_at, len(duplicates))
+    print(f"killed at position {killed_at} of {total}: {len(duplicates)} duplicate(s)")
+    first = {}
+    for r in records:
+        first.setdefault(position_of(r), r)
+    assert [orjson.loads(first[p].value) for p in sorted(first)] == facts  # deduplicated by position: the store
+    check_messages(records, facts)
+    check_order_and_fold(records, facts)
+
+
+def test_the_relay_keeps_its_position_across_restarts(store_settings, store_env, broker):  # noqa: F811
+    settings = dataclasses.replace(store_settings, kafka=broker)
+    env = {**store_env, "TUOYU_KAFKA": broker}
+
+    def relay_once() -> str:
+        done = subprocess.run([TUOYU, "relay", "--once"], env=env, check=True, capture_output=True, text=True,
+                              timeout=60)
+        return done.stdout
+
+    first = record(settings, 300, seed=3)
+    assert f"published {first} event(s) to {TOPIC}" in relay_once()
+    assert "published 0 event(s)" in relay_once()
+    total = record(settings, 120, seed=5)
+    assert f"published {total - first} event(s)" in relay_once()
+    assert "published 0 event(s)" in relay_once()
+    assert relay_position(settings) == total
+
+    records = consume_all(broker, TOPIC)
+    assert sorted(position_of(r) for r in records) == list(range(1, total + 1))
+    check_messages(records, stored_facts(settings))
+
+
+def test_the_relay_rides_out_a_broker_outage(tmp_path, stoppable_broker):  # noqa: F811
+    settings = Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 'tuoyu.db'}",
+                        kafka=stoppable_broker.bootstrap)
+    first = record(settings, 500, seed=1)
+    relay = open_relay(settings, batch=100)
+    stop = threading.Event()
+    follower = threading.Thread(target=relay.run, args=(stop, 0.05), daemon=True)
+    follower.start()
+
+    def wait_for(position: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while relay.position < position:
+            assert time.monotonic() < deadline, f"the relay is at {relay.position}, not {position}"
+            time.sleep(0.02)
+
+    try:
+        wait_for(first, 20)
+        with stoppable_broker.down():  # connections reset, new ones refused; the broker keeps its data
+            total = record(settings, 300, seed=2)
+            time.sleep(1.5)
+            assert relay.position == first  # nothing is acknowledged, so nothing is tracked
+        wait_for(total, 30)
+    finally:
+        stop.set()
+        relay.wake()
+        follower.join(30)
+        relay.close()
+    records = consume_all(stoppable_broker.bootstrap, TOPIC)
+    assert set(position_of(r) for r in records) == set(range(1, total + 1))
+    check_messages(records, stored_facts(settings))
+    check_order_and_fold(records, stored_facts(settings))
+
+
+def test_kafka_settings_are_read_and_checked():
+    from tuoyu.service.config import ConfigError, kafka_bootstrap, settings_from_env
+
+    assert settings_from_env({}).kafka == "127.0.0.1:9092"
+    settings = settings_from_env({"TUOYU_KAFKA": "k1:9092, k2:19092"})
+    assert kafka_bootstrap(settings) == ["k1:9092", "k2:19092"]
+    for bad in ("k1", "k1:port", ":9092", "k1:0"):
+        try:
+            kafka_bootstrap(dataclasses.replace(settings, kafka=bad))
+        except ConfigError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
