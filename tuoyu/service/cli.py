@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="run the HTTP API with the embedded projector")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-projector", action="store_true",
+                   help="distributed deployment: Faust workers keep the live views; reads replay the store")
     p.add_argument("--alerting", action="store_true",
                    help="also run Prometheus and Alertmanager (Debian packages) beside it, when installed")
     p.add_argument("--prometheus-port", type=int, default=9090)
@@ -250,7 +252,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.alerting:
         ensure_webhook_secret(settings.data_dir)
         settings = settings_from_env()  # now with the webhook secret
-    platform = open_platform(settings)
+    platform = open_platform(settings, project=not args.no_projector)
     base = f"http://{args.host}:{args.port}"
     token_file = settings.data_dir / "admin.token"
     if token_file.is_file():

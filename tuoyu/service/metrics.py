@@ -34,12 +34,24 @@ COURSES = (("head", "heads_trained"), ("caregiver", "caregivers_trained"), ("hea
 
 class KpiCollector(Collector):
     def __init__(self, snapshot: Callable[[], dict[str, Any]], positions: Callable[[], tuple[int, dict[str, int]]],
-                 open_closures: Callable[[], list[dict[str, Any]]] = list):
+                 open_closures: Callable[[], list[dict[str, Any]]] = list, kpis: bool = True):
+        self.kpis = kpis
         self.snapshot = snapshot
         self.positions = positions
         self.open_closures = open_closures
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.kpis:
+            yield from self._kpi_families()
+        recorded, views = self.positions()
+        yield GaugeMetricFamily("childcare_events_recorded", "Position of the newest recorded event", value=recorded)
+        position = GaugeMetricFamily("childcare_projection_position", "Position the view has applied",
+                                     labels=["view"])
+        for view, applied in views.items():
+            position.add_metric([view], applied)
+        yield position
+
+    def _kpi_families(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.snapshot()
         townships = snapshot["townships"]
         for metric, figure, help_text in PER_TOWNSHIP:
@@ -60,13 +72,6 @@ class KpiCollector(Collector):
         yield trained
         yield from self._targets(snapshot["targets"])
         yield self._oldest_open_closures()
-        recorded, views = self.positions()
-        yield GaugeMetricFamily("childcare_events_recorded", "Position of the newest recorded event", value=recorded)
-        position = GaugeMetricFamily("childcare_projection_position", "Position the view has applied",
-                                     labels=["view"])
-        for view, applied in views.items():
-            position.add_metric([view], applied)
-        yield position
 
     def _oldest_open_closures(self) -> GaugeMetricFamily:
         # Beyond the contract: lets ChildrenAwaitingRehomingTooLong measure 24 h from the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 import time
 from datetime import datetime
 from typing import Any
@@ -14,10 +16,10 @@ from tuoyu.domain.permissions import refusal
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections import lists
 from tuoyu.projections.facts import SHANGHAI, fact_from_stored
-from tuoyu.projections.snapshot import build_snapshot
+from tuoyu.projections.snapshot import View, build_snapshot
 from tuoyu.streams.projector import EmbeddedProjector
 from tuoyu.streams.reading import read_facts
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.streams.replay import fold_all, replay_snapshot
 
 # The live snapshot is rebuilt when the view changes, and at least this often, because the
 # evaluation time moves (overdue rectifications, target pace).
@@ -26,6 +28,7 @@ SNAPSHOT_MAX_AGE_SECONDS = 30.0
 # would otherwise rebuild it for every write, competing with the writers for the one
 # interpreter. Live figures are at most this much behind the view.
 SNAPSHOT_MIN_AGE_SECONDS = 1.0
+REPLAY_MAX_AGE_SECONDS = 5.0
 
 
 class Platform:
@@ -42,6 +45,10 @@ class Platform:
         self._generation = 0
         self._snapshot_generation = -1
         self._snapshot_lock = threading.Lock()
+        self._replay_lock = threading.Lock()
+        self._replayed: View | None = None
+        self._replayed_position = -1
+        self._replayed_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if projector is not None:
@@ -93,8 +100,8 @@ class Platform:
         return outcome
 
     def oncall(self, status: str) -> list[dict[str, Any]]:
-        with self.projector.lock:
-            alerts = [dict(a) for a in self.projector.view["district"].get("alerts", {}).values()]
+        with self._reading() as view:
+            alerts = [dict(a) for a in view["district"].get("alerts", {}).values()]
         chosen = [a for a in alerts if status == "all" or a["status"] == status]
         return sorted(chosen, key=lambda a: (a["status"] != "firing", a["starts_at"] or ""), reverse=False)
 
@@ -117,8 +124,8 @@ class Platform:
             if self._snapshot is None or age > SNAPSHOT_MAX_AGE_SECONDS or (changed and age >= SNAPSHOT_MIN_AGE_SECONDS):
                 generation = self._generation
                 now = utc_now()
-                with self.projector.lock:
-                    self._snapshot = build_snapshot(self.projector.view, now, now)
+                with self._reading() as view:
+                    self._snapshot = build_snapshot(view, now, now)
                 self._snapshot_at = time.monotonic()
                 self._snapshot_generation = generation
             return self._snapshot
@@ -126,22 +133,39 @@ class Platform:
     def past_snapshot(self, as_of: datetime | None, known_at: datetime | None) -> dict[str, Any]:
         return replay_snapshot(read_facts(self.registry.recorder), utc_now(), as_of, known_at)
 
-    def view_copy(self):
-        with self.projector.lock:
-            return copy.deepcopy(self.projector.view)
+    @contextmanager
+    def _reading(self) -> Iterator[View]:
+        """The view to read: the embedded projector's, or (in the distributed deployment,
+        where Faust workers keep the live views) a replay of the store, refreshed at most
+        every REPLAY_MAX_AGE_SECONDS while the store changes."""
+        if self.projector is not None:
+            with self.projector.lock:
+                yield self.projector.view
+            return
+        with self._replay_lock:
+            position = self.registry.position()
+            stale = time.monotonic() - self._replayed_at > REPLAY_MAX_AGE_SECONDS
+            if self._replayed is None or (position != self._replayed_position and stale):
+                self._replayed, _ = fold_all(read_facts(self.registry.recorder))
+                self._replayed_position, self._replayed_at = position, time.monotonic()
+            yield self._replayed
+
+    def view_copy(self) -> View:
+        with self._reading() as view:
+            return copy.deepcopy(view)
 
     def closures(self, status: str) -> list[dict[str, Any]]:
-        with self.projector.lock:
-            return lists.closures(self.projector.view, status)
+        with self._reading() as view:
+            return lists.closures(view, status)
 
     def rectifications(self, status: str) -> list[dict[str, Any]]:
         today = utc_now().astimezone(SHANGHAI).date().isoformat()
-        with self.projector.lock:
-            return lists.rectifications(self.projector.view, status, today)
+        with self._reading() as view:
+            return lists.rectifications(view, status, today)
 
     def public_registry(self) -> dict[str, Any]:
-        with self.projector.lock:
-            return lists.registry(self.projector.view)
+        with self._reading() as view:
+            return lists.registry(view)
 
     def institution(self, institution_id: str) -> dict[str, Any] | None:
         aggregate_id = Institution.create_id(institution_id)

@@ -54,8 +54,14 @@ def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(title="托育服务监测预警平台 API", version="1.0", default_response_class=JSONResponse,
                   docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Mentougou childcare monitoring: record events, read KPIs, the public registry.")
-    metrics = metrics_registry(KpiCollector(platform.live_snapshot, lambda: (
-        platform.registry.position(), {VIEW_NAME: platform.projector.position}), lambda: platform.closures("open")))
+    metrics = metrics_registry(KpiCollector(
+        platform.live_snapshot,
+        lambda: (platform.registry.position(),
+                 {VIEW_NAME: platform.projector.position} if platform.projector is not None else {}),
+        lambda: platform.closures("open"),
+        # Without the embedded projector the Faust workers export the KPI series; the API
+        # exporting them too would double every sum.
+        kpis=platform.projector is not None))
 
     def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenRecord:
         if credentials is None:
