@@ -38,3 +38,14 @@ def write_files(tunables: dict[str, Any], out: Path, **overrides: Any) -> list[P
         path.write_text(content, encoding="utf-8")
         written.append(path)
     return written
+
+
+# The distributed deployment (docker-compose.yml): Alertmanager posts to the `api` service and
+# reads the secret the API wrote into their shared volume.
+COMPOSE_WEBHOOK = "http://api:8000/api/alerts/webhook"
+COMPOSE_SECRET_FILE = "/etc/tuoyu/alert-webhook-secret"
+
+
+def compose_alertmanager(tunables: dict[str, Any]) -> str:
+    return (HEADER + _dump(render_alertmanager(tunables, COMPOSE_WEBHOOK, COMPOSE_SECRET_FILE))
+            + WECHAT_AND_EMAIL_EXAMPLES)

@@ -249,9 +249,10 @@ def _serve(args: argparse.Namespace) -> int:
     from tuoyu.service.alerting import ensure_webhook_secret, start_alerting
 
     settings = settings_from_env()
-    if args.alerting:
+    if not settings.alert_webhook_secret:
+        # The on-call webhook's shared secret, for the Alertmanager beside it (or in compose).
         ensure_webhook_secret(settings.data_dir)
-        settings = settings_from_env()  # now with the webhook secret
+        settings = settings_from_env()
     platform = open_platform(settings, project=not args.no_projector)
     base = f"http://{args.host}:{args.port}"
     token_file = settings.data_dir / "admin.token"
@@ -279,10 +280,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _alerts_render(args: argparse.Namespace) -> int:
-    from tuoyu.alerts.files import load_tunables, write_files
+    from tuoyu.alerts.files import compose_alertmanager, load_tunables, write_files
 
-    for path in write_files(load_tunables(args.tunables), args.out):
+    tunables = load_tunables(args.tunables)
+    for path in write_files(tunables, args.out):
         print(f"wrote {path}")
+    deploy = args.out.parent / "deploy" / "alertmanager.yml"
+    if deploy.parent.is_dir():
+        deploy.write_text(compose_alertmanager(tunables), encoding="utf-8")
+        print(f"wrote {deploy}")
     return 0
 
 
