@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tuoyu.alerts.catalogue import ALERTS
+from tuoyu.domain.catalogue import DISTRICT, DISTRICT_NAME_ZH, KPI_NAMES_ZH, TOWNSHIPS
 
 TEAM = "health-commission"
 OWN_ALERT_KPIS = ("township_min_slots", "inclusive_share", "certified_share")
@@ -53,9 +54,31 @@ def _figure(metric: str, kpi: str | None = None) -> str:
             + _number(". | first | value", kpi) + "{{ end }}")
 
 
+def _names(label: str, names: dict[str, str]) -> str:
+    """A template printing the Chinese name of a label's value (the id itself if unknown)."""
+    branches = [f'{{{{ {"if" if n == 0 else "else if"} eq $labels.{label} "{key}" }}}}{name}'
+                for n, (key, name) in enumerate(names.items())]
+    return "".join(branches) + f"{{{{ else }}}}{{{{ $labels.{label} }}}}{{{{ end }}}}"
+
+
+# Officials read names, not ids: 永定镇, not yongding; 托位总数, not slots_total.
+READABLE = {
+    "{{ $labels.township }}": _names("township", {t.id: t.name_zh for t in TOWNSHIPS}),
+    "{{ $labels.scope }}": _names("scope", {DISTRICT: DISTRICT_NAME_ZH, **{t.id: t.name_zh for t in TOWNSHIPS}}),
+    "{{ $labels.kpi }}": _names("kpi", KPI_NAMES_ZH),
+}
+
+
+def _readable(text: str) -> str:
+    for raw, named in READABLE.items():
+        text = text.replace(raw, named)
+    return text
+
+
 def _alert(name: str, expr: str, for_: str, summary: str, description: str, runbook: str,
            keep_firing_for: str | None = None) -> dict[str, Any]:
     severity, _ = ALERTS[name]
+    summary, description = _readable(summary), _readable(description)
     rule: dict[str, Any] = {"alert": name, "expr": expr, "for": for_}
     if keep_firing_for:
         rule["keep_firing_for"] = keep_firing_for

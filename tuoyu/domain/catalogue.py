@@ -56,3 +56,10 @@ KIND_NAMES_ZH: dict[str, str] = {
     "private": "社会办托育机构",
 }
 COURSE_NAMES_ZH: dict[str, str] = {"head": "机构负责人培训", "caregiver": "保育人员培训", "health": "卫生保健培训"}
+
+KPI_NAMES_ZH = {
+    "slots_total": "托位总数", "new_slots": "新增托位", "inclusive_share": "普惠托位占比",
+    "inclusive_coverage": "普惠服务镇街覆盖率", "township_min_slots": "镇街托位下限",
+    "heads_trained": "机构负责人培训(人次)", "caregivers_trained": "保育人员培训(人次)",
+    "certified_share": "保育人员持证率",
+}

@@ -5,14 +5,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, TOWNSHIP_BY_ID
+from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KPI_NAMES_ZH, TOWNSHIP_BY_ID
 
-KPI_NAMES_ZH = {
-    "slots_total": "托位总数", "new_slots": "新增托位", "inclusive_share": "普惠托位占比",
-    "inclusive_coverage": "普惠服务镇街覆盖率", "township_min_slots": "镇街托位下限",
-    "heads_trained": "机构负责人培训(人次)", "caregivers_trained": "保育人员培训(人次)",
-    "certified_share": "保育人员持证率",
-}
 STATUS_ZH = {"met": "已达成", "missed": "未达成(逾期)", "behind": "进度落后", "on_track": "进度正常"}
 COLUMNS = (
     ("slots_total", "托位"), ("slots_inclusive", "普惠托位"), ("inclusive_share", "普惠占比"),

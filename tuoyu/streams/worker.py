@@ -1,0 +1,241 @@
+"""The Faust worker (`tuoyu worker`): the KPI view kept from the Kafka topic, in tables by township.
+
+The relay publishes each recorded fact to `childcare.events`, keyed by township ("district"
+for facts without one). An agent folds each fact into the table "kpi-parts" with the very
+same pure fold as the embedded projector (projections.fold.apply); the table is keyed and
+partitioned like the topic, so a township's part lives with the partition that carries its
+events, and its changelog lets another worker take the partition over.
+
+Exactly-once views over at-least-once delivery: a part records the position (store
+notification id) of the last fact applied to it, and apply ignores a fact at or below it,
+so a re-sent fact or one consumed again after a crash (offsets are committed after the
+changelog) changes nothing and is not even written back.
+
+District targets need every township, which no single worker holds: each worker publishes a
+small summary of the townships it owns (worker_metrics.summary_of) to the global table
+"kpi-summaries", which every worker reads, and the worker that owns the "district" partition
+evaluates the targets. A timer publishes the summaries of changed parts and rebuilds the
+cached metrics, also when only the clock moved (pace and overdue depend on the day).
+
+Each worker serves the contract metrics of its own partitions on --metrics-port; Prometheus
+sums the per-township series across workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+
+from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
+from tuoyu.projections.facts import partition_of
+from tuoyu.projections.fold import Part, apply, new_part
+from tuoyu.streams.relay import PARTITIONS, TOPIC
+from tuoyu.streams.worker_metrics import WorkerCollector, open_closures, summary_of, worker_snapshot
+
+log = logging.getLogger(__name__)
+
+APP_ID = "tuoyu-kpi"
+PARTS_TABLE = "kpi-parts"
+SUMMARIES_TABLE = "kpi-summaries"
+KEYS = (DISTRICT, *TOWNSHIP_IDS)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def key_partition(key: str, partitions: int) -> int:
+    """The partition the relay's producer (kafka-python's default partitioner, murmur2 like
+    Java's and aiokafka's) sends a key to."""
+    from kafka.partitioner.default import murmur2
+
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class WorkerState:
+    """What the timer and the metrics server share: the cached export, rebuilt in the event loop
+    and read (whole, never mutated after it is built) by the HTTP thread."""
+
+    def __init__(self, clock: Callable[[], datetime], refresh_seconds: float) -> None:
+        self.clock = clock
+        self.refresh_seconds = refresh_seconds
+        self.changed: set[str] = set()  # keys whose part changed since their summary was published
+        self.dirty = True
+        self.built_at = float("-inf")
+        self.owned_partitions: frozenset[int] = frozenset()
+        self.summary_positions: dict[str, int] = {}  # of the global table, as last built from
+        self.applied = 0
+        self.duplicates = 0
+        self.cache: dict[str, Any] = {"pending": True}
+        self.lock = threading.Lock()
+
+    def current(self) -> dict[str, Any]:
+        with self.lock:
+            return self.cache
+
+
+def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC, app_id: str = APP_ID,
+               datadir: str | Path | None = None, clock: Callable[[], datetime] = utc_now,
+               refresh_seconds: float = 30.0, flush_seconds: float = 1.0, session_timeout: float = 10.0,
+               **faust_settings: Any) -> tuple[faust.App, WorkerState]:
+    """The Faust app and the state its metrics are served from. `brokers` is "host:port[,host:port]";
+    `partitions` must be the source topic's partition count (the table is co-partitioned with it)."""
+    state = WorkerState(clock, refresh_seconds)
+    app = faust.App(
+        app_id,
+        broker=[f"kafka://{b.strip()}" for b in brokers.split(",") if b.strip()],
+        store="memory://",
+        datadir=str(datadir or Path(tempfile.gettempdir()) / f"{app_id}-data"),
+        table_standby_replicas=0,
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,  # metrics are served by prometheus_client on --metrics-port
+        producer_acks=-1,
+        # Tansu answers a JoinGroup only after half the session timeout (Faust's default 60 s
+        # meant 30 s before a worker got its partitions); Kafka itself is not slowed by a shorter one.
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(3.0, session_timeout / 5),
+        # Tansu's ListOffsets(latest) trails the true end of a partition by its last batch, so
+        # after a rebalance the offset a worker already read from a changelog can exceed the
+        # "highwater" and Faust's check crashes the worker (ConsistencyError ... 89 > 88).
+        recovery_consistency_check=False,
+        **faust_settings,
+    )
+    source = app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                       partitions=partitions)
+    parts = app.Table(PARTS_TABLE, key_type=str, partitions=partitions,
+                      help="the KPI view state of each township (and the district), as projections.fold keeps it")
+    # use_partitioner: summaries are written by the timer (no current event), and every worker
+    # then reads every partition of the global table as a standby.
+    summaries = app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1,
+                                use_partitioner=True, recovery_buffer_size=1,
+                                help="per-township summaries the district owner evaluates targets from")
+
+    @app.agent(source)
+    async def fold(stream: Any) -> None:
+        async for event in stream.events():
+            fact = orjson.loads(event.value)
+            key = event.key.decode() if event.key else partition_of(fact)
+            part: Part = parts.get(key) or new_part()
+            if fact["position"] <= part["position"]:
+                state.duplicates += 1  # re-sent or consumed again after a restart: already applied
+                continue
+            apply(part, fact)
+            parts[key] = part  # assigned again so the changelog carries the new state
+            state.applied += 1
+            state.changed.add(key)
+            state.dirty = True
+
+    @app.timer(interval=flush_seconds)
+    async def refresh() -> None:
+        owned_partitions = frozenset(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic)
+        if owned_partitions != state.owned_partitions:
+            state.owned_partitions = owned_partitions
+            state.dirty = True
+        owned = {key: parts.get(key) or new_part() for key in KEYS
+                 if key_partition(key, partitions) in owned_partitions}
+        for key in sorted(state.changed):
+            if key in owned and key != DISTRICT:
+                summaries[key] = summary_of(owned[key])
+        state.changed.clear()
+        if DISTRICT in owned:
+            # Other workers' summaries arrive through the global table's changelog, not the agent.
+            seen = {t: summaries[t]["position"] for t in TOWNSHIP_IDS if t not in owned and t in summaries}
+            if seen != state.summary_positions:
+                state.summary_positions = seen
+                state.dirty = True
+        if state.dirty or time.monotonic() - state.built_at >= state.refresh_seconds:
+            _rebuild(state, owned, summaries)
+
+    return app, state
+
+
+def _rebuild(state: WorkerState, owned: dict[str, Part], summaries: Any) -> None:
+    now = state.clock()
+    snapshot = worker_snapshot(owned, {t: summaries[t] for t in TOWNSHIP_IDS if t in summaries}, now)
+    snapshot["open_closures"] = open_closures(owned)
+    with state.lock:
+        state.cache = snapshot
+    state.dirty = False
+    state.built_at = time.monotonic()
+
+
+def topic_partitions(brokers: str, topic: str = TOPIC, create_with: int = PARTITIONS, timeout: float = 30.0) -> int:
+    """The partition count of the source topic, creating it (like the relay does) if missing."""
+    from kafka import KafkaAdminClient
+
+    from tuoyu.streams.relay import ensure_topic
+
+    bootstrap = [b.strip() for b in brokers.split(",") if b.strip()]
+    ensure_topic(bootstrap, topic, create_with)
+    deadline = time.monotonic() + timeout
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tuoyu-worker-admin")
+    try:
+        while True:
+            described = admin.describe_topics([topic])
+            found = [d for d in described if (d.get("name") or d.get("topic")) == topic and not d.get("error_code")]
+            if found and found[0]["partitions"]:
+                return len(found[0]["partitions"])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topic {topic} has no partitions at {brokers}: {described!r}")
+            time.sleep(0.2)
+    finally:
+        admin.close()
+
+
+def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0", topic: str = TOPIC,
+               app_id: str = APP_ID, datadir: str | Path | None = None, partitions: int | None = None,
+               clock: Callable[[], datetime] = utc_now, refresh_seconds: float = 30.0,
+               flush_seconds: float = 1.0, session_timeout: float = 10.0, loglevel: str = "warning") -> int:
+    """Run one worker until it is stopped (SIGINT/SIGTERM); returns the exit code.
+
+    `brokers`: "host:port[,host:port]" (TUOYU_KAFKA). `partitions`: the source topic's
+    partition count, read from the brokers when None (the topic is created with the relay's
+    default count if it does not exist yet). Must run in the main thread (Faust installs
+    signal handlers).
+    """
+    from prometheus_client import start_http_server
+
+    from tuoyu.service.metrics import metrics_registry
+
+    count = partitions or topic_partitions(brokers, topic)
+    app, state = create_app(brokers, count, topic=topic, app_id=app_id, datadir=datadir, clock=clock,
+                            refresh_seconds=refresh_seconds, flush_seconds=flush_seconds,
+                            session_timeout=session_timeout)
+    registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"]))
+    server, _thread = start_http_server(metrics_port, metrics_host, registry)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 0
+    finally:
+        server.shutdown()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tuoyu.streams.worker [--metrics-port P]`, until `tuoyu worker` is wired."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="tuoyu worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--metrics-port", type=int, default=9108)
+    parser.add_argument("--brokers", default=os.environ.get("TUOYU_KAFKA") or "127.0.0.1:9092")
+    parser.add_argument("--loglevel", default="warning")
+    args = parser.parse_args(argv)
+    return run_worker(args.brokers, args.metrics_port, loglevel=args.loglevel)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

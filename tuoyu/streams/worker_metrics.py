@@ -1,0 +1,112 @@
+"""What one Faust worker exports: the contract metrics of the partitions it owns.
+
+Prometheus sums the per-township series across workers, so each worker exports only the
+townships whose Kafka partition it currently owns (every one of them, zeros included, so
+the sum has every township exactly once), the training it folded, and, on the one worker
+that owns the "district" partition, the targets. District targets need every township: the
+other townships' parts are not here, so they come from the small per-township summaries of
+the global table (summary_of), which every worker publishes for the townships it owns.
+
+Pure functions of parts and an evaluation time, like the projections; the worker owns the
+tables, the clock and the HTTP server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
+from tuoyu.projections.facts import SHANGHAI
+from tuoyu.projections.figures import TRAINED, district_figures, offers_inclusive_care, township_figures
+from tuoyu.projections.fold import Part, new_part
+from tuoyu.projections.lists import closures
+from tuoyu.projections.targets import targets_in_force
+from tuoyu.service.metrics import KpiCollector
+
+VIEW = "faust"
+Summary = dict[str, Any]
+
+
+def summary_of(part: Part) -> Summary:
+    """What the district owner needs of a township it does not own to evaluate targets: the
+    figures targets read, whether it counts toward inclusive coverage, and the part's dated
+    quantities (baselines) and targets. Small next to the part (no institutions)."""
+    figures = township_figures(part, "")  # targets read no date-dependent figure
+    return {"position": part["position"], "figures": figures, "covered": offers_inclusive_care(part),
+            "history": part["history"], "training": part["training"], "targets": part["targets"]}
+
+
+def _summary_part(summary: Summary) -> Part:
+    """A part shaped enough for targets_in_force (it reads history, training and targets)."""
+    part = new_part()
+    part.update(position=summary["position"], history=summary["history"], training=summary["training"],
+                targets=summary["targets"])
+    return part
+
+
+def worker_snapshot(owned: Mapping[str, Part], summaries: Mapping[str, Summary], now: datetime) -> dict[str, Any]:
+    """The slice of the snapshot this worker exports.
+
+    `owned`: the parts of every key (townships and maybe "district") whose partition this
+    worker owns, a new part for an owned key without events yet. `summaries`: the global
+    table's summaries of every township (used for those not owned). Targets are evaluated
+    only when "district" is owned; otherwise the list is empty so that no target series is
+    exported twice.
+    """
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    townships = {t: township_figures(owned[t], today) for t in TOWNSHIP_IDS if t in owned}
+    trained = {name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
+               for course, name in TRAINED.items()}
+    snapshot: dict[str, Any] = {"townships": townships, "district": trained, "targets": [],
+                                "position": max((p["position"] for p in owned.values()), default=0)}
+    if DISTRICT in owned:
+        snapshot["targets"] = district_targets(owned, summaries, now)
+    return snapshot
+
+
+def district_targets(owned: Mapping[str, Part], summaries: Mapping[str, Summary], now: datetime) -> list[dict]:
+    """Every target in force (as build_snapshot gives them), from owned parts and summaries."""
+    parts: dict[str, Part] = {DISTRICT: owned[DISTRICT]}
+    figures: dict[str, dict[str, Any]] = {}
+    covered = 0
+    for township in TOWNSHIP_IDS:
+        if township in owned:
+            part = parts[township] = owned[township]
+            figures[township] = township_figures(part, "")
+            covered += offers_inclusive_care(part)
+        else:
+            summary = summaries.get(township) or summary_of(new_part())
+            parts[township] = _summary_part(summary)
+            figures[township] = summary["figures"]
+            covered += summary["covered"]
+    floor = parts[DISTRICT]["targets"].get("township_min_slots")
+    district = district_figures(figures, parts[DISTRICT], covered, floor["value"] if floor else None)
+    return targets_in_force(parts, {DISTRICT: district, **figures}, now)
+
+
+def open_closures(owned: Mapping[str, Part]) -> list[dict[str, Any]]:
+    view = {key: owned.get(key) or new_part() for key in (DISTRICT, *TOWNSHIP_IDS)}
+    return [c for c in closures(view, "open") if c["township"] in owned]
+
+
+class WorkerCollector(Collector):
+    """The contract series of KpiCollector for this worker's slice, and its position as
+    childcare_projection_position{view="faust"}. No childcare_events_recorded: a worker does
+    not know the store's newest position (the API or relay exports it)."""
+
+    def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]]):
+        self.cached = cached
+        self.kpis = KpiCollector(cached, lambda: (0, {VIEW: self.cached()["position"]}), closures_of)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.cached().get("pending"):
+            # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
+            return
+        for family in self.kpis.collect():
+            if family.name != "childcare_events_recorded":
+                yield family
