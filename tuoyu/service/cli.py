@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alertmanager-port", type=int, default=9093)
     p.set_defaults(run=_serve)
 
+    p = commands.add_parser("worker", help="a Faust worker keeping the KPI view from Kafka (TUOYU_KAFKA)")
+    p.add_argument("--metrics-port", type=int, default=9108, help="where the worker serves its metrics")
+    p.add_argument("--metrics-host", default="0.0.0.0")
+    p.add_argument("--tansu-compat", action="store_true",
+                   help="settings for the Tansu broker of the tests (not for Apache Kafka)")
+    p.add_argument("--loglevel", default="warning")
+    p.set_defaults(run=_worker)
+
     p = commands.add_parser("alerts", help="alerting files")
     alerts = p.add_subparsers(required=True, metavar="ACTION")
     t = alerts.add_parser("render", help="render rules and Alertmanager config from the tunables")
@@ -277,6 +285,14 @@ def _serve(args: argparse.Namespace) -> int:
         if stack is not None:
             stack.stop()
     return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from tuoyu.streams.worker import run_worker
+
+    settings = settings_from_env()
+    return run_worker(settings.kafka, args.metrics_port, metrics_host=args.metrics_host,
+                      loglevel=args.loglevel, tansu_compat=args.tansu_compat)
 
 
 def _alerts_render(args: argparse.Namespace) -> int:

@@ -1,0 +1,293 @@
+"""The Faust worker against a real Kafka-protocol broker (Tansu): facts published as the relay
+publishes them are folded into tables by township, and the metrics each worker serves equal a
+replay of the same facts; a re-sent history does not count twice; two workers split the
+partitions and their summed series equal the replay."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.kafka_fixtures import broker, free_port  # noqa: F401 (fixtures)
+from tuoyu.contracts import plan_targets
+from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.domain.catalogue import DISTRICT, INSTITUTION_KINDS, TOWNSHIP_IDS
+from tuoyu.projections.facts import SHANGHAI
+from tuoyu.service.config import Settings
+from tuoyu.service.metrics import COURSES, PER_TOWNSHIP
+from tuoyu.service.wiring import open_registry
+from tuoyu.streams.reading import read_facts
+from tuoyu.streams.relay import PARTITIONS, TOPIC, ensure_topic, message_of, new_producer
+from tuoyu.streams.replay import replay_snapshot
+from tuoyu.streams.worker import key_partition
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=SHANGHAI)
+EVENTS = 3000
+TARGET_FIELDS = {"childcare_target_value": "value", "childcare_target_expected": "expected",
+                 "childcare_target_actual": "actual"}
+
+# The worker in its own process, as `tuoyu worker` runs it, on a fixed clock so that overdue
+# rectifications and target pace match the replay evaluated at NOW.
+WORKER = """
+import os, sys
+from datetime import datetime
+from tuoyu.streams.worker import run_worker
+now = datetime.fromisoformat(sys.argv[3])
+sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host="127.0.0.1", app_id=sys.argv[4],
+                    datadir=sys.argv[5], clock=lambda: now, flush_seconds=0.2, session_timeout=4.0, tansu_compat=True,
+                    loglevel=os.environ.get("TUOYU_WORKER_LOGLEVEL", "warning")))
+"""
+
+
+class Store:
+    """A temp SQLite store with a recorded history; its facts read in recorded order."""
+
+    def __init__(self, root: Path) -> None:
+        self.settings = Settings(data_dir=root, store=f"sqlite:///{root / 'tuoyu.db'}")
+        self.registry = open_registry(self.settings)  # kept referenced while its facts are read
+
+    def record(self, events: list[dict]) -> None:
+        self.registry.record(events, "worker-test")
+
+    def facts(self) -> list[dict]:
+        return list(read_facts(self.registry.recorder))
+
+    def close(self) -> None:
+        self.registry.close()
+
+
+def history(count: int = EVENTS) -> list[dict]:
+    events = list(synthetic_events(count, seed=11))
+    district = [{"event_id": f"train-{n}", "type": "TrainingCompleted", "occurred_at": f"2025-0{1 + n}-10T10:00:00+08:00",
+                 "course": ("head", "caregiver", "health")[n % 3], "people": 5 + n} for n in range(6)]
+    return [*plan_targets(), *events[: count // 2], *district, *events[count // 2:]]
+
+
+def markers(tag: str) -> list[dict]:
+    """One small fact for every key (hence every partition): when a worker has applied these,
+    it has read everything sent before them."""
+    return [{"event_id": f"marker-{tag}-{key}", "type": "TrainingCompleted", "occurred_at": "2025-12-01T10:00:00+08:00",
+             "course": "health", "people": 1, **({} if key == DISTRICT else {"township": key})}
+            for key in (DISTRICT, *TOWNSHIP_IDS)]
+
+
+def publish(bootstrap: str, facts: list[dict]) -> None:
+    """As the relay publishes: key township/"district", value the fact as JSON, same headers."""
+    ensure_topic([bootstrap], TOPIC, PARTITIONS)
+    producer = new_producer([bootstrap])
+    try:
+        for fact in facts:
+            key, value, headers = message_of(fact)
+            producer.send(TOPIC, key=key, value=value, headers=headers)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+class Worker:
+    def __init__(self, bootstrap: str, root: Path, app_id: str, name: str) -> None:
+        self.port = free_port()
+        self.log = root / f"{name}.log"
+        datadir = root / name
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", WORKER, bootstrap, str(self.port), NOW.isoformat(), app_id, str(datadir)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ})
+
+    def scrape(self) -> dict[str, dict[tuple, float]]:
+        """{metric: {label values (sorted by label name): value}} of the childcare_ series."""
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        found: dict[str, dict[tuple, float]] = defaultdict(dict)
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name.startswith("childcare_"):
+                    found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
+        return found
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def townships_served(scraped: dict) -> set[str]:
+    return {dict(labels)["township"] for labels in scraped.get("childcare_slots", {})}
+
+
+def wait_for(workers: list[Worker], ready, timeout: float = 90.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"worker exited with {worker.process.returncode}:\n{worker.tail()}")
+        try:
+            scraped = [w.scrape() for w in workers]
+            if ready(scraped):
+                return scraped
+            last = getattr(ready, "differs", None) or [s.get("childcare_projection_position") for s in scraped]
+        except requests.RequestException as error:
+            last = error
+        time.sleep(0.3)
+    raise AssertionError(f"workers not ready in {timeout} s (last: {last!r}):\n" + "\n".join(w.tail() for w in workers))
+
+
+def summed(scraped: list[dict]) -> dict[str, dict[tuple, float]]:
+    """What Prometheus sums across workers (sum by the series' own labels)."""
+    total: dict[str, dict[tuple, float]] = defaultdict(lambda: defaultdict(float))
+    for one in scraped:
+        for name, series in one.items():
+            for labels, value in series.items():
+                total[name][labels] += value
+    return total
+
+
+def expected_series(snapshot: dict) -> dict[str, dict[tuple, float]]:
+    """The contract series of a replay snapshot, as KpiCollector names them."""
+    series: dict[str, dict[tuple, float]] = defaultdict(dict)
+    for township, figures in snapshot["townships"].items():
+        for metric, figure, _ in PER_TOWNSHIP:
+            series[metric][(("township", township),)] = figures[figure]
+        for kind in INSTITUTION_KINDS:
+            series["childcare_institutions"][(("kind", kind), ("township", township))] = (
+                figures["institutions_by_kind"].get(kind, 0))
+    for course, figure in COURSES:
+        series["childcare_trained_people"][(("course", course),)] = snapshot["district"][figure]
+    for target in snapshot["targets"]:
+        labels = (("kpi", target["kpi"]), ("scope", target["scope"]))
+        for metric, field in TARGET_FIELDS.items():
+            series[metric][labels] = target[field]
+        series["childcare_target_behind"][labels] = 1 if target["status"] in ("behind", "missed") else 0
+    return series
+
+
+def check_equal(served: dict, snapshot: dict) -> None:
+    expected = expected_series(snapshot)
+    assert snapshot["targets"], "the history should set targets"
+    for metric, series in expected.items():
+        got = {labels: value for labels, value in served.get(metric, {}).items()}
+        assert got == pytest.approx(dict(series)), metric
+
+
+def matches(snapshot: dict, workers: int = 1):
+    """Ready when `workers` workers serve and their summed series equal the replay's: markers
+    (one per partition, recorded last) make the replay differ from any earlier state."""
+    expected = expected_series(snapshot)
+
+    def ready(scraped: list[dict]) -> bool:
+        if len(scraped) != workers or not all(townships_served(s) for s in scraped):
+            return False
+        total = summed(scraped)
+        ready.differs = {metric: sorted(set(total.get(metric, {}).items()) ^ set(series.items()))[:6]
+                         for metric, series in expected.items() if dict(total.get(metric, {})) != pytest.approx(dict(series))}
+        return not ready.differs
+    return ready
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store(tmp_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_worker_serves_the_replayed_figures_and_ignores_a_resent_history(broker, store, tmp_path):  # noqa: F811
+    store.record(history())
+    facts = store.facts()
+    publish(broker, facts)
+    worker = Worker(broker, tmp_path, "tuoyu-kpi-test", "w1")
+    try:
+        # Markers last on every partition: once the worker applied them it applied everything.
+        store.record(markers("a"))
+        facts = store.facts()
+        publish(broker, facts[-len(markers("a")):])
+        snapshot = replay_snapshot(facts, NOW)
+        [served] = wait_for([worker], matches(snapshot))
+        check_equal(served, snapshot)
+        assert served["childcare_projection_position"] == {(("view", "faust"),): facts[-1]["position"]}
+        assert "childcare_events_recorded" not in served
+
+        # The whole history again (a relay that lost its position), then new markers: nothing counts twice.
+        publish(broker, facts)
+        store.record(markers("b"))
+        facts = store.facts()
+        publish(broker, facts[-len(markers("b")):])
+        snapshot = replay_snapshot(facts, NOW)
+        [served] = wait_for([worker], matches(snapshot))
+        check_equal(served, snapshot)
+    finally:
+        worker.stop()
+    assert worker.process.returncode == 0, worker.tail()
+
+
+def test_two_workers_split_the_partitions_and_sum_to_the_replay(broker, store, tmp_path):  # noqa: F811
+    ensure_topic([broker], TOPIC, PARTITIONS)
+    workers = [Worker(broker, tmp_path, "tuoyu-kpi-pair", f"w{n}") for n in (1, 2)]
+    try:
+        # Both in the group before any fact arrives, so neither takes over the other's state.
+        wait_for(workers, lambda scraped: all(townships_served(s) for s in scraped))
+        store.record(history())
+        store.record(markers("a"))
+        facts = store.facts()
+        publish(broker, facts)
+        snapshot = replay_snapshot(facts, NOW)
+        scraped = wait_for(workers, matches(snapshot, workers=2))
+        served = [townships_served(s) for s in scraped]
+        assert not served[0] & served[1], "a township is served by both workers"
+        owners = {worker: {key_partition(t, PARTITIONS) for t in s} for worker, s in enumerate(served)}
+        assert not owners[0] & owners[1], owners
+        assert sum(1 for s in scraped if s.get("childcare_target_value")) == 1, "targets from one worker only"
+        check_equal(summed(scraped), snapshot)
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def test_partitions_move_between_workers_with_their_state(broker, store, tmp_path):  # noqa: F811
+    """A worker joining takes partitions over (their parts recovered from the changelog); a
+    worker leaving hands them back; the figures stay those of the replay throughout."""
+    store.record(history())
+    store.record(markers("a"))
+    facts = store.facts()
+    publish(broker, facts)
+    first = Worker(broker, tmp_path, "tuoyu-kpi-move", "w1")
+    second = None
+    try:
+        wait_for([first], matches(replay_snapshot(facts, NOW)))
+        second = Worker(broker, tmp_path, "tuoyu-kpi-move", "w2")
+        wait_for([first, second], matches(replay_snapshot(facts, NOW), workers=2))
+        store.record(markers("b"))
+        facts = store.facts()
+        publish(broker, facts[-len(markers("b")):])
+        scraped = wait_for([first, second], matches(replay_snapshot(facts, NOW), workers=2))
+        assert all(townships_served(s) for s in scraped)
+        second.stop()
+        store.record(markers("c"))
+        facts = store.facts()
+        publish(broker, facts[-len(markers("c")):])
+        snapshot = replay_snapshot(facts, NOW)
+        [served] = wait_for([first], matches(snapshot))
+        check_equal(served, snapshot)
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.stop()
