@@ -11,11 +11,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.integration.kafka_fixtures import broker, stoppable_broker  # noqa: F401 (fixtures)
 from tests.integration.test_relay import TUOYU, relay_position
-from tests.integration.test_worker import NOW, Store, Worker, check_equal, history, markers, matches, wait_for
+from tests.integration.test_worker import (  # noqa: F401 (store is a fixture)
+    NOW, Store, Worker, check_equal, history, markers, matches, store, wait_for,
+)
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.streams.relay import PARTITIONS, TOPIC, ensure_topic
 from tuoyu.streams.replay import replay_snapshot
@@ -68,15 +68,6 @@ def settle(store: Store, relay: Relay, workers: list[Worker], tag: str, timeout:
     check_equal(served, snapshot)
     assert served["childcare_projection_position"] == {(("view", "faust"),): facts[-1]["position"]}
     return served
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def test_the_whole_pipeline_ends_equal_to_a_replay(broker, store, tmp_path):  # noqa: F811
