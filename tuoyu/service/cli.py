@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-host", default="0.0.0.0")
     p.add_argument("--tansu-compat", action="store_true",
                    help="settings for the Tansu broker of the tests (not for Apache Kafka)")
+    p.add_argument("--batch", type=int, default=500,
+                   help="facts applied between two changelog writes (and offset commits)")
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_worker)
 
@@ -292,7 +294,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = settings_from_env()
     return run_worker(settings.kafka, args.metrics_port, metrics_host=args.metrics_host,
-                      loglevel=args.loglevel, tansu_compat=args.tansu_compat)
+                      loglevel=args.loglevel, tansu_compat=args.tansu_compat, batch_size=args.batch)
 
 
 def _alerts_render(args: argparse.Namespace) -> int:

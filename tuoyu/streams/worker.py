@@ -8,8 +8,10 @@ events, and its changelog lets another worker take the partition over.
 
 Exactly-once views over at-least-once delivery: a part records the position (store
 notification id) of the last fact applied to it, and apply ignores a fact at or below it,
-so a re-sent fact or one consumed again after a crash (offsets are committed after the
-changelog) changes nothing and is not even written back.
+so a re-sent fact or one consumed again after a crash changes nothing and is not even written
+back. The agent takes facts in batches and lets their offsets be committed only once the
+changed parts are in the changelog, so a worker killed at any moment resumes from state that
+is never behind its committed offsets.
 
 District targets need every township, which no single worker holds: each worker publishes a
 small summary of the townships it owns (worker_metrics.summary_of) to the global table
@@ -23,6 +25,7 @@ sums the per-township series across workers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import threading
@@ -38,6 +41,7 @@ import orjson
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import Part, apply, new_part
+from tuoyu.streams import seeking
 from tuoyu.streams.relay import PARTITIONS, TOPIC
 from tuoyu.streams.worker_metrics import WorkerCollector, open_closures, summary_of, worker_snapshot
 
@@ -94,14 +98,19 @@ class WorkerState:
             return self.cache
 
 
+class _App(faust.App):
+    def _new_transport(self) -> seeking.Transport:
+        return seeking.Transport(self.conf.broker_consumer, self)
+
+
 def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC, app_id: str = APP_ID,
                datadir: str | Path | None = None, clock: Callable[[], datetime] = utc_now,
                refresh_seconds: float = 30.0, flush_seconds: float = 1.0, session_timeout: float = 10.0,
-               tansu_compat: bool = False, **faust_settings: Any) -> tuple[faust.App, WorkerState]:
+               tansu_compat: bool = False, batch_size: int = 500, **faust_settings: Any) -> tuple[faust.App, WorkerState]:
     """The Faust app and the state its metrics are served from. `brokers` is "host:port[,host:port]";
     `partitions` must be the source topic's partition count (the table is co-partitioned with it)."""
     state = WorkerState(clock, refresh_seconds)
-    app = faust.App(
+    app = _App(
         app_id,
         broker=[f"kafka://{b.strip()}" for b in brokers.split(",") if b.strip()],
         store="memory://",
@@ -131,18 +140,28 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
 
     @app.agent(source)
     async def fold(stream: Any) -> None:
-        async for event in stream.events():
-            fact = orjson.loads(event.value)
-            key = event.key.decode() if event.key else partition_of(fact)
-            part: Part = parts.get(key) or new_part()
-            if fact["position"] <= part["position"]:
-                state.duplicates += 1  # re-sent or consumed again after a restart: already applied
-                continue
-            apply(part, fact)
-            parts[key] = part  # assigned again so the changelog carries the new state
-            state.applied += 1
-            state.changed.add(key)
-            state.dirty = True
+        async for events in stream.take_events(batch_size, within=flush_seconds):
+            touched: dict[str, tuple[int, Part]] = {}
+            for event in events:
+                fact = orjson.loads(event.value)
+                key = event.key.decode() if event.key else partition_of(fact)
+                part: Part = parts.get(key) or new_part()
+                if fact["position"] <= part["position"]:
+                    state.duplicates += 1  # re-sent or consumed again after a restart: already applied
+                    continue
+                apply(part, fact)
+                parts.data[key] = part
+                touched[key] = (event.message.partition, part)
+                state.applied += 1
+            # Each changed part goes to the changelog once per batch, and the batch's events are
+            # acknowledged (so their offsets become committable) only once the broker holds it.
+            # Faust's own `table[key] = part` buffers the write and its commit gives up waiting for
+            # that buffer after 0.1 s, so a worker killed then could have committed offsets past
+            # state that never reached the changelog: restarted, it skipped those facts for good.
+            await asyncio.gather(*(parts.send_changelog(partition, key, part)
+                                   for key, (partition, part) in touched.items()))
+            state.changed.update(touched)
+            state.dirty = state.dirty or bool(touched)
 
     @app.timer(interval=flush_seconds)
     async def refresh() -> None:
@@ -205,7 +224,7 @@ def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0"
                app_id: str = APP_ID, datadir: str | Path | None = None, partitions: int | None = None,
                clock: Callable[[], datetime] = utc_now, refresh_seconds: float = 30.0,
                flush_seconds: float = 1.0, session_timeout: float = 10.0, loglevel: str = "warning",
-               tansu_compat: bool = False) -> int:
+               tansu_compat: bool = False, batch_size: int = 500) -> int:
     """Run one worker until it is stopped (SIGINT/SIGTERM); returns the exit code.
 
     `brokers`: "host:port[,host:port]" (TUOYU_KAFKA). `partitions`: the source topic's
@@ -220,7 +239,7 @@ def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0"
     count = partitions or topic_partitions(brokers, topic)
     app, state = create_app(brokers, count, topic=topic, app_id=app_id, datadir=datadir, clock=clock,
                             refresh_seconds=refresh_seconds, flush_seconds=flush_seconds,
-                            session_timeout=session_timeout, tansu_compat=tansu_compat)
+                            session_timeout=session_timeout, tansu_compat=tansu_compat, batch_size=batch_size)
     registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"]))
     server, _thread = start_http_server(metrics_port, metrics_host, registry)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
