@@ -240,7 +240,8 @@ def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0"
     app, state = create_app(brokers, count, topic=topic, app_id=app_id, datadir=datadir, clock=clock,
                             refresh_seconds=refresh_seconds, flush_seconds=flush_seconds,
                             session_timeout=session_timeout, tansu_compat=tansu_compat, batch_size=batch_size)
-    registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"]))
+    registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"],
+                                                lambda: (state.applied, state.duplicates)))
     server, _thread = start_http_server(metrics_port, metrics_host, registry)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     try:

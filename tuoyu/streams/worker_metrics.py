@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
@@ -99,11 +99,20 @@ class WorkerCollector(Collector):
     childcare_projection_position{view="faust"}. No childcare_events_recorded: a worker does
     not know the store's newest position (the API or relay exports it)."""
 
-    def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]]):
+    def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]],
+                 counts: Callable[[], tuple[int, int]] = lambda: (0, 0)):
         self.cached = cached
+        self.counts = counts
         self.kpis = KpiCollector(cached, lambda: (0, {VIEW: self.cached()["position"]}), closures_of)
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        # The worker's own throughput (for the pipeline dashboard and the bench), also while pending.
+        applied, duplicates = self.counts()
+        yield CounterMetricFamily("tuoyu_worker_facts_applied", "facts this worker folded into its tables",
+                                  value=applied)
+        yield CounterMetricFamily("tuoyu_worker_duplicates_dropped",
+                                  "facts dropped as already applied (re-sent, or consumed again after a restart)",
+                                  value=duplicates)
         if self.cached().get("pending"):
             # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
             return

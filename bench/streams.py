@@ -1,0 +1,197 @@
+"""Streams bench: the relay and the Faust worker, each beside a raw client baseline in the same run.
+
+    .venv/bin/python bench/streams.py [--events 50000]
+
+On a Tansu broker (the Kafka-protocol broker of the tests, memory storage) started here:
+
+- Relay: `Relay.publish_pending` from a SQLite store (read the notification log, build key,
+  value and headers, send with the idempotent acks=all producer, flush and track its position
+  every 1,000) against kafka-python sending the very same prepared messages with the same
+  producer settings to another topic, flushed once at the end.
+- Worker: a `tuoyu worker` process folding the topic into its tables, measured by its own
+  counter of applied facts (from the first applied fact to the last, so start-up and group join
+  are left out) against aiokafka reading the same topic without a group. A second baseline
+  reads the same records and folds them with the same pure fold in one plain loop, to tell
+  Faust's own cost from the fold's.
+
+Prints a Markdown table; the README shows the latest one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.integration.kafka_fixtures import TansuBroker, free_port  # noqa: E402
+from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
+from tuoyu.projections.fold import apply, new_part  # noqa: E402
+from tuoyu.service.config import Settings  # noqa: E402
+from tuoyu.service.wiring import open_registry, open_view_recorder  # noqa: E402
+from tuoyu.streams.reading import read_facts  # noqa: E402
+from tuoyu.streams.relay import PARTITIONS, Relay, ensure_topic, message_of, new_producer  # noqa: E402
+
+TOPIC = "bench.events"
+RAW_TOPIC = "bench.raw"
+
+
+def record_history(settings: Settings, count: int) -> list[dict]:
+    registry = open_registry(settings)
+    try:
+        events = list(synthetic_events(count, seed=5))
+        for start in range(0, len(events), 1000):
+            registry.record(events[start:start + 1000], "bench")
+        return list(read_facts(registry.recorder))
+    finally:
+        registry.close()
+
+
+def raw_production(bootstrap: str, facts: list[dict]) -> float:
+    messages = [message_of(fact) for fact in facts]
+    ensure_topic([bootstrap], RAW_TOPIC, PARTITIONS)
+    producer = new_producer([bootstrap])
+    try:
+        started = time.perf_counter()
+        for key, value, headers in messages:
+            producer.send(RAW_TOPIC, key=key, value=value, headers=headers)
+        producer.flush()
+        return time.perf_counter() - started
+    finally:
+        producer.close()
+
+
+def relay_publishing(bootstrap: str, settings: Settings) -> tuple[float, int]:
+    registry = open_registry(settings)
+    relay = Relay(registry.recorder, open_view_recorder(settings), lambda: new_producer([bootstrap]), topic=TOPIC,
+                  prepare=lambda: ensure_topic([bootstrap], TOPIC, PARTITIONS))
+    relay.owner = registry
+    try:
+        relay.prepare()
+        relay.prepare = None
+        relay.producer = new_producer([bootstrap])  # connected before the clock starts, like the baseline's
+        started = time.perf_counter()
+        published = relay.publish_pending()
+        return time.perf_counter() - started, published
+    finally:
+        relay.close()
+
+
+async def _raw_consumption(bootstrap: str, count: int, fold: bool) -> float:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        parts: dict[str, dict] = {}
+        seen = 0
+        started = time.perf_counter()
+        while seen < count:
+            batch = await consumer.getmany(*tps, timeout_ms=500, max_records=5000)
+            for records in batch.values():
+                seen += len(records)
+                if fold:
+                    for record in records:
+                        fact = orjson.loads(record.value)
+                        key = record.key.decode()
+                        part = parts.get(key) or parts.setdefault(key, new_part())
+                        if fact["position"] > part["position"]:
+                            apply(part, fact)
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
+    port = free_port()
+    log = workdir / "worker.log"
+    script = ("import sys\nfrom tuoyu.streams.worker import run_worker\n"
+              "sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host='127.0.0.1', topic=sys.argv[3],"
+              " app_id='tuoyu-bench', datadir=sys.argv[4], flush_seconds=0.2, session_timeout=4.0,"
+              " tansu_compat=True))")
+    with log.open("wb") as out:
+        profile = os.environ.get("TUOYU_BENCH_PYSPY")  # a file: record the worker with py-spy there
+        spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-o", profile, "-f", "raw", "--"] if profile else []
+        process = subprocess.Popen([*spy, sys.executable, "-c", script, bootstrap, str(port), TOPIC, str(workdir / "faust")],
+                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
+    try:
+        first: tuple[float, float] | None = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{log.read_text(errors='replace')[-3000:]}")
+            applied = _applied(port)
+            now = time.perf_counter()
+            if applied and first is None:
+                first = (now, applied)
+            if applied >= count and first is not None:
+                return (now - first[0]) * count / max(count - first[1], 1)
+            time.sleep(0.1)
+        raise RuntimeError("the worker did not apply every fact in 600 s")
+    finally:
+        process.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT; the worker stops on it
+        process.wait(60)
+
+
+def _applied(port: int) -> int:
+    try:
+        # Uncompressed: gzip on every poll would take the worker's interpreter from its work.
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2,
+                            headers={"Accept-Encoding": "identity"}).text
+    except requests.RequestException:
+        return 0
+    for family in text_string_to_metric_families(text):
+        if family.name == "tuoyu_worker_facts_applied":
+            return int(family.samples[0].value)
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tuoyu-streams-bench-") as tmp:
+        workdir = Path(tmp)
+        settings = Settings(data_dir=workdir, store=f"sqlite:///{workdir / 'tuoyu.db'}")
+        facts = record_history(settings, args.events)
+        count = len(facts)
+        tansu = TansuBroker(workdir)
+        tansu.start()
+        try:
+            raw_seconds = raw_production(tansu.bootstrap, facts)
+            relay_seconds, published = relay_publishing(tansu.bootstrap, settings)
+            assert published == count, (published, count)
+            consume_seconds = asyncio.run(_raw_consumption(tansu.bootstrap, count, fold=False))
+            fold_seconds = asyncio.run(_raw_consumption(tansu.bootstrap, count, fold=True))
+            worker_seconds = worker_folding(tansu.bootstrap, count, workdir)
+        finally:
+            tansu.close()
+    rate = lambda seconds: count / seconds  # noqa: E731
+    print(f"{count:,} facts, Tansu, 4 partitions\n")
+    print("| part | rate (facts/s) | baseline | baseline rate | ratio |")
+    print("|---|---:|---|---:|---:|")
+    print(f"| relay (store → topic) | {rate(relay_seconds):,.0f} | kafka-python sending the same messages"
+          f" | {rate(raw_seconds):,.0f} | {raw_seconds / relay_seconds:.2f} |")
+    print(f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading the topic"
+          f" | {rate(consume_seconds):,.0f} | {consume_seconds / worker_seconds:.2f} |")
+    print(f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading and folding"
+          f" | {rate(fold_seconds):,.0f} | {fold_seconds / worker_seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
