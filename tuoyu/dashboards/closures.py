@@ -7,7 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
 from tuoyu.dashboards.overview import firing_alerts
-from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, query, trend
+from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, query, trend, with_panels
 from tuoyu.dashboards.promql import TOWNSHIP_NAMES, per_township, tunables
 
 UID = "tuoyu-closures"
@@ -55,6 +55,4 @@ def dashboard() -> db.Dashboard:
     built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-7d", "now")
              .timezone("Asia/Shanghai").readonly()
              .description("应急关停机构与待分流安置幼儿，按安置时限着色。"))
-    for panel in panels:
-        built = built.with_panel(panel)
-    return built
+    return with_panels(built, panels)

@@ -13,7 +13,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from tuoyu.dashboards.geomap import township_map
 from tuoyu.dashboards.panels import (ANY_IS_BAD, DATASOURCE, at_least, big_stat, cells, grid, instant_table, mapped,
-                                     query, trend)
+                                     query, trend, with_panels)
 from tuoyu.dashboards.promql import (FIRING, FLOOR_GAP, SLOTS, STATUS_COLOURS, STATUS_NAMES, TOWNSHIP_FLOOR,
                                      TOWNSHIP_NAMES, TOWNSHIP_STATUS, TOWNSHIPS_BELOW_FLOOR, district_target,
                                      per_township, plan_target)
@@ -105,6 +105,4 @@ def dashboard() -> db.Dashboard:
     built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-30d", "now")
              .timezone("Asia/Shanghai").readonly()
              .description("门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。"))
-    for panel in panels:
-        built = built.with_panel(panel)
-    return built
+    return with_panels(built, panels)

@@ -135,3 +135,10 @@ def mapped(names: dict[str, str], colours: dict[str, str] | None = None) -> dm.D
 def cells(kind: str) -> dm.DynamicConfigValue:
     """An override property colouring table cells (e.g. "color-background")."""
     return dm.DynamicConfigValue(id_val="custom.cellOptions", value={"type": kind})
+
+
+def with_panels(dashboard: db.Dashboard, panels: Sequence) -> db.Dashboard:
+    """Add the panels in order with fixed ids 1, 2, ... (stable links such as ?viewPanel=3)."""
+    for number, panel in enumerate(panels, start=1):
+        dashboard = dashboard.with_panel(panel.id(number))
+    return dashboard

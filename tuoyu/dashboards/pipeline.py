@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, trend
+from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, trend, with_panels
 from tuoyu.dashboards.promql import tunables
 
 UID = "tuoyu-pipeline"
@@ -58,7 +58,5 @@ def dashboard() -> db.Dashboard:
     built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "运维"]).refresh("30s").time("now-6h", "now")
              .timezone("Asia/Shanghai").readonly()
              .description("事件存储、视图与工作进程：看板数据是否最新。"))
-    for panel in panels:
-        built = built.with_panel(panel)
-    return built
+    return with_panels(built, panels)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
-from tuoyu.dashboards.panels import ANY_IS_BAD, DATASOURCE, at_least, bars, big_stat, grid, trend, value_names
-from tuoyu.dashboards.promql import KIND_NAMES, TOWNSHIP_NAMES, plan_target
+from tuoyu.dashboards.panels import ANY_IS_BAD, DATASOURCE, at_least, bars, big_stat, grid, trend, value_names, with_panels
+from tuoyu.dashboards.promql import KIND_NAMES, plan_target
 
 UID = "tuoyu-township"
 TITLE = "镇街详情"
@@ -18,7 +18,7 @@ def _of(metric: str) -> str:
 
 
 def township_variable() -> db.QueryVariable:
-    """The township ids, shown by their Chinese names (a custom variable could not follow Prometheus)."""
+    """The township ids Prometheus has (Prometheus knows no names, so the list shows ids)."""
     return (db.QueryVariable("township").label("镇街").datasource(DATASOURCE)
             .query({"query": "label_values(childcare_slots, township)", "refId": "township"})
             .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD).sort(dm.VariableSort.ALPHABETICAL_ASC)
@@ -54,6 +54,4 @@ def dashboard() -> db.Dashboard:
     built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-30d", "now")
              .timezone("Asia/Shanghai").readonly().with_variable(township_variable())
              .description("单个镇街的托位、普惠、入托、保育人员、整改与应急关停。"))
-    for panel in panels:
-        built = built.with_panel(panel)
-    return built
+    return with_panels(built, panels)
