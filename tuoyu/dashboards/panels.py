@@ -5,7 +5,9 @@ Every panel and every query names the one provisioned Prometheus datasource by i
 a dashboard find their data without a datasource variable.
 
 Wall readability: stat values are sized automatically to their panel (Grafana's default), so
-they grow with the screen (1080p or 4K in kiosk mode); titles get a fixed large size.
+they grow with the screen (1080p or 4K in kiosk mode) and fill panels at least 6 rows high;
+bar names and table rows are set large. Ids (townships, institution kinds) are shown by
+their Chinese names through value mappings or display-name overrides.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from grafana_foundation_sdk.models import common as cm, dashboard as dm, prometh
 
 DATASOURCE_UID = "tuoyu-prometheus"
 DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
-TITLE_SIZE = 22
+NAME_SIZE = 22  # px, bar gauge names
 
 Threshold = tuple[float | None, str]  # (from value, colour); the first starts at -Infinity (None)
 
@@ -64,15 +66,14 @@ def value_names(names: dict[str, str], colours: dict[str, str] | None = None) ->
 def big_stat(title: str, expr: str, where: dm.GridPos, steps: Sequence[Threshold], *, unit: str = "none",
              decimals: int = 0, description: str = "", mappings: Iterable[dm.ValueMap] = (),
              no_value: str = "无数据") -> stat.Panel:
-    """A wall number: the value now, coloured by the thresholds (background), large title."""
+    """A wall number: the value now, as large as the panel allows, coloured by the thresholds."""
     return (stat.Panel().title(title).description(description).datasource(DATASOURCE).grid_pos(where)
             .with_target(query(expr))
             .unit(unit).decimals(decimals).thresholds(thresholds(steps)).mappings(list(mappings))
             .no_value(no_value)
             .color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)
             .text_mode(cm.BigValueTextMode.VALUE).justify_mode(cm.BigValueJustifyMode.CENTER)
-            .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-            .text(cb.VizTextDisplayOptions().title_size(TITLE_SIZE)))
+            .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
 
 
 def trend(title: str, lines: Sequence[tuple[str, str]], where: dm.GridPos, *, unit: str = "none",
@@ -99,7 +100,7 @@ def bars(title: str, expr: str, legend: str, where: dm.GridPos, *, mappings: Ite
             .value_mode(cm.BarGaugeValueMode.TEXT).show_unfilled(True)
             .color_scheme(db.FieldColor().mode(dm.FieldColorModeId.FIXED).fixed_color("blue"))
             .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-            .text(cb.VizTextDisplayOptions().title_size(TITLE_SIZE)))
+            .text(cb.VizTextDisplayOptions().title_size(NAME_SIZE)))
 
 
 def instant_table(title: str, columns: Sequence[tuple[str, str]], key: str, where: dm.GridPos, *,
@@ -142,3 +143,10 @@ def with_panels(dashboard: db.Dashboard, panels: Sequence) -> db.Dashboard:
     for number, panel in enumerate(panels, start=1):
         dashboard = dashboard.with_panel(panel.id(number))
     return dashboard
+
+
+def series_named(panel, names: dict[str, str]):
+    """Series whose legend is an id (e.g. "{{township}}") displayed by their Chinese names."""
+    for key, name in names.items():
+        panel = panel.override_by_name(key, [dm.DynamicConfigValue(id_val="displayName", value=name)])
+    return panel
