@@ -22,6 +22,7 @@ from tuoyu.projections.snapshot import build_snapshot, new_view
 from tuoyu.service.metrics import KpiCollector, metrics_registry
 
 ROOT = Path(__file__).resolve().parents[2]
+EXPORT = "tuoyu dashboards export dashboards --gazetteer deploy/grafana/gazetteer"
 DASHBOARDS = dashboards()
 QUERIES = [q for d in DASHBOARDS.values() for q in panel_queries(d)]
 A_TOWNSHIP = {"township": TOWNSHIP_IDS[0]}
@@ -32,7 +33,8 @@ PROMETHEUS_SERIES = {"ALERTS", "up", "scrape_duration_seconds"}
 def exported_metrics() -> set[str]:
     """Every series name the service and the workers export (KpiCollector serves both)."""
     now = datetime.now(timezone.utc)
-    registry = metrics_registry(KpiCollector(lambda: build_snapshot(new_view(), now, now), lambda: (0, {"embedded": 0})))
+    collector = KpiCollector(lambda: build_snapshot(new_view(), now, now), lambda: (0, {"embedded": 0}))
+    registry = metrics_registry(collector)
     return {sample.name for family in registry.collect() for sample in family.samples} | {
         family.name for family in registry.collect()}
 
@@ -47,18 +49,21 @@ def recording_rules() -> set[str]:
 
 def metrics_read(expr: str) -> list[str | None]:
     names: list[str | None] = []
-    promql_parser.walk(promql_parser.parse(expr),
-                       pre_visit=lambda n: names.append(n.name) if isinstance(n, promql_parser.VectorSelector) else None)
+
+    def visit(node) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.append(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
     return names
 
 
 def test_the_committed_files_are_what_the_generator_writes():
     for relative, text in rendered_files().items():
         path = ROOT / relative
-        assert path.exists(), f"{relative} is missing: run `tuoyu dashboards export dashboards --gazetteer deploy/grafana/gazetteer`"
+        assert path.exists(), f"{relative} is missing: run `{EXPORT}`"
         assert path.read_text(encoding="utf-8") == text, (
-            f"{relative} drifted from tuoyu/dashboards: run `tuoyu dashboards export dashboards "
-            "--gazetteer deploy/grafana/gazetteer` and commit the result")
+            f"{relative} drifted from tuoyu/dashboards: run `{EXPORT}` and commit the result")
     assert {p.name for p in (ROOT / "dashboards").glob("*.json")} == set(DASHBOARDS), "stale JSON in dashboards/"
 
 
@@ -129,8 +134,9 @@ def test_the_township_dashboard_chooses_among_the_townships_prometheus_has():
 
 def test_every_panel_query_parses(tmp_path):
     """promtool, Prometheus's own parser: each query becomes a recording rule of a scratch file."""
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"dashboard:query_{index}:check", "expr": q.resolved(A_TOWNSHIP)} for index, q in enumerate(QUERIES)]}]}
+    checks = [{"record": f"dashboard:query_{index}:check", "expr": q.resolved(A_TOWNSHIP)}
+              for index, q in enumerate(QUERIES)]
+    rules = {"groups": [{"name": "dashboards", "rules": checks}]}
     scratch = tmp_path / "dashboards.rules.yml"
     scratch.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     check = subprocess.run(["promtool", "check", "rules", str(scratch)], capture_output=True, text=True)

@@ -7,8 +7,8 @@ from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
 from tuoyu.dashboards.overview import firing_alerts
-from tuoyu.dashboards.panels import (ANY_IS_BAD, big_stat, cells, grid, instant_table, query, series_named, trend,
-                                     with_panels)
+from tuoyu.dashboards.panels import (ANY_IS_BAD, big_stat, cells, grid, instant_table, new_dashboard, query,
+                                     series_named, trend, with_panels)
 from tuoyu.dashboards.promql import TOWNSHIP_NAMES, per_township, tunables
 
 UID = "tuoyu-closures"
@@ -53,7 +53,5 @@ def dashboard() -> db.Dashboard:
         series_named(trend("待安置幼儿（按镇街）", [("{{township}}", per_township("childcare_children_awaiting_rehoming"))],
                            grid(0, 16, 24, 9), stacked=True), TOWNSHIP_NAMES),
     ]
-    built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-7d", "now")
-             .timezone("Asia/Shanghai").readonly()
-             .description("应急关停机构与待分流安置幼儿，按安置时限着色。"))
+    built = new_dashboard(UID, TITLE, "应急关停机构与待分流安置幼儿，按安置时限着色。", "now-7d", ["门头沟"])
     return with_panels(built, panels)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db, table
 from grafana_foundation_sdk.models import dashboard as dm
 
+from tuoyu.dashboards import township
 from tuoyu.dashboards.geomap import township_map
 from tuoyu.dashboards.panels import (ANY_IS_BAD, DATASOURCE, at_least, big_stat, cells, grid, instant_table, mapped,
-                                     query, trend, with_panels)
+                                     new_dashboard, query, trend, with_panels)
 from tuoyu.dashboards.promql import (FIRING, FLOOR_GAP, SLOTS, STATUS_COLOURS, STATUS_NAMES, TOWNSHIP_FLOOR,
                                      TOWNSHIP_NAMES, TOWNSHIP_STATUS, TOWNSHIPS_BELOW_FLOOR, district_target,
                                      per_township, plan_target)
@@ -68,6 +69,8 @@ def township_table(where: dm.GridPos) -> table.Panel:
     return (instant_table("镇街托位（按距下限缺口排序）", columns, "township", where, key_title="镇街",
                           sort_by="距下限缺口", key_names=TOWNSHIP_NAMES,
                           description="距下限缺口 = 托位下限 − 托位数；正数表示尚缺的托位，负数表示已超出下限。")
+            .override_by_name("镇街", [dm.DynamicConfigValue(id_val="links", value=[
+                {"title": "镇街详情", "url": f"/d/{township.UID}?var-township=${{__value.raw}}"}])])
             .override_by_name("普惠占比", [dm.DynamicConfigValue(id_val="unit", value="percentunit")])
             .override_by_name("入托率", [dm.DynamicConfigValue(id_val="unit", value="percentunit")])
             .override_by_name("状态", [
@@ -102,7 +105,5 @@ def dashboard() -> db.Dashboard:
         big_stat("待安置幼儿", "district:childcare_children_awaiting_rehoming:sum", grid(13, 20, 3, 8), ANY_IS_BAD),
         firing_alerts(grid(16, 20, 8, 8)),
     ]
-    built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-30d", "now")
-             .timezone("Asia/Shanghai").readonly()
-             .description("门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。"))
+    built = new_dashboard(UID, TITLE, "门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。", "now-30d", ["门头沟"])
     return with_panels(built, panels)

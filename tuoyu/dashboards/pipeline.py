@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, trend, with_panels
+from tuoyu.dashboards.panels import (ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, new_dashboard, trend,
+                                     with_panels)
 from tuoyu.dashboards.promql import tunables
 
 UID = "tuoyu-pipeline"
@@ -27,12 +28,10 @@ UP_COLOURS = {"0": "red", "1": "green"}
 
 def dashboard() -> db.Dashboard:
     lag_limit = tunables()["projection_lag_events"]
-    targets = (instant_table("采集目标", [("状态", f"up{PLATFORM_JOBS}"), ("采集耗时（秒）", f"scrape_duration_seconds{PLATFORM_JOBS}")],
-                             "instance", grid(0, 6, 12, 8), key_title="实例", sort_by="状态", descending=False,
-                             description="Prometheus 能否采集 API 与各工作进程（up = 0 即停止）。")
-               .override_by_name("状态", [
-                   mapped(UP_NAMES, UP_COLOURS),
-                   cells("color-background")]))
+    scrapes = [("状态", f"up{PLATFORM_JOBS}"), ("采集耗时（秒）", f"scrape_duration_seconds{PLATFORM_JOBS}")]
+    targets = (instant_table("采集目标", scrapes, "instance", grid(0, 6, 12, 8), key_title="实例", sort_by="状态",
+                             descending=False, description="Prometheus 能否采集 API 与各工作进程（up = 0 即停止）。")
+               .override_by_name("状态", [mapped(UP_NAMES, UP_COLOURS), cells("color-background")]))
     panels = [
         big_stat("事件存储位置", "max(childcare_events_recorded)", grid(0, 0, 6, 6), [(None, "blue")],
                  description="最新记录事件的位置（childcare_events_recorded）。"),
@@ -55,8 +54,6 @@ def dashboard() -> db.Dashboard:
         trend("进程 CPU", [("{{job}} {{instance}}", f"rate(process_cpu_seconds_total{PLATFORM_JOBS}[$__rate_interval])")],
               grid(16, 22, 8, 8), unit="percentunit"),
     ]
-    built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "运维"]).refresh("30s").time("now-6h", "now")
-             .timezone("Asia/Shanghai").readonly()
-             .description("事件存储、视图与工作进程：看板数据是否最新。"))
+    built = new_dashboard(UID, TITLE, "事件存储、视图与工作进程：看板数据是否最新。", "now-6h", ["运维"])
     return with_panels(built, panels)
 

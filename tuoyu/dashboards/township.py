@@ -5,7 +5,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
-from tuoyu.dashboards.panels import ANY_IS_BAD, DATASOURCE, at_least, bars, big_stat, grid, trend, value_names, with_panels
+from tuoyu.dashboards.panels import (ANY_IS_BAD, DATASOURCE, at_least, bars, big_stat, grid, new_dashboard, trend,
+                                     value_names, with_panels)
 from tuoyu.dashboards.promql import KIND_NAMES, plan_target
 
 UID = "tuoyu-township"
@@ -51,7 +52,6 @@ def dashboard() -> db.Dashboard:
         trend("整改", [("待整改", _of("childcare_rectifications_open")),
                      ("逾期整改", _of("childcare_rectifications_overdue"))], grid(16, 16, 8, 5)),
     ]
-    built = (db.Dashboard(TITLE).uid(UID).tags(["托育", "门头沟"]).refresh("30s").time("now-30d", "now")
-             .timezone("Asia/Shanghai").readonly().with_variable(township_variable())
-             .description("单个镇街的托位、普惠、入托、保育人员、整改与应急关停。"))
+    built = new_dashboard(UID, TITLE, "单个镇街的托位、普惠、入托、保育人员、整改与应急关停。", "now-30d",
+                          ["门头沟"]).with_variable(township_variable())
     return with_panels(built, panels)
