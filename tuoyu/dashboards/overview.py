@@ -1,4 +1,4 @@
-"""托育服务总览: the wall of the health commission, one screen (24 columns, 28 rows) in kiosk mode.
+"""托育服务总览: the wall of the health commission, one screen (24 columns, 27 rows) in kiosk mode.
 
 Row 1, the plan's district targets: each number is red below its target and green from it on,
 the target taken from plan-targets.jsonl and printed in the title. Row 2, the townships: the
@@ -33,7 +33,7 @@ def _target_text(kpi: str, percent: bool = False) -> str:
 
 
 def _target_stat(x: int, title: str, kpi: str, expr: str, percent: bool = False):
-    return big_stat(title + _target_text(kpi, percent), expr, grid(x, 0, 3, 6), at_least(plan_target(kpi)),
+    return big_stat(title + _target_text(kpi, percent), expr, grid(x, 0, 3, 5), at_least(plan_target(kpi)),
                     unit="percentunit" if percent else "none", decimals=1 if percent else 0,
                     description=f"实际值；目标取自区规划（plan-targets.jsonl，指标 {kpi}）。当前生效的目标见 childcare_target_value。")
 
@@ -47,7 +47,7 @@ def target_row() -> list:
         _target_stat(9, "普惠镇街覆盖率", "inclusive_coverage", "district:childcare_inclusive_coverage:ratio",
                      percent=True),
         big_stat("低于托位下限的镇街" + (f"（下限 {floor:g}）" if floor is not None else ""), TOWNSHIPS_BELOW_FLOOR,
-                 grid(12, 0, 3, 6), ANY_IS_BAD, description="托位数低于每个镇街托位下限目标的镇街个数（目标：0 个）。"),
+                 grid(12, 0, 3, 5), ANY_IS_BAD, description="托位数低于每个镇街托位下限目标的镇街个数（目标：0 个）。"),
         _target_stat(15, "保育人员持证率", "certified_share",
                      district_target("childcare_target_actual", "certified_share"), percent=True),
         _target_stat(18, "机构负责人培训", "heads_trained", district_target("childcare_target_actual", "heads_trained")),
@@ -94,16 +94,16 @@ def firing_alerts(where: dm.GridPos) -> table.Panel:
 def dashboard() -> db.Dashboard:
     panels = [
         *target_row(),
-        township_map("镇街分布", grid(0, 6, 10, 14)),
-        township_table(grid(10, 6, 14, 14)),
+        township_map("镇街分布", grid(0, 5, 10, 15)),
+        township_table(grid(10, 5, 14, 15)),
         trend("全区托位变化", [("托位总数", "district:childcare_slots:sum"),
                               ("普惠托位", "district:childcare_inclusive_slots:sum"),
                               ("托位目标", district_target("childcare_target_value", "slots_total"))],
-              grid(0, 20, 10, 8)),
-        big_stat("应急关停未完成安置", "district:childcare_emergency_closures_open:sum", grid(10, 20, 3, 8),
+              grid(0, 20, 10, 7)),
+        big_stat("应急关停未完成安置", "district:childcare_emergency_closures_open:sum", grid(10, 20, 3, 7),
                  ANY_IS_BAD, description="应急关停且仍有幼儿待安置的机构数。"),
-        big_stat("待安置幼儿", "district:childcare_children_awaiting_rehoming:sum", grid(13, 20, 3, 8), ANY_IS_BAD),
-        firing_alerts(grid(16, 20, 8, 8)),
+        big_stat("待安置幼儿", "district:childcare_children_awaiting_rehoming:sum", grid(13, 20, 3, 7), ANY_IS_BAD),
+        firing_alerts(grid(16, 20, 8, 7)),
     ]
     built = new_dashboard(UID, TITLE, "门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。", "now-30d", ["门头沟"])
     return with_panels(built, panels)
