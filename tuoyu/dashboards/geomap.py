@@ -24,9 +24,11 @@ from tuoyu.domain.catalogue import TOWNSHIPS
 GAZETTEER_FILE = "mentougou-townships.json"
 GAZETTEER_PATH = f"public/gazetteer/{GAZETTEER_FILE}"  # as Grafana requests it
 CONTAINER_PATH = f"/usr/share/grafana/{GAZETTEER_PATH}"  # where the official image serves it from
-# Centre of Mentougou's 13 townships, and a zoom showing all of them on a 10-column panel.
-CENTRE = (sum(t.lat for t in TOWNSHIPS) / len(TOWNSHIPS), sum(t.lon for t in TOWNSHIPS) / len(TOWNSHIPS))
-ZOOM = 9.6
+# The middle of the townships' bounding box, and a zoom at which its 52 km from west to east
+# take about 600 px (about 90 m a pixel), leaving room for the labels on the wall's 10-column panel.
+CENTRE = ((min(t.lat for t in TOWNSHIPS) + max(t.lat for t in TOWNSHIPS)) / 2,
+          (min(t.lon for t in TOWNSHIPS) + max(t.lon for t in TOWNSHIPS)) / 2)
+ZOOM = 10.4
 
 
 def gazetteer() -> list[dict[str, Any]]:
