@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -93,3 +94,51 @@ def test_prometheus_scrapes_the_api_and_both_workers_and_loads_the_rules():
     check = subprocess.run(["promtool", "check", "config", str(ROOT / "deploy" / "prometheus.yml")],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _grafana_mounts() -> dict[str, Path]:
+    """Container path -> repository path of each file or folder Grafana mounts from the repository."""
+    mounts = {}
+    for volume in SERVICES["grafana"]["volumes"]:
+        source, target = volume.split(":")[:2]
+        if source.startswith("."):
+            mounts[target] = ROOT / source
+    return mounts
+
+
+def _in_grafana(container_path: str) -> Path:
+    """The repository file Grafana sees at `container_path` through its mounts."""
+    for target, source in sorted(_grafana_mounts().items(), key=lambda item: -len(item[0])):
+        if container_path == target or container_path.startswith(target.rstrip("/") + "/"):
+            return source / container_path[len(target):].lstrip("/")
+    raise AssertionError(f"Grafana mounts nothing at {container_path}")
+
+
+def test_grafana_provisions_every_generated_dashboard_from_the_repository():
+    from tuoyu.dashboards import dashboards
+
+    provider_files = list((ROOT / "deploy/grafana/provisioning/dashboards").glob("*.yml"))
+    assert provider_files, "no dashboards provider"
+    assert _in_grafana("/etc/grafana/provisioning/dashboards") == ROOT / "deploy/grafana/provisioning/dashboards"
+    providers = [p for f in provider_files for p in yaml.safe_load(f.read_text(encoding="utf-8"))["providers"]]
+    folder = _in_grafana(providers[0]["options"]["path"])
+    provisioned = {path.name: path for path in folder.glob("*.json")}
+    assert set(provisioned) == set(dashboards()), "provisioned files differ from the generated dashboards"
+    datasources = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    uids = {d["uid"] for d in datasources["datasources"]}
+    for name, path in provisioned.items():
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["uid"] == dashboards()[name]["uid"], name
+        assert {p["datasource"]["uid"] for p in document["panels"]} <= uids, f"{name} names an unprovisioned datasource"
+
+
+def test_grafana_serves_the_gazetteer_the_township_map_reads():
+    from tuoyu.dashboards.geomap import CONTAINER_PATH, gazetteer
+
+    served = _in_grafana(CONTAINER_PATH)
+    assert json.loads(served.read_text(encoding="utf-8")) == gazetteer()
+
+
+def test_grafana_opens_on_the_overview():
+    home = SERVICES["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert json.loads(_in_grafana(home).read_text(encoding="utf-8"))["uid"] == "tuoyu-overview"

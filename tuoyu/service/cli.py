@@ -1,8 +1,10 @@
-"""The `tuoyu` command: import, replay, demo data, the embedded projector and the relay to Kafka."""
+"""The `tuoyu` command: import, replay, demo data, the embedded projector, the relay to Kafka and the
+Grafana dashboards."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -91,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--tunables", type=Path, default=Path("alerts/tunables.yaml"))
     t.add_argument("--out", type=Path, default=Path("alerts"))
     t.set_defaults(run=_alerts_render)
+
+    p = commands.add_parser("dashboards", help="Grafana dashboards (generated from tuoyu/dashboards)")
+    boards = p.add_subparsers(required=True, metavar="ACTION")
+    t = boards.add_parser("export", help="write the dashboards' JSON files into DIR")
+    t.add_argument("dir", type=Path, metavar="DIR")
+    t.add_argument("--gazetteer", type=Path, metavar="GDIR",
+                   help="also write the township gazetteer the map reads (deploy/grafana/gazetteer)")
+    t.set_defaults(run=_dashboards_export)
+    t = boards.add_parser("push", help="upload the dashboards into a folder of a running Grafana")
+    t.add_argument("--url", required=True, help="Grafana's address, e.g. http://localhost:3000")
+    t.add_argument("--token", default=os.environ.get("GRAFANA_TOKEN"),
+                   help="a service account token with the Editor role (default: $GRAFANA_TOKEN)")
+    t.set_defaults(run=_dashboards_push)
 
     p = commands.add_parser("token", help="bearer tokens for the HTTP API")
     tokens = p.add_subparsers(required=True, metavar="ACTION")
@@ -307,6 +322,28 @@ def _alerts_render(args: argparse.Namespace) -> int:
     if deploy.parent.is_dir():
         deploy.write_text(compose_alertmanager(tunables), encoding="utf-8")
         print(f"wrote {deploy}")
+    return 0
+
+
+def _dashboards_export(args: argparse.Namespace) -> int:
+    from tuoyu.dashboards import export
+
+    for path in export(args.dir, args.gazetteer):
+        print(f"wrote {path}")
+    return 0
+
+
+def _dashboards_push(args: argparse.Namespace) -> int:
+    from tuoyu.dashboards.push import PushFailed, push
+
+    if not args.token:
+        print("tuoyu: no Grafana token: pass --token or set GRAFANA_TOKEN", file=sys.stderr)
+        return 2
+    try:
+        push(args.url, args.token)
+    except PushFailed as failure:
+        print(f"tuoyu: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,59 @@
+"""数据管道: is what the wall shows up to date? The event store's position, each view's position
+and lag (the embedded projector, or the Faust workers behind the relay and Kafka), and whether
+Prometheus reaches the API and the workers.
+
+What is measurable is what the code exports: the API exports childcare_events_recorded and,
+with the embedded projector, childcare_projection_position{view}; each Faust worker exports
+childcare_projection_position{view="faust"} and its process metrics. The relay exports no
+metrics of its own: a stopped relay shows as the faust view's lag growing while the store's
+position moves on.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as db
+
+from tuoyu.dashboards.panels import (ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, new_dashboard, trend,
+                                     with_panels)
+from tuoyu.dashboards.promql import tunables
+
+UID = "tuoyu-pipeline"
+TITLE = "数据管道"
+LAG = "view:childcare_projection_lag:events"
+PLATFORM_JOBS = '{job=~"tuoyu.*"}'
+WORKERS = '{job="tuoyu-workers"}'
+UP_NAMES = {"0": "停止", "1": "正常"}
+UP_COLOURS = {"0": "red", "1": "green"}
+
+
+def dashboard() -> db.Dashboard:
+    lag_limit = tunables()["projection_lag_events"]
+    scrapes = [("状态", f"up{PLATFORM_JOBS}"), ("采集耗时（秒）", f"scrape_duration_seconds{PLATFORM_JOBS}")]
+    targets = (instant_table("采集目标", scrapes, "instance", grid(0, 6, 12, 8), key_title="实例", sort_by="状态",
+                             descending=False, description="Prometheus 能否采集 API 与各工作进程（up = 0 即停止）。")
+               .override_by_name("状态", [mapped(UP_NAMES, UP_COLOURS), cells("color-background")]))
+    panels = [
+        big_stat("事件存储位置", "max(childcare_events_recorded)", grid(0, 0, 6, 6), [(None, "blue")],
+                 description="最新记录事件的位置（childcare_events_recorded）。"),
+        big_stat(f"最大视图滞后（事件，告警阈值 {lag_limit}）", f"max({LAG})", grid(6, 0, 6, 6),
+                 [(None, "green"), (1, "orange"), (lag_limit, "red")],
+                 description="各视图落后最新记录事件的事件数；持续超过阈值触发 ProjectionLagging。"),
+        big_stat("采集失败的目标", f"count(up{PLATFORM_JOBS} == 0) or vector(0)", grid(12, 0, 6, 6), ANY_IS_BAD),
+        big_stat("管道告警", 'count(ALERTS{alertstate="firing",alertname=~"ProjectionLagging|KpiMetricsAbsent"}) '
+                 "or vector(0)", grid(18, 0, 6, 6), ANY_IS_BAD,
+                 description="ProjectionLagging 与 KpiMetricsAbsent 正在触发的个数。"),
+        targets,
+        trend("视图滞后（事件）", [("{{view}}", LAG)], grid(12, 6, 12, 8)),
+        trend("存储与视图位置", [("事件存储", "max(childcare_events_recorded)"),
+                           ("视图 {{view}}", "max by (view) (childcare_projection_position)")], grid(0, 14, 12, 8)),
+        trend("每分钟记录事件", [("事件/分钟", "deriv(max(childcare_events_recorded)[5m:]) * 60")], grid(12, 14, 12, 8)),
+        trend("工作进程位置（按实例）", [("{{instance}}", f'max by (instance) (childcare_projection_position{WORKERS})')],
+              grid(0, 22, 8, 8), description="每个 Faust 工作进程已应用到的位置；分区转移时会短暂下降。"),
+        trend("进程内存", [("{{job}} {{instance}}", f"process_resident_memory_bytes{PLATFORM_JOBS}")], grid(8, 22, 8, 8),
+              unit="bytes"),
+        trend("进程 CPU", [("{{job}} {{instance}}", f"rate(process_cpu_seconds_total{PLATFORM_JOBS}[$__rate_interval])")],
+              grid(16, 22, 8, 8), unit="percentunit"),
+    ]
+    built = new_dashboard(UID, TITLE, "事件存储、视图与工作进程：看板数据是否最新。", "now-6h", ["运维"])
+    return with_panels(built, panels)
+
