@@ -123,11 +123,14 @@
     if (config.tile_url) drawTiles(width, height, scale);
     else drawSchematic(width, height, screen);
     const townshipLayer = node("g", { class: "townships" });
+    const placed = [];
     for (const t of config.townships) {
       const [x, y] = screen(t.lon, t.lat);
       const g = node("g", { class: `township${selects.township.value === t.id ? " selected" : ""}`, "data-township": t.id,
         transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
-      g.append(node("circle", { class: "township-dot", r: 7 }), node("text", { class: "township-name", x: 11, y: -9 }, t.name_zh));
+      const [dx, dy, anchor] = labelPlace(x, y, t.name_zh.length * 19 + 4, placed);
+      g.append(node("circle", { class: "township-dot", r: 7 }),
+        node("text", { class: "township-name", x: dx, y: dy, "text-anchor": anchor }, t.name_zh));
       townshipLayer.append(g);
     }
     map.append(townshipLayer);
@@ -147,6 +150,20 @@
     }
     map.append(markers);
     drawScale(width, height, scale);
+  }
+
+  // The first of a few spots around a township's dot where its name overlaps no name placed before.
+  function labelPlace(x, y, width, placed) {
+    const spots = [[11, -9, "start"], [-11, -9, "end"], [11, 22, "start"], [-11, 22, "end"], [0, -16, "middle"],
+      [0, 32, "middle"], [16, 6, "start"], [-16, 6, "end"]];
+    const box = ([dx, dy, anchor]) => {
+      const left = x + dx - (anchor === "end" ? width : anchor === "middle" ? width / 2 : 0);
+      return [left, y + dy - 18, left + width, y + dy + 4];
+    };
+    const free = (b) => placed.every((p) => b[2] < p[0] || b[0] > p[2] || b[3] < p[1] || b[1] > p[3]);
+    const spot = spots.find((s) => free(box(s))) || spots[0];
+    placed.push(box(spot));
+    return spot;
   }
 
   function drawSchematic(width, height, screen) {

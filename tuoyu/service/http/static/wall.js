@@ -241,7 +241,8 @@
       return el("li", { class: `sev-${severity}`, "data-alert": alert.labels.alertname || "", "data-severity": severity },
         el("div", {}, el("span", { class: `sev sev-${severity}` }, `${shape} ${words}`), " ",
           el("span", { class: "summary" }, alert.summary || name)),
-        el("div", { class: "meta" }, [name, where, since ? `始于 ${since.toLocaleString("zh-CN", { hour12: false })}` : ""]
+        el("div", { class: "meta" }, [name, where, since ? `${since.toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit",
+          minute: "2-digit", hour12: false })} 起` : ""]
           .filter(Boolean).join(" · ")));
     });
   }
@@ -261,7 +262,17 @@
     const snapshot = data.snapshot;
     document.getElementById("tiles").replaceChildren(...tiles(snapshot));
     document.querySelector("#township-table tbody").replaceChildren(...townshipRows(snapshot));
-    document.getElementById("alerts-list").replaceChildren(...alertItems(data.alerts));
+    const list = document.getElementById("alerts-list");
+    list.replaceChildren(...alertItems(data.alerts));
+    // More alerts than the panel holds: the least severe give way to a line that counts them.
+    const items = [...list.querySelectorAll("li[data-alert]")];
+    let hidden = 0;
+    while (list.scrollHeight > list.clientHeight + 1 && items.length > 1) {
+      items.pop().remove();
+      hidden += 1;
+      list.querySelector(".more")?.remove();
+      list.append(el("li", { class: "more", "data-hidden-alerts": hidden }, `…另有 ${hidden} 条告警未显示`));
+    }
     drawChart(data);
     const updated = document.getElementById("updated");
     updated.textContent = data.generated_at.slice(0, 19).replace("T", " ");
