@@ -97,8 +97,8 @@
         el("div", { class: "big" }, figure(p("townships_below_min_slots"), d.townships_below_min_slots),
           el("small", {}, "个镇街未达下限")),
         el("div", { class: "sub" }, el("span", {}, "每镇街下限 ", el("b", {}, targetFigure(floors[0], "value")), " 个托位"),
-          d.townships_below_min_slots > 0 ? el("span", { class: "status s-missed" }, "✖ 有镇街未达标")
-            : el("span", { class: "status s-met" }, "✔ 全部达标"))),
+          !floors.length ? badge(undefined) : d.townships_below_min_slots > 0
+            ? el("span", { class: "status s-missed" }, "✖ 有镇街未达标") : el("span", { class: "status s-met" }, "✔ 全部达标"))),
       tile("certified", "保育人员持证率", certifiedTarget?.status,
         el("div", { class: "big" }, figure(p("certified_share"), d.certified_share, "pct")),
         el("div", { class: "sub" }, el("span", {}, "持证 ", el("b", {}, figure(p("certified_caregivers"), d.certified_caregivers)),
