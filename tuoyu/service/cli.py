@@ -280,6 +280,12 @@ def _serve(args: argparse.Namespace) -> int:
           f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
           f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
           f"  health         {base}/healthz\n  API document   {base}/openapi.json", flush=True)
+    if stack is not None:
+        import signal
+
+        # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it lets the `finally`
+        # below stop Prometheus and Alertmanager instead of leaving them running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
