@@ -46,7 +46,11 @@
     for (const [key, select] of Object.entries(selects)) {
       const wanted = params.get(key) || "";
       if ([...select.options].some((o) => o.value === wanted)) select.value = wanted;
-      select.addEventListener("change", () => { rememberFilters(); render(); });
+      select.addEventListener("change", () => {
+        rememberFilters();
+        if (key === "township" && features.length) fit();
+        render();
+      });
     }
   }
 
@@ -70,14 +74,18 @@
     return [Math.max(200, map.clientWidth), Math.max(200, map.clientHeight)];
   }
 
+  // Fit the chosen township (its centroid and institutions, at most zoom 14), else the district.
   function fit() {
-    const points = [...config.townships.map((t) => project(t.lon, t.lat)),
-      ...features.map((f) => project(...f.geometry.coordinates))];
+    const township = config.townships.find((t) => t.id === selects.township.value);
+    const points = township
+      ? [project(township.lon, township.lat), ...features.filter((f) => f.properties.township === township.id)
+        .map((f) => project(...f.geometry.coordinates))]
+      : [...config.townships.map((t) => project(t.lon, t.lat)), ...features.map((f) => project(...f.geometry.coordinates))];
     const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
     const [width, height] = size();
     const spanX = Math.max(...xs) - Math.min(...xs) || 1e-4, spanY = Math.max(...ys) - Math.min(...ys) || 1e-4;
     const zoom = Math.log2(Math.min((width * 0.82) / spanX, (height * 0.82) / spanY));
-    view = { zoom: Math.max(3, Math.min(18, zoom)), x: (Math.max(...xs) + Math.min(...xs)) / 2,
+    view = { zoom: Math.max(3, Math.min(township ? 14 : 18, zoom)), x: (Math.max(...xs) + Math.min(...xs)) / 2,
       y: (Math.max(...ys) + Math.min(...ys)) / 2 };
   }
 
