@@ -34,7 +34,7 @@ def main() -> int:
         page = context.new_page()
         page.goto(service.base + "/?refresh=1")
         page.wait_for_selector('body[data-state="live"]')
-        page.wait_for_function("document.querySelectorAll('#alerts-list [data-alert]').length > 0", timeout=15000)
+        page.wait_for_selector("#alerts-list [data-alert]", timeout=15000)
         shoot(page, args.out / "wall.png")
         page.goto(service.base + "/map")
         page.wait_for_selector('body[data-loaded="true"]')

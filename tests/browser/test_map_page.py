@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import time
 import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,10 +125,15 @@ def test_configured_tiles_are_drawn_under_the_markers(browser, service):
             page = open_page(browser, base)
             try:
                 open_map(page, base)
-                page.wait_for_function("document.querySelectorAll('#map image.tile').length > 0")
+                page.wait_for_selector("#map image.tile", state="attached")
                 zoom = int(page.get_attribute("#map .tiles", "data-tile-zoom"))
                 drawn = set(page.eval_on_selector_all("#map image.tile", "nodes => nodes.map(n => n.dataset.tile)"))
-                page.wait_for_function(f"performance.getEntriesByType('resource').filter(e => e.name.includes(':{tiles.server_port}/')).length >= {len(drawn)}")
+                # (waited for from here: a polled page function would need eval, which the page's policy forbids)
+                deadline = time.monotonic() + 10
+                while page.evaluate(f"""() => performance.getEntriesByType('resource')
+                        .filter(e => e.name.includes(':{tiles.server_port}/')).length""") < len(drawn):
+                    assert time.monotonic() < deadline, "the tiles were not fetched"
+                    time.sleep(0.1)
                 # The tile under the district's seat (大峪街道) is among those drawn and fetched.
                 import math
 
