@@ -125,6 +125,17 @@ def test_the_wall_shows_when_it_is_cut_off_from_the_service_and_recovers(page, s
     page.errors.clear()  # the aborted requests were logged as failed loads: that was the point
 
 
+def test_a_wall_whose_requests_hang_shows_its_data_are_stale_then_that_it_is_cut_off(page, service):
+    open_wall(page, service)
+    page.route("**/api/wall", lambda route: None)  # never answered
+    page.wait_for_selector('#connection[data-connection="stale"]', timeout=6000)  # three intervals without news
+    assert "数据过期" in page.text_content("#connection") and "未更新" in page.text_content("#banner")
+    page.wait_for_selector('#connection[data-connection="disconnected"]', timeout=8000)  # the request timed out
+    page.unroute("**/api/wall")
+    page.wait_for_selector('#connection[data-connection="live"]', timeout=8000)
+    page.errors.clear()  # the timed-out requests were logged as failed loads
+
+
 def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
     def firing() -> list[str]:
         alerts = httpx.get(f"{service.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]

@@ -283,7 +283,8 @@
 
   async function refresh() {
     try {
-      const response = await fetch("/api/wall", { cache: "no-store" });
+      // A request that hangs (a half-open connection) must not stop the loop: it times out.
+      const response = await fetch("/api/wall", { cache: "no-store", signal: AbortSignal.timeout(Math.max(5000, interval)) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       lastData = await response.json();
       lastSuccess = Date.now();
