@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, KPI_NAMES_ZH, TOWNSHIPS
+from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, TOWNSHIPS
 from tuoyu.domain.application import utc_now
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.responses import JSONResponse
@@ -28,7 +28,7 @@ STATIC = Path(__file__).with_name("static")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 WALL_REFRESH_SECONDS = 10
-# The alerts of kpis.md as the wall names them (a unit test keeps this equal to the catalogue).
+# The alerts of kpis.md as the wall names them (a test keeps this equal to the alert catalogue).
 ALERT_NAMES_ZH = {
     "EmergencyClosureOpen": "应急关停", "ChildrenAwaitingRehomingTooLong": "幼儿超时未安置",
     "RectificationOverdue": "整改逾期", "TownshipBelowSlotFloor": "镇街托位未达下限",
@@ -44,7 +44,7 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES} if STATIC.is_dir() else {}
     townships = [{"id": t.id, "name_zh": t.name_zh, "kind": t.kind, "lat": t.lat, "lon": t.lon} for t in TOWNSHIPS]
     common = {"district_zh": DISTRICT_NAME_ZH, "townships": townships, "kinds_zh": KIND_NAMES_ZH}
-    wall_config = {**common, "kpis_zh": KPI_NAMES_ZH, "alerts_zh": ALERT_NAMES_ZH, "refresh_seconds": WALL_REFRESH_SECONDS}
+    wall_config = {**common, "alerts_zh": ALERT_NAMES_ZH, "refresh_seconds": WALL_REFRESH_SECONDS}
     map_config = {**common, "tile_url": map_tile_url}
     tile_origin = _origin(map_tile_url)
 
