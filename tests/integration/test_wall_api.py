@@ -148,3 +148,21 @@ def test_a_configured_tile_server_is_allowed_for_images_of_the_map_only(api):
         assert "img-src 'self' data: https://tiles.example.org;" in page.headers["content-security-policy"]
         assert "https://tiles.example.org/{z}/{x}/{y}.png" in page.text
         assert "tiles.example.org" not in client.get("/").headers["content-security-policy"]
+
+
+def test_without_the_embedded_projector_the_wall_reads_a_replay_of_the_store(store_settings):
+    """The distributed deployment: no live view in the API process; the wall still has its figures."""
+    from tuoyu.service.tokens import create_token
+    from tuoyu.service.wiring import open_platform
+
+    platform = open_platform(store_settings, project=False)
+    headers = {"Authorization": f"Bearer {create_token(platform.tokens, 'admin')[1]}"}
+    try:
+        with TestClient(create_app(platform)) as client:
+            client.post("/api/events", headers=headers, json=[
+                filed("A", slots=20, inclusive=True, occurred_at="2024-01-02T09:00:00+08:00")]).raise_for_status()
+            body = client.get("/api/wall").json()
+            assert body["snapshot"]["district"]["slots_total"] == 20
+            assert body["history"] == [{"date": "2024-01-02", "slots_total": 20, "slots_inclusive": 20}]
+    finally:
+        platform.close()
