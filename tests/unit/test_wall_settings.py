@@ -30,3 +30,12 @@ def test_a_tile_url_without_z_x_and_y_is_refused_with_an_example(tmp_path):
                                          ("/tiles/{z}/{x}/{y}.png", None), (None, None)])
 def test_the_map_allows_images_from_the_tile_server_origin_only(url, origin):
     assert _origin(url) == origin
+
+
+def test_a_missing_browser_is_reported_with_how_to_install_it(monkeypatch):
+    """The browser tests fail (not skip) with this message when chromium is not installed."""
+    from tests.browser import live
+
+    monkeypatch.setattr(live, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert "make test" in live.chromium_problem() and "apt-get install chromium" in live.chromium_problem()
