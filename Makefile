@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TUOYU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-unit test-integration test-e2e bench setup services demo clean
+.PHONY: run test test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean
 
 # The embedded default: load the demo district into an empty store, keep an admin token for
 # trying the API in $(TUOYU_DATA_DIR)/admin.token, and serve at http://127.0.0.1:8000.
@@ -28,6 +28,14 @@ test-integration: setup services
 
 test-e2e: setup services
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The wall page and the map in Debian's chromium (installed by `services` where missing).
+test-browser: setup services
+	$(BIN)/python -m pytest -q tests/browser
+
+# docs/wall.png and docs/map.png, from the demo district served for real.
+screenshots: setup services
+	$(BIN)/python scripts/screenshots.py
 
 bench: setup services
 	$(BIN)/python bench/run.py

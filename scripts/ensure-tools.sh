@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive for real, from Debian's packages, where they
-# are missing: Prometheus and Alertmanager (promtool, amtool). Needs root for apt-get.
+# are missing: Prometheus and Alertmanager (promtool, amtool), and chromium with a font for
+# Chinese text (the browser tests and the screenshots of the wall page and the map; playwright
+# drives /usr/bin/chromium and downloads no browser). Needs root for apt-get.
 # With --optional (make run), a failure is reported and the caller goes on without them.
 set -uo pipefail
 optional=0; [ "${1:-}" = "--optional" ] && optional=1
@@ -9,6 +11,12 @@ missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 { command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } \
   && command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if [ $optional = 0 ]; then  # `make run` needs no browser: the user has one
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # Without a CJK font every Chinese character on the pages renders as a box.
+  [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
+    || missing+=(fonts-wqy-microhei)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -293,11 +293,21 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, RuntimeError) as error:
             print(f"alerting not started: {error}; the service runs without it", flush=True)
     print(f"托育服务监测预警平台 serving on {base}\n"
+          f"  wall page      {base}/  (no login; public map {base}/map)\n"
           f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
           f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
           f"  health         {base}/healthz\n  API document   {base}/openapi.json", flush=True)
+    if stack is not None:
+        import signal
+
+        # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it lets the `finally`
+        # below stop Prometheus and Alertmanager instead of leaving them running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        uvicorn.run(create_app(platform), host=args.host, port=args.port, log_level="warning")
+        # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
+        prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
+        uvicorn.run(create_app(platform, prometheus_url, settings.map_tile_url), host=args.host, port=args.port,
+                    log_level="warning")
     finally:
         if stack is not None:
             stack.stop()

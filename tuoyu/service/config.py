@@ -23,6 +23,12 @@ class Settings:
     alert_webhook_secret: str | None = None
     # The Kafka brokers the relay publishes to: "host:port[,host:port]" (TUOYU_KAFKA).
     kafka: str = DEFAULT_KAFKA
+    # The Prometheus whose firing alerts the wall page shows (TUOYU_PROMETHEUS_URL; `serve
+    # --alerting` uses the one it starts). None: the wall says alerting is not running.
+    prometheus_url: str | None = None
+    # Slippy-map tiles under the public map, e.g. https://tile.example/{z}/{x}/{y}.png
+    # (TUOYU_MAP_TILE_URL). None: the map draws the district as a schematic, fully offline.
+    map_tile_url: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -38,7 +44,13 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     if not secret and secret_file.is_file():
         secret = secret_file.read_text(encoding="utf-8").strip() or None
     kafka = environ.get("TUOYU_KAFKA") or DEFAULT_KAFKA
-    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka)
+    prometheus_url = (environ.get("TUOYU_PROMETHEUS_URL") or "").rstrip("/") or None
+    tile_url = environ.get("TUOYU_MAP_TILE_URL") or None
+    if tile_url and not all(part in tile_url for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"TUOYU_MAP_TILE_URL={tile_url!r}: expected a URL with {{z}}, {{x}} and {{y}}, "
+                          "e.g. https://tile.example/{z}/{x}/{y}.png")
+    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka,
+                    prometheus_url=prometheus_url, map_tile_url=tile_url)
 
 
 def kafka_bootstrap(settings: Settings) -> list[str]:

@@ -16,6 +16,7 @@ from tuoyu.domain.permissions import refusal
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections import lists
 from tuoyu.projections.facts import SHANGHAI, fact_from_stored
+from tuoyu.projections.history import slots_over_time
 from tuoyu.projections.snapshot import View, build_snapshot
 from tuoyu.streams.projector import EmbeddedProjector
 from tuoyu.streams.reading import read_facts
@@ -162,6 +163,11 @@ class Platform:
         today = utc_now().astimezone(SHANGHAI).date().isoformat()
         with self._reading() as view:
             return lists.rectifications(view, status, today)
+
+    def slots_history(self) -> list[dict[str, Any]]:
+        """District slots over time (the wall page's chart), from the view's daily changes."""
+        with self._reading() as view:
+            return slots_over_time(view.values())
 
     def public_registry(self) -> dict[str, Any]:
         with self._reading() as view:

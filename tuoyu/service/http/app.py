@@ -21,6 +21,7 @@ from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.body import BodyError, as_event_list, read_json
 from tuoyu.service.http.oncall import oncall_routes
+from tuoyu.service.http.pages import page_routes
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
 from tuoyu.service.metrics import KpiCollector, metrics_registry
@@ -44,7 +45,8 @@ class RectificationStatus(str, Enum):
     all = "all"
 
 
-def create_app(platform: Platform) -> FastAPI:
+def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None) -> FastAPI:
+    """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles."""
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(platform.start)
@@ -83,6 +85,7 @@ def create_app(platform: Platform) -> FastAPI:
         return JSONResponse({"errors": errors}, status_code=422)
 
     app.include_router(oncall_routes(platform, caller))
+    app.include_router(page_routes(platform, prometheus_url, map_tile_url))
 
     @app.get("/runbook", include_in_schema=False)
     def runbook() -> Response:
@@ -170,11 +173,6 @@ def create_app(platform: Platform) -> FastAPI:
             return platform.health()
         except Exception as error:  # the store is down: say so, with 503
             return JSONResponse({"status": "unavailable", "store": f"unreachable: {error}"}, status_code=503)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> Any:
-        return {"name": "托育服务监测预警平台", "api": "/openapi.json", "kpi": "/api/kpi",
-                "registry": "/api/registry", "metrics": "/metrics", "health": "/healthz"}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,183 @@
+"""The wall page (GET /) in Debian's chromium against the demo district served for real: what it
+shows equals /api/kpi, it updates itself, it says when it is cut off, it shows Prometheus's alerts."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import open_page
+from tests.browser.live import serving
+from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.service.http.app import create_app
+
+pytestmark = pytest.mark.browser
+FAST = "/?refresh=1"  # poll every second instead of every 10 s
+# What the wall must show (kpis.md figures of the live view); each with a data-path.
+REQUIRED = {"district.slots_total", "district.slots_inclusive", "district.inclusive_share",
+            "district.inclusive_coverage", "district.townships_below_min_slots", "district.certified_share",
+            "district.certified_caregivers", "district.caregivers", "district.heads_trained",
+            "district.caregivers_trained", "district.health_trained", "district.enrolled",
+            "district.emergency_closures_open", "district.children_awaiting_rehoming",
+            "targets.district.slots_total.value", "targets.district.inclusive_share.value",
+            "targets.district.inclusive_coverage.value", "targets.district.certified_share.value",
+            *(f"townships.{t}.slots_total" for t in TOWNSHIP_IDS)}
+
+
+def resolve(snapshot: dict[str, Any], path: str) -> Any:
+    """A data-path of the page in the snapshot of /api/kpi: dotted keys, or targets.SCOPE.KPI.FIELD."""
+    parts = path.split(".")
+    if parts[0] == "targets":
+        scope, kpi, name = parts[1:]
+        [target] = [t for t in snapshot["targets"] if t["scope"] == scope and t["kpi"] == kpi]
+        return target[name]
+    value = snapshot
+    for part in parts:
+        value = value[part]
+    return value
+
+
+def shown(value: Any, form: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%" if form == "pct" else f"{value:,}"
+
+
+def figures(page) -> list[dict[str, Any]]:
+    return page.eval_on_selector_all("[data-path]", """nodes => nodes.map(n => ({
+        path: n.dataset.path, value: JSON.parse(n.dataset.value), format: n.dataset.format, text: n.textContent}))""")
+
+
+def open_wall(page, service, path: str = FAST):
+    page.goto(service.base + path)
+    page.wait_for_selector('body[data-state="live"]')
+    return page
+
+
+def test_every_figure_on_the_wall_equals_the_snapshot_of_api_kpi(page, service):
+    open_wall(page, service)
+    snapshot = service.kpi()
+    assert page.get_attribute("body", "data-position") == str(snapshot["position"])
+    found = figures(page)
+    assert REQUIRED <= {f["path"] for f in found}, f"missing on the wall: {REQUIRED - {f['path'] for f in found}}"
+    for figure in found:
+        expected = resolve(snapshot, figure["path"])
+        assert figure["value"] == expected, figure
+        assert figure["text"] == shown(expected, figure["format"]), figure
+    assert page.text_content("#updated").strip() != "—"
+    assert page.get_attribute("#connection", "data-connection") == "live"
+
+
+def test_townships_are_listed_furthest_below_their_target_first(page, service):
+    open_wall(page, service)
+    snapshot = service.kpi()
+    targets = {t["scope"]: t for t in snapshot["targets"] if t["kpi"] == "township_min_slots"}
+    targets.update({t["scope"]: t for t in snapshot["targets"] if t["kpi"] == "slots_total" and t["scope"] != "district"})
+    gaps = {t: targets[t]["value"] - snapshot["townships"][t]["slots_total"] if t in targets else None
+            for t in TOWNSHIP_IDS}
+    rows = page.eval_on_selector_all("#township-table tbody tr", """rows => rows.map(r => [r.dataset.township,
+        JSON.parse(r.querySelector('[data-gap]').dataset.gap), r.querySelector('[data-status]').dataset.status])""")
+    assert [(t, gap) for t, gap, _ in rows] == sorted(gaps.items(), key=lambda i: (-(i[1] if i[1] is not None else -1e9), i[0]))
+    assert {t: status for t, _, status in rows} == {t: targets[t]["status"] if t in targets else "none" for t in TOWNSHIP_IDS}
+
+
+def test_slots_over_time_end_at_the_district_slots_today(page, service):
+    open_wall(page, service)
+    history = service.http.get("/api/wall").json()["history"]
+    assert int(page.get_attribute("#slots-chart", "data-points")) == len(history) > 100
+    assert int(page.get_attribute("#slots-chart", "data-last")) == service.kpi()["district"]["slots_total"]
+    assert page.locator("#slots-chart path.line-total").count() == 1
+
+
+def test_a_recorded_event_shows_on_the_wall_without_reloading(page, service):
+    open_wall(page, service)
+    page.evaluate("window.stillTheSamePage = true")
+    before = int(page.get_attribute('[data-path="district.slots_total"]', "data-value"))
+    updated = page.get_attribute("#updated", "data-updated")
+    service.post({"event_id": f"wall-{time.time_ns()}", "type": "InstitutionFiled",
+                  "occurred_at": "2026-01-05T09:00:00+08:00", "institution_id": f"WALL-{time.time_ns()}",
+                  "name": "大屏测试托育点", "township": "yanchi", "kind": "community", "slots": 50, "inclusive": True})
+    deadline = time.monotonic() + 10
+    while (expected := service.kpi()["district"]["slots_total"]) < before + 50:  # the live view follows the store
+        assert time.monotonic() < deadline, "the live view did not apply the new filing"
+        time.sleep(0.2)
+    page.wait_for_selector(f'[data-path="district.slots_total"][data-value="{expected}"]', timeout=15000)
+    assert page.evaluate("window.stillTheSamePage") is True, "the page reloaded"
+    assert page.get_attribute("#updated", "data-updated") != updated
+    snapshot = service.kpi()
+    for figure in figures(page):
+        assert figure["value"] == resolve(snapshot, figure["path"]), figure
+
+
+def test_the_wall_shows_when_it_is_cut_off_from_the_service_and_recovers(page, service):
+    open_wall(page, service)
+    page.route("**/api/wall", lambda route: route.abort())
+    page.wait_for_selector('#connection[data-connection="disconnected"]', timeout=5000)
+    assert "连接中断" in page.text_content("#connection")
+    assert page.is_visible("#banner") and "连接中断" in page.text_content("#banner")
+    page.unroute("**/api/wall")
+    page.wait_for_selector('#connection[data-connection="live"]', timeout=5000)
+    assert not page.is_visible("#banner")
+    page.errors.clear()  # the aborted requests were logged as failed loads: that was the point
+
+
+def test_a_wall_whose_requests_hang_shows_its_data_are_stale_then_that_it_is_cut_off(page, service):
+    open_wall(page, service)
+    page.route("**/api/wall", lambda route: None)  # never answered
+    page.wait_for_selector('#connection[data-connection="stale"]', timeout=6000)  # three intervals without news
+    assert "数据过期" in page.text_content("#connection") and "未更新" in page.text_content("#banner")
+    page.wait_for_selector('#connection[data-connection="disconnected"]', timeout=8000)  # the request timed out
+    page.unroute("**/api/wall")
+    page.wait_for_selector('#connection[data-connection="live"]', timeout=8000)
+    page.errors.clear()  # the timed-out requests were logged as failed loads
+
+
+def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
+    def firing() -> list[str]:
+        alerts = httpx.get(f"{service.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]
+        return sorted(a["labels"]["alertname"] for a in alerts if a["state"] == "firing")
+
+    deadline = time.monotonic() + 40
+    while "EmergencyClosureOpen" not in firing():  # the demo district has an open emergency closure
+        assert time.monotonic() < deadline, "Prometheus did not fire EmergencyClosureOpen"
+        time.sleep(0.5)
+    open_wall(page, service)
+    def listed() -> list[str]:
+        """The alerts on the wall: those shown, and those the panel had no room for, counted."""
+        names = page.eval_on_selector_all("#alerts-list [data-alert]", "nodes => nodes.map(n => n.dataset.alert)")
+        hidden = page.eval_on_selector_all("#alerts-list [data-hidden-alerts]", "n => n.map(m => +m.dataset.hiddenAlerts)")
+        return names, sum(hidden)
+
+    deadline = time.monotonic() + 15
+    while True:
+        (names, hidden), expected = listed(), firing()
+        if len(names) + hidden == len(expected) and not Counter(names) - Counter(expected):
+            break
+        assert time.monotonic() < deadline, f"the wall lists {names} and {hidden} more, Prometheus fires {expected}"
+        time.sleep(0.5)
+    assert page.get_attribute("#alerts-count", "data-alerts-count") == str(len(expected))
+    assert len(names) >= 3, "a 1920×1080 wall has room for several alerts"
+    severities = page.eval_on_selector_all("#alerts-list [data-severity]", "n => n.map(m => m.dataset.severity)")
+    assert severities == sorted(severities, key=["critical", "warning", "info"].index), "most severe first"
+    critical = page.locator('#alerts-list [data-alert="EmergencyClosureOpen"]')
+    assert critical.get_attribute("data-severity") == "critical" and "严重" in critical.text_content()
+
+
+def test_without_prometheus_the_wall_says_alerting_is_not_running(browser, service):
+    from tests.e2e.harness import free_port
+
+    # The same platform, served a second time without Prometheus (lifespan off: the first serving owns it).
+    with serving(create_app(service.platform), free_port(), lifespan="off") as base:
+        page = open_page(browser, base)
+        try:
+            page.goto(base + FAST)
+            page.wait_for_selector('body[data-state="live"]')
+            assert page.text_content("#alerts-list").strip() == "◌ 告警服务未运行"
+            assert page.get_attribute("#alerts-list", "data-alerts-available") == "false"
+            assert page.outside == [] and page.errors == []
+        finally:
+            page.context.close()
