@@ -26,6 +26,11 @@ EMPTY_WITH_THE_DEMO = {
     "tuoyu-pipeline/工作进程位置（按实例）/A":
         "no Faust worker runs here (the service's embedded projector keeps the view); the job "
         "tuoyu-workers exists only in the docker-compose deployment",
+    "tuoyu-pipeline/工作进程应用事实（每秒）/A": "no Faust worker runs here (see above)",
+    "tuoyu-pipeline/中继滞后（事件）/A":
+        "no relay runs here: the embedded default has no Kafka; the job tuoyu-relay exists only in the "
+        "docker-compose deployment",
+    "tuoyu-pipeline/中继失败轮次（每分钟）/A": "no relay runs here (see above)",
 }
 QUERIES = [q for d in dashboards().values() for q in panel_queries(d)]
 

@@ -25,6 +25,7 @@ from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry, open_relay, open_view_recorder
 from tuoyu.streams.reading import read_facts
 from tuoyu.streams.relay import TOPIC, TRACKING_NAME
+from tuoyu.streams.relay_metrics import RelayCollector
 from tuoyu.streams.replay import fold_all
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
@@ -205,13 +206,21 @@ def test_the_relay_rides_out_a_broker_outage(tmp_path, stoppable_broker):  # noq
             assert time.monotonic() < deadline, f"the relay is at {relay.position}, not {position}"
             time.sleep(0.02)
 
+    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}  # noqa: E731
     try:
         wait_for(first, 20)
+        assert served()["tuoyu_relay_position"] == first
+        assert served()["tuoyu_relay_failed_rounds"] == 0
         with stoppable_broker.down():  # connections reset, new ones refused; the broker keeps its data
             total = record(settings, 300, seed=2)
             time.sleep(1.5)
             assert relay.position == first  # nothing is acknowledged, so nothing is tracked
+            assert served()["tuoyu_relay_position"] == first
         wait_for(total, 30)
+        metrics = served()
+        assert metrics["tuoyu_relay_position"] == total
+        assert metrics["tuoyu_relay_published"] >= total  # a failed round's batch may be sent again
+        assert metrics["tuoyu_relay_last_success_timestamp_seconds"] > time.time() - 60
     finally:
         stop.set()
         relay.wake()

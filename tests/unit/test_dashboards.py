@@ -7,6 +7,7 @@ import json
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import promql_parser
 import pytest
@@ -20,6 +21,8 @@ from tuoyu.dashboards.queries import panel_queries, variable_queries
 from tuoyu.domain.catalogue import TOWNSHIP_IDS, TOWNSHIPS
 from tuoyu.projections.snapshot import build_snapshot, new_view
 from tuoyu.service.metrics import KpiCollector, metrics_registry
+from tuoyu.streams.relay_metrics import RelayCollector
+from tuoyu.streams.worker_metrics import WorkerCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORT = "tuoyu dashboards export dashboards --gazetteer deploy/grafana/gazetteer"
@@ -31,12 +34,17 @@ PROMETHEUS_SERIES = {"ALERTS", "up", "scrape_duration_seconds"}
 
 
 def exported_metrics() -> set[str]:
-    """Every series name the service and the workers export (KpiCollector serves both)."""
+    """Every series name the service, the workers and the relay export."""
     now = datetime.now(timezone.utc)
-    collector = KpiCollector(lambda: build_snapshot(new_view(), now, now), lambda: (0, {"embedded": 0}))
-    registry = metrics_registry(collector)
-    return {sample.name for family in registry.collect() for sample in family.samples} | {
-        family.name for family in registry.collect()}
+    snapshot = lambda: {**build_snapshot(new_view(), now, now), "open_closures": []}  # noqa: E731
+    relay = SimpleNamespace(acknowledged=0, published_total=0, failed_rounds=0, last_success_at=0.0)
+    names: set[str] = set()
+    for collector in (KpiCollector(snapshot, lambda: (0, {"embedded": 0})),
+                      WorkerCollector(snapshot, lambda: [], lambda: (0, 0)), RelayCollector(relay)):
+        registry = metrics_registry(collector)
+        names |= {sample.name for family in registry.collect() for sample in family.samples}
+        names |= {family.name for family in registry.collect()}
+    return names
 
 
 def recording_rules() -> set[str]:

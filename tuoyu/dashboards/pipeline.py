@@ -4,9 +4,9 @@ Prometheus reaches the API and the workers.
 
 What is measurable is what the code exports: the API exports childcare_events_recorded and,
 with the embedded projector, childcare_projection_position{view}; each Faust worker exports
-childcare_projection_position{view="faust"} and its process metrics. The relay exports no
-metrics of its own: a stopped relay shows as the faust view's lag growing while the store's
-position moves on.
+childcare_projection_position{view="faust"}, tuoyu_worker_facts_applied and its process
+metrics; the relay (--metrics-port) exports tuoyu_relay_position and its counters, so the
+events Kafka has not been given yet are childcare_events_recorded - tuoyu_relay_position.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def dashboard() -> db.Dashboard:
               unit="bytes"),
         trend("进程 CPU", [("{{job}} {{instance}}", f"rate(process_cpu_seconds_total{PLATFORM_JOBS}[$__rate_interval])")],
               grid(16, 22, 8, 8), unit="percentunit"),
+        trend("中继滞后（事件）", [("未发布到 Kafka", "max(childcare_events_recorded) - max(tuoyu_relay_position)")],
+              grid(0, 30, 8, 8), description="已记录但中继尚未发布并获确认的事件数；持续增长说明中继或 Kafka 故障。"),
+        trend("中继失败轮次（每分钟）", [("失败", "rate(tuoyu_relay_failed_rounds[$__rate_interval]) * 60")],
+              grid(8, 30, 8, 8), description="中继发布失败后重试的次数（Kafka 不可达、投递失败）。"),
+        trend("工作进程应用事实（每秒）", [("{{instance}}", f"rate(tuoyu_worker_facts_applied{WORKERS}[$__rate_interval])")],
+              grid(16, 30, 8, 8), description="各 Faust 工作进程每秒折叠进表的事实数。"),
     ]
     built = new_dashboard(UID, TITLE, "事件存储、视图与工作进程：看板数据是否最新。", "now-6h", ["运维"])
     return with_panels(built, panels)

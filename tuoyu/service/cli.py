@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1000, help="events published between two flushes and position commits")
     p.add_argument("--topic", default=None, help="the topic (default childcare.events)")
     p.add_argument("--partitions", type=int, default=4, help="partitions of the topic when the relay creates it")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve the relay's position and counters for Prometheus on this port")
+    p.add_argument("--metrics-host", default="0.0.0.0")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=_relay)
 
@@ -236,6 +239,13 @@ def _relay(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_env()
     relay = open_relay(settings, topic=args.topic, partitions=args.partitions, batch=args.batch)
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from tuoyu.service.metrics import metrics_registry
+        from tuoyu.streams.relay_metrics import RelayCollector
+
+        start_http_server(args.metrics_port, args.metrics_host, metrics_registry(RelayCollector(relay)))
     try:
         if args.once:
             try:

@@ -111,8 +111,8 @@ class KpiCollector(Collector):
         yield from families.values()
 
 
-def metrics_registry(collector: KpiCollector) -> CollectorRegistry:
-    """The contract metrics plus the client's process, platform and GC metrics."""
+def metrics_registry(collector: Collector) -> CollectorRegistry:
+    """A collector's metrics (the contract's, a worker's, the relay's) plus the client's process, platform and GC metrics."""
     registry = CollectorRegistry(auto_describe=False)
     for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         registry.register(standard)

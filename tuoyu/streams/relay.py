@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -107,6 +108,11 @@ class Relay:
         self.batch = batch
         self.producer: Any = None
         self._wake = threading.Event()
+        # For the metrics (relay_metrics): kept in memory, read by the scrape thread.
+        self.acknowledged = self.position
+        self.published_total = 0
+        self.failed_rounds = 0
+        self.last_success_at = 0.0
 
     @property
     def position(self) -> int:
@@ -152,6 +158,9 @@ class Relay:
                 raise DeliveryFailed(f"publishing to {self.topic} failed before position {position}: "
                                      f"{future.exception!r}")
         self.tracking.insert_tracking(Tracking(self.name, position))
+        self.published_total += len(futures)
+        self.acknowledged = position
+        self.last_success_at = time.time()
 
     def _discard_producer(self) -> None:
         producer, self.producer = self.producer, None
@@ -175,6 +184,7 @@ class Relay:
                 if published:
                     continue  # there may be more already
             except Exception:  # keep following; the next round resumes from the last tracked position
+                self.failed_rounds += 1
                 log.exception("relay round failed; retrying from the last tracked position")
             self._wake.wait(poll_seconds)
             self._wake.clear()
