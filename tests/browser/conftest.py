@@ -11,7 +11,9 @@ from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, f
 VIEWPORT = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: playwright's sync API keeps an event loop running in this thread
+# while it is open, and later tests calling asyncio.run would fail.
+@pytest.fixture(scope="package")
 def browser():
     problem = chromium_problem()
     if problem:
@@ -20,7 +22,7 @@ def browser():
         yield launched
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def service(tmp_path_factory):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
         pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
