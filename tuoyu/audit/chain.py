@@ -1,0 +1,84 @@
+"""The hash chain over the stored events, in global order (docs/audit.md is the specification).
+
+Pure functions only: the recorders call them when they insert events (the chain is written in
+the same transaction), the verifier calls them when it recomputes the chain from the store or
+from a bundle. Everything is defined on bytes so that a third party can re-implement it:
+
+    canonical(e) = field(originator_id) || field(version) || field(topic) || field(state)
+        field(b)      = len(b) as 8-byte big-endian || b
+        originator_id = the aggregate's UUID as 32 lowercase hex digits (ASCII)
+        version       = originator_version in decimal (ASCII)
+        topic         = the event class topic (UTF-8)
+        state         = the stored state bytes exactly as stored (plain JSON, see transcoder.py)
+    digest(e)  = SHA-256(canonical(e))
+    link(p)    = SHA-256(link(previous) || p as 8-byte big-endian || field(recorded_at) || digest(e))
+    link(genesis) = 32 zero bytes; "previous" is the chained position just below p (positions may
+                    have gaps: PostgreSQL sequences skip the ids of rolled-back inserts).
+
+recorded_at is the state's top-level "timestamp" string, as stored (the recording time).
+Length prefixes make the encoding unambiguous: no two different records share canonical bytes.
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from typing import NamedTuple
+from uuid import UUID
+
+import orjson
+
+GENESIS = bytes(32)
+_LENGTH = 8
+
+
+class EventRow(NamedTuple):
+    """A stored event as the verifier reads it, from a store or from a bundle."""
+    position: int
+    originator_id: str  # 32 lowercase hex digits
+    version: int
+    topic: str
+    state: bytes
+
+
+class ChainRow(NamedTuple):
+    position: int
+    recorded_at: str
+    digest: bytes
+    link: bytes
+
+
+def originator_hex(originator_id: UUID | str) -> str:
+    """The canonical form of an originator id: SQLite stores it as hex text, PostgreSQL as uuid."""
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+def _field(data: bytes) -> bytes:
+    return len(data).to_bytes(_LENGTH, "big") + data
+
+
+def canonical_bytes(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+    return b"".join((_field(originator_id.encode()), _field(str(version).encode()),
+                     _field(topic.encode()), _field(bytes(state))))
+
+
+def row_digest(row: EventRow) -> bytes:
+    return sha256(canonical_bytes(row.originator_id, row.version, row.topic, row.state)).digest()
+
+
+def link(previous: bytes, position: int, recorded_at: str, digest: bytes) -> bytes:
+    return sha256(previous + position.to_bytes(8, "big") + _field(recorded_at.encode()) + digest).digest()
+
+
+def recorded_at_of(state: bytes) -> str:
+    return orjson.loads(state)["timestamp"]
+
+
+def chain_rows(previous: bytes, rows: list[EventRow]) -> list[ChainRow]:
+    """The chain rows of newly inserted events (in position order), after the link `previous`."""
+    chained = []
+    for row in rows:
+        recorded_at = recorded_at_of(row.state)
+        digest = row_digest(row)
+        previous = link(previous, row.position, recorded_at, digest)
+        chained.append(ChainRow(row.position, recorded_at, digest, previous))
+    return chained

@@ -1,0 +1,51 @@
+"""The audit chain of a store: verifying it and taking checkpoints, through the recorder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tuoyu.audit.chain import ChainRow, EventRow
+from tuoyu.audit.checkpoint import Checkpoint
+from tuoyu.audit.verify import Verdict, verify
+
+PAGE = 5000
+
+
+def _pages(select, upto: int) -> Iterator[Any]:
+    after = 0
+    while True:
+        rows = select(after, PAGE, upto)
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        after = rows[-1].position
+
+
+def event_rows(recorder: Any, upto: int) -> Iterator[EventRow]:
+    return _pages(recorder.select_event_rows, upto)
+
+
+def chain_rows(recorder: Any, upto: int) -> Iterator[ChainRow]:
+    return _pages(recorder.select_chain_rows, upto)
+
+
+def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int | None = None) -> Verdict:
+    """Verify the store up to `upto` (default: everything stored when the verification starts;
+    events recorded meanwhile are left for the next run)."""
+    events_end, chain_end = recorder.chain_extent()
+    end = max(events_end, chain_end) if upto is None else upto
+
+    def chained_at(digest: bytes) -> int | None:
+        # Only reached when something differs: one more scan of the chain table.
+        return next((row.position for row in chain_rows(recorder, end) if row.digest == digest), None)
+
+    return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at)
+
+
+def checkpoint_of(verdict: Verdict) -> Checkpoint | None:
+    """The checkpoint at the head of an intact verification (None for an empty store)."""
+    if not verdict.intact or verdict.head is None:
+        return None
+    head = verdict.head
+    return Checkpoint(head.position, head.link, verdict.events, head.recorded_at)
