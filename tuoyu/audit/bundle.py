@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from tuoyu.audit.chain import ChainRow, EventRow
+from tuoyu.audit.chain import ChainRow, EventRow, row_digest
 from tuoyu.audit.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from tuoyu.audit.store import chain_rows, checkpoint_of, event_rows, verify_store
 from tuoyu.audit.verify import Finding, Verdict, verify
@@ -153,13 +153,16 @@ def verify_bundle(bundle: Path, checkpoint: Checkpoint | None = None) -> Verdict
     def chained_at(digest: bytes) -> int | None:
         return next((c.position for _, c in read_events(bundle) if c.digest == digest), None)
 
+    def stored_at(digest: bytes) -> int | None:
+        return next((e.position for e, _ in read_events(bundle) if row_digest(e) == digest), None)
+
     # Streamed twice over the file (events, chain rows): a bundle of millions of events is
     # never held in memory.
     for outside in (checkpoint, own):
         if outside is None:
             continue
         verdict = verify((e for e, _ in read_events(bundle)), (c for _, c in read_events(bundle)), outside,
-                         chained_at)
+                         chained_at, stored_at)
         if not verdict.intact:
             return verdict
     for name in FILES:

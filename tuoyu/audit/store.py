@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tuoyu.audit.chain import ChainRow, EventRow
+from tuoyu.audit.chain import ChainRow, EventRow, row_digest
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.verify import Verdict, verify
 
@@ -40,7 +40,13 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
         # Only reached when something differs: one more scan of the chain table.
         return next((row.position for row in chain_rows(recorder, end) if row.digest == digest), None)
 
-    return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at)
+    def stored_at(digest: bytes) -> int | None:
+        # Events moved past the end of the verified range are still found (moved, not deleted).
+        last = max(recorder.chain_extent())
+        return next((row.position for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest),
+                    None)
+
+    return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at)
 
 
 def checkpoint_of(verdict: Verdict) -> Checkpoint | None:

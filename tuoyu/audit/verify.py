@@ -76,11 +76,13 @@ def _merged(events: Iterable[EventRow], chain: Iterable[ChainRow]) -> Iterator[t
 
 
 def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
-           chained_at: Callable[[bytes], int | None] = lambda digest: None) -> Verdict:
+           chained_at: Callable[[bytes], int | None] = lambda digest: None,
+           stored_at: Callable[[bytes], int | None] = lambda digest: None) -> Verdict:
     """Check `events` against `chain` (both in position order) and against an outside checkpoint.
 
-    `chained_at(digest)` finds the position a digest was chained at (only called once something
-    differs), to tell a reordering from a modification.
+    `chained_at(digest)` finds the position a digest was chained at, and `stored_at(digest)` the
+    position of the stored event with that digest: called only once something differs, to tell a
+    reordering (an event chained at one position, found at another) from a modification or deletion.
     """
     previous = GENESIS  # the link of the previous chain row, as stored
     previous_position = 0
@@ -103,13 +105,17 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
             if e is None:
                 return Verdict(checked, None, Finding("inserted", position, "a chain link that does not follow "
                                                       "from the chain before it, with no event"))
-            if previous_position and sha256(canonical_bytes(*e[1:])).digest() == digest:
-                return Verdict(checked, None, Finding(
-                    "modified", previous_position, f"the chain link of position {previous_position} was "
-                    f"rewritten: position {position} was chained on another link"))
-            return Verdict(checked, None, Finding("modified", position, "the chain row does not follow from "
-                                                  "the link before it (the chain table was altered)"))
+            # Either this chain row was rewritten, or the record before it was rewritten together
+            # with its chain rows up to here (then only a checkpoint can say how far back).
+            return Verdict(checked, None, Finding(
+                "modified", position, "the chain row does not follow from the link before it: the chain row "
+                f"was rewritten, or the record at or before position {previous_position} was rewritten with "
+                "its chain"))
         if e is None:
+            elsewhere = stored_at(digest)
+            if elsewhere is not None:
+                return Verdict(checked, None, Finding("reordered", position, "the event chained at this position "
+                                                      f"is stored at position {elsewhere}"))
             return Verdict(checked, None, Finding("deleted", position, "the event chained at this position is "
                                                   "no longer stored"))
         actual = sha256(canonical_bytes(e.originator_id, e.version, e.topic, e.state)).digest()

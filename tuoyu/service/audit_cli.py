@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -26,45 +27,56 @@ def add_commands(commands: Any) -> None:
     t = audit.add_parser("trail", help="every event of an institution: when it occurred, when and by whom recorded")
     t.add_argument("institution_id")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_trail)
+    t.set_defaults(run=_closing(_trail))
 
     t = audit.add_parser("diff", help="figures that changed between two knowledge times, and the events why")
     t.add_argument("--from", dest="known_from", required=True, help="the earlier knowledge time (date or date-time)")
     t.add_argument("--to", dest="known_to", required=True, help="the later knowledge time (date or date-time)")
     t.add_argument("--as-of", help="business time of both snapshots (default: --to)")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_diff)
+    t.set_defaults(run=_closing(_diff))
 
     t = audit.add_parser("checkpoint", help="verify the record and print its head position and chain hash")
     t.add_argument("--out", type=Path, help="also write the checkpoint to this file")
-    t.set_defaults(run=_checkpoint)
+    t.set_defaults(run=_closing(_checkpoint))
 
     t = audit.add_parser("check", help="compare the live view with a replay from zero")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_check)
+    t.set_defaults(run=_closing(_check))
 
     t = audit.add_parser("export", help="write a self-contained bundle of the record up to a time")
     t.add_argument("--as-of", required=True, help="events recorded up to then (date or date-time)")
     t.add_argument("out", type=Path, help="the bundle directory (created; must be empty or absent)")
-    t.set_defaults(run=_export)
+    t.set_defaults(run=_closing(_export))
 
     p = commands.add_parser("verify", help="recompute the hash chain; exit 1 if the record was altered")
     p.add_argument("--checkpoint", type=Path, help="a checkpoint from `tuoyu audit checkpoint` kept elsewhere")
     p.add_argument("--bundle", type=Path, help="verify a bundle of `tuoyu audit export` instead of the store")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=_verify)
+    p.set_defaults(run=_closing(_verify))
 
 
 _OPEN: list[Any] = []
 
 
 def _recorder() -> Any:
-    """The store's recorder. The registry owning it is kept open until the process ends (an
-    Application closes its connection pool when collected)."""
+    """The store's recorder. The registry owning it stays open until the command returns (an
+    Application closes its connection pool when collected); see _closing."""
     from tuoyu.service.wiring import open_registry
 
     _OPEN.append(open_registry(settings_from_env()))
     return _OPEN[-1].recorder
+
+
+def _closing(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Give the store connections back when the command is done (tests run many in one process)."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        finally:
+            while _OPEN:
+                _OPEN.pop().close()
+    return run
 
 
 def _print_json(data: Any) -> None:
@@ -181,7 +193,11 @@ def _check(args: argparse.Namespace) -> int:
     from tuoyu.service.wiring import open_view_recorder
 
     settings = settings_from_env()
-    report = check_view(_recorder(), open_view_recorder(settings))
+    views = open_view_recorder(settings)
+    try:
+        report = check_view(_recorder(), views)
+    finally:
+        views.datastore.close()
     if args.json:
         _print_json(report.as_dict())
     elif not report.stored:
