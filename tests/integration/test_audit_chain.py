@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.audit_helpers import Tables, record_history, run, verdict
 from tests.integration.builders import enrolled, filed, new_id, open_app
-from tuoyu.audit.chain import GENESIS, canonical_bytes, link
+from tuoyu.audit.chain import GENESIS, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry
@@ -26,7 +26,7 @@ def history(store_settings: Settings) -> Tables:
 def chain_table(settings: Settings) -> list[tuple]:
     app = open_registry(settings)
     try:
-        return app.recorder.select_chain_rows(0, 1000)
+        return [ChainRow(*row) for row in app.recorder.select_chain_rows(0, 1000)]
     finally:
         app.close()
 
@@ -257,3 +257,20 @@ def test_a_bad_checkpoint_file_is_a_usage_error_naming_file_and_field(store_env,
     code, _, err = run(store_env, monkeypatch, capsys, "verify", "--checkpoint", str(path))
     assert code == 2
     assert str(path) in err and says in err
+
+
+def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, store_env, monkeypatch, capsys,
+                                                                      tmp_path):
+    run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    app = open_app(history.settings)
+    try:
+        app.record([filed("LATER")], recorded_by="test")  # position 9, after the checkpoint
+    finally:
+        app.close()
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
+    history.execute("DELETE FROM tuoyu_chain")
+    open_registry(history.settings).close()  # rechained without position 8
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0
+    code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
+    assert result["finding"]["at_or_before"] is True

@@ -60,9 +60,9 @@ def _last_position_known_at(recorder: Any, moment: datetime) -> int:
     """The highest position recorded at or before `moment` (recording times come from the chain)."""
     events_end, chain_end = recorder.chain_extent()
     last = 0
-    for row in chain_rows(recorder, max(events_end, chain_end)):
-        if datetime.fromisoformat(row.recorded_at) <= moment:
-            last = row.position
+    for position, recorded_at, _, _ in chain_rows(recorder, max(events_end, chain_end)):
+        if datetime.fromisoformat(recorded_at) <= moment:
+            last = position
     return last
 
 
@@ -78,6 +78,7 @@ def export_bundle(recorder: Any, moment: datetime, out: Path) -> Exported:
     with (out / "events.jsonl").open("wb") as stream:
         digest = sha256()
         for e, c in zip(event_rows(recorder, position), chain_rows(recorder, position), strict=True):
+            e, c = EventRow(*e), ChainRow(*c)
             line = orjson.dumps({"position": e.position, "originator_id": e.originator_id, "version": e.version,
                                  "topic": e.topic, "state": e.state.decode("utf-8"), "recorded_at": c.recorded_at,
                                  "digest": c.digest.hex(), "link": c.link.hex()}) + b"\n"

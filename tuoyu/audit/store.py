@@ -19,7 +19,7 @@ def _pages(select, upto: int) -> Iterator[Any]:
         yield from rows
         if len(rows) < PAGE:
             return
-        after = rows[-1].position
+        after = rows[-1][0]
 
 
 def event_rows(recorder: Any, upto: int) -> Iterator[EventRow]:
@@ -38,12 +38,12 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
 
     def chained_at(digest: bytes) -> int | None:
         # Only reached when something differs: one more scan of the chain table.
-        return next((row.position for row in chain_rows(recorder, end) if row.digest == digest), None)
+        return next((row[0] for row in chain_rows(recorder, end) if row[2] == digest), None)
 
     def stored_at(digest: bytes) -> int | None:
         # Events moved past the end of the verified range are still found (moved, not deleted).
         last = max(recorder.chain_extent())
-        return next((row.position for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest),
+        return next((row[0] for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest),
                     None)
 
     return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at)
@@ -54,4 +54,4 @@ def checkpoint_of(verdict: Verdict) -> Checkpoint | None:
     if not verdict.intact or verdict.head is None:
         return None
     head = verdict.head
-    return Checkpoint(head.position, head.link, verdict.events, head.recorded_at)
+    return Checkpoint(head.position, bytes(head.link), verdict.events, head.recorded_at)

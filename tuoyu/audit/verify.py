@@ -18,7 +18,7 @@ the checkpoint position differs, the change is reported "at or before" that posi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link
 from tuoyu.audit.checkpoint import Checkpoint
 
+NEVER = 2**63
 KIND_ZH = {"modified": "被修改", "deleted": "被删除", "inserted": "被插入", "reordered": "被调换顺序"}
 
 
@@ -58,86 +59,82 @@ class Verdict:
                 "finding": None if self.finding is None else self.finding.as_dict()}
 
 
-def _merged(events: Iterable[EventRow], chain: Iterable[ChainRow]) -> Iterator[tuple[int, EventRow | None,
-                                                                                        ChainRow | None]]:
-    """(position, event or None, chain row or None) over the union of positions, in order."""
-    events, chain = iter(events), iter(chain)
-    e, c = next(events, None), next(chain, None)
-    while e is not None or c is not None:
-        if c is None or (e is not None and e.position < c.position):
-            yield e.position, e, None
-            e = next(events, None)
-        elif e is None or c.position < e.position:
-            yield c.position, None, c
-            c = next(chain, None)
-        else:
-            yield e.position, e, c
-            e, c = next(events, None), next(chain, None)
-
-
 def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
            chained_at: Callable[[bytes], int | None] = lambda digest: None,
            stored_at: Callable[[bytes], int | None] = lambda digest: None) -> Verdict:
     """Check `events` against `chain` (both in position order) and against an outside checkpoint.
 
-    `chained_at(digest)` finds the position a digest was chained at, and `stored_at(digest)` the
-    position of the stored event with that digest: called only once something differs, to tell a
-    reordering (an event chained at one position, found at another) from a modification or deletion.
+    Rows may be plain tuples in the field order of EventRow and ChainRow (the recorders return
+    them so, to save building a named tuple per row). `chained_at(digest)` finds the position a
+    digest was chained at, and `stored_at(digest)` the position of the stored event with that
+    digest: called only once something differs, to tell a reordering (an event chained at one
+    position, found at another) from a modification or deletion.
     """
+    events, chain = iter(events), iter(chain)
     previous = GENESIS  # the link of the previous chain row, as stored
     previous_position = 0
     last: ChainRow | None = None
     checked = 0
     checkpoint_checked = False
-    for position, e, c in _merged(events, chain):
-        if checkpoint is not None and not checkpoint_checked and position > checkpoint.position:
-            # Nothing is stored at the checkpoint position any more.
-            return Verdict(checked, None, Finding(
-                "deleted", checkpoint.position, f"the checkpoint's position {checkpoint.position} holds no event "
-                "and no chain link any more", at_or_before=True))
-        if e is not None:
+    watch = checkpoint.position if checkpoint is not None else NEVER  # NEVER once checked
+    e, c = next(events, None), next(chain, None)
+
+    def stop(finding: Finding) -> Verdict:
+        return Verdict(checked, None, finding, checkpoint_checked)
+
+    while e is not None or c is not None:
+        if e is not None and c is not None and e[0] == c[0]:
+            # The common case, kept tight: the event and its chain row at the same position.
+            position = e[0]
+            if position > watch:
+                return stop(_missing(watch))
             checked += 1
-        if c is None:
-            return Verdict(checked, None, Finding("inserted", position, "an event is stored at a position that "
-                                                  "was never chained"))
-        digest = c.digest
-        if link(previous, position, c.recorded_at, digest) != c.link:
-            if e is None:
-                return Verdict(checked, None, Finding("inserted", position, "a chain link that does not follow "
-                                                      "from the chain before it, with no event"))
-            # Either this chain row was rewritten, or the record before it was rewritten together
-            # with its chain rows up to here (then only a checkpoint can say how far back).
-            return Verdict(checked, None, Finding(
-                "modified", position, "the chain row does not follow from the link before it: the chain row "
-                f"was rewritten, or the record at or before position {previous_position} was rewritten with "
-                "its chain"))
-        if e is None:
-            elsewhere = stored_at(digest)
-            if elsewhere is not None:
-                return Verdict(checked, None, Finding("reordered", position, "the event chained at this position "
-                                                      f"is stored at position {elsewhere}"))
-            return Verdict(checked, None, Finding("deleted", position, "the event chained at this position is "
-                                                  "no longer stored"))
-        actual = sha256(canonical_bytes(e.originator_id, e.version, e.topic, e.state)).digest()
-        if actual != digest:
-            elsewhere = chained_at(actual)
-            if elsewhere is not None and elsewhere != position:
-                return Verdict(checked, None, Finding("reordered", position, f"holds the event chained at "
-                                                      f"position {elsewhere}"))
-            return Verdict(checked, None, Finding("modified", position, "the stored event differs from the one "
-                                                  "chained at this position"))
-        previous, previous_position, last = c.link, position, c
-        if checkpoint is not None and position == checkpoint.position:
-            checkpoint_checked = True
-            finding = _against_checkpoint(checkpoint, c.link, checked)
-            if finding is not None:
-                return Verdict(checked, None, finding, True)
+            digest = c[2]
+            if link(previous, position, c[1], digest) != c[3]:
+                # Either this chain row was rewritten, or the record before it was rewritten
+                # together with its chain rows up to here (only a checkpoint can say how far back).
+                return stop(Finding("modified", position, "the chain row does not follow from the link before "
+                                    f"it: the chain row was rewritten, or the record at or before position "
+                                    f"{previous_position} was rewritten with its chain"))
+            actual = sha256(canonical_bytes(e[1], e[2], e[3], e[4])).digest()
+            if actual != digest:
+                elsewhere = chained_at(actual)
+                if elsewhere is not None and elsewhere != position:
+                    return stop(Finding("reordered", position, f"holds the event chained at position {elsewhere}"))
+                return stop(Finding("modified", position, "the stored event differs from the one chained at "
+                                    "this position"))
+            previous, previous_position, last = c[3], position, c
+            e, c = next(events, None), next(chain, None)
+            if position == watch:
+                checkpoint_checked, watch = True, NEVER
+                finding = _against_checkpoint(checkpoint, previous, checked)
+                if finding is not None:
+                    return stop(finding)
+            continue
+        position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
+        if position > watch:
+            return stop(_missing(watch))
+        if c is None or c[0] != position:
+            return stop(Finding("inserted", position, "an event is stored at a position that was never chained"))
+        # A chain row with no event at its position.
+        if link(previous, position, c[1], c[2]) != c[3]:
+            return stop(Finding("inserted", position, "a chain link that does not follow from the chain before "
+                                "it, with no event"))
+        elsewhere = stored_at(c[2])
+        if elsewhere is not None:
+            return stop(Finding("reordered", position, f"the event chained at this position is stored at "
+                                f"position {elsewhere}"))
+        return stop(Finding("deleted", position, "the event chained at this position is no longer stored"))
     if checkpoint is not None and not checkpoint_checked:
-        end = last.position if last else 0
-        return Verdict(checked, None, Finding(
-            "deleted", end + 1, f"the record ends at position {end}, before the checkpoint's position "
-            f"{checkpoint.position}: events after {end} were deleted", at_or_before=False), False)
-    return Verdict(checked, last, None, checkpoint_checked)
+        end = last[0] if last else 0
+        return stop(Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
+                            f"position {checkpoint.position}: events after {end} were deleted"))
+    return Verdict(checked, None if last is None else ChainRow(*last), None, checkpoint_checked)
+
+
+def _missing(position: int) -> Finding:
+    return Finding("deleted", position, f"the checkpoint's position {position} holds no event and no chain link "
+                   "any more", at_or_before=True)
 
 
 def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int) -> Finding | None:

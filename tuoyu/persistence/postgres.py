@@ -75,7 +75,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             while rows := self._event_rows(curs, after, 10_000, None):
                 chained = chain_rows(previous, rows)
                 curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.chain_table), chained)
-                previous, after = chained[-1].link, rows[-1].position
+                previous, after = chained[-1].link, rows[-1][0]
 
     def _event_rows(self, curs: Any, after: int, limit: int, upto: int | None) -> list[EventRow]:
         curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
@@ -83,9 +83,10 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                      .format(self.events_table), (after, 2**62 if upto is None else upto, limit), prepare=True)
         rows = curs.fetchall()
         if rows and isinstance(rows[0], dict):
-            return [EventRow(r["notification_id"], originator_hex(r["originator_id"]), r["originator_version"],
-                             r["topic"], bytes(r["state"])) for r in rows]
-        return [EventRow(p, originator_hex(o), v, t, bytes(s)) for p, o, v, t, s in rows]
+            return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
+                    for r in rows]
+        # Plain tuples in EventRow's order (the verifier reads millions); bytea comes as bytes.
+        return [(p, o.hex, v, t, s) for p, o, v, t, s in rows]
 
     # ---- reads of the audit verifier ---------------------------------------------------
 
@@ -98,7 +99,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position > %s "
                              "AND position <= %s ORDER BY position LIMIT %s").format(self.chain_table),
                          (after, 2**62 if upto is None else upto, limit), prepare=True)
-            return [ChainRow(p, r, bytes(d), bytes(k)) for p, r, d, k in curs.fetchall()]
+            return curs.fetchall()  # plain tuples in ChainRow's order
 
     def chain_extent(self) -> tuple[int, int]:
         """The highest event position and the highest chained position, in one snapshot."""

@@ -1,0 +1,157 @@
+"""Bench: verifying the audit chain and replaying, beside a raw SHA-256 over the same bytes.
+
+    .venv/bin/python bench/verify.py [--events 1000000] [--stores sqlite,postgres] [--workdir DIR]
+
+For each store: `tuoyu import` of synthetic events (the chain is written as they are recorded),
+then, in the same run on the same rows:
+- raw scan: a plain SQL scan (sqlite3 / a psycopg server-side cursor) of the four columns the
+  chain covers (originator_id, originator_version, topic, state), in position order;
+- raw SHA-256: the same scan feeding every byte into one hashlib.sha256 (the floor for reading
+  and hashing those bytes);
+- verify: `verify_store` (what `tuoyu verify` runs): events and chain rows read through the
+  recorder, each event's canonical bytes hashed, each link recomputed and compared;
+- replay: the snapshot from event zero (as bench/run.py measures it).
+The ratio verify/raw is raw SHA-256 time divided by verify time (goal: at least 0.5).
+With --workdir the generated SQLite store is kept there and reused by the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tuoyu.audit.store import verify_store  # noqa: E402
+from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
+from tuoyu.domain.importing import import_all_or_nothing  # noqa: E402
+from tuoyu.service.config import Settings  # noqa: E402
+from tuoyu.service.wiring import open_registry  # noqa: E402
+from tuoyu.streams.reading import read_facts  # noqa: E402
+from tuoyu.streams.replay import replay_snapshot  # noqa: E402
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _timed(work) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def _source(workdir: Path, size: int) -> Path:
+    source = workdir / f"events-{size}.jsonl"
+    if not source.exists():
+        with source.open("wb") as out:
+            for event in synthetic_events(size):
+                out.write(orjson.dumps(event) + b"\n")
+    return source
+
+
+def _store(kind: str, workdir: Path, size: int) -> tuple[Settings, callable, bool]:
+    """(settings, drop, already filled)."""
+    if kind == "sqlite":
+        path = workdir / f"verify-{size}.db"
+        return Settings(data_dir=workdir, store=f"sqlite:///{path}"), lambda: None, path.exists()
+    schema = f"bench_verify_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    return Settings(data_dir=workdir, store=f"{POSTGRES}?schema={schema}"), drop, False
+
+
+def _raw(kind: str, settings: Settings, table: str, hashing: bool) -> int:
+    """Scan the chained columns in position order; with `hashing`, one SHA-256 over every byte."""
+    digest = hashlib.sha256()
+    update = digest.update if hashing else (lambda data: None)
+    rows = 0
+    if kind == "sqlite":
+        conn = sqlite3.connect(settings.store.removeprefix("sqlite:///"))
+        for originator_id, version, topic, state in conn.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY rowid"):
+            update(originator_id.encode())
+            update(str(version).encode())
+            update(topic.encode())
+            update(state)
+            rows += 1
+        conn.close()
+        return rows
+    schema = settings.store.split("schema=")[1]
+    with psycopg.connect(POSTGRES) as conn, conn.cursor(name="scan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+                       "ORDER BY notification_id")
+        for originator_id, version, topic, state in cursor:
+            update(originator_id.hex.encode())
+            update(str(version).encode())
+            update(topic.encode())
+            update(state)
+            rows += 1
+    return rows
+
+
+def bench(kind: str, size: int, workdir: Path) -> dict[str, object]:
+    settings, drop, filled = _store(kind, workdir, size)
+    try:
+        app = open_registry(settings)
+        if not filled:
+            source = _source(workdir, size)
+            report = import_all_or_nothing(app, lambda: source.open("rb"), "bench", lambda p, line: None)
+            assert report.recorded == size, report
+        assert app.position() == size
+        table = app.recorder.events_table_name
+        scan_s, rows = _timed(lambda: _raw(kind, settings, table, hashing=False))
+        raw_s, rows = _timed(lambda: _raw(kind, settings, table, hashing=True))
+        assert rows == size
+        verify_s, verdict = _timed(lambda: verify_store(app.recorder))
+        assert verdict.intact and verdict.events == size, verdict
+        now = datetime.now(timezone.utc)
+        replay_s, snapshot = _timed(lambda: replay_snapshot(read_facts(app.recorder), now))
+        assert snapshot["position"] == size
+        app.close()
+    finally:
+        drop()
+    return {"store": kind, "events": size, "scan_per_s": size / scan_s, "raw_sha256_per_s": size / raw_s,
+            "verify_per_s": size / verify_s, "verify_ratio": raw_s / verify_s, "replay_per_s": size / replay_s,
+            "replay_ratio": raw_s / replay_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--workdir", type=Path, help="keep the generated events and SQLite store here")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="tuoyu-verify-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for kind in args.stores.split(","):
+            result = bench(kind, args.events, workdir)
+            results.append(result)
+            print(orjson.dumps(result).decode(), file=sys.stderr, flush=True)
+    print("| store | events | raw scan (events/s) | raw scan + SHA-256 (events/s) | verify (events/s) "
+          "| verify ratio | replay (events/s) | replay / raw SHA-256 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['store']} | {r['events']:,} | {r['scan_per_s']:,.0f} | {r['raw_sha256_per_s']:,.0f} | "
+              f"{r['verify_per_s']:,.0f} | {r['verify_ratio']:.2f} | {r['replay_per_s']:,.0f} | "
+              f"{r['replay_ratio']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
