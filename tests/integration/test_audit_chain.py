@@ -45,10 +45,10 @@ def test_every_recorded_event_is_chained_as_docs_audit_md_defines(history, store
             else originator_id
         from hashlib import sha256
 
-        digest = sha256(canonical_bytes(originator, version, topic, bytes(state))).digest()
+        canonical = canonical_bytes(originator, version, topic, bytes(state))
         recorded_at = orjson.loads(bytes(state))["timestamp"]
-        assert (row.position, row.recorded_at, row.digest) == (position, recorded_at, digest)
-        previous = link(previous, position, recorded_at, digest)
+        assert (row.position, row.recorded_at, row.digest) == (position, recorded_at, sha256(canonical).digest())
+        previous = link(previous, position, recorded_at, canonical)
         assert row.link == previous
 
 

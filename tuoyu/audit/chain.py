@@ -4,19 +4,21 @@ Pure functions only: the recorders call them when they insert events (the chain 
 the same transaction), the verifier calls them when it recomputes the chain from the store or
 from a bundle. Everything is defined on bytes so that a third party can re-implement it:
 
-    canonical(e) = field(originator_id) || field(version) || field(topic) || field(state)
-        field(b)      = len(b) as 8-byte big-endian || b
+    field(b)      = len(b) as 8-byte big-endian || b
+    canonical(e)  = field(originator_id) || field(version) || field(topic) || field(state)
         originator_id = the aggregate's UUID as 32 lowercase hex digits (ASCII)
         version       = originator_version in decimal (ASCII)
         topic         = the event class topic (UTF-8)
         state         = the stored state bytes exactly as stored (plain JSON, see transcoder.py)
-    digest(e)  = SHA-256(canonical(e))
-    link(p)    = SHA-256(link(previous) || p as 8-byte big-endian || field(recorded_at) || digest(e))
+    link(p)       = SHA-256(link(previous) || p as 8-byte big-endian || field(recorded_at) || canonical(e))
+    digest(e)     = SHA-256(canonical(e))
     link(genesis) = 32 zero bytes; "previous" is the chained position just below p (positions may
                     have gaps: PostgreSQL sequences skip the ids of rolled-back inserts).
 
 recorded_at is the state's top-level "timestamp" string, as stored (the recording time).
 Length prefixes make the encoding unambiguous: no two different records share canonical bytes.
+The link hashes the canonical bytes themselves, so verifying costs one SHA-256 per event; the
+digest is stored beside it only to tell, once something differs, which event moved where.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from uuid import UUID
 import orjson
 
 GENESIS = bytes(32)
-_u64 = struct.Struct(">Q").pack  # 8-byte big-endian: positions and length prefixes
+u64 = struct.Struct(">Q").pack  # 8-byte big-endian: positions and length prefixes
 
 
 class EventRow(NamedTuple):
@@ -56,16 +58,16 @@ def originator_hex(originator_id: UUID | str) -> str:
 def canonical_bytes(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
     # Written out rather than looped: the verifier calls this once per event (bench/verify.py).
     o, v, t = originator_id.encode(), str(version).encode(), topic.encode()
-    return b"".join((_u64(len(o)), o, _u64(len(v)), v, _u64(len(t)), t, _u64(len(state)), state))
+    return b"".join((u64(len(o)), o, u64(len(v)), v, u64(len(t)), t, u64(len(state)), state))
 
 
 def row_digest(row: EventRow) -> bytes:
     return sha256(canonical_bytes(row[1], row[2], row[3], row[4])).digest()
 
 
-def link(previous: bytes, position: int, recorded_at: str, digest: bytes) -> bytes:
+def link(previous: bytes, position: int, recorded_at: str, canonical: bytes) -> bytes:
     r = recorded_at.encode()
-    return sha256(b"".join((previous, _u64(position), _u64(len(r)), r, digest))).digest()
+    return sha256(b"".join((previous, u64(position), u64(len(r)), r, canonical))).digest()
 
 
 def recorded_at_of(state: bytes) -> str:
@@ -77,7 +79,7 @@ def chain_rows(previous: bytes, rows: list[EventRow]) -> list[ChainRow]:
     chained = []
     for row in rows:  # EventRows or plain tuples in their order
         recorded_at = recorded_at_of(row[4])
-        digest = row_digest(row)
-        previous = link(previous, row[0], recorded_at, digest)
-        chained.append(ChainRow(row[0], recorded_at, digest, previous))
+        canonical = canonical_bytes(row[1], row[2], row[3], row[4])
+        previous = link(previous, row[0], recorded_at, canonical)
+        chained.append(ChainRow(row[0], recorded_at, sha256(canonical).digest(), previous))
     return chained
