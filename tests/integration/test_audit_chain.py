@@ -149,8 +149,20 @@ def test_a_deleted_event_is_reported_at_its_position(history, store_env, monkeyp
     assert (result["finding"]["kind"], result["finding"]["position"]) == ("deleted", 4)
 
 
-def test_deleting_the_newest_event_is_reported(history, store_env, monkeypatch, capsys):
+def test_deleting_the_newest_event_is_reported_and_recording_goes_on_after_it(history, store_env, monkeypatch,
+                                                                            capsys):
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
+    app = open_app(history.settings)
+    try:
+        if history.postgres:  # sequences never hand out an id twice: position 9, still reported
+            app.record([filed("NEXT")], recorded_by="test")
+        else:  # SQLite would reuse rowid 8: refused, naming the cause
+            with pytest.raises(Exception, match="altered outside the platform"):
+                app.record([filed("NEXT")], recorded_by="test")
+    finally:
+        app.close()
     code, result = verdict(store_env, monkeypatch, capsys)
     assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
 

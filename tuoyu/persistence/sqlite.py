@@ -15,6 +15,10 @@ from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, chain_rows, originato
 Claim = tuple[str, str]  # (key, digest)
 
 
+class ChainBroken(RuntimeError):
+    """The audit chain cannot be extended: the store was altered outside the platform."""
+
+
 class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
     """Stores events and, atomically with them, the claims that make event_ids unique."""
 
@@ -38,12 +42,17 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         if ids:
             # SQLite serialises writers: the insert above holds the write lock until commit, so
             # the newest link read here is the one just before these events, in every process.
-            c.execute("SELECT link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
+            c.execute("SELECT position, link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
+            if row and row[0] >= ids[0]:
+                # SQLite hands out the rowid of a deleted newest row again: only someone removing
+                # an event behind the platform's back gets here. Refuse, and say so.
+                raise ChainBroken(f"position {ids[0]} is chained already but its event is gone: the store was "
+                                  "altered outside the platform; run `tuoyu verify`")
             rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
                     for p, s in zip(ids, stored_events)]
             c.executemany("INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)",
-                          chain_rows(bytes(row[0]) if row else GENESIS, rows))
+                          chain_rows(bytes(row[1]) if row else GENESIS, rows))
         return ids
 
     def _backfill_chain(self) -> None:
