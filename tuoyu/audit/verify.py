@@ -18,6 +18,7 @@ the checkpoint position differs, the change is reported "at or before" that posi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
@@ -70,56 +71,58 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
     digest: called only once something differs, to tell a reordering (an event chained at one
     position, found at another) from a modification or deletion.
     """
-    events, chain = iter(events), iter(chain)
+    # A None after each stream marks its end, so that zip never drops a row of the longer one.
+    events = itertools.chain(events, (None,))
+    chain = itertools.chain(chain, (None,))
     previous = GENESIS  # the link of the previous chain row, as stored
     previous_position = 0
     last: ChainRow | None = None
     checked = 0
     checkpoint_checked = False
-    watch = checkpoint.position if checkpoint is not None else NEVER  # NEVER once checked
+    watch = checkpoint.position if checkpoint is not None else NEVER
     # Length-prefixed fields repeat (a few topics, thousands of aggregates, small versions):
     # caching them keeps the per-event work to one join and one SHA-256 (bench/verify.py).
     ids: dict[str, bytes] = {}
     topics: dict[str, bytes] = {}
     versions: dict[int, bytes] = {}
-    e, c = next(events, None), next(chain, None)
 
     def stop(finding: Finding) -> Verdict:
         return Verdict(checked, None, finding, checkpoint_checked)
 
-    while e is not None or c is not None:
-        if e is not None and c is not None and e[0] == c[0]:
-            # The common case, kept tight: the event and its chain row at the same position.
-            position, originator_id, version, topic, state = e
-            if position > watch:
-                return stop(_missing(watch))
-            checked += 1
-            o = ids.get(originator_id)
-            if o is None:
-                if len(ids) > 100_000:
-                    ids.clear()
-                raw = originator_id.encode()
-                o = ids[originator_id] = u64(len(raw)) + raw
-            v = versions.get(version)
-            if v is None:
-                raw = str(version).encode()
-                v = versions[version] = u64(len(raw)) + raw
-            t = topics.get(topic)
-            if t is None:
-                raw = topic.encode()
-                t = topics[topic] = u64(len(raw)) + raw
-            r = c[1].encode()
-            if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
-                      ).digest() != c[3]:
-                return stop(_mismatch(e, c, previous_position, chained_at))
-            previous, previous_position, last = c[3], position, c
-            e, c = next(events, None), next(chain, None)
-            if position == watch:
-                checkpoint_checked, watch = True, NEVER
-                finding = _against_checkpoint(checkpoint, previous, checked)
-                if finding is not None:
-                    return stop(finding)
-            continue
+    # The common case, kept tight: each event and its chain row at the same position.
+    for e, c in zip(events, chain):
+        if e is None or c is None or e[0] != c[0]:
+            break
+        position, originator_id, version, topic, state = e
+        if position > watch:
+            return stop(_missing(watch))
+        o = ids.get(originator_id)
+        if o is None:
+            if len(ids) > 100_000:
+                ids.clear()
+            raw = originator_id.encode()
+            o = ids[originator_id] = u64(len(raw)) + raw
+        v = versions.get(version)
+        if v is None:
+            raw = str(version).encode()
+            v = versions[version] = u64(len(raw)) + raw
+        t = topics.get(topic)
+        if t is None:
+            raw = topic.encode()
+            t = topics[topic] = u64(len(raw)) + raw
+        r = c[1].encode()
+        checked += 1
+        if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
+                  ).digest() != c[3]:
+            return stop(_mismatch(e, c, previous_position, chained_at))
+        previous, previous_position, last = c[3], position, c
+        if position == watch:
+            checkpoint_checked, watch = True, NEVER
+            finding = _against_checkpoint(checkpoint, previous, checked)
+            if finding is not None:
+                return stop(finding)
+    if e is not None or c is not None:
+        # The first position where the event and the chain row are not both there.
         position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
         if position > watch:
             return stop(_missing(watch))
