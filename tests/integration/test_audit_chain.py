@@ -14,7 +14,7 @@ from tests.integration.builders import enrolled, filed, new_id, open_app
 from tuoyu.audit.chain import GENESIS, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
 from tuoyu.service.config import Settings
-from tuoyu.service.wiring import open_registry
+from tuoyu.service.wiring import open_reader, open_registry
 
 
 @pytest.fixture
@@ -286,3 +286,25 @@ def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, s
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
     assert result["finding"]["at_or_before"] is True
+
+
+# ---- verification in ranges, by worker processes ------------------------------------------
+
+def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_settings):
+    from functools import partial
+
+    from tuoyu.audit.store import _verify_in_parallel
+
+    opener = partial(open_reader, store_settings)
+    app = open_registry(store_settings)
+    try:
+        walked = verify_store(app.recorder)
+        in_ranges = _verify_in_parallel(opener, 8, workers=3)  # ranges (0, 2], (2, 5], (5, 8]
+        assert in_ranges is not None and walked.intact
+        assert (in_ranges.events, in_ranges.head) == (walked.events, walked.head)
+        history.set_state(4, history.state(4).replace(b'"children":2', b'"children":12'))
+        assert _verify_in_parallel(opener, 8, workers=3) is None  # the range (2, 5] fails
+        found = verify_store(app.recorder, parallel=opener, min_parallel=1)  # so one walk says where
+        assert (found.finding.kind, found.finding.position) == ("modified", 4)
+    finally:
+        app.close()

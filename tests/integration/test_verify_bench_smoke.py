@@ -19,4 +19,4 @@ def test_the_verify_bench_runs_and_reports_a_ratio(store):
     row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {store} |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[:2] == [store, "300"]
-    assert float(cells[5]) > 0 and float(cells[7]) > 0  # the verify ratios
+    assert float(cells[5]) > 0 and float(cells[7]) > 0 and float(cells[9]) > 0  # the verify ratios

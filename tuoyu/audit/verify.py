@@ -62,8 +62,11 @@ class Verdict:
 
 def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
            chained_at: Callable[[bytes], int | None] = lambda digest: None,
-           stored_at: Callable[[bytes], int | None] = lambda digest: None) -> Verdict:
+           stored_at: Callable[[bytes], int | None] = lambda digest: None,
+           start: ChainRow | None = None) -> Verdict:
     """Check `events` against `chain` (both in position order) and against an outside checkpoint.
+
+    `start` is the chain row just before the first of them, when verifying a later range alone.
 
     Rows may be plain tuples in the field order of EventRow and ChainRow (the recorders return
     them so, to save building a named tuple per row). `chained_at(digest)` finds the position a
@@ -74,8 +77,8 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
     # A None after each stream marks its end, so that zip never drops a row of the longer one.
     events = itertools.chain(events, (None,))
     chain = itertools.chain(chain, (None,))
-    previous = GENESIS  # the link of the previous chain row, as stored
-    previous_position = 0
+    previous = GENESIS if start is None else start[3]  # the link of the previous chain row, as stored
+    previous_position = 0 if start is None else start[0]
     last: ChainRow | None = None
     checked = 0
     checkpoint_checked = False

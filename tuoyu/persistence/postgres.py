@@ -116,6 +116,13 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return ChainRow(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
 
+    def select_chain_row_at_or_before(self, position: int) -> ChainRow | None:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position <= %s "
+                             "ORDER BY position DESC LIMIT 1").format(self.chain_table), (position,))
+            row = curs.fetchone()
+        return ChainRow(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
+
     def select_originator_states(self, originator_id: Any) -> list[tuple[int, bytes]]:
         """(position, state) of one aggregate's events, oldest first (audit trails)."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:

@@ -105,6 +105,13 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return ChainRow(*row) if row else None
 
+    def select_chain_row_at_or_before(self, position: int) -> ChainRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, recorded_at, digest, link FROM tuoyu_chain WHERE position <= ? "
+                      "ORDER BY position DESC LIMIT 1", (position,))
+            row = c.fetchone()
+        return ChainRow(*row) if row else None
+
     def select_originator_states(self, originator_id: Any) -> list[tuple[int, bytes]]:
         """(position, state) of one aggregate's events, oldest first (audit trails)."""
         with self.datastore.transaction(commit=False) as c:

@@ -59,6 +59,15 @@ def add_commands(commands: Any) -> None:
 _OPEN: list[Any] = []
 
 
+def _parallel() -> Callable[[], Any]:
+    """How verification worker processes open the store (see verify_store)."""
+    from functools import partial
+
+    from tuoyu.service.wiring import open_reader
+
+    return partial(open_reader, settings_from_env())
+
+
 def _recorder() -> Any:
     """The store's recorder. The registry owning it stays open until the command returns (an
     Application closes its connection pool when collected); see _closing."""
@@ -168,7 +177,7 @@ def _checkpoint(args: argparse.Namespace) -> int:
     from tuoyu.audit.store import checkpoint_of, verify_store
     from tuoyu.domain.application import utc_now
 
-    verdict = verify_store(_recorder())
+    verdict = verify_store(_recorder(), parallel=_parallel())
     if not verdict.intact:
         _say_verdict(verdict, "tuoyu audit checkpoint")
         print("tuoyu audit checkpoint: 记录未通过校验, 不出具检查点 (the record fails verification; "
@@ -247,7 +256,7 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         from tuoyu.audit.store import verify_store
 
-        verdict = verify_store(_recorder(), checkpoint)
+        verdict = verify_store(_recorder(), checkpoint, parallel=_parallel())
     if args.json:
         _print_json(verdict.as_dict())
     else:
