@@ -5,10 +5,15 @@ stops at the first position where they disagree:
 
 - modified:  the event at p is not what was chained at p (its canonical bytes changed), or the
              chain row at p was rewritten so that it no longer follows from the link before it;
-- reordered: the event at p is one that was chained at another position q (rows swapped or moved);
+- reordered: the event at p is one that was chained at another position q (rows swapped), or
+             the event chained at p is now stored at another position (moved);
 - deleted:   p was chained but no event is stored at p;
-- inserted:  an event is stored at p but p was never chained, or a chain row at p does not
-             follow from the chain before it while no event is stored at p (an extra link).
+- inserted:  an event is stored at p but p was never chained, or a chain row at p with no event
+             that the chain does not pass through (an extra link).
+
+Each event is checked against the STORED link before it (not the recomputed one): the first
+change is then reported where it is, not at every position after it, and ranges of positions
+can be verified independently (store.py does so in worker processes).
 
 Someone able to write the database can also rewrite the chain table so that it agrees with
 their changes. Only a checkpoint kept outside the store (a position, its link and the number of
