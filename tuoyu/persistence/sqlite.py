@@ -75,7 +75,8 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         """Rows as plain tuples in EventRow's order: the verifier reads millions of them."""
         c.sqlite_cursor.row_factory = None
         c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                  "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?", (after, 2**62 if upto is None else upto, limit))
+                  "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                  (after, 2**62 if upto is None else upto, limit))
         return c.fetchall()
 
     # ---- reads of the audit verifier ---------------------------------------------------
