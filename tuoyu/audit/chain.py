@@ -34,6 +34,10 @@ GENESIS = bytes(32)
 u64 = struct.Struct(">Q").pack  # 8-byte big-endian: positions and length prefixes
 
 
+class ChainBroken(RuntimeError):
+    """The chain cannot be extended: the store was altered outside the platform."""
+
+
 class EventRow(NamedTuple):
     """A stored event as the verifier reads it, from a store or from a bundle."""
     position: int

@@ -10,7 +10,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTracking
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.audit.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 
 Claim = tuple[str, str]
 
@@ -48,9 +48,12 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         # eventsourcing's EXCLUSIVE lock on the events table before inserting, and hold it to
         # commit: writers are serialised, so under READ COMMITTED this statement sees the chain
         # of every earlier transaction and no later one can slip a link in before ours.
-        curs.execute(SQL("SELECT link FROM {} ORDER BY position DESC LIMIT 1").format(self.chain_table),
+        curs.execute(SQL("SELECT position, link FROM {} ORDER BY position DESC LIMIT 1").format(self.chain_table),
                      prepare=True)
         row = curs.fetchone()
+        if row and row["position"] >= ids[0]:  # only if someone reset the sequence behind our back
+            raise ChainBroken(f"position {ids[0]} is chained already: the store was altered outside the "
+                              "platform; run `tuoyu verify`")
         previous = bytes(row["link"]) if row else GENESIS
         rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
                 for p, s in zip(ids, stored_events)]

@@ -10,13 +10,9 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.audit.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 
 Claim = tuple[str, str]  # (key, digest)
-
-
-class ChainBroken(RuntimeError):
-    """The audit chain cannot be extended: the store was altered outside the platform."""
 
 
 class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
