@@ -177,6 +177,9 @@ def _mismatch(e: EventRow, c: ChainRow, previous_position: int,
     # The event is the one chained here, yet the link does not follow: either this chain row was
     # rewritten, or the record before it was rewritten together with its chain rows up to here
     # (then only a checkpoint can say how far back).
+    if not previous_position:
+        return Finding("modified", position, "the first chain row does not follow from the start of the chain: "
+                       "it was rewritten")
     return Finding("modified", position, "the chain row does not follow from the link before it: the chain row "
                    f"was rewritten, or the record at or before position {previous_position} was rewritten with "
                    "its chain")
