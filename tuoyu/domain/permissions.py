@@ -9,6 +9,7 @@ from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES, TOWNSHIP_IDS
 INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
 FIXED_ROLES = ("admin", "registry", "inspector", "auditor", "oncall")
 ACKNOWLEDGING_ROLES = ("admin", "oncall")
+AUDITING_ROLES = ("admin", "auditor")  # the audit routes: trails, diffs, verification
 ROLE_HELP = {
     "admin": "everything, including TargetSet",
     "registry": "institution events (filings, capacity, inclusive status, closures, children, staff, "

@@ -1,5 +1,5 @@
-"""The `tuoyu` command: import, replay, demo data, the embedded projector, the relay to Kafka and the
-Grafana dashboards."""
+"""The `tuoyu` command: import, replay, demo data, the embedded projector, the relay to Kafka, the
+Grafana dashboards and the audit."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the snapshot of kpis.md as JSON")
     p.add_argument("--as-of", help="business time: events that occurred up to then (date or date-time)")
     p.add_argument("--known-at", help="knowledge time: events recorded up to then (date or date-time)")
+    p.add_argument("--bundle", type=Path, help="replay a bundle of `tuoyu audit export` (no store needed)")
     p.set_defaults(run=_replay)
 
     p = commands.add_parser("demo", help="record the seeded demo history of Mentougou")
@@ -121,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     t.set_defaults(run=_token_revoke)
     t = tokens.add_parser("list", help="list tokens (names and roles, never the tokens)")
     t.set_defaults(run=_token_list)
+
+    from tuoyu.service.audit_cli import add_commands as add_audit_commands
+
+    add_audit_commands(commands)
     return parser
 
 
@@ -174,8 +179,13 @@ def _replay(args: argparse.Namespace) -> int:
 
     as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
     known_at = parse_moment(args.known_at, "--known-at") if args.known_at else None
-    app = open_registry(settings_from_env())
-    snapshot = replay_snapshot(read_facts(app.recorder), utc_now(), as_of, known_at)
+    if args.bundle:
+        from tuoyu.audit.bundle import replay_bundle
+
+        snapshot = replay_bundle(args.bundle, as_of, known_at)
+    else:
+        app = open_registry(settings_from_env())
+        snapshot = replay_snapshot(read_facts(app.recorder), utc_now(), as_of, known_at)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(snapshot, option=orjson.OPT_INDENT_2) + b"\n")
     else:

@@ -16,6 +16,12 @@ def open_registry(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     return Registry(env=eventsourcing_env(settings), clock=clock)
 
 
+def open_reader(settings: Settings) -> Registry:
+    """The registry for reading only, without creating tables: what the processes that verify
+    ranges of the audit chain in parallel open (concurrent CREATEs race on PostgreSQL)."""
+    return Registry(env={**eventsourcing_env(settings), "CREATE_TABLE": "n"})
+
+
 def open_view_recorder(settings: Settings):
     """The recorder that keeps projection state and tracking position, beside the events."""
     env = {**eventsourcing_env(settings), "CREATE_TABLE": "y"}

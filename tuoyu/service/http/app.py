@@ -20,6 +20,7 @@ from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.body import BodyError, as_event_list, read_json
+from tuoyu.service.http.audit import audit_routes
 from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.pages import page_routes
 from tuoyu.service.http.responses import JSONResponse
@@ -86,6 +87,7 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
 
     app.include_router(oncall_routes(platform, caller))
     app.include_router(page_routes(platform, prometheus_url, map_tile_url))
+    app.include_router(audit_routes(platform, caller))
 
     @app.get("/runbook", include_in_schema=False)
     def runbook() -> Response:

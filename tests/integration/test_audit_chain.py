@@ -1,0 +1,310 @@
+"""The audit hash chain on both stores: kept as events are recorded (one at a time, by import,
+by concurrent writers), backfilled for older stores, and `tuoyu verify` naming the first position
+and the kind of every change made behind the platform's back, straight in the tables."""
+
+from __future__ import annotations
+
+import threading
+
+import orjson
+import pytest
+
+from tests.integration.audit_helpers import Tables, record_history, run, verdict
+from tests.integration.builders import enrolled, filed, open_app
+from tuoyu.audit.chain import GENESIS, ChainRow, canonical_bytes, link
+from tuoyu.audit.store import verify_store
+from tuoyu.service.config import Settings
+from tuoyu.service.wiring import open_reader, open_registry
+
+
+@pytest.fixture
+def history(store_settings: Settings) -> Tables:
+    assert record_history(store_settings) == 8
+    return Tables(store_settings)
+
+
+def chain_table(settings: Settings) -> list[tuple]:
+    app = open_registry(settings)
+    try:
+        return [ChainRow(*row) for row in app.recorder.select_chain_rows(0, 1000)]
+    finally:
+        app.close()
+
+
+# ---- the chain as recorded -------------------------------------------------------------
+
+def test_every_recorded_event_is_chained_as_docs_audit_md_defines(history, store_settings):
+    rows = chain_table(store_settings)
+    assert [r.position for r in rows] == list(range(1, 9))
+    previous = GENESIS
+    with history.sql() as conn:
+        stored = conn.execute(f"SELECT {history.position}, originator_id, originator_version, topic, state "
+                              f"FROM {history.events} ORDER BY {history.position}").fetchall()
+    for row, (position, originator_id, version, topic, state) in zip(rows, stored, strict=True):
+        originator = originator_id.hex if hasattr(originator_id, "hex") and not isinstance(originator_id, str) \
+            else originator_id
+        from hashlib import sha256
+
+        canonical = canonical_bytes(originator, version, topic, bytes(state))
+        recorded_at = orjson.loads(bytes(state))["timestamp"]
+        assert (row.position, row.recorded_at, row.digest) == (position, recorded_at, sha256(canonical).digest())
+        previous = link(previous, position, recorded_at, canonical)
+        assert row.link == previous
+
+
+def test_an_intact_record_verifies_with_exit_0(history, store_env, monkeypatch, capsys):
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert code == 0
+    assert result["intact"] and result["events"] == 8 and result["head"]["position"] == 8
+    code, out, _ = run(store_env, monkeypatch, capsys, "verify")
+    assert code == 0 and "记录完整" in out
+
+
+def test_an_import_is_chained_in_its_transaction(store_settings, store_env, monkeypatch, capsys, tmp_path):
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in
+                                [filed("I1"), filed("I2"), enrolled("I1", 2), enrolled("I2", 1)]))
+    code, out, err = run(store_env, monkeypatch, capsys, "import", str(source))
+    assert code == 0, err
+    assert [r.position for r in chain_table(store_settings)] == [1, 2, 3, 4]
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0
+
+
+def test_concurrent_writers_leave_a_chain_that_verifies(store_settings):
+    writers, batches = 4, 6
+    errors: list[BaseException] = []
+
+    # Opened one after the other: eventsourcing's CREATE TYPE is not safe to race on.
+    apps = [open_app(store_settings) for _ in range(writers)]
+
+    def write(n: int) -> None:
+        app = apps[n]
+        try:
+            for b in range(batches):
+                inst = f"W{n}-{b}"
+                app.record([filed(inst), enrolled(inst, 1)], recorded_by=f"writer {n}")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    app = open_registry(store_settings)
+    try:
+        result = verify_store(app.recorder)
+        assert result.intact, result.finding
+        assert result.events == writers * batches * 2
+        assert len(app.recorder.select_chain_rows(0, 1000)) == writers * batches * 2
+    finally:
+        app.close()
+
+
+def test_a_store_recorded_before_the_chain_existed_is_backfilled_on_open(history, store_settings):
+    before = chain_table(store_settings)
+    history.execute("DELETE FROM tuoyu_chain")  # how a store of the previous release looks
+    assert chain_table(store_settings) == before  # opening the registry chained it again
+    app = open_app(store_settings)
+    try:
+        app.record([filed("A9")], recorded_by="after the upgrade")
+        assert verify_store(app.recorder).intact
+    finally:
+        app.close()
+
+
+# ---- tampering with the events table ---------------------------------------------------
+
+def test_a_modified_event_is_reported_at_its_position(history, store_env, monkeypatch, capsys):
+    state = history.state(3)
+    history.set_state(3, state.replace(b'"children":3', b'"children":13'))
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert code == 1
+    assert (result["finding"]["kind"], result["finding"]["position"]) == ("modified", 3)
+    code, out, err = run(store_env, monkeypatch, capsys, "verify")
+    assert code == 1 and "位置 3" in err and "modified" in err
+
+
+def test_a_modified_recording_time_is_reported(history, store_env, monkeypatch, capsys):
+    state = orjson.loads(history.state(5))
+    state["timestamp"] = "2025-01-14T10:00:00+08:00"
+    history.set_state(5, orjson.dumps(state))
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "modified", 5)
+
+
+def test_a_modified_topic_is_reported(history, store_env, monkeypatch, capsys):
+    history.execute(f"UPDATE {history.events} SET topic = topic || 'x' WHERE {history.position} = 2")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "modified", 2)
+
+
+def test_a_deleted_event_is_reported_at_its_position(history, store_env, monkeypatch, capsys):
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 4")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert code == 1
+    assert (result["finding"]["kind"], result["finding"]["position"]) == ("deleted", 4)
+
+
+def test_deleting_the_newest_event_is_reported_and_recording_goes_on_after_it(history, store_env, monkeypatch,
+                                                                            capsys):
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
+    app = open_app(history.settings)
+    try:
+        if history.postgres:  # sequences never hand out an id twice: position 9, still reported
+            app.record([filed("NEXT")], recorded_by="test")
+        else:  # SQLite would reuse rowid 8: refused, naming the cause
+            with pytest.raises(Exception, match="altered outside the platform"):
+                app.record([filed("NEXT")], recorded_by="test")
+    finally:
+        app.close()
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
+
+
+def test_an_inserted_event_is_reported_at_its_position(history, store_env, monkeypatch, capsys):
+    history.copy_event_to(source=3, position=9, version=99)
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert code == 1
+    assert (result["finding"]["kind"], result["finding"]["position"]) == ("inserted", 9)
+
+
+def test_an_event_inserted_into_a_gap_is_reported(history, store_env, monkeypatch, capsys):
+    history.move([(8, 20)])  # a gap 8..19, as PostgreSQL leaves after rolled-back inserts...
+    history.execute(f"UPDATE tuoyu_chain SET position = 20 WHERE position = 8")
+    history.execute("DELETE FROM tuoyu_chain")  # ...then chained again from scratch
+    app = open_registry(history.settings)
+    app.close()
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0
+    history.copy_event_to(source=3, position=12, version=99)  # the intruder fills the gap
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "inserted", 12)
+
+
+def test_swapped_events_are_reported_as_reordered(history, store_env, monkeypatch, capsys):
+    history.move([(2, 100), (6, 2), (100, 6)])
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert code == 1
+    assert (result["finding"]["kind"], result["finding"]["position"]) == ("reordered", 2)
+    assert "position 6" in result["finding"]["detail"]
+
+
+def test_an_event_moved_to_a_later_position_is_reported_as_reordered(history, store_env, monkeypatch, capsys):
+    history.move([(3, 20)])
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "reordered", 3)
+    assert "position 20" in result["finding"]["detail"]
+
+
+# ---- tampering with the chain table too: only a checkpoint tells -----------------------
+
+def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys,
+                                                                tmp_path):
+    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    assert code == 0 and orjson.loads(out)["position"] == 8
+    history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
+    history.execute("DELETE FROM tuoyu_chain")
+    open_registry(history.settings).close()  # the intruder lets the platform chain the altered record
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0  # self-consistent: only the outside record knows
+    code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
+    assert code == 1
+    finding = result["finding"]
+    assert (finding["kind"], finding["position"], finding["at_or_before"]) == ("modified", 8, True)
+    code, _, err = run(store_env, monkeypatch, capsys, "verify", "--checkpoint", str(tmp_path / "cp.json"))
+    assert code == 1 and "位置 8 或之前" in err
+
+
+def test_a_checkpoint_catches_a_deletion_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys,
+                                                                  tmp_path):
+    run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 2")
+    history.execute("DELETE FROM tuoyu_chain")
+    open_registry(history.settings).close()
+    code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
+    assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "deleted", True)
+
+
+def test_a_truncated_record_is_reported_against_the_checkpoint(history, store_env, monkeypatch, capsys, tmp_path):
+    run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} > 6")
+    history.execute("DELETE FROM tuoyu_chain WHERE position > 6")
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0
+    code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 7)
+
+
+def test_a_rewritten_chain_link_is_reported(history, store_env, monkeypatch, capsys):
+    history.execute("UPDATE tuoyu_chain SET link = digest WHERE position = 5")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "modified", 5)
+
+
+def test_an_extra_chain_link_is_reported_as_inserted(history, store_env, monkeypatch, capsys):
+    history.execute("INSERT INTO tuoyu_chain SELECT 9, recorded_at, digest, link FROM tuoyu_chain WHERE position = 8")
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "inserted", 9)
+
+
+# ---- usage errors ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content, says", [
+    (None, "no such file"),
+    (b"{oops", "not JSON"),
+    (b'{"format": "tuoyu-checkpoint/1", "position": "8", "link": "00", "events": 8, "recorded_at": ""}',
+     "field position"),
+    (b'{"format": "tuoyu-checkpoint/1", "position": 8, "link": "xyz", "events": 8, "recorded_at": ""}',
+     "field link"),
+    (b'{"position": 8}', "field format"),
+])
+def test_a_bad_checkpoint_file_is_a_usage_error_naming_file_and_field(store_env, monkeypatch, capsys, tmp_path,
+                                                                      content, says):
+    path = tmp_path / "cp.json"
+    if content is not None:
+        path.write_bytes(content)
+    code, _, err = run(store_env, monkeypatch, capsys, "verify", "--checkpoint", str(path))
+    assert code == 2
+    assert str(path) in err and says in err
+
+
+def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, store_env, monkeypatch, capsys,
+                                                                      tmp_path):
+    run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    app = open_app(history.settings)
+    try:
+        app.record([filed("LATER")], recorded_by="test")  # position 9, after the checkpoint
+    finally:
+        app.close()
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
+    history.execute("DELETE FROM tuoyu_chain")
+    open_registry(history.settings).close()  # rechained without position 8
+    assert verdict(store_env, monkeypatch, capsys)[0] == 0
+    code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
+    assert result["finding"]["at_or_before"] is True
+
+
+# ---- verification in ranges, by worker processes ------------------------------------------
+
+def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_settings):
+    from functools import partial
+
+    from tuoyu.audit.store import _verify_in_parallel
+
+    opener = partial(open_reader, store_settings)
+    app = open_registry(store_settings)
+    try:
+        walked = verify_store(app.recorder)
+        in_ranges = _verify_in_parallel(opener, 8, workers=3)  # ranges (0, 2], (2, 5], (5, 8]
+        assert in_ranges is not None and walked.intact
+        assert (in_ranges.events, in_ranges.head) == (walked.events, walked.head)
+        history.set_state(4, history.state(4).replace(b'"children":2', b'"children":12'))
+        assert _verify_in_parallel(opener, 8, workers=3) is None  # the range (2, 5] fails
+        found = verify_store(app.recorder, parallel=opener, min_parallel=1)  # so one walk says where
+        assert (found.finding.kind, found.finding.position) == ("modified", 4)
+    finally:
+        app.close()

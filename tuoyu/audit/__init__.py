@@ -1,0 +1,1 @@
+"""Audit: the hash chain over the stored events, verification, trails, diffs, bundles."""

@@ -1,0 +1,207 @@
+"""Recomputing the chain and saying where, and how, the record disagrees with it.
+
+The verifier walks the stored events and the chain table together, in position order, and
+stops at the first position where they disagree:
+
+- modified:  the event at p is not what was chained at p (its canonical bytes changed), or the
+             chain row at p was rewritten so that it no longer follows from the link before it;
+- reordered: the event at p is one that was chained at another position q (rows swapped), or
+             the event chained at p is now stored at another position (moved);
+- deleted:   p was chained but no event is stored at p;
+- inserted:  an event is stored at p but p was never chained, or a chain row at p with no event
+             that the chain does not pass through (an extra link).
+
+Each event is checked against the STORED link before it (not the recomputed one): the first
+change is then reported where it is, not at every position after it, and ranges of positions
+can be verified independently (store.py does so in worker processes).
+
+Someone able to write the database can also rewrite the chain table so that it agrees with
+their changes. Only a checkpoint kept outside the store (a position, its link and the number of
+events up to it, handed to a third party) catches that: if the link recomputed from the store at
+the checkpoint position differs, the change is reported "at or before" that position.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any
+
+from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
+from tuoyu.audit.checkpoint import Checkpoint
+
+NEVER = 2**63
+KIND_ZH = {"modified": "被修改", "deleted": "被删除", "inserted": "被插入", "reordered": "被调换顺序"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    position: int
+    detail: str
+    at_or_before: bool = False  # found only through a checkpoint: the first change is at or before
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "position": self.position, "at_or_before": self.at_or_before,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    events: int  # events checked
+    head: ChainRow | None  # the last chained position, when intact
+    finding: Finding | None
+    checkpoint_checked: bool = False
+
+    @property
+    def intact(self) -> bool:
+        return self.finding is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"intact": self.intact, "events": self.events, "checkpoint_checked": self.checkpoint_checked,
+                "head": None if self.head is None else {"position": self.head.position, "link": self.head.link.hex()},
+                "finding": None if self.finding is None else self.finding.as_dict()}
+
+
+def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
+           chained_at: Callable[[bytes], int | None] = lambda digest: None,
+           stored_at: Callable[[bytes], int | None] = lambda digest: None,
+           start: ChainRow | None = None) -> Verdict:
+    """Check `events` against `chain` (both in position order) and against an outside checkpoint.
+
+    `start` is the chain row just before the first of them, when verifying a later range alone.
+
+    Rows may be plain tuples in the field order of EventRow and ChainRow (the recorders return
+    them so, to save building a named tuple per row). `chained_at(digest)` finds the position a
+    digest was chained at, and `stored_at(digest)` the position of the stored event with that
+    digest: called only once something differs, to tell a reordering (an event chained at one
+    position, found at another) from a modification or deletion.
+    """
+    # A None after each stream marks its end, so that zip never drops a row of the longer one.
+    events = itertools.chain(events, (None,))
+    chain = itertools.chain(chain, (None,))
+    previous = GENESIS if start is None else start[3]  # the link of the previous chain row, as stored
+    previous_position = 0 if start is None else start[0]
+    last: ChainRow | None = None
+    checked = 0
+    checkpoint_checked = False
+    watch = checkpoint.position if checkpoint is not None else NEVER
+    # Length-prefixed fields repeat (a few topics, thousands of aggregates, small versions):
+    # caching them keeps the per-event work to one join and one SHA-256 (bench/verify.py).
+    ids: dict[str, bytes] = {}
+    topics: dict[str, bytes] = {}
+    versions: dict[int, bytes] = {}
+
+    def stop(finding: Finding) -> Verdict:
+        return Verdict(checked, None, finding, checkpoint_checked)
+
+    # The common case, kept tight: each event and its chain row at the same position.
+    for e, c in zip(events, chain):
+        if e is None or c is None or e[0] != c[0]:
+            break
+        position, originator_id, version, topic, state = e
+        if position > watch:
+            return stop(_missing(watch))
+        o = ids.get(originator_id)
+        if o is None:
+            if len(ids) > 100_000:
+                ids.clear()
+            raw = originator_id.encode()
+            o = ids[originator_id] = u64(len(raw)) + raw
+        v = versions.get(version)
+        if v is None:
+            raw = str(version).encode()
+            v = versions[version] = u64(len(raw)) + raw
+        t = topics.get(topic)
+        if t is None:
+            raw = topic.encode()
+            t = topics[topic] = u64(len(raw)) + raw
+        r = c[1].encode()
+        checked += 1
+        if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
+                  ).digest() != c[3]:
+            return stop(_mismatch(e, c, previous_position, chained_at))
+        previous, previous_position, last = c[3], position, c
+        if position == watch:
+            checkpoint_checked, watch = True, NEVER
+            finding = _against_checkpoint(checkpoint, previous, checked)
+            if finding is not None:
+                return stop(finding)
+    if e is not None or c is not None:
+        # The first position where the event and the chain row are not both there.
+        position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
+        if position > watch:
+            return stop(_missing(watch))
+        if c is None or c[0] != position:
+            return stop(Finding("inserted", position, "an event is stored at a position that was never chained"))
+        # A chain row with no event at its position: an event deleted or moved, or a link added.
+        first = chained_at(c[2])
+        if first is not None and first != position:
+            return stop(Finding("inserted", position, f"a chain link repeating the one of position {first}, "
+                                "with no event"))
+        elsewhere = stored_at(c[2])
+        if elsewhere is not None:
+            return stop(Finding("reordered", position, f"the event chained at this position is stored at "
+                                f"position {elsewhere}"))
+        following = next(chain, None)
+        if (e is not None and following is not None and following[0] == e[0]
+                and _link_of(previous, e, following) == following[3]
+                and _link_of(c[3], e, following) != following[3]):
+            # The next event was chained on the link before this row: this row was never part of it.
+            return stop(Finding("inserted", position, "a chain link that the chain does not pass through, "
+                                "with no event"))
+        return stop(Finding("deleted", position, "the event chained at this position is no longer stored"))
+    if checkpoint is not None and not checkpoint_checked:
+        end = last[0] if last else 0
+        return stop(Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
+                            f"position {checkpoint.position}: events after {end} were deleted"))
+    return Verdict(checked, None if last is None else ChainRow(*last), None, checkpoint_checked)
+
+
+def _link_of(previous: bytes, e: EventRow, c: ChainRow) -> bytes:
+    return link(previous, e[0], c[1], canonical_bytes(e[1], e[2], e[3], e[4]))
+
+
+def _mismatch(e: EventRow, c: ChainRow, previous_position: int,
+              chained_at: Callable[[bytes], int | None]) -> Finding:
+    """Why the link recomputed at e's position differs from the chain row's."""
+    position = e[0]
+    actual = sha256(canonical_bytes(e[1], e[2], e[3], e[4])).digest()
+    if actual != c[2]:
+        elsewhere = chained_at(actual)
+        if elsewhere is not None and elsewhere != position:
+            return Finding("reordered", position, f"holds the event chained at position {elsewhere}")
+        return Finding("modified", position, "the stored event differs from the one chained at this position")
+    # The event is the one chained here, yet the link does not follow: either this chain row was
+    # rewritten, or the record before it was rewritten together with its chain rows up to here
+    # (then only a checkpoint can say how far back).
+    if not previous_position:
+        return Finding("modified", position, "the first chain row does not follow from the start of the chain: "
+                       "it was rewritten")
+    return Finding("modified", position, "the chain row does not follow from the link before it: the chain row "
+                   f"was rewritten, or the record at or before position {previous_position} was rewritten with "
+                   "its chain")
+
+
+def _missing(position: int) -> Finding:
+    return Finding("deleted", position, f"the checkpoint's position {position} holds no event and no chain link "
+                   "any more", at_or_before=True)
+
+
+def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int) -> Finding | None:
+    if actual == checkpoint.link:
+        return None
+    # The chain table agrees with the events, but not with the outside record: the chain was
+    # rewritten along with the events. The count of events up to the checkpoint tells the kind.
+    if events < checkpoint.events:
+        kind = "deleted"
+    elif events > checkpoint.events:
+        kind = "inserted"
+    else:
+        kind = "modified"
+    return Finding(kind, checkpoint.position, f"the chain at position {checkpoint.position} differs from the "
+                   f"checkpoint ({events} events now, {checkpoint.events} then): the record and its chain were "
+                   f"rewritten at or before position {checkpoint.position}"
+                   + (" (modified or reordered)" if kind == "modified" else ""), at_or_before=True)
