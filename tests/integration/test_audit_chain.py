@@ -106,7 +106,7 @@ def test_concurrent_writers_leave_a_chain_that_verifies(store_settings):
 
 def test_a_store_recorded_before_the_chain_existed_is_backfilled_on_open(history, store_settings):
     before = chain_table(store_settings)
-    history.execute("DELETE FROM tuoyu_chain")  # how a store of the previous release looks
+    history.execute("DROP TABLE tuoyu_chain")  # how a store of the previous release looks
     assert chain_table(store_settings) == before  # opening the registry chained it again
     app = open_app(store_settings)
     try:
@@ -114,6 +114,32 @@ def test_a_store_recorded_before_the_chain_existed_is_backfilled_on_open(history
         assert verify_store(app.recorder).intact
     finally:
         app.close()
+
+
+def test_an_emptied_chain_is_not_refilled_and_its_events_are_reported(history, store_env, monkeypatch, capsys):
+    history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
+    history.execute("DELETE FROM tuoyu_chain")  # an intruder hoping the platform vouches for the edit
+    open_registry(history.settings).close()
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "inserted", 1)
+
+
+def test_a_failed_chain_write_records_nothing(history, store_settings):
+    """The chain refuses to extend (a reset sequence on PostgreSQL, a reused rowid on SQLite):
+    the events and their claims are rolled back with it, not committed without links."""
+    history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
+    if history.postgres:  # a sequence set back, so that 8 is handed out again
+        history.execute(f"SELECT setval(pg_get_serial_sequence('{history.events}', 'notification_id'), 7)")
+    events_before = history.execute(f"SELECT COUNT(*) FROM {history.events}")
+    claims_before = history.execute("SELECT COUNT(*) FROM tuoyu_claims")
+    app = open_app(store_settings)
+    try:
+        with pytest.raises(Exception, match="altered outside the platform"):
+            app.record([filed("REFUSED")], recorded_by="test")
+    finally:
+        app.close()
+    assert history.execute(f"SELECT COUNT(*) FROM {history.events}") == events_before
+    assert history.execute("SELECT COUNT(*) FROM tuoyu_claims") == claims_before
 
 
 # ---- tampering with the events table ---------------------------------------------------
@@ -177,7 +203,7 @@ def test_an_inserted_event_is_reported_at_its_position(history, store_env, monke
 def test_an_event_inserted_into_a_gap_is_reported(history, store_env, monkeypatch, capsys):
     history.move([(8, 20)])  # a gap 8..19, as PostgreSQL leaves after rolled-back inserts...
     history.execute(f"UPDATE tuoyu_chain SET position = 20 WHERE position = 8")
-    history.execute("DELETE FROM tuoyu_chain")  # ...then chained again from scratch
+    history.execute("DROP TABLE tuoyu_chain")  # ...then chained again from scratch
     app = open_registry(history.settings)
     app.close()
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
@@ -208,8 +234,8 @@ def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_
     code, out, _ = run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     assert code == 0 and orjson.loads(out)["position"] == 8
     history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
-    history.execute("DELETE FROM tuoyu_chain")
-    open_registry(history.settings).close()  # the intruder lets the platform chain the altered record
+    history.execute("DROP TABLE tuoyu_chain")  # looks like a store older than the chain...
+    open_registry(history.settings).close()  # ...so the platform chains the altered record
     assert verdict(store_env, monkeypatch, capsys)[0] == 0  # self-consistent: only the outside record knows
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert code == 1
@@ -223,7 +249,7 @@ def test_a_checkpoint_catches_a_deletion_whose_chain_was_rewritten(history, stor
                                                                   tmp_path):
     run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 2")
-    history.execute("DELETE FROM tuoyu_chain")
+    history.execute("DROP TABLE tuoyu_chain")
     open_registry(history.settings).close()
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "deleted", True)
@@ -280,7 +306,7 @@ def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, s
     finally:
         app.close()
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
-    history.execute("DELETE FROM tuoyu_chain")
+    history.execute("DROP TABLE tuoyu_chain")
     open_registry(history.settings).close()  # rechained without position 8
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))

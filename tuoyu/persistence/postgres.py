@@ -33,8 +33,27 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS is not supported: the audit chain would not be kept")
 
     def create_table(self) -> None:
+        # As in sqlite.py: only a store that had no chain table before is chained here; an
+        # emptied chain table is never refilled (verify reports its events as unchained).
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_chain"',))
+            had_chain_table = curs.fetchone()[0] is not None
         super().create_table()
-        self._backfill_chain()
+        if not had_chain_table:
+            self._backfill_chain()
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # eventsourcing's own insert_events catches an exception raised inside its transaction
+        # block and re-raises it only after the block has exited, i.e. after COMMIT: an error
+        # raised in Python while chaining (ChainBroken) would leave the events and claims
+        # recorded without their links. Here every exception leaves through conn.transaction(),
+        # which rolls everything back.
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:

@@ -27,8 +27,15 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         ]
 
     def create_table(self) -> None:
+        # Only a store that had no chain table before (one older than the chain) is chained here.
+        # A chain table that exists but was emptied is never refilled: `tuoyu verify` must
+        # report its events as unchained rather than vouch for whatever the rows now say.
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_chain'")
+            had_chain_table = c.fetchone() is not None
         super().create_table()
-        self._backfill_chain()
+        if not had_chain_table:
+            self._backfill_chain()
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        *, claims: Sequence[Claim] = (), **kwargs: Any) -> Sequence[int] | None:
@@ -52,8 +59,8 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
     def _backfill_chain(self) -> None:
-        """Chain the events of a store that predates the chain. Only an EMPTY chain is filled:
-        events beyond the end of an existing chain are what `tuoyu verify` must report."""
+        """Chain the events of a store that predates the chain (its table just created). Only an
+        EMPTY chain is filled: events beyond the end of a chain are what `tuoyu verify` must report."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name}), "
                       "EXISTS (SELECT 1 FROM tuoyu_chain)")
