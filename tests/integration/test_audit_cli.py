@@ -214,11 +214,31 @@ def test_a_bundle_rewritten_whole_fails_against_a_published_checkpoint(two_repor
     assert run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(published))[0] == 0
     tables = Tables(two_reports)
     tables.set_state(4, tables.state(4).replace(b'"slots":25', b'"slots":250'))
-    tables.execute("DELETE FROM tuoyu_chain")  # the intruder has the store chain the altered record...
+    tables.execute("DROP TABLE tuoyu_chain")  # the intruder has the store chain the altered record...
     bundle = exported(store_env, monkeypatch, capsys, tmp_path)  # ...and exports a self-consistent bundle
     assert _bundle_verdict(bundle, monkeypatch, capsys)[0] == 0
     code, result = _bundle_verdict(bundle, monkeypatch, capsys, "--checkpoint", str(published))
     assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "modified", True)
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda line: {**line, "position": str(line["position"])}, "field position must be an integer, not str"),
+    (lambda line: {**line, "position": 1}, "field position 1 does not follow position 2"),
+    (lambda line: {k: v for k, v in line.items() if k != "topic"}, "field topic must be a string, not missing"),
+    (lambda line: {**line, "recorded_at": 20250101}, "field recorded_at must be a string, not int"),
+    (lambda line: {**line, "version": True}, "field version must be an integer, not bool"),
+    (lambda line: {**line, "link": "zz"}, "fields digest and link must be hexadecimal"),
+    (lambda line: [line], "a JSON object is expected"),
+])
+def test_a_malformed_bundle_line_is_a_usage_error_naming_line_and_field(two_reports, store_env, monkeypatch,
+                                                                        capsys, tmp_path, change, said):
+    bundle = exported(store_env, monkeypatch, capsys, tmp_path)
+    lines = bundle_lines(bundle)
+    lines[2] = change(lines[2])
+    write_lines(bundle, lines)
+    for command in (["verify", "--bundle", str(bundle)], ["replay", "--bundle", str(bundle)]):
+        code, _, err = run({}, monkeypatch, capsys, *command)
+        assert code == 2 and "events.jsonl line 3" in err and said in err, (command, err)
 
 
 def test_a_missing_bundle_is_a_usage_error(monkeypatch, capsys, tmp_path):

@@ -116,15 +116,42 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
     return manifest
 
 
+# The fields of a line of events.jsonl and their JSON types (bool is not an integer here).
+EVENT_FIELDS = {"position": int, "originator_id": str, "version": int, "topic": str, "state": str,
+                "recorded_at": str, "digest": str, "link": str}
+
+
 def read_events(bundle: Path) -> Iterator[tuple[EventRow, ChainRow]]:
-    with (bundle / "events.jsonl").open("rb") as stream:
+    """The bundle's events and chain rows; a line that is not one (a wrong field type, positions
+    not increasing) stops the reading with the file, line and field, never a crash further on."""
+    path = bundle / "events.jsonl"
+    previous = 0
+    with path.open("rb") as stream:
         for number, line in enumerate(stream, start=1):
             try:
                 r = orjson.loads(line)
-                yield (EventRow(r["position"], r["originator_id"], r["version"], r["topic"], r["state"].encode()),
-                       ChainRow(r["position"], r["recorded_at"], bytes.fromhex(r["digest"]), bytes.fromhex(r["link"])))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
-                raise BundleError(f"{bundle / 'events.jsonl'} line {number}: not a bundle event ({error!r})") from None
+            except orjson.JSONDecodeError as error:
+                raise BundleError(f"{path} line {number}: not JSON ({error})") from None
+            if not isinstance(r, dict):
+                raise BundleError(f"{path} line {number}: not a bundle event (a JSON object is expected)")
+            for field, kind in EVENT_FIELDS.items():
+                value = r.get(field)
+                if not isinstance(value, kind) or isinstance(value, bool):
+                    found = type(value).__name__ if field in r else "missing"
+                    raise BundleError(f"{path} line {number}: field {field} must be "
+                                      f"{'an integer' if kind is int else 'a string'}, not {found}")
+            if not 0 < r["position"] < 2**63 or r["position"] <= previous:
+                raise BundleError(f"{path} line {number}: field position {r['position']} does not follow "
+                                  f"position {previous} (positions increase, from 1)")
+            if not 0 < r["version"] < 2**63:
+                raise BundleError(f"{path} line {number}: field version {r['version']} is out of range")
+            try:
+                digest, link = bytes.fromhex(r["digest"]), bytes.fromhex(r["link"])
+            except ValueError:
+                raise BundleError(f"{path} line {number}: fields digest and link must be hexadecimal") from None
+            previous = r["position"]
+            yield (EventRow(r["position"], r["originator_id"], r["version"], r["topic"], r["state"].encode()),
+                   ChainRow(r["position"], r["recorded_at"], digest, link))
 
 
 def _facts_of(pairs: Iterator[tuple[EventRow, ChainRow]]) -> Iterator[Fact]:
