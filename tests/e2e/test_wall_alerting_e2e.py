@@ -40,8 +40,19 @@ def test_serve_with_alerting_shows_the_firing_alerts_of_its_own_prometheus_on_th
                 break
             time.sleep(0.5)
         assert alerts and alerts["available"], f"the wall never reached Prometheus: {alerts}; see {log.name}"
-        firing = httpx.get(f"http://127.0.0.1:{prometheus}/api/v1/alerts").json()["data"]["alerts"]
-        assert len(alerts["firing"]) <= len(firing)
+        # The wall lists exactly what its own Prometheus fires (its answer is cached for a few
+        # seconds, so the two are compared again until they agree or 15 s pass).
+        deadline = time.monotonic() + 15
+        while True:
+            firing = sorted(a["labels"]["alertname"] for a in
+                            httpx.get(f"http://127.0.0.1:{prometheus}/api/v1/alerts").json()["data"]["alerts"]
+                            if a["state"] == "firing")
+            shown = sorted(a["labels"]["alertname"] for a in
+                           httpx.get(f"http://127.0.0.1:{port}/api/wall", timeout=5).json()["alerts"]["firing"])
+            if shown == firing:
+                break
+            assert time.monotonic() < deadline, f"the wall shows {shown}, its Prometheus fires {firing}"
+            time.sleep(0.5)
         server.terminate()
         assert server.wait(15) == 0
         with pytest.raises(httpx.HTTPError):  # stopping the service stops the Prometheus it started

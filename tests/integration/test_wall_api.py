@@ -138,7 +138,10 @@ def test_the_pages_are_html_with_a_policy_that_keeps_them_on_the_service(api):
     for name, media in (("wall.js", "text/javascript"), ("map.js", "text/javascript"), ("theme.css", "text/css")):
         response = api.client.get(f"/static/{name}")
         assert response.status_code == 200 and response.headers["content-type"].startswith(media)
-    assert api.client.get("/static/../pages.py").status_code == 404
+    # Encoded, so that the client sends the dots as they are (httpx would normalise "../").
+    for sneaky in ("%2e%2e%2fpages.py", "..%2Fpages.py", "%2e%2e/%2e%2e/service/config.py", "wall.html"):
+        response = api.client.get(f"/static/{sneaky}")
+        assert response.status_code == 404 and "def " not in response.text, sneaky
     assert api.client.get("/static/nothing.js").status_code == 404
 
 

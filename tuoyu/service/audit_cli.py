@@ -82,6 +82,11 @@ def _closing(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
+        except OSError as error:  # an --out or bundle path that cannot be written or read
+            if error.filename is None:
+                raise
+            print(f"tuoyu: 无法访问 {error.filename} ({error.strerror or error})", file=sys.stderr)
+            return 2
         finally:
             while _OPEN:
                 _OPEN.pop().close()
@@ -211,10 +216,10 @@ def _check(args: argparse.Namespace) -> int:
         _print_json(report.as_dict())
     elif not report.stored:
         print(f"视图 {report.view} 尚未生成 (no live view stored yet; run `tuoyu project --once`); "
-              f"store position {report.store_position}")
+              f"存储位置 {report.store_position}")
     elif report.consistent:
         print(f"一致: 视图 {report.view} (位置 {report.position}) 与从零重放的结果相同; "
-              f"store position {report.store_position}")
+              f"存储位置 {report.store_position}")
     else:
         from tuoyu.service.tables import render
 
