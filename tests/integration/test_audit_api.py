@@ -86,3 +86,18 @@ def test_verify_and_checkpoint_report_a_tampered_record(audited):
     assert (result["finding"]["kind"], result["finding"]["position"]) == ("deleted", 2)
     response = audited.client.get("/api/audit/checkpoint", headers=audited.headers("admin"))
     assert response.status_code == 409
+
+
+def test_recording_into_a_store_altered_behind_the_platform_is_refused_with_503(audited):
+    """The newest event deleted straight in the table (and, on PostgreSQL, its id handed out
+    again): the chain cannot be extended, so nothing is recorded and the answer says why."""
+    tables = Tables(audited.settings)
+    newest = tables.execute(f"SELECT MAX({tables.position}) FROM {tables.events}")[0][0]
+    tables.execute(f"DELETE FROM {tables.events} WHERE {tables.position} = ?", (newest,))
+    if tables.postgres:
+        tables.execute(f"SELECT setval(pg_get_serial_sequence('{tables.events}', 'notification_id'), {newest - 1})")
+    before = tables.execute(f"SELECT COUNT(*) FROM {tables.events}")
+    response = audited.client.post("/api/events", json=filed("A3"), headers=audited.headers("admin"))
+    assert response.status_code == 503, response.text
+    assert "平台之外被改动" in response.json()["error"]
+    assert tables.execute(f"SELECT COUNT(*) FROM {tables.events}") == before

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tuoyu.audit.chain import ChainBroken
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections.facts import SHANGHAI
@@ -99,7 +100,8 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
               responses={201: {"description": "recorded"}, 400: {"description": "not JSON"},
                          409: {"description": "conflicting event_id or concurrent change"},
                          413: {"description": "too large"}, 415: {"description": "not application/json"},
-                         422: {"description": "schema or rule problems; nothing recorded"}})
+                         422: {"description": "schema or rule problems; nothing recorded"},
+                         503: {"description": "the store was altered outside the platform; nothing recorded"}})
     async def record_events(request: Request, token: TokenRecord = Depends(caller)) -> Any:
         """Record one event or an array of events, all or nothing."""
         if token.role == "auditor":
@@ -120,6 +122,8 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
             return JSONResponse({"errors": _errors(error.problems)}, status_code=409)
         except EventsRejected as error:
             return JSONResponse({"errors": _errors(error.problems)}, status_code=422)
+        except ChainBroken as error:  # nothing recorded; the operators must look at the store
+            return JSONResponse({"error": f"记录被拒绝: 事件存储在平台之外被改动 ({error})"}, status_code=503)
         return JSONResponse({"recorded": outcome.recorded, "position": outcome.position,
                                "duplicates": outcome.duplicates}, status_code=201 if outcome.recorded else 200)
 
