@@ -128,7 +128,7 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
         profile = os.environ.get("TUOYU_BENCH_PYSPY")  # a file: record the worker with py-spy there
         spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-o", profile, "-f", "raw", "--"] if profile else []
         process = subprocess.Popen([*spy, sys.executable, "-c", script, bootstrap, str(port), TOPIC, str(workdir / "faust")],
-                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
+                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True)
     try:
         first: tuple[float, float] | None = None
         deadline = time.monotonic() + 600
@@ -144,8 +144,16 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
             time.sleep(0.1)
         raise RuntimeError("the worker did not apply every fact in 600 s")
     finally:
-        process.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT; the worker stops on it
-        process.wait(60)
+        # SIGINT: the worker stops on it, and py-spy (when profiling) writes its profile; then the
+        # whole group goes, so that no worker outlives the bench.
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(60)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _applied(port: int) -> int:
