@@ -37,7 +37,7 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 PAGE = 1000
 
 
-def _store(kind: str, workdir: Path, name: str) -> tuple[Settings, callable]:
+def new_store(kind: str, workdir: Path, name: str) -> tuple[Settings, callable]:
     if kind == "sqlite":
         return Settings(data_dir=workdir, store=f"sqlite:///{workdir / name}.db"), lambda: None
     schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
@@ -84,8 +84,8 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, float]:
             for event in synthetic_events(size):
                 out.write(orjson.dumps(event) + b"\n")
 
-    domain_settings, drop_domain = _store(kind, workdir, f"domain{size}")
-    raw_settings, drop_raw = _store(kind, workdir, f"raw{size}")
+    domain_settings, drop_domain = new_store(kind, workdir, f"domain{size}")
+    raw_settings, drop_raw = new_store(kind, workdir, f"raw{size}")
     try:
         # The real user path: `tuoyu import` in its own process, so its peak memory is its own.
         env = {**os.environ, "TUOYU_DATA_DIR": str(workdir), "TUOYU_STORE": domain_settings.store}

@@ -28,7 +28,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.run import POSTGRES, new_store  # noqa: E402
 from tuoyu.audit.store import verify_store  # noqa: E402
 from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
 from tuoyu.domain.importing import import_all_or_nothing  # noqa: E402
@@ -44,8 +44,6 @@ from tuoyu.service.config import Settings  # noqa: E402
 from tuoyu.service.wiring import open_reader, open_registry  # noqa: E402
 from tuoyu.streams.reading import read_facts  # noqa: E402
 from tuoyu.streams.replay import replay_snapshot  # noqa: E402
-
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _timed(work, runs: int = 2) -> tuple[float, object]:
@@ -68,19 +66,10 @@ def _source(workdir: Path, size: int) -> Path:
 
 
 def _store(kind: str, workdir: Path, size: int) -> tuple[Settings, callable, bool]:
-    """(settings, drop, already filled)."""
-    if kind == "sqlite":
-        path = workdir / f"verify-{size}.db"
-        return Settings(data_dir=workdir, store=f"sqlite:///{path}"), lambda: None, path.exists()
-    schema = f"bench_verify_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    return Settings(data_dir=workdir, store=f"{POSTGRES}?schema={schema}"), drop, False
+    """(settings, drop, already filled): bench/run.py's store; a SQLite file is kept between runs."""
+    name = f"verify{size}"
+    settings, drop = new_store(kind, workdir, name)
+    return settings, drop, kind == "sqlite" and (workdir / f"{name}.db").exists()
 
 
 def _raw(kind: str, settings: Settings, table: str, hashing: bool, chain: bool = False) -> int:

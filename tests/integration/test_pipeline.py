@@ -6,12 +6,11 @@ is not covered yet: it did not reliably end equal to the replay.)"""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 from tests.integration.kafka_fixtures import broker, stoppable_broker  # noqa: F401 (fixtures)
+from tests.integration.processes import LoggedProcess
 from tests.integration.test_relay import TUOYU, relay_position
 from tests.integration.test_worker import (  # noqa: F401 (store is a fixture)
     NOW, Store, Worker, check_equal, history, markers, matches, store, wait_for,
@@ -23,31 +22,16 @@ from tuoyu.streams.replay import replay_snapshot
 BATCH = 250
 
 
-class Relay:
+class Relay(LoggedProcess):
     """`tuoyu relay` following the store, as deployed."""
 
     def __init__(self, store: Store, bootstrap: str, root: Path) -> None:
-        self.log = root / "relay.log"
         env = {**os.environ, "TUOYU_DATA_DIR": str(store.settings.data_dir),
                "TUOYU_STORE": store.settings.store, "TUOYU_KAFKA": bootstrap}
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen([TUOYU, "relay", "--quiet", "--batch", "200", "--poll", "0.1"],
-                                            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+        super().__init__([TUOYU, "relay", "--quiet", "--batch", "200", "--poll", "0.1"], root / "relay.log", env)
 
     def check_alive(self) -> None:
         assert self.process.poll() is None, f"relay exited with {self.process.returncode}:\n{self.tail()}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
 
 
 def record_in_batches(store: Store, events: list[dict], size: int = BATCH, pause: float = 0.0) -> None:

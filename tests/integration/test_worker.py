@@ -6,8 +6,6 @@ partitions and their summed series equal the replay."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -19,6 +17,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.kafka_fixtures import broker, free_port  # noqa: F401 (fixtures)
+from tests.integration.processes import LoggedProcess
 from tuoyu.contracts import plan_targets
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import DISTRICT, INSTITUTION_KINDS, TOWNSHIP_IDS
@@ -94,15 +93,19 @@ def publish(bootstrap: str, facts: list[dict]) -> None:
         producer.close()
 
 
-class Worker:
+def record_and_publish_markers(store: Store, bootstrap: str, tag: str) -> list[dict]:
+    """Record one marker per key and publish them, as the relay would; returns every stored fact."""
+    store.record(markers(tag))
+    facts = store.facts()
+    publish(bootstrap, facts[-len(markers(tag)):])
+    return facts
+
+
+class Worker(LoggedProcess):
     def __init__(self, bootstrap: str, root: Path, app_id: str, name: str, batch: int = 500) -> None:
         self.port = free_port()
-        self.log = root / f"{name}.log"
-        datadir = root / name
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", WORKER, bootstrap, str(self.port), NOW.isoformat(), app_id, str(datadir), str(batch)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ})
+        super().__init__([sys.executable, "-c", WORKER, bootstrap, str(self.port), NOW.isoformat(), app_id,
+                          str(root / name), str(batch)], root / f"{name}.log")
 
     def scrape(self) -> dict[str, dict[tuple, float]]:
         """{metric: {label values (sorted by label name): value}} of the childcare_ series."""
@@ -113,22 +116,6 @@ class Worker:
                 if sample.name.startswith("childcare_"):
                     found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
         return found
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
 
 
 def townships_served(scraped: dict) -> set[str]:
@@ -221,9 +208,7 @@ def test_worker_serves_the_replayed_figures_and_ignores_a_resent_history(broker,
     worker = Worker(broker, tmp_path, "tuoyu-kpi-test", "w1")
     try:
         # Markers last on every partition: once the worker applied them it applied everything.
-        store.record(markers("a"))
-        facts = store.facts()
-        publish(broker, facts[-len(markers("a")):])
+        facts = record_and_publish_markers(store, broker, "a")
         snapshot = replay_snapshot(facts, NOW)
         [served] = wait_for([worker], matches(snapshot))
         check_equal(served, snapshot)
@@ -232,9 +217,7 @@ def test_worker_serves_the_replayed_figures_and_ignores_a_resent_history(broker,
 
         # The whole history again (a relay that lost its position), then new markers: nothing counts twice.
         publish(broker, facts)
-        store.record(markers("b"))
-        facts = store.facts()
-        publish(broker, facts[-len(markers("b")):])
+        facts = record_and_publish_markers(store, broker, "b")
         snapshot = replay_snapshot(facts, NOW)
         [served] = wait_for([worker], matches(snapshot))
         check_equal(served, snapshot)
@@ -317,15 +300,11 @@ def test_partitions_move_between_workers_with_their_state(broker, store, tmp_pat
         wait_for([first], matches(replay_snapshot(facts, NOW)))
         second = Worker(broker, tmp_path, "tuoyu-kpi-move", "w2")
         wait_for([first, second], matches(replay_snapshot(facts, NOW), workers=2))
-        store.record(markers("b"))
-        facts = store.facts()
-        publish(broker, facts[-len(markers("b")):])
+        facts = record_and_publish_markers(store, broker, "b")
         scraped = wait_for([first, second], matches(replay_snapshot(facts, NOW), workers=2))
         assert all(townships_served(s) for s in scraped)
         second.stop()
-        store.record(markers("c"))
-        facts = store.facts()
-        publish(broker, facts[-len(markers("c")):])
+        facts = record_and_publish_markers(store, broker, "c")
         snapshot = replay_snapshot(facts, NOW)
         [served] = wait_for([first], matches(snapshot))
         check_equal(served, snapshot)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,10 +149,6 @@ class Platform:
                 self._replayed, _ = fold_all(read_facts(self.registry.recorder))
                 self._replayed_position, self._replayed_at = position, time.monotonic()
             yield self._replayed
-
-    def view_copy(self) -> View:
-        with self._reading() as view:
-            return copy.deepcopy(view)
 
     def closures(self, status: str) -> list[dict[str, Any]]:
         with self._reading() as view:
