@@ -47,6 +47,28 @@ sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host="127.0.0.1", app
                     batch_size=int(sys.argv[6]), loglevel=os.environ.get("TUOYU_WORKER_LOGLEVEL", "warning")))
 """
 
+# The same worker with one fault: the first time the partition argv[7] is assigned, it resumes
+# argv[8] records past where its state ends, as a committed offset written apart from the state
+# (Faust's own) could make it.
+SKIPPING_WORKER = """
+import sys
+from datetime import datetime
+from tuoyu.streams.worker import create_app, serve
+now = datetime.fromisoformat(sys.argv[3])
+app, state = create_app(sys.argv[1], 4, app_id=sys.argv[4], datadir=sys.argv[5], clock=lambda: now,
+                        flush_seconds=0.2, session_timeout=4.0, tansu_compat=True, batch_size=int(sys.argv[6]))
+partition, skip, honest, skipped = int(sys.argv[7]), int(sys.argv[8]), app.resume_offsets, []
+def resume_offsets(assigned):
+    offsets = honest(assigned)
+    for tp, offset in offsets.items():
+        if tp.partition == partition and offset is not None and not skipped:
+            offsets[tp] = offset + skip
+            skipped.append(tp)
+    return offsets
+app.resume_offsets = resume_offsets
+sys.exit(serve(app, state, int(sys.argv[2]), metrics_host="127.0.0.1"))
+"""
+
 
 class Store:
     """A temp SQLite store with a recorded history; its facts read in recorded order."""
@@ -102,20 +124,24 @@ def record_and_publish_markers(store: Store, bootstrap: str, tag: str) -> list[d
 
 
 class Worker(LoggedProcess):
-    def __init__(self, bootstrap: str, root: Path, app_id: str, name: str, batch: int = 500) -> None:
+    def __init__(self, bootstrap: str, root: Path, app_id: str, name: str, batch: int = 500,
+                 script: str = WORKER, *args: object) -> None:
         self.port = free_port()
-        super().__init__([sys.executable, "-c", WORKER, bootstrap, str(self.port), NOW.isoformat(), app_id,
-                          str(root / name), str(batch)], root / f"{name}.log")
+        super().__init__([sys.executable, "-c", script, bootstrap, str(self.port), NOW.isoformat(), app_id,
+                          str(root / name), str(batch), *map(str, args)], root / f"{name}.log")
 
-    def scrape(self) -> dict[str, dict[tuple, float]]:
-        """{metric: {label values (sorted by label name): value}} of the childcare_ series."""
+    def scrape(self, prefix: str = "childcare_") -> dict[str, dict[tuple, float]]:
+        """{metric: {label values (sorted by label name): value}} of the series named prefix*."""
         text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
         found: dict[str, dict[tuple, float]] = defaultdict(dict)
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                if sample.name.startswith("childcare_"):
+                if sample.name.startswith(prefix):
                     found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
         return found
+
+    def counter(self, name: str) -> float:
+        return self.scrape(name)[name][()]
 
 
 def townships_served(scraped: dict) -> set[str]:
@@ -312,3 +338,31 @@ def test_partitions_move_between_workers_with_their_state(broker, store, tmp_pat
         for worker in (first, second):
             if worker is not None:
                 worker.stop()
+
+
+def test_records_skipped_by_the_consumer_are_seen_and_read_again(broker, store, tmp_path):  # noqa: F811
+    """A worker that resumes past where its state ends (records skipped, as Faust lets a jump in
+    offsets pass) sees the jump against the offset kept with its state, seeks back and reads
+    them: the figures equal the replay, and the jump is counted."""
+    store.record(history())
+    store.record(markers("a"))
+    facts = store.facts()
+    publish(broker, facts)
+    worker = Worker(broker, tmp_path, "tuoyu-kpi-jump", "w1")
+    try:
+        wait_for([worker], matches(replay_snapshot(facts, NOW)))
+        assert worker.counter("tuoyu_worker_offset_jumps_total") == 0
+    finally:
+        worker.stop()
+    for tag in "bcde":  # four more records on every partition, after the state's offsets
+        facts = record_and_publish_markers(store, broker, tag)
+    partition = key_partition(DISTRICT, PARTITIONS)
+    worker = Worker(broker, tmp_path, "tuoyu-kpi-jump", "w1", 500, SKIPPING_WORKER, partition, 3)
+    try:
+        snapshot = replay_snapshot(facts, NOW)
+        [served] = wait_for([worker], matches(snapshot))
+        check_equal(served, snapshot)
+        assert worker.counter("tuoyu_worker_offset_jumps_total") == 1
+        assert worker.counter("tuoyu_worker_offset_jumps_unrecovered_total") == 0
+    finally:
+        worker.stop()

@@ -1,40 +1,62 @@
-"""A Faust transport whose consumer rewinds uncommitted partitions after recovery.
+"""A Faust transport whose consumer resumes source partitions where the tables' state ends.
 
 After a rebalance Faust recovers the tables from their changelogs and then "seeks stream
-partitions to committed offsets". aiokafka's seek_to_committed only seeks partitions that
-have a committed offset above zero, and while the tables were recovering the fetcher may
-already have read ahead on the source topic (those records are dropped while flow is
-suspended). A partition with nothing committed yet (a worker killed before its first commit)
-was thus left at the end of what had been fetched: the worker came back ready, and the facts
-in between were never applied. Here such partitions go back to the beginning, which is what
-`consumer_auto_offset_reset="earliest"` means; facts already in the recovered state are then
-dropped by their position.
+partitions to committed offsets". The committed offset is not written with the state, and
+aiokafka's seek_to_committed leaves a partition without a commit wherever the fetcher had
+read ahead while the tables recovered (a worker killed before its first commit came back
+ready with the facts in between never applied). Here every source partition is sought to the
+offset the app's state says comes next (progress.resume_offset, recovered from the same
+changelog as the parts), or to the beginning when the state has none; facts already in the
+state are then dropped by their position.
+
+The app says which partitions are sources and where they resume: `app.resume_offsets(assigned)`
+returns {TP: next offset or None} for the source partitions among `assigned`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
+from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
 
+log = logging.getLogger(__name__)
+
 
 class _ConsumerThread(driver.AIOKafkaConsumerThread):
-    async def seek_to_committed(self) -> Mapping[TP, int]:
-        return await self.call_thread(self._seek_to_committed_or_beginning)
+    async def seek_to_resume(self, offsets: Mapping[TP, int | None]) -> Mapping[TP, int | None]:
+        return await self.call_thread(self._seek_to_resume, offsets)
 
-    async def _seek_to_committed_or_beginning(self) -> Mapping[TP, int]:
+    async def _seek_to_resume(self, offsets: Mapping[TP, int | None]) -> Mapping[TP, int | None]:
         consumer = self._ensure_consumer()
-        committed = await consumer.seek_to_committed()
-        uncommitted = [tp for tp, offset in committed.items() if not offset]
-        if uncommitted:
-            await consumer.seek_to_beginning(*uncommitted)
-        return committed
+        sought: dict[TP, int | None] = {}
+        for tp, offset in offsets.items():
+            partition = TopicPartition(tp.topic, tp.partition)
+            try:
+                if offset is None:
+                    await consumer.seek_to_beginning(partition)
+                else:
+                    consumer.seek(partition, offset)
+            except IllegalStateError:
+                # Revoked while seeking (a rebalance began): its next owner seeks it after recovery.
+                log.info("not seeking %s: no longer assigned", tp)
+                continue
+            sought[tp] = offset
+        return sought
 
 
 class _Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def seek_to_committed(self) -> Mapping[TP, int | None]:
+        # Faust calls this after every recovery (and when records came while flow was stopped);
+        # the offsets are read here, in the event loop that owns the tables.
+        offsets = self.app.resume_offsets(self.assignment())  # type: ignore[attr-defined]
+        return await self._thread.seek_to_resume(offsets)  # type: ignore[attr-defined]
 
 
 class Transport(driver.Transport):

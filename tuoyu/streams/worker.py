@@ -9,9 +9,11 @@ events, and its changelog lets another worker take the partition over.
 Exactly-once views over at-least-once delivery: a part records the position (store
 notification id) of the last fact applied to it, and apply ignores a fact at or below it,
 so a re-sent fact or one consumed again after a crash changes nothing and is not even written
-back. The agent takes facts in batches and lets their offsets be committed only once the
-changed parts are in the changelog, so a worker killed at any moment resumes from state that
-is never behind its committed offsets.
+back. Where to read on is kept with the state, not only in the group's committed offsets
+(progress.py): the agent takes facts in batches, writes the changed parts to the changelog,
+then the offset of the last record it folded from each partition; a worker killed at any
+moment, or taking a partition over, resumes from that offset (seeking.py), and a jump in
+offsets (records skipped) makes it seek back.
 
 District targets need every township, which no single worker holds: each worker publishes a
 small summary of the townships it owns (worker_metrics.summary_of) to the global table
@@ -30,18 +32,20 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import faust
 import orjson
+from faust.types import TP, EventT
 
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import Part, apply, new_part
 from tuoyu.streams import seeking
+from tuoyu.streams.progress import Rewinds, Verdict, keep_newest, offset_key, resume_offset
 from tuoyu.streams.relay import PARTITIONS, TOPIC
 from tuoyu.streams.worker_metrics import WorkerCollector, open_closures, summary_of, worker_snapshot
 
@@ -90,6 +94,7 @@ class WorkerState:
         self.summary_positions: dict[str, int] = {}  # of the global table, as last built from
         self.applied = 0
         self.duplicates = 0
+        self.rewinds = Rewinds()
         self.cache: dict[str, Any] = {"pending": True}
         self.lock = threading.Lock()
 
@@ -101,6 +106,17 @@ class WorkerState:
 class _App(faust.App):
     def _new_transport(self) -> seeking.Transport:
         return seeking.Transport(self.conf.broker_consumer, self)
+
+    def resume_offsets(self, assigned: set[TP]) -> dict[TP, int | None]:
+        """Where the source partitions among `assigned` resume (seeking.Transport asks)."""
+        return {}
+
+
+class _PartsTable(faust.Table):
+    """Recovering from the changelog never takes a part back (progress.keep_newest)."""
+
+    def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
+        super().apply_changelog_batch(list(keep_newest(batch, self.data)))
 
 
 def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC, app_id: str = APP_ID,
@@ -130,8 +146,12 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
     )
     source = app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
                        partitions=partitions)
-    parts = app.Table(PARTS_TABLE, key_type=str, partitions=partitions,
-                      help="the KPI view state of each township (and the district), as projections.fold keeps it")
+    parts = app.tables.add(_PartsTable(
+        app, name=PARTS_TABLE, key_type=str, partitions=partitions, beacon=app.tables.beacon,
+        help="the KPI view state of each township (and the district), as projections.fold keeps it, "
+             "and the offset of the last record folded from each source partition"))
+    app.resume_offsets = lambda assigned: {tp: resume_offset(parts.data, tp.partition)  # type: ignore[method-assign]
+                                           for tp in assigned if tp.topic == topic}
     # use_partitioner: summaries are written by the timer (no current event), and every worker
     # then reads every partition of the global table as a standby.
     summaries = app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1,
@@ -142,26 +162,51 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
     async def fold(stream: Any) -> None:
         async for events in stream.take_events(batch_size, within=flush_seconds):
             touched: dict[str, tuple[int, Part]] = {}
+            read: dict[int, int] = {}  # source partition: offset of the last record folded
             for event in events:
+                source = event.message.partition
+                if not await in_sequence(event.message.tp, event.message.offset):
+                    continue
                 fact = orjson.loads(event.value)
                 key = event.key.decode() if event.key else partition_of(fact)
                 part: Part = parts.get(key) or new_part()
+                read[source] = parts.data[offset_key(source)] = event.message.offset
                 if fact["position"] <= part["position"]:
                     state.duplicates += 1  # re-sent or consumed again after a restart: already applied
                     continue
                 apply(part, fact)
                 parts.data[key] = part
-                touched[key] = (event.message.partition, part)
+                touched[key] = (source, part)
                 state.applied += 1
-            # Each changed part goes to the changelog once per batch, and the batch's events are
-            # acknowledged (so their offsets become committable) only once the broker holds it.
-            # Faust's own `table[key] = part` buffers the write and its commit gives up waiting for
-            # that buffer after 0.1 s, so a worker killed then could have committed offsets past
-            # state that never reached the changelog: restarted, it skipped those facts for good.
+            # The changed parts go to the changelog once per batch, then (once the broker holds
+            # them) the offsets they reach: any prefix of the changelog has parts at least as new
+            # as the offset beside them. Faust's own `table[key] = part` would buffer the write, and
+            # its commit gives up waiting for that buffer after 0.1 s. The batch's events are acked
+            # (their offsets committable) after this.
             await asyncio.gather(*(parts.send_changelog(partition, key, part)
                                    for key, (partition, part) in touched.items()))
+            await asyncio.gather(*(parts.send_changelog(partition, offset_key(partition), offset)
+                                   for partition, offset in read.items()))
             state.changed.update(touched)
             state.dirty = state.dirty or bool(touched)
+
+    async def in_sequence(tp: TP, offset: int) -> bool:
+        """Whether to fold this record: the next of its partition, or one read again. Records
+        skipped (seen as a jump in offsets) are read again: seek back, drop what came after."""
+        verdict = state.rewinds.check(tp.partition, offset, parts.data.get(offset_key(tp.partition)))
+        if verdict is Verdict.REWIND:
+            expected = parts.data[offset_key(tp.partition)] + 1
+            earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
+            if earliest is not None and earliest > expected:
+                verdict = state.rewinds.give_up(tp.partition)  # no longer on the broker
+            else:
+                log.warning("%s: offset %d read where %d was next; reading again from %d", tp, offset, expected,
+                            expected)
+                await app.consumer.seek(tp, expected)
+                return False
+        if verdict is Verdict.GAP:
+            log.error("%s: records before offset %d could not be read again; going on without them", tp, offset)
+        return verdict is not Verdict.SKIP
 
     @app.timer(interval=flush_seconds)
     async def refresh() -> None:
@@ -232,16 +277,23 @@ def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0"
     default count if it does not exist yet). Must run in the main thread (Faust installs
     signal handlers).
     """
-    from prometheus_client import start_http_server
-
-    from tuoyu.service.metrics import metrics_registry
-
     count = partitions or topic_partitions(brokers, topic)
     app, state = create_app(brokers, count, topic=topic, app_id=app_id, datadir=datadir, clock=clock,
                             refresh_seconds=refresh_seconds, flush_seconds=flush_seconds,
                             session_timeout=session_timeout, tansu_compat=tansu_compat, batch_size=batch_size)
+    return serve(app, state, metrics_port, metrics_host=metrics_host, loglevel=loglevel)
+
+
+def serve(app: faust.App, state: WorkerState, metrics_port: int, *, metrics_host: str = "0.0.0.0",
+          loglevel: str = "warning") -> int:
+    """Serve the metrics of an app made by create_app and run it until it is stopped; the exit code."""
+    from prometheus_client import start_http_server
+
+    from tuoyu.service.metrics import metrics_registry
+
     registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"],
-                                                lambda: (state.applied, state.duplicates)))
+                                                lambda: (state.applied, state.duplicates),
+                                                lambda: (state.rewinds.found, state.rewinds.unrecovered)))
     server, _thread = start_http_server(metrics_port, metrics_host, registry)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     try:

@@ -100,9 +100,11 @@ class WorkerCollector(Collector):
     not know the store's newest position (the API or relay exports it)."""
 
     def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]],
-                 counts: Callable[[], tuple[int, int]] = lambda: (0, 0)):
+                 counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
+                 jumps: Callable[[], tuple[int, int]] = lambda: (0, 0)):
         self.cached = cached
         self.counts = counts
+        self.jumps = jumps
         self.kpis = KpiCollector(cached, lambda: (0, {VIEW: self.cached()["position"]}), closures_of)
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -113,6 +115,13 @@ class WorkerCollector(Collector):
         yield CounterMetricFamily("tuoyu_worker_duplicates_dropped",
                                   "facts dropped as already applied (re-sent, or consumed again after a restart)",
                                   value=duplicates)
+        found, unrecovered = self.jumps()
+        yield CounterMetricFamily("tuoyu_worker_offset_jumps",
+                                  "jumps in a source partition's offsets (records skipped), each read again",
+                                  value=found)
+        yield CounterMetricFamily("tuoyu_worker_offset_jumps_unrecovered",
+                                  "jumps whose records the broker no longer had: facts this worker never folded",
+                                  value=unrecovered)
         if self.cached().get("pending"):
             # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
             return
