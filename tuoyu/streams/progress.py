@@ -10,6 +10,9 @@ beside them, so reading again from that offset, with the duplicates dropped by p
 gives exactly the replay. The worker resumes from it (seeking.Transport) and checks every
 record against it (Rewinds): Faust itself counts a jump in offsets as "acked" and commits past
 it, which is right for compacted topics but not for this one, where a jump means facts skipped.
+Such skips around rebalances are known in Faust (faust-streaming issues #216, #221, #606) and
+were seen here: a CI run lost one fact when partitions moved back to a worker, and a worker
+under load once read offset 608 of a partition right after 606.
 
 Pure bookkeeping; the worker does the seeking.
 """
