@@ -49,14 +49,16 @@ sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host="127.0.0.1", app
 
 # The same worker with one fault: the first time the partition argv[7] is assigned, it resumes
 # argv[8] records past where its state ends, as a committed offset written apart from the state
-# (Faust's own) could make it.
+# (Faust's own) could make it. Its small stream buffer keeps Faust's fetch loop in the middle of
+# a fetched batch when the jump is seen (the loop then moves its read offset past the seek back).
 SKIPPING_WORKER = """
 import sys
 from datetime import datetime
 from tuoyu.streams.worker import create_app, serve
 now = datetime.fromisoformat(sys.argv[3])
 app, state = create_app(sys.argv[1], 4, app_id=sys.argv[4], datadir=sys.argv[5], clock=lambda: now,
-                        flush_seconds=0.2, session_timeout=4.0, tansu_compat=True, batch_size=int(sys.argv[6]))
+                        flush_seconds=0.2, session_timeout=4.0, tansu_compat=True, batch_size=int(sys.argv[6]),
+                        stream_buffer_maxsize=16)
 partition, skip, honest, skipped = int(sys.argv[7]), int(sys.argv[8]), app.resume_offsets, []
 def resume_offsets(assigned):
     offsets = honest(assigned)
@@ -353,10 +355,14 @@ def test_records_skipped_by_the_consumer_are_seen_and_read_again(broker, store, 
         wait_for([worker], matches(replay_snapshot(facts, NOW)))
     finally:
         worker.stop()
-    for tag in "bcde":  # four more records on every partition, after the state's offsets
-        facts = record_and_publish_markers(store, broker, tag)
-    partition = key_partition(DISTRICT, PARTITIONS)
-    worker = Worker(broker, tmp_path, "tuoyu-kpi-jump", "w1", 500, SKIPPING_WORKER, partition, 3)
+    # A backlog after the state's offsets on every partition: more history, then markers.
+    before = len(facts)
+    store.record(list(synthetic_events(2000, seed=12)))
+    store.record(markers("b"))
+    facts = store.facts()
+    publish(broker, facts[before:])
+    partition = key_partition(TOWNSHIP_IDS[0], PARTITIONS)
+    worker = Worker(broker, tmp_path, "tuoyu-kpi-jump", "w1", 100, SKIPPING_WORKER, partition, 3)
     try:
         snapshot = replay_snapshot(facts, NOW)
         [served] = wait_for([worker], matches(snapshot))

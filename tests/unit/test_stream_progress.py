@@ -16,81 +16,127 @@ class Clock:
         return self.now
 
 
-def fold_all(rewinds: Rewinds, partition: int, offsets: list[int], last: int | None) -> tuple[list[Verdict], int | None]:
-    """Feed offsets as the agent does (last moves on each record folded)."""
+def fold_all(rewinds: Rewinds, partition: int, offsets: list[int],
+             last: int | None) -> tuple[list[Verdict], int | None]:
+    """Feed offsets as the agent does: `last` moves on each record folded, and each SEEK is done."""
     verdicts = []
     for offset in offsets:
         verdict = rewinds.check(partition, offset, last)
         verdicts.append(verdict)
-        if verdict in (Verdict.FOLD, Verdict.GAP):
+        if verdict is Verdict.FOLD:
             last = offset
+        elif verdict is Verdict.SEEK:
+            rewinds.sought(partition)
     return verdicts, last
+
+
+F, SEEK, SKIP = Verdict.FOLD, Verdict.SEEK, Verdict.SKIP
 
 
 def test_records_in_order_and_records_read_again_are_folded():
     rewinds = Rewinds()
     verdicts, last = fold_all(rewinds, 0, [0, 1, 2, 1, 2, 3], None)
-    assert verdicts == [Verdict.FOLD] * 6 and last == 3
+    assert verdicts == [F] * 6 and last == 3
     assert rewinds.found == 0
 
 
-def test_the_first_record_of_a_partition_without_state_is_folded_wherever_it_starts():
-    assert Rewinds().check(0, 500, None) is Verdict.FOLD
+def test_without_state_or_resume_point_the_first_record_is_folded_wherever_it_starts():
+    assert Rewinds().check(0, 500, None) is F
 
 
-def test_a_jump_is_answered_by_a_rewind_and_what_was_read_ahead_is_skipped_until_the_reread_passes_it():
+def test_a_partition_resumed_from_the_beginning_expects_the_beginning():
     rewinds = Rewinds()
-    # 10 was last; 14 comes (11-13 skipped): rewind. 15 was already delivered: skip. Then the
+    rewinds.resumed(0, 0)
+    assert rewinds.check(0, 3, None) is SEEK
+    assert rewinds.next_offset(0, None) == 0
+    rewinds.resumed(1, 0)
+    assert rewinds.check(1, 0, None) is F
+
+
+def test_a_jump_is_sought_back_and_what_was_read_ahead_is_skipped_until_the_reread_passes_it():
+    rewinds = Rewinds()
+    # 10 was last; 14 comes (11-13 skipped): seek. 15 was already delivered: skip. Then the
     # re-read 11.., and the stale 15 again after 11 (delivered before the seek): still skipped.
     verdicts, last = fold_all(rewinds, 0, [14, 15, 11, 15, 12, 13, 14, 15, 16], 10)
-    assert verdicts == [Verdict.REWIND, Verdict.SKIP, Verdict.FOLD, Verdict.SKIP, Verdict.FOLD, Verdict.FOLD,
-                        Verdict.FOLD, Verdict.FOLD, Verdict.FOLD]
+    assert verdicts == [SEEK, SKIP, F, SKIP, F, F, F, F, F]
     assert last == 16 and rewinds.found == 1 and rewinds.unrecovered == 0
     assert not rewinds.pending
 
 
 def test_a_new_jump_after_the_reread_passed_the_first_is_counted_again():
     rewinds = Rewinds()
-    verdicts, last = fold_all(rewinds, 0, [12, 11, 12, 20], 10)
-    assert verdicts == [Verdict.REWIND, Verdict.FOLD, Verdict.FOLD, Verdict.REWIND]
+    verdicts, _ = fold_all(rewinds, 0, [12, 11, 12, 20], 10)
+    assert verdicts == [SEEK, F, F, SEEK]
     assert rewinds.found == 2
 
 
 def test_partitions_are_checked_apart():
     rewinds = Rewinds()
-    assert rewinds.check(0, 14, 10) is Verdict.REWIND
-    assert rewinds.check(1, 11, 10) is Verdict.FOLD
-    assert rewinds.check(0, 15, 10) is Verdict.SKIP
+    assert rewinds.check(0, 14, 10) is SEEK
+    rewinds.sought(0)
+    assert rewinds.check(1, 11, 10) is F
+    assert rewinds.check(0, 15, 10) is SKIP
 
 
-def test_a_reread_without_progress_gives_up_after_patience_and_counts_it():
+def test_a_seek_that_did_not_take_is_made_again_after_retry_seconds_without_progress():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, patience=30, clock=clock)
+    assert rewinds.check(0, 14, 10) is SEEK
+    rewinds.sought(0)
+    clock.now = 0.5
+    assert rewinds.check(0, 600, 10) is SKIP
+    clock.now = 1.5  # Faust's fetch loop moved on past the re-read: seek again
+    assert rewinds.check(0, 601, 10) is SEEK
+    rewinds.sought(0)
+    clock.now = 2.0
+    assert rewinds.check(0, 602, 10) is SKIP
+    assert rewinds.found == 1  # one jump, sought twice
+
+
+def test_no_new_seek_while_the_reread_makes_progress():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, patience=30, clock=clock)
+    assert rewinds.check(0, 1000, 10) is SEEK
+    rewinds.sought(0)
+    for step, offset in enumerate(range(11, 200)):
+        clock.now = 0.1 * step
+        assert rewinds.check(0, offset, offset - 1) is F
+        assert rewinds.check(0, 1001 + step, offset) is SKIP  # stale records in between
+
+
+def test_a_reread_without_progress_is_given_up_after_patience_and_goes_on_from_the_jump():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, patience=30, clock=clock)
+    assert rewinds.check(0, 14, 10) is SEEK
+    rewinds.sought(0)
+    clock.now = 29.5
+    assert rewinds.check(0, 15, 10) is SEEK  # retried, still nothing in order
+    rewinds.sought(0)
+    clock.now = 31  # 31 s without progress: the seeks do not help
+    assert rewinds.check(0, 16, 10) is Verdict.GIVE_UP
+    assert rewinds.give_up(0) == 14  # the agent takes 13 as the last read and seeks to 14
+    assert rewinds.unrecovered == 1
+    assert rewinds.check(0, 16, 13) is SKIP  # stale, still ahead of the jump
+    assert rewinds.check(0, 14, 13) is F
+    assert rewinds.check(0, 15, 14) is F and not rewinds.pending
+
+
+def test_a_rebalance_forgets_a_pending_jump():
+    """The partition is sought from the state after recovery: a jump pending from before (maybe
+    under another owner meanwhile) is moot, and a new jump is seen as new."""
     clock = Clock()
     rewinds = Rewinds(patience=30, clock=clock)
-    assert rewinds.check(0, 14, 10) is Verdict.REWIND
-    clock.now = 29
-    assert rewinds.check(0, 15, 10) is Verdict.SKIP
-    clock.now = 31
-    assert rewinds.check(0, 16, 10) is Verdict.GAP
-    assert rewinds.unrecovered == 1 and not rewinds.pending
-    assert rewinds.check(0, 17, 16) is Verdict.FOLD
+    assert rewinds.check(0, 14, 10) is SEEK
+    clock.now = 100
+    rewinds.resumed(0, 11)
+    assert not rewinds.pending
+    assert rewinds.check(0, 20, 10) is SEEK and rewinds.found == 2
 
 
-def test_patience_counts_from_the_last_progress_of_a_long_reread():
-    clock = Clock()
-    rewinds = Rewinds(patience=30, clock=clock)
-    assert rewinds.check(0, 1000, 10) is Verdict.REWIND
-    clock.now = 25
-    assert rewinds.check(0, 11, 10) is Verdict.FOLD
-    clock.now = 50  # 50 s since the jump, 25 since progress
-    assert rewinds.check(0, 1001, 11) is Verdict.SKIP
-    assert rewinds.unrecovered == 0
-
-
-def test_give_up_when_the_broker_no_longer_has_the_records():
+def test_records_the_broker_no_longer_has_are_counted():
     rewinds = Rewinds()
-    assert rewinds.check(0, 14, 10) is Verdict.REWIND
-    assert rewinds.give_up(0) is Verdict.GAP
-    assert rewinds.found == 1 and rewinds.unrecovered == 1 and not rewinds.pending
+    rewinds.lost()
+    assert rewinds.unrecovered == 1
 
 
 def event(key, value):
@@ -123,3 +169,58 @@ def test_resume_after_the_last_offset_folded_or_from_the_beginning():
     assert resume_offset(held, 0) == 42
     assert resume_offset(held, 3) == 1
     assert resume_offset(held, 1) is None
+
+
+def test_the_worker_table_recovers_through_keep_newest():
+    """The glue: the worker's parts table (Faust's memory store underneath) keeps a part further
+    than its changelog record, takes newer ones, and offsets as written."""
+    from tuoyu.streams.worker import PARTS_TABLE, create_app
+
+    app, _ = create_app("127.0.0.1:1", 4)
+    parts = app.tables[PARTS_TABLE]
+    parts.data["a"] = {"position": 50}
+
+    def changelog(key, value, partition=1):
+        return SimpleNamespace(key=key, value=value, message=SimpleNamespace(partition=partition, value=b"x"))
+
+    parts.apply_changelog_batch([changelog("a", {"position": 40}), changelog("b", {"position": 7}),
+                                 changelog(offset_key(1), 900), changelog(offset_key(1), 30)])
+    assert parts.data["a"] == {"position": 50}
+    assert parts.data["b"] == {"position": 7}
+    assert parts.data[offset_key(1)] == 30
+    parts.apply_changelog_batch([changelog("a", {"position": 60})])
+    assert parts.data["a"] == {"position": 60}
+
+
+def test_a_seek_back_that_brought_nothing_is_due_again_from_the_timer():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, clock=clock)
+    assert rewinds.check(0, 14, 10) is SEEK
+    rewinds.sought(0)
+    clock.now = 0.5
+    assert rewinds.overdue() == []
+    clock.now = 1.0
+    assert rewinds.overdue() == [0]
+    rewinds.sought(0)
+    assert rewinds.overdue() == []
+    rewinds.forget(0)
+    clock.now = 10
+    assert rewinds.overdue() == []
+
+
+def test_seeking_again_backs_off_until_the_reread_progresses():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, patience=1000, clock=clock)
+    assert rewinds.check(0, 14, 10) is SEEK
+    rewinds.sought(0)
+    waits = []
+    for _ in range(7):
+        start = clock.now
+        while rewinds.overdue() != [0]:
+            clock.now += 0.25
+        waits.append(clock.now - start)
+        rewinds.sought(0)
+    assert waits == [1, 2, 4, 8, 16, 16, 16]
+    assert rewinds.check(0, 11, 10) is F  # progress: back to `retry`
+    clock.now += 1
+    assert rewinds.overdue() == [0]

@@ -5,9 +5,10 @@ from the tables' changelog; whatever goes wrong between the two (a kill, a rebal
 records were read ahead, a changelog recovered short of its end) leaves a window where facts
 are neither in the state nor read again. Here the offset of the last record folded from each
 source partition is a value of the parts table itself, written to that partition's changelog
-after the batch's parts: any prefix of the changelog holds parts at least as new as the offset
-beside them, so reading again from that offset, with the duplicates dropped by position,
-gives exactly the replay. The worker resumes from it (seeking.Transport) and checks every
+after the batch's parts: the changelog never holds an offset ahead of the parts it covers
+(read as written, to any point; a compacted changelog keeps each key's newest value, and
+recovery reads it to its end), so reading again from that offset, with the duplicates dropped
+by position, gives exactly the replay. The worker resumes from it (seeking.Transport) and checks every
 record against it (Rewinds): Faust itself counts a jump in offsets as "acked" and commits past
 it, which is right for compacted topics but not for this one, where a jump means facts skipped.
 Such skips around rebalances are known in Faust (faust-streaming issues #216, #221, #606) and
@@ -22,6 +23,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 OFFSET_KEY_PREFIX = "source-offset/"
@@ -30,10 +32,6 @@ OFFSET_KEY_PREFIX = "source-offset/"
 def offset_key(partition: int) -> str:
     """The parts-table key of a source partition's offset; it lives in that partition's changelog."""
     return f"{OFFSET_KEY_PREFIX}{partition}"
-
-
-def is_offset_key(key: Any) -> bool:
-    return isinstance(key, str) and key.startswith(OFFSET_KEY_PREFIX)
 
 
 def resume_offset(held: Mapping[str, Any], partition: int) -> int | None:
@@ -45,9 +43,11 @@ def resume_offset(held: Mapping[str, Any], partition: int) -> int | None:
 
 def newer_or_equal(held: Any, incoming: Any) -> bool:
     """Whether a changelog value may replace what the table holds. Parts never go back: a part
-    already further (by position) than the changelog record stays (left from an earlier turn
-    of owning the partition, or the changelog read short of its end). Offsets are taken as
-    written, the last one wins: the parts beside them are at least that far."""
+    already further (by position) than the changelog record stays. That happens when a worker
+    gets back a partition it kept the parts of (Faust's memory store forgets on revocation only
+    the keys it recovered, not those the agent wrote) or when recovery stops short of the end
+    (Tansu's end offsets trail). Offsets are taken as written, the last one wins: the parts
+    beside them are at least that far."""
     if isinstance(held, dict) and isinstance(incoming, dict):
         return incoming.get("position", 0) >= held.get("position", 0)
     return True
@@ -65,53 +65,108 @@ def keep_newest(events: Iterable[Any], held: Mapping[Any, Any]) -> Iterable[Any]
 
 
 class Verdict(enum.Enum):
-    FOLD = "fold"  # the next record (or one already read: dropped later by position)
-    REWIND = "rewind"  # records were skipped: seek back to the expected offset, drop this one
-    SKIP = "skip"  # read before the rewind took effect: it comes again
-    GAP = "gap"  # the skipped records did not come back: fold this one and go on (counted)
+    FOLD = "fold"  # the next record, or one read again (dropped later by position)
+    SEEK = "seek"  # records were skipped, or the seek back has not taken: seek back, drop this one
+    SKIP = "skip"  # delivered before the seek back took effect: it comes again
+    GIVE_UP = "give up"  # the re-read brought nothing for `patience` seconds: accept the hole
+
+
+@dataclass
+class _Jump:
+    to: int  # the first offset seen past the hole
+    sought: float  # when the worker last sought back
+    progress: float  # when a record in order last came (or the jump was seen)
+    seeks: int = 0  # seeks back since the last progress
 
 
 class Rewinds:
     """Checks each source record's offset against the last one folded from its partition.
 
     An offset beyond the next one means records were skipped: the worker seeks back to the next
-    one (REWIND). Until the re-read has passed the offset where the jump was seen, records ahead
-    of the next one were delivered before the seek took effect and come again: dropped (SKIP),
-    not counted as new jumps. If the re-read makes no progress for `patience` seconds (the
-    records are gone: deleted under the worker, or a log with holes), the worker goes on from
-    the record in hand (GAP) rather than stall.
+    one (SEEK). Until the re-read has passed the offset where the jump was seen, records ahead of
+    the next one were delivered before the seek took effect and come again: dropped (SKIP), not
+    counted as new jumps. A seek can fail to take (Faust's fetch loop, finishing a batch it had
+    already fetched, moves its read offset past the re-read, which it then drops): with no
+    progress for `retry` seconds the worker seeks again (then after 2, 4, 8, 16 x `retry`).
+    With none for `patience` seconds the records cannot be read (a log with holes) and the
+    worker goes on from the jump (GIVE_UP) rather than stall; records the broker has deleted
+    are found before seeking, by the worker.
     """
 
-    def __init__(self, patience: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, retry: float = 1.0, patience: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.retry = retry
         self.patience = patience
         self.clock = clock
-        self.pending: dict[int, tuple[int, float]] = {}  # partition: (offset where the jump was seen, last progress)
-        self.found = 0  # jumps seen (each answered by a seek back)
-        self.unrecovered = 0  # jumps whose records could not be read again
+        self.pending: dict[int, _Jump] = {}
+        self.floors: dict[int, int] = {}  # partition: the offset it was last sought to from the state
+        self.found = 0  # jumps seen (each answered by seeking back)
+        self.unrecovered = 0  # holes accepted: records that could not be read again
+
+    def next_offset(self, partition: int, last: int | None) -> int | None:
+        """The offset expected next: after the last one folded, or where the partition was sought
+        to when the state had none (None: anything is accepted)."""
+        return last + 1 if last is not None else self.floors.get(partition)
 
     def check(self, partition: int, offset: int, last: int | None) -> Verdict:
         """`last`: the offset of the last record folded from this partition (None: none yet)."""
-        in_order = last is None or offset <= last + 1  # the next one, or one read again
-        pending = self.pending.get(partition)
-        if pending is not None:
-            jumped_to, _ = pending
-            if last is not None and last >= jumped_to:
-                del self.pending[partition]  # the re-read has passed the jump
-            elif in_order:
-                self.pending[partition] = (jumped_to, self.clock())
+        expected = self.next_offset(partition, last)
+        in_order = expected is None or offset <= expected
+        now = self.clock()
+        jump = self.pending.get(partition)
+        if jump is not None and last is not None and last >= jump.to:
+            del self.pending[partition]  # the re-read has passed the jump
+            jump = None
+        if jump is None:
+            if in_order:
                 return Verdict.FOLD
-            elif self.clock() - pending[1] < self.patience:
-                return Verdict.SKIP
-            else:
-                return self.give_up(partition)
+            self.pending[partition] = _Jump(offset, now, now)
+            self.found += 1
+            return Verdict.SEEK
         if in_order:
+            jump.progress, jump.seeks = now, 0
             return Verdict.FOLD
-        self.pending[partition] = (offset, self.clock())
-        self.found += 1
-        return Verdict.REWIND
+        if now - jump.progress >= self.patience:
+            return Verdict.GIVE_UP
+        return Verdict.SEEK if self._due(jump, now) else Verdict.SKIP
 
-    def give_up(self, partition: int) -> Verdict:
-        """The records sought back to cannot be read (the broker no longer has them)."""
+    def _due(self, jump: _Jump, now: float) -> bool:
+        # Each seek restarts the fetch; waiting twice as long each time (up to 16 x `retry`)
+        # keeps a slow re-read from being restarted forever.
+        wait = self.retry * 2 ** min(max(jump.seeks - 1, 0), 4)
+        return now - max(jump.sought, jump.progress) >= wait
+
+    def overdue(self) -> list[int]:
+        """Partitions whose seek back has brought nothing for `retry` seconds, not even a record
+        to check (Faust's fetch loop had moved its read offset past the re-read and then drops
+        all of it): to seek again, from a timer."""
+        now = self.clock()
+        return [partition for partition, jump in self.pending.items() if self._due(jump, now)]
+
+    def forget(self, partition: int) -> None:
+        """The partition is no longer this worker's: its next owner resumes it from the state."""
         self.pending.pop(partition, None)
+
+    def sought(self, partition: int) -> None:
+        """The worker has sought the partition back."""
+        jump = self.pending[partition]
+        jump.sought = self.clock()
+        jump.seeks += 1
+
+    def give_up(self, partition: int) -> int:
+        """Accept the hole before the jump; the offset to go on from (the jump's). Records ahead
+        of it delivered earlier are still skipped until it is folded."""
+        jump = self.pending[partition]
+        jump.progress = jump.sought = self.clock()
         self.unrecovered += 1
-        return Verdict.GAP
+        return jump.to
+
+    def lost(self) -> None:
+        """A hole accepted because the broker no longer has its records."""
+        self.unrecovered += 1
+
+    def resumed(self, partition: int, offset: int) -> None:
+        """The partition was sought to `offset` from the state (after a rebalance): whatever was
+        pending is moot, and `offset` is what comes next when the state has no offset yet."""
+        self.pending.pop(partition, None)
+        self.floors[partition] = offset

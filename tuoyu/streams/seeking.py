@@ -10,7 +10,10 @@ changelog as the parts), or to the beginning when the state has none; facts alre
 state are then dropped by their position.
 
 The app says which partitions are sources and where they resume: `app.resume_offsets(assigned)`
-returns {TP: next offset or None} for the source partitions among `assigned`.
+returns {TP: next offset or None} for the source partitions among `assigned`, and
+`app.resumed(sought)` hears where each was sought to (the beginning's offset for None). The
+consumer also seeks one partition back on the app's behalf (`rewind`), in the consumer's
+own thread like every other call on the aiokafka consumer.
 """
 
 from __future__ import annotations
@@ -27,17 +30,18 @@ log = logging.getLogger(__name__)
 
 
 class _ConsumerThread(driver.AIOKafkaConsumerThread):
-    async def seek_to_resume(self, offsets: Mapping[TP, int | None]) -> Mapping[TP, int | None]:
+    async def seek_to_resume(self, offsets: Mapping[TP, int | None]) -> dict[TP, int]:
         return await self.call_thread(self._seek_to_resume, offsets)
 
-    async def _seek_to_resume(self, offsets: Mapping[TP, int | None]) -> Mapping[TP, int | None]:
+    async def _seek_to_resume(self, offsets: Mapping[TP, int | None]) -> dict[TP, int]:
         consumer = self._ensure_consumer()
-        sought: dict[TP, int | None] = {}
+        sought: dict[TP, int] = {}
         for tp, offset in offsets.items():
             partition = TopicPartition(tp.topic, tp.partition)
             try:
                 if offset is None:
                     await consumer.seek_to_beginning(partition)
+                    offset = await consumer.position(partition)
                 else:
                     consumer.seek(partition, offset)
             except IllegalStateError:
@@ -46,6 +50,12 @@ class _ConsumerThread(driver.AIOKafkaConsumerThread):
                 continue
             sought[tp] = offset
         return sought
+
+    async def seek_one(self, tp: TP, offset: int) -> None:
+        await self.call_thread(self._seek_one, tp, offset)
+
+    async def _seek_one(self, tp: TP, offset: int) -> None:
+        self._ensure_consumer().seek(TopicPartition(tp.topic, tp.partition), offset)
 
 
 class _Consumer(driver.Consumer):
@@ -56,7 +66,20 @@ class _Consumer(driver.Consumer):
         # Faust calls this after every recovery (and when records came while flow was stopped);
         # the offsets are read here, in the event loop that owns the tables.
         offsets = self.app.resume_offsets(self.assignment())  # type: ignore[attr-defined]
-        return await self._thread.seek_to_resume(offsets)  # type: ignore[attr-defined]
+        sought = await self._thread.seek_to_resume(offsets)  # type: ignore[attr-defined]
+        self.app.resumed(sought)  # type: ignore[attr-defined]
+        return sought
+
+    async def rewind(self, tp: TP, offset: int) -> bool:
+        """Seek one source partition back to `offset`, and let Faust deliver from there again
+        (its fetch loop drops records below its read offset). False if it is no longer assigned."""
+        try:
+            await self._thread.seek_one(tp, offset)  # type: ignore[attr-defined]
+        except IllegalStateError:
+            log.info("not seeking %s back: no longer assigned", tp)  # its next owner resumes it from the state
+            return False
+        self._read_offset[tp] = offset
+        return True
 
 
 class Transport(driver.Transport):

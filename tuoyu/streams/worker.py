@@ -28,6 +28,7 @@ sums the per-township series across workers.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import tempfile
 import threading
@@ -111,6 +112,9 @@ class _App(faust.App):
         """Where the source partitions among `assigned` resume (seeking.Transport asks)."""
         return {}
 
+    def resumed(self, sought: dict[TP, int]) -> None:
+        """Where seeking.Transport sought them."""
+
 
 class _PartsTable(faust.Table):
     """Recovering from the changelog never takes a part back (progress.keep_newest)."""
@@ -152,6 +156,8 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
              "and the offset of the last record folded from each source partition"))
     app.resume_offsets = lambda assigned: {tp: resume_offset(parts.data, tp.partition)  # type: ignore[method-assign]
                                            for tp in assigned if tp.topic == topic}
+    app.resumed = lambda sought: [state.rewinds.resumed(tp.partition, offset)  # type: ignore[method-assign]
+                                  for tp, offset in sought.items()]
     # use_partitioner: summaries are written by the timer (no current event), and every worker
     # then reads every partition of the global table as a standby.
     summaries = app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1,
@@ -161,52 +167,85 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
     @app.agent(source)
     async def fold(stream: Any) -> None:
         async for events in stream.take_events(batch_size, within=flush_seconds):
-            touched: dict[str, tuple[int, Part]] = {}
-            read: dict[int, int] = {}  # source partition: offset of the last record folded
+            # The batch is folded into copies and offsets kept apart, and the table takes them only
+            # once the changelog holds them: an error half-way leaves the table as the changelog has it.
+            working: dict[str, tuple[int, Part]] = {}
+            read: dict[int, int] = {}  # source partition: offset of the last record folded (or given up)
             for event in events:
-                source = event.message.partition
-                if not await in_sequence(event.message.tp, event.message.offset):
+                tp, offset = event.message.tp, event.message.offset
+                if not await admit(tp, offset, read):
                     continue
+                read[tp.partition] = offset
                 fact = orjson.loads(event.value)
                 key = event.key.decode() if event.key else partition_of(fact)
-                part: Part = parts.get(key) or new_part()
-                read[source] = parts.data[offset_key(source)] = event.message.offset
+                part = working[key][1] if key in working else parts.get(key) or new_part()
                 if fact["position"] <= part["position"]:
                     state.duplicates += 1  # re-sent or consumed again after a restart: already applied
                     continue
+                if key not in working:
+                    part = copy.deepcopy(part)
                 apply(part, fact)
-                parts.data[key] = part
-                touched[key] = (source, part)
+                working[key] = (tp.partition, part)
                 state.applied += 1
             # The changed parts go to the changelog once per batch, then (once the broker holds
-            # them) the offsets they reach: any prefix of the changelog has parts at least as new
-            # as the offset beside them. Faust's own `table[key] = part` would buffer the write, and
-            # its commit gives up waiting for that buffer after 0.1 s. The batch's events are acked
-            # (their offsets committable) after this.
+            # them) the offsets they reach: the changelog never has an offset ahead of its parts.
+            # Faust's own `table[key] = part` would buffer the write, and its commit gives up
+            # waiting for that buffer after 0.1 s. The batch's events are acked after this.
             await asyncio.gather(*(parts.send_changelog(partition, key, part)
-                                   for key, (partition, part) in touched.items()))
+                                   for key, (partition, part) in working.items()))
             await asyncio.gather(*(parts.send_changelog(partition, offset_key(partition), offset)
                                    for partition, offset in read.items()))
-            state.changed.update(touched)
-            state.dirty = state.dirty or bool(touched)
+            parts.data.update({key: part for key, (_, part) in working.items()})
+            parts.data.update({offset_key(partition): offset for partition, offset in read.items()})
+            state.changed.update(working)
+            state.dirty = state.dirty or bool(working)
 
-    async def in_sequence(tp: TP, offset: int) -> bool:
+    async def admit(tp: TP, offset: int, read: dict[int, int]) -> bool:
         """Whether to fold this record: the next of its partition, or one read again. Records
-        skipped (seen as a jump in offsets) are read again: seek back, drop what came after."""
-        verdict = state.rewinds.check(tp.partition, offset, parts.data.get(offset_key(tp.partition)))
-        if verdict is Verdict.REWIND:
-            expected = parts.data[offset_key(tp.partition)] + 1
-            earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
-            if earliest is not None and earliest > expected:
-                verdict = state.rewinds.give_up(tp.partition)  # no longer on the broker
-            else:
-                log.warning("%s: offset %d read where %d was next; reading again from %d", tp, offset, expected,
-                            expected)
-                await app.consumer.seek(tp, expected)
-                return False
-        if verdict is Verdict.GAP:
-            log.error("%s: records before offset %d could not be read again; going on without them", tp, offset)
-        return verdict is not Verdict.SKIP
+        skipped (a jump in offsets) are read again: seek back, drop what came after (progress.Rewinds)."""
+        rewinds = state.rewinds
+        last = read.get(tp.partition, parts.data.get(offset_key(tp.partition)))
+        verdict = rewinds.check(tp.partition, offset, last)
+        if verdict is Verdict.GIVE_UP:
+            resume = rewinds.give_up(tp.partition)
+            log.error("%s: offsets %s to %d could not be read again in %.0f s; going on without them", tp,
+                      rewinds.next_offset(tp.partition, last), resume - 1, rewinds.patience)
+            last = read[tp.partition] = resume - 1
+            if offset == resume:
+                return True
+            verdict = Verdict.SEEK
+        if verdict is not Verdict.SEEK:
+            return verdict is Verdict.FOLD
+        target = rewinds.next_offset(tp.partition, last)
+        assert target is not None  # a jump is only seen against an expected offset
+        earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
+        if earliest is not None and earliest > target:
+            rewinds.lost()
+            log.error("%s: offsets %d to %d are no longer on the broker; going on without them", tp, target,
+                      earliest - 1)
+            last = read[tp.partition] = earliest - 1
+            target = earliest
+            if offset == target:
+                return True
+        log.warning("%s: offset %d read where %d was next; reading again from %d", tp, offset, target, target)
+        await rewind(tp, target)
+        return False
+
+    async def rewind(tp: TP, offset: int) -> None:
+        if await app.consumer.rewind(tp, offset):
+            state.rewinds.sought(tp.partition)
+        else:
+            state.rewinds.forget(tp.partition)
+
+    @app.timer(interval=flush_seconds)
+    async def reread() -> None:
+        """Seek again where a seek back brought nothing (not even a record to check)."""
+        for partition in state.rewinds.overdue():
+            target = state.rewinds.next_offset(partition, parts.data.get(offset_key(partition)))
+            if target is not None:
+                tp = TP(topic, partition)
+                log.warning("%s: reading again from %d (the seek back brought nothing yet)", tp, target)
+                await rewind(tp, target)
 
     @app.timer(interval=flush_seconds)
     async def refresh() -> None:
