@@ -50,7 +50,7 @@ sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host="127.0.0.1", app
 # The same worker with one fault: the first time the partition argv[7] is assigned, it resumes
 # argv[8] records past where its state ends, as a committed offset written apart from the state
 # (Faust's own) could make it. Its small stream buffer keeps Faust's fetch loop in the middle of
-# a fetched batch when the jump is seen (the loop then moves its read offset past the seek back).
+# a fetched batch when the jump is seen: records ahead of the jump keep coming after the seek back.
 SKIPPING_WORKER = """
 import sys
 from datetime import datetime

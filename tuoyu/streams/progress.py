@@ -68,7 +68,6 @@ class Verdict(enum.Enum):
     FOLD = "fold"  # the next record, or one read again (dropped later by position)
     SEEK = "seek"  # records were skipped, or the seek back has not taken: seek back, drop this one
     SKIP = "skip"  # delivered before the seek back took effect: it comes again
-    GIVE_UP = "give up"  # the re-read brought nothing for `patience` seconds: accept the hole
 
 
 @dataclass
@@ -85,23 +84,22 @@ class Rewinds:
     An offset beyond the next one means records were skipped: the worker seeks back to the next
     one (SEEK). Until the re-read has passed the offset where the jump was seen, records ahead of
     the next one were delivered before the seek took effect and come again: dropped (SKIP), not
-    counted as new jumps. A seek can fail to take (Faust's fetch loop, finishing a batch it had
-    already fetched, moves its read offset past the re-read, which it then drops): with no
-    progress for `retry` seconds the worker seeks again (then after 2, 4, 8, 16 x `retry`).
-    With none for `patience` seconds the records cannot be read (a log with holes) and the
-    worker goes on from the jump (GIVE_UP) rather than stall; records the broker has deleted
-    are found before seeking, by the worker.
+    counted as new jumps. With no progress for `retry` seconds the worker seeks again (then
+    after 2, 4, 8 and every 16 x `retry`), from the record path or a timer (`overdue`).
+
+    A hole is never given up for lack of progress: the relay writes neither transactions nor a
+    compacted topic, so a source partition has no holes of its own, and a stalled re-read means
+    a slow consumer, not missing records. Only records the broker no longer has (retention) are
+    given up; the worker finds those by the partition's earliest offset before seeking (`lost`).
     """
 
-    def __init__(self, retry: float = 1.0, patience: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, retry: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.retry = retry
-        self.patience = patience
         self.clock = clock
         self.pending: dict[int, _Jump] = {}
         self.floors: dict[int, int] = {}  # partition: the offset it was last sought to from the state
         self.found = 0  # jumps seen (each answered by seeking back)
-        self.unrecovered = 0  # holes accepted: records that could not be read again
+        self.unrecovered = 0  # holes accepted: records the broker no longer had
 
     def next_offset(self, partition: int, last: int | None) -> int | None:
         """The offset expected next: after the last one folded, or where the partition was sought
@@ -126,8 +124,6 @@ class Rewinds:
         if in_order:
             jump.progress, jump.seeks = now, 0
             return Verdict.FOLD
-        if now - jump.progress >= self.patience:
-            return Verdict.GIVE_UP
         return Verdict.SEEK if self._due(jump, now) else Verdict.SKIP
 
     def _due(self, jump: _Jump, now: float) -> bool:
@@ -137,33 +133,25 @@ class Rewinds:
         return now - max(jump.sought, jump.progress) >= wait
 
     def overdue(self) -> list[int]:
-        """Partitions whose seek back has brought nothing for `retry` seconds, not even a record
-        to check (Faust's fetch loop had moved its read offset past the re-read and then drops
-        all of it): to seek again, from a timer."""
+        """Partitions whose seek back has brought nothing for a while, not even a record to check:
+        to seek again, from a timer."""
         now = self.clock()
         return [partition for partition, jump in self.pending.items() if self._due(jump, now)]
 
-    def forget(self, partition: int) -> None:
-        """The partition is no longer this worker's: its next owner resumes it from the state."""
-        self.pending.pop(partition, None)
-
     def sought(self, partition: int) -> None:
-        """The worker has sought the partition back."""
-        jump = self.pending[partition]
-        jump.sought = self.clock()
-        jump.seeks += 1
-
-    def give_up(self, partition: int) -> int:
-        """Accept the hole before the jump; the offset to go on from (the jump's). Records ahead
-        of it delivered earlier are still skipped until it is folded."""
-        jump = self.pending[partition]
-        jump.progress = jump.sought = self.clock()
-        self.unrecovered += 1
-        return jump.to
+        """The worker has sought the partition back (a no-op if a rebalance settled it meanwhile)."""
+        jump = self.pending.get(partition)
+        if jump is not None:
+            jump.sought = self.clock()
+            jump.seeks += 1
 
     def lost(self) -> None:
         """A hole accepted because the broker no longer has its records."""
         self.unrecovered += 1
+
+    def forget(self, partition: int) -> None:
+        """The partition is no longer this worker's: its next owner resumes it from the state."""
+        self.pending.pop(partition, None)
 
     def resumed(self, partition: int, offset: int) -> None:
         """The partition was sought to `offset` from the state (after a rebalance): whatever was

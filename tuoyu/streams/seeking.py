@@ -13,13 +13,16 @@ The app says which partitions are sources and where they resume: `app.resume_off
 returns {TP: next offset or None} for the source partitions among `assigned`, and
 `app.resumed(sought)` hears where each was sought to (the beginning's offset for None). The
 consumer also seeks one partition back on the app's behalf (`rewind`), in the consumer's
-own thread like every other call on the aiokafka consumer.
+own thread like every other call on the aiokafka consumer, and hands over every source record
+it fetches, also one below what Faust has read (the app checks offsets itself).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
@@ -41,7 +44,7 @@ class _ConsumerThread(driver.AIOKafkaConsumerThread):
             try:
                 if offset is None:
                     await consumer.seek_to_beginning(partition)
-                    offset = await consumer.position(partition)
+                    offset = (await consumer.beginning_offsets([partition]))[partition]
                 else:
                     consumer.seek(partition, offset)
             except IllegalStateError:
@@ -58,7 +61,30 @@ class _ConsumerThread(driver.AIOKafkaConsumerThread):
         self._ensure_consumer().seek(TopicPartition(tp.topic, tp.partition), offset)
 
 
+class _SourcesUnread(defaultdict):
+    """Faust's read offsets, answering None ("nothing read yet") for the source topics.
+
+    Faust's fetch loop drops a record below the read offset of its partition, and sets that
+    offset as it hands records over, also from a fetch it already held when the worker sought
+    back: the re-read was then dropped for as long as the backlog lasted. The worker checks
+    every source record against the offset kept with its state (progress.Rewinds), so here
+    Faust delivers them all; changelogs keep Faust's own check."""
+
+    def __init__(self, changelog_topics: Callable[[], set[str]]) -> None:
+        super().__init__(lambda: None)
+        self.changelog_topics = changelog_topics
+
+    def __getitem__(self, tp: TP) -> int | None:
+        if tp.topic not in self.changelog_topics():
+            return None
+        return super().__getitem__(tp)
+
+
 class _Consumer(driver.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = _SourcesUnread(lambda: self.app.tables.changelog_topics)
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
@@ -71,14 +97,12 @@ class _Consumer(driver.Consumer):
         return sought
 
     async def rewind(self, tp: TP, offset: int) -> bool:
-        """Seek one source partition back to `offset`, and let Faust deliver from there again
-        (its fetch loop drops records below its read offset). False if it is no longer assigned."""
+        """Seek one source partition back to `offset`; False if it is no longer assigned."""
         try:
             await self._thread.seek_one(tp, offset)  # type: ignore[attr-defined]
-        except IllegalStateError:
+        except (IllegalStateError, AssertionError):  # aiokafka asserts when there is no assignment at all
             log.info("not seeking %s back: no longer assigned", tp)  # its next owner resumes it from the state
             return False
-        self._read_offset[tp] = offset
         return True
 
 

@@ -203,49 +203,46 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
     async def admit(tp: TP, offset: int, read: dict[int, int]) -> bool:
         """Whether to fold this record: the next of its partition, or one read again. Records
         skipped (a jump in offsets) are read again: seek back, drop what came after (progress.Rewinds)."""
-        rewinds = state.rewinds
         last = read.get(tp.partition, parts.data.get(offset_key(tp.partition)))
-        verdict = rewinds.check(tp.partition, offset, last)
-        if verdict is Verdict.GIVE_UP:
-            resume = rewinds.give_up(tp.partition)
-            log.error("%s: offsets %s to %d could not be read again in %.0f s; going on without them", tp,
-                      rewinds.next_offset(tp.partition, last), resume - 1, rewinds.patience)
-            last = read[tp.partition] = resume - 1
-            if offset == resume:
-                return True
-            verdict = Verdict.SEEK
-        if verdict is not Verdict.SEEK:
-            return verdict is Verdict.FOLD
-        target = rewinds.next_offset(tp.partition, last)
-        assert target is not None  # a jump is only seen against an expected offset
+        verdict = state.rewinds.check(tp.partition, offset, last)
+        if verdict is Verdict.SEEK:
+            log.warning("%s: offset %d read where %s was next", tp, offset,
+                        state.rewinds.next_offset(tp.partition, last))
+            given_up = await seek_back(tp, last)
+            if given_up is not None:
+                read[tp.partition] = given_up
+                return offset == given_up + 1
+        return verdict is Verdict.FOLD
+
+    async def seek_back(tp: TP, last: int | None) -> int | None:
+        """Seek to the offset after `last`, or, when the broker no longer has it, to its earliest
+        and return the offset to take as the last read (the hole is accepted)."""
+        target = state.rewinds.next_offset(tp.partition, last)
+        if target is None:
+            return None
         earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
+        given_up = None
         if earliest is not None and earliest > target:
-            rewinds.lost()
+            state.rewinds.lost()
             log.error("%s: offsets %d to %d are no longer on the broker; going on without them", tp, target,
                       earliest - 1)
-            last = read[tp.partition] = earliest - 1
-            target = earliest
-            if offset == target:
-                return True
-        log.warning("%s: offset %d read where %d was next; reading again from %d", tp, offset, target, target)
-        await rewind(tp, target)
-        return False
-
-    async def rewind(tp: TP, offset: int) -> None:
-        if await app.consumer.rewind(tp, offset):
+            target, given_up = earliest, earliest - 1
+        log.warning("%s: reading again from %d", tp, target)
+        if await app.consumer.rewind(tp, target):
             state.rewinds.sought(tp.partition)
         else:
             state.rewinds.forget(tp.partition)
+        return given_up
 
     @app.timer(interval=flush_seconds)
     async def reread() -> None:
         """Seek again where a seek back brought nothing (not even a record to check)."""
         for partition in state.rewinds.overdue():
-            target = state.rewinds.next_offset(partition, parts.data.get(offset_key(partition)))
-            if target is not None:
-                tp = TP(topic, partition)
-                log.warning("%s: reading again from %d (the seek back brought nothing yet)", tp, target)
-                await rewind(tp, target)
+            tp = TP(topic, partition)
+            given_up = await seek_back(tp, parts.data.get(offset_key(partition)))
+            if given_up is not None:  # between batches: the table takes it as a batch would
+                await parts.send_changelog(partition, offset_key(partition), given_up)
+                parts.data[offset_key(partition)] = given_up
 
     @app.timer(interval=flush_seconds)
     async def refresh() -> None:
