@@ -225,3 +225,33 @@ def test_seeking_again_backs_off_until_the_reread_progresses():
     assert rewinds.check(0, 11, 10) is F  # progress: back to `retry`
     clock.now += 1
     assert rewinds.overdue() == [0]
+
+
+def test_the_relay_creates_the_topic_keeping_every_record(monkeypatch):
+    """A worker without state reads the topic from its beginning: the topic must keep the whole
+    history, not the broker's default week (Tansu ignores topic configs, so this is checked on
+    what is asked of the broker)."""
+    import kafka
+
+    from tuoyu.streams.relay import ensure_topic
+
+    created = []
+
+    class Admin:
+        def __init__(self, **_):
+            pass
+
+        def list_topics(self):
+            return []
+
+        def create_topics(self, topics):
+            created.extend(topics)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(kafka, "KafkaAdminClient", Admin)
+    assert ensure_topic(["127.0.0.1:1"], "childcare.events", 4)
+    [topic] = created
+    assert (topic.name, topic.num_partitions) == ("childcare.events", 4)
+    assert topic.topic_configs == {"retention.ms": "-1", "retention.bytes": "-1"}

@@ -63,9 +63,16 @@ def new_producer(bootstrap: list[str]) -> Any:
     )
 
 
+KEEP_EVERYTHING = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
 def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PARTITIONS,
                  replication: int = 1) -> bool:
-    """Create the topic unless it exists; returns True when it was created here."""
+    """Create the topic unless it exists; returns True when it was created here.
+
+    It keeps every record (retention.ms=-1, not the broker's default of a week): a worker with
+    no state, new or rebuilding, reads the topic from its beginning and must find the whole
+    history there."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -75,7 +82,7 @@ def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PAR
         if topic in admin.list_topics():
             return False
         try:
-            admin.create_topics([NewTopic(topic, partitions, replication)])
+            admin.create_topics([NewTopic(topic, partitions, replication, topic_configs=KEEP_EVERYTHING)])
         except TopicAlreadyExistsError:  # another relay created it meanwhile
             return False
         return True
