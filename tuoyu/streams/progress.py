@@ -15,6 +15,8 @@ Such skips around rebalances are known in Faust (faust-streaming issues #216, #2
 were seen here: a CI run lost one fact when partitions moved back to a worker, and a worker
 under load once read offset 608 of a partition right after 606.
 
+Faust still commits the group's offsets (lag tools read them), but nothing resumes from them.
+
 Pure bookkeeping; the worker does the seeking.
 """
 

@@ -72,10 +72,13 @@ class _SourcesUnread(defaultdict):
 
     def __init__(self, changelog_topics: Callable[[], set[str]]) -> None:
         super().__init__(lambda: None)
-        self.changelog_topics = changelog_topics
+        self._changelog_topics = changelog_topics
+        self._known: frozenset[str] | None = None  # read at first use: the tables exist by then
 
     def __getitem__(self, tp: TP) -> int | None:
-        if tp.topic not in self.changelog_topics():
+        if self._known is None:
+            self._known = frozenset(self._changelog_topics())
+        if tp.topic not in self._known:
             return None
         return super().__getitem__(tp)
 

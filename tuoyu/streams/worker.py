@@ -220,19 +220,27 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
         target = state.rewinds.next_offset(tp.partition, last)
         if target is None:
             return None
-        earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
-        given_up = None
+        try:
+            earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
+        except Exception as error:  # the broker unreachable for now: the jump stays pending, tried again
+            log.warning("%s: cannot read the earliest offset (%s); seeking back later", tp, error)
+            return None
+        missing = None
         if earliest is not None and earliest > target:
-            state.rewinds.lost()
             log.error("%s: offsets %d to %d are no longer on the broker; going on without them", tp, target,
                       earliest - 1)
-            target, given_up = earliest, earliest - 1
+            missing, target = (target, earliest - 1), earliest
         log.warning("%s: reading again from %d", tp, target)
-        if await app.consumer.rewind(tp, target):
-            state.rewinds.sought(tp.partition)
-        else:
-            state.rewinds.forget(tp.partition)
-        return given_up
+        if not await app.consumer.rewind(tp, target):
+            state.rewinds.forget(tp.partition)  # no longer ours: the next owner resumes it from the state
+            return None
+        state.rewinds.sought(tp.partition)
+        if missing is None:
+            return None
+        state.rewinds.lost()
+        # Faust would otherwise wait for the missing offsets before committing again.
+        await app.consumer._add_gap(tp, *missing)
+        return missing[1]
 
     @app.timer(interval=flush_seconds)
     async def reread() -> None:
