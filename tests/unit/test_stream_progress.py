@@ -33,6 +33,15 @@ def fold_all(rewinds: Rewinds, partition: int, offsets: list[int],
 F, SEEK, SKIP = Verdict.FOLD, Verdict.SEEK, Verdict.SKIP
 
 
+def sought_back(to: int) -> tuple[Clock, Rewinds]:
+    """Rewinds (retry 1 s, on a clock at 0) that saw partition 0 jump from 10 to `to` and sought back."""
+    clock = Clock()
+    rewinds = Rewinds(retry=1, clock=clock)
+    assert rewinds.check(0, to, 10) is SEEK
+    rewinds.sought(0)
+    return clock, rewinds
+
+
 def test_records_in_order_and_records_read_again_are_folded():
     rewinds = Rewinds()
     verdicts, last = fold_all(rewinds, 0, [0, 1, 2, 1, 2, 3], None)
@@ -79,10 +88,7 @@ def test_partitions_are_checked_apart():
 
 
 def test_a_seek_that_did_not_take_is_made_again_after_retry_seconds_without_progress():
-    clock = Clock()
-    rewinds = Rewinds(retry=1, clock=clock)
-    assert rewinds.check(0, 14, 10) is SEEK
-    rewinds.sought(0)
+    clock, rewinds = sought_back(to=14)
     clock.now = 0.5
     assert rewinds.check(0, 600, 10) is SKIP
     clock.now = 1.5  # Faust's fetch loop moved on past the re-read: seek again
@@ -94,10 +100,7 @@ def test_a_seek_that_did_not_take_is_made_again_after_retry_seconds_without_prog
 
 
 def test_no_new_seek_while_the_reread_makes_progress():
-    clock = Clock()
-    rewinds = Rewinds(retry=1, clock=clock)
-    assert rewinds.check(0, 1000, 10) is SEEK
-    rewinds.sought(0)
+    clock, rewinds = sought_back(to=1000)
     for step, offset in enumerate(range(11, 200)):
         clock.now = 0.1 * step
         assert rewinds.check(0, offset, offset - 1) is F
@@ -107,10 +110,7 @@ def test_no_new_seek_while_the_reread_makes_progress():
 def test_a_reread_that_makes_no_progress_is_never_given_up():
     """No hole is accepted for lack of progress (a slow consumer is not a missing record): the
     worker keeps seeking back, ever less often."""
-    clock = Clock()
-    rewinds = Rewinds(retry=1, clock=clock)
-    assert rewinds.check(0, 14, 10) is SEEK
-    rewinds.sought(0)
+    clock, rewinds = sought_back(to=14)
     for _ in range(100):
         clock.now += 0.5
         verdict = rewinds.check(0, 15, 10)
@@ -194,10 +194,7 @@ def test_the_worker_table_recovers_through_keep_newest():
 
 
 def test_a_seek_back_that_brought_nothing_is_due_again_from_the_timer():
-    clock = Clock()
-    rewinds = Rewinds(retry=1, clock=clock)
-    assert rewinds.check(0, 14, 10) is SEEK
-    rewinds.sought(0)
+    clock, rewinds = sought_back(to=14)
     clock.now = 0.5
     assert rewinds.overdue() == []
     clock.now = 1.0
@@ -210,10 +207,7 @@ def test_a_seek_back_that_brought_nothing_is_due_again_from_the_timer():
 
 
 def test_seeking_again_backs_off_until_the_reread_progresses():
-    clock = Clock()
-    rewinds = Rewinds(retry=1, clock=clock)
-    assert rewinds.check(0, 14, 10) is SEEK
-    rewinds.sought(0)
+    clock, rewinds = sought_back(to=14)
     waits = []
     for _ in range(7):
         start = clock.now

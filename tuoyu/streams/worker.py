@@ -193,12 +193,16 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
             # waiting for that buffer after 0.1 s. The batch's events are acked after this.
             await asyncio.gather(*(parts.send_changelog(partition, key, part)
                                    for key, (partition, part) in working.items()))
-            await asyncio.gather(*(parts.send_changelog(partition, offset_key(partition), offset)
-                                   for partition, offset in read.items()))
+            await keep_offsets(read)
             parts.data.update({key: part for key, (_, part) in working.items()})
-            parts.data.update({offset_key(partition): offset for partition, offset in read.items()})
             state.changed.update(working)
             state.dirty = state.dirty or bool(working)
+
+    async def keep_offsets(read: dict[int, int]) -> None:
+        """Where each source partition has been read to: to its changelog partition, then the table."""
+        await asyncio.gather(*(parts.send_changelog(partition, offset_key(partition), offset)
+                               for partition, offset in read.items()))
+        parts.data.update({offset_key(partition): offset for partition, offset in read.items()})
 
     async def admit(tp: TP, offset: int, read: dict[int, int]) -> bool:
         """Whether to fold this record: the next of its partition, or one read again. Records
@@ -248,9 +252,8 @@ def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC
         for partition in state.rewinds.overdue():
             tp = TP(topic, partition)
             given_up = await seek_back(tp, parts.data.get(offset_key(partition)))
-            if given_up is not None:  # between batches: the table takes it as a batch would
-                await parts.send_changelog(partition, offset_key(partition), given_up)
-                parts.data[offset_key(partition)] = given_up
+            if given_up is not None:  # between batches: kept as a batch keeps it
+                await keep_offsets({partition: given_up})
 
     @app.timer(interval=flush_seconds)
     async def refresh() -> None:
