@@ -48,7 +48,7 @@ from tuoyu.service.wiring import open_registry  # noqa: E402
 from tuoyu.streams.reading import read_facts  # noqa: E402
 from tuoyu.streams.replay import replay_snapshot  # noqa: E402
 
-POSTGRES = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 STARTED = time.monotonic()
 COMPARED = ("position", "district", "townships", "targets")  # as_of/known_at are evaluation times

@@ -33,7 +33,7 @@ from tuoyu.service.wiring import open_registry  # noqa: E402
 from tuoyu.streams.reading import read_facts  # noqa: E402
 from tuoyu.streams.replay import replay_snapshot  # noqa: E402
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES = "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test"
 PAGE = 1000
 
 
