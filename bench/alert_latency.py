@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.e2e.harness import fast_tunables, running_service  # noqa: E402
 from tuoyu.alerts.files import load_tunables  # noqa: E402
-from tuoyu.service.alerting import TUNABLES  # noqa: E402
+from tuoyu.alerts.files import TUNABLES  # noqa: E402
 
 
 def one_run(service, n: int) -> float:

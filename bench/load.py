@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
 from tuoyu.service.config import Settings  # noqa: E402
 from tuoyu.service.wiring import open_registry  # noqa: E402
-from tuoyu.streams.reading import read_facts  # noqa: E402
-from tuoyu.streams.replay import replay_snapshot  # noqa: E402
+from tuoyu.views.reading import read_facts  # noqa: E402
+from tuoyu.views.replay import replay_snapshot  # noqa: E402
 
 POSTGRES = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 TUOYU = str(Path(sys.executable).parent / "tuoyu")

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
 from tuoyu.service.config import Settings  # noqa: E402
 from tuoyu.service.wiring import open_registry  # noqa: E402
-from tuoyu.streams.reading import read_facts  # noqa: E402
-from tuoyu.streams.replay import replay_snapshot  # noqa: E402
+from tuoyu.views.reading import read_facts  # noqa: E402
+from tuoyu.views.replay import replay_snapshot  # noqa: E402
 
 POSTGRES = "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test"
 PAGE = 1000

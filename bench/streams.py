@@ -40,7 +40,7 @@ from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
 from tuoyu.projections.fold import apply, new_part  # noqa: E402
 from tuoyu.service.config import Settings  # noqa: E402
 from tuoyu.service.wiring import open_registry, open_view_recorder  # noqa: E402
-from tuoyu.streams.reading import read_facts  # noqa: E402
+from tuoyu.views.reading import read_facts  # noqa: E402
 from tuoyu.streams.relay import PARTITIONS, Relay, ensure_topic, message_of, new_producer  # noqa: E402
 
 TOPIC = "bench.events"

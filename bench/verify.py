@@ -42,8 +42,8 @@ from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
 from tuoyu.domain.importing import import_all_or_nothing  # noqa: E402
 from tuoyu.service.config import Settings  # noqa: E402
 from tuoyu.service.wiring import open_reader, open_registry  # noqa: E402
-from tuoyu.streams.reading import read_facts  # noqa: E402
-from tuoyu.streams.replay import replay_snapshot  # noqa: E402
+from tuoyu.views.reading import read_facts  # noqa: E402
+from tuoyu.views.replay import replay_snapshot  # noqa: E402
 
 
 def _timed(work, runs: int = 2) -> tuple[float, object]:

@@ -8,13 +8,16 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+
+from tests.support.demo import DEMO_NOW, DEMO_TODAY
+from tuoyu import clock
 
 CHROMIUM = "/usr/bin/chromium"
 # No network beyond the page's own service: no updates, sync or safe-browsing calls.
@@ -95,17 +98,22 @@ def serving(app, port: int, lifespan: str = "on") -> Iterator[str]:
 def demo_service(tmp: Path, alerting: bool = True) -> Iterator[LiveService]:
     """The demo district served for real; with `alerting`, Prometheus scrapes it every second with
     the fast tunables of the e2e tests, and the wall shows Prometheus's firing alerts."""
-    from tests.e2e.harness import fast_tunables, free_port
+    from tests.e2e.harness import fast_tunables
+    from tests.support.ports import free_port
     from tuoyu.demo.loading import record_demo
     from tuoyu.service.alerting import start_alerting
     from tuoyu.service.config import Settings
     from tuoyu.service.http.app import create_app
     from tuoyu.service.tokens import create_token
-    from tuoyu.service.wiring import open_platform
+    from tuoyu.service.wiring import open_platform, open_registry
 
     settings = Settings(data_dir=tmp, store=f"sqlite:///{tmp / 'tuoyu.db'}", alert_webhook_secret="browser-secret")
     (tmp / "alert-webhook-secret").write_text("browser-secret")
-    record_demo(settings)
+    # The demo as of a fixed day, served on that day: the figures never depend on when tests run.
+    resources = ExitStack()
+    resources.enter_context(clock.set_to(DEMO_NOW, running=True))
+    with closing(open_registry(settings)) as registry:
+        record_demo(registry, today=DEMO_TODAY)
     platform = open_platform(settings)
     _, admin = create_token(platform.tokens, "admin", "browser-tests")
     port = free_port()
@@ -120,3 +128,4 @@ def demo_service(tmp: Path, alerting: bool = True) -> Iterator[LiveService]:
         if stack is not None:
             stack.stop()
         platform.close()
+        resources.close()

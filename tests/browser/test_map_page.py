@@ -102,7 +102,7 @@ def _png() -> bytes:
 
 
 def test_configured_tiles_are_drawn_under_the_markers(browser, service):
-    from tests.e2e.harness import free_port
+    from tests.support.ports import free_port
 
     tile, asked = _png(), []
 

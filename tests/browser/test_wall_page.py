@@ -177,7 +177,7 @@ def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
 
 
 def test_without_prometheus_the_wall_says_alerting_is_not_running(browser, service):
-    from tests.e2e.harness import free_port
+    from tests.support.ports import free_port
 
     # The same platform, served a second time without Prometheus (lifespan off: the first serving owns it).
     with serving(create_app(service.platform), free_port(), lifespan="off") as base:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,11 @@ from typing import Any, Iterator
 import httpx
 
 from tuoyu.alerts.files import load_tunables
-from tuoyu.service.alerting import TUNABLES, start_alerting
+from tuoyu.alerts.files import TUNABLES
+from tuoyu.service.alerting import start_alerting
+from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fast_tunables() -> dict[str, Any]:

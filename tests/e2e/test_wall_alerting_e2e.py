@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.harness import free_port
+from tests.support.ports import free_port
 from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
 
 

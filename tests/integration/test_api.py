@@ -28,9 +28,9 @@ from tuoyu.domain.catalogue import COURSES, INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.projections.facts import day_end
 from tuoyu.service.timeargs import parse_moment
 from tuoyu.service.tokens import revoke_token
-from tuoyu.streams.projector import VIEW_NAME
-from tuoyu.streams.reading import read_facts
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.views.projector import VIEW_NAME
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import replay_snapshot
 
 READ_ROUTES = ["/api/kpi", "/api/institutions/A", "/api/closures", "/api/rectifications", "/api/whoami"]
 PUBLIC_ROUTES = ["/api/registry", "/metrics", "/healthz", "/openapi.json"]

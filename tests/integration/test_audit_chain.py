@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.audit_helpers import Tables, record_history, run, verdict
 from tests.integration.builders import enrolled, filed, open_app
-from tuoyu.audit.chain import GENESIS, ChainRow, canonical_bytes, link
+from tuoyu.persistence.chain import GENESIS, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_reader, open_registry

@@ -211,7 +211,7 @@ def test_problems_name_the_line_of_an_import_file(app):
 
 def test_an_integral_float_count_is_accepted_and_stored_as_an_integer(store_settings):
     from tuoyu.service.wiring import open_registry
-    from tuoyu.streams.reading import read_facts
+    from tuoyu.views.reading import read_facts
 
     app = open_registry(store_settings)
     app.record([{"event_id": "f1", "type": "InstitutionFiled", "occurred_at": "2024-01-02T09:00:00+08:00",

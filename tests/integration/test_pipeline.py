@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 from tests.integration.kafka_fixtures import broker, stoppable_broker  # noqa: F401 (fixtures)
-from tests.integration.processes import LoggedProcess
+from tests.support.processes import LoggedProcess
 from tests.integration.test_relay import TUOYU, relay_position
 from tests.integration.test_worker import (  # noqa: F401 (store is a fixture)
     NOW, Store, Worker, check_equal, history, markers, matches, store, wait_for,
 )
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.streams.relay import PARTITIONS, TOPIC, ensure_topic
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.views.replay import replay_snapshot
 
 BATCH = 250
 

@@ -25,8 +25,8 @@ from tuoyu.projections.figures import ADDITIVE
 from tuoyu.projections.snapshot import build_snapshot
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_projector, open_registry
-from tuoyu.streams.reading import read_facts
-from tuoyu.streams.replay import fold_all
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import fold_all
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=SHANGHAI)

@@ -23,10 +23,10 @@ from tuoyu.projections.fold import apply
 from tuoyu.projections.snapshot import new_view
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry, open_relay, open_view_recorder
-from tuoyu.streams.reading import read_facts
+from tuoyu.views.reading import read_facts
 from tuoyu.streams.relay import TOPIC, TRACKING_NAME
 from tuoyu.streams.relay_metrics import RelayCollector
-from tuoyu.streams.replay import fold_all
+from tuoyu.views.replay import fold_all
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 

@@ -100,7 +100,7 @@ def test_without_prometheus_the_wall_says_alerting_is_not_running(api):
 
 
 def test_an_unreachable_prometheus_is_reported_not_raised():
-    from tests.e2e.harness import free_port
+    from tests.support.ports import free_port
 
     alerts = FiringAlerts(f"http://127.0.0.1:{free_port()}").current()
     assert alerts["available"] is False and "not reachable" in alerts["error"]

@@ -16,18 +16,19 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.kafka_fixtures import broker, free_port  # noqa: F401 (fixtures)
-from tests.integration.processes import LoggedProcess
+from tests.integration.kafka_fixtures import broker  # noqa: F401 (fixtures)
+from tests.support.ports import free_port
+from tests.support.processes import LoggedProcess
 from tuoyu.contracts import plan_targets
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import DISTRICT, INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.config import Settings
-from tuoyu.service.metrics import COURSES, PER_TOWNSHIP
+from tuoyu.metrics.collectors import COURSES, PER_TOWNSHIP
 from tuoyu.service.wiring import open_registry
-from tuoyu.streams.reading import read_facts
+from tuoyu.views.reading import read_facts
 from tuoyu.streams.relay import PARTITIONS, TOPIC, ensure_topic, message_of, new_producer
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.views.replay import replay_snapshot
 from tuoyu.streams.worker import key_partition
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=SHANGHAI)

@@ -28,7 +28,7 @@ TESTS_DIR = ALERTS_DIR / "tests"
 ALERTMANAGER_YML = ALERTS_DIR / "alertmanager.yml"
 TUNABLES = load_tunables(ALERTS_DIR / "tunables.yaml")
 RUNBOOK = PROJECT / "docs" / "runbook.md"
-METRICS_SOURCE = PROJECT / "tuoyu" / "service" / "metrics.py"
+METRICS_SOURCE = PROJECT / "tuoyu" / "metrics" / "collectors.py"
 RERENDER = ("re-render them with `.venv/bin/tuoyu alerts render`, or .venv/bin/python -c \"from pathlib import Path; "
             "from tuoyu.alerts.files import load_tunables, write_files; "
             "write_files(load_tunables(Path('alerts/tunables.yaml')), Path('alerts'))\"")

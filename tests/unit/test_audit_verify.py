@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 from hypothesis import given, settings, strategies as st
 
-from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, chain_rows, row_digest
+from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, chain_rows, row_digest
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.verify import verify
 

@@ -20,6 +20,7 @@ TUOYU = str(Path(sys.executable).parent / "tuoyu")
 # Read by the platform but deliberately not set in compose, with the reason.
 NOT_SET_ON_PURPOSE = {
     "TUOYU_ALERT_WEBHOOK_SECRET": "the API writes the secret into its data volume, which Alertmanager mounts",
+    "TUOYU_NOW": "moves the clock for tests and demos; a deployment reads the real time",
 }
 
 

@@ -20,7 +20,7 @@ from tuoyu.dashboards.promql import plan_target
 from tuoyu.dashboards.queries import panel_queries, variable_queries
 from tuoyu.domain.catalogue import TOWNSHIP_IDS, TOWNSHIPS
 from tuoyu.projections.snapshot import build_snapshot, new_view
-from tuoyu.service.metrics import KpiCollector, metrics_registry
+from tuoyu.metrics.collectors import KpiCollector, metrics_registry
 from tuoyu.streams.relay_metrics import RelayCollector
 from tuoyu.streams.worker_metrics import WorkerCollector
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.e2e.harness import free_port
+from tests.support.ports import free_port
 from tuoyu.dashboards import FOLDER_TITLE, FOLDER_UID, dashboards, rendered_files
 from tuoyu.service.cli import main
 

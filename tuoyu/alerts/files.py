@@ -13,6 +13,10 @@ from tuoyu.alerts.rules import render_rules
 HEADER = "# Generated from alerts/tunables.yaml by `tuoyu alerts render`; edit the tunables, not this file.\n"
 
 
+# The tunables people edit. Read from the source tree for now (issue 14 makes them package data).
+TUNABLES = Path(__file__).resolve().parents[2] / "alerts" / "tunables.yaml"
+
+
 def load_tunables(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import orjson
 
-from tuoyu.audit.chain import ChainRow, EventRow, row_digest
+from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
 from tuoyu.audit.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from tuoyu.audit.store import chain_rows, checkpoint_of, event_rows, verify_store
 from tuoyu.audit.verify import Finding, Verdict, verify
 from tuoyu.projections.facts import Fact, fact_from_stored
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.views.replay import replay_snapshot
 
 FORMAT = "tuoyu-bundle/1"
 FILES = ("events.jsonl", "checkpoint.json", "snapshot.json")

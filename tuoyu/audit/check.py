@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from tuoyu.projections.snapshot import view_position
-from tuoyu.streams.projector import VIEW_NAME
-from tuoyu.streams.reading import read_facts
-from tuoyu.streams.replay import fold_all
+from tuoyu.views.projector import VIEW_NAME
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import fold_all
 
 MISSING = "<missing>"
 

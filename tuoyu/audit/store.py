@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tuoyu.audit.chain import ChainRow, EventRow, row_digest
+from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.verify import Verdict, verify
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tuoyu.domain.institution import Institution
 from tuoyu.projections.facts import Fact, fact_from_stored, partition_of
-from tuoyu.streams.replay import replay_snapshot
+from tuoyu.views.replay import replay_snapshot
 
 # Snapshot members that describe the snapshot itself rather than a figure.
 _META = ("as_of", "known_at", "position")

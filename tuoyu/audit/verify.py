@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
-from tuoyu.audit.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
+from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
 from tuoyu.audit.checkpoint import Checkpoint
 
 NEVER = 2**63

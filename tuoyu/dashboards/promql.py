@@ -11,10 +11,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from tuoyu.alerts.files import load_tunables
+from tuoyu.alerts.files import TUNABLES, load_tunables
 from tuoyu.contracts import plan_targets
 from tuoyu.domain.catalogue import DISTRICT, KIND_NAMES_ZH, TOWNSHIPS
-from tuoyu.service.alerting import TUNABLES
 
 TOWNSHIP_NAMES = {t.id: t.name_zh for t in TOWNSHIPS}
 KIND_NAMES = dict(KIND_NAMES_ZH)

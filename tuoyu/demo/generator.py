@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from tuoyu import clock
 from tuoyu.contracts import plan_targets
 from tuoyu.demo.district import District, Inst
 from tuoyu.demo.log import DemoEvent, Log
@@ -32,7 +33,7 @@ Story = Callable[[District, Inst, date], None]
 
 def generate(seed: int = 2023, today: date | None = None) -> list[DemoEvent]:
     """The demo history up to (not including) `today`, which defaults to today in Beijing."""
-    today = today or datetime.now(SHANGHAI).date()
+    today = today or clock.today()
     rng = random.Random(seed)
     log = Log(rng, horizon=datetime.combine(today, time.min, SHANGHAI))
     district = District(rng, log, today)

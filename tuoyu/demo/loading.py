@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from tuoyu.demo.generator import generate
 from tuoyu.domain.problems import EventsRejected
-from tuoyu.service.config import Settings
 
 PAGE = 1000
 
 
-def record_demo(settings: Settings, seed: int = 2023) -> int:
+def record_demo(app: Any, seed: int = 2023, today: date | None = None) -> int:
     """Record the seeded history as the registry would have recorded it day by day: each
     event's knowledge time is its `recorded_at`, so audit replay `--known-at` shows what
     the commission knew on any past day. All or nothing, like an import."""
-    from tuoyu.service.wiring import open_registry
-
-    app = open_registry(settings)
-    demo = generate(seed)
+    demo = generate(seed, today)
     decisions = app.new_decisions("demo")
 
     def batches() -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:

@@ -6,16 +6,17 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoder
 
+from tuoyu import clock
 from tuoyu.domain.decisions import Authorizer, Decisions
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem, RuleViolation
-from tuoyu.persistence.transcoder import PlainJSONTranscoder
+from tuoyu.domain.transcoder import PlainJSONTranscoder
 
 # A writer that loses a race decides again, after a random wait growing with each attempt
 # (at most BACKOFF_CAP_SECONDS), for up to RETRY_SECONDS: a fixed number of quick retries is
@@ -23,10 +24,6 @@ from tuoyu.persistence.transcoder import PlainJSONTranscoder
 RETRY_SECONDS = 10.0
 BACKOFF_SECONDS = 0.005
 BACKOFF_CAP_SECONDS = 0.1
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ class Registry(Application[UUID]):
 
     name = "tuoyu"
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = clock.now) -> None:
         super().__init__(env)
         self.clock = clock
 

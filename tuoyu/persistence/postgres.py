@@ -10,7 +10,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTracking
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from tuoyu.audit.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 
 Claim = tuple[str, str]
 

@@ -1,6 +1,6 @@
 """eventsourcing's SQLite recorders, extended with what the platform needs in the same
 transaction as the events: claims (unique event_ids and inspection ids), the audit hash chain
-(tuoyu/audit/chain.py), and view state."""
+(tuoyu/persistence/chain.py), and view state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from tuoyu.audit.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 
 Claim = tuple[str, str]  # (key, digest)
 

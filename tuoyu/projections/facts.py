@@ -8,14 +8,13 @@ or from an audit bundle.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
-# Mainland China has kept UTC+8 without daylight saving since 1991; a fixed offset avoids
-# depending on the machine's tz database for Asia/Shanghai.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Only the time zone: a projection never reads the clock (the evaluation time is passed in).
+from tuoyu.clock import SHANGHAI  # noqa: E402
 
 Fact = dict[str, Any]
 

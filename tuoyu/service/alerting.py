@@ -15,9 +15,8 @@ from typing import Any
 
 import yaml
 
-from tuoyu.alerts.files import load_tunables, write_files
+from tuoyu.alerts.files import TUNABLES, load_tunables, write_files
 
-TUNABLES = Path(__file__).resolve().parents[2] / "alerts" / "tunables.yaml"
 PROMETHEUS_BINARIES = ("prometheus",)
 ALERTMANAGER_BINARIES = ("prometheus-alertmanager", "alertmanager")
 

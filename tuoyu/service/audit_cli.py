@@ -133,7 +133,7 @@ def _trail(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from tuoyu.audit.trail import diff
     from tuoyu.service.tables import render
-    from tuoyu.streams.reading import read_facts
+    from tuoyu.views.reading import read_facts
 
     known_from = parse_moment(args.known_from, "--from")
     known_to = parse_moment(args.known_to, "--to")
@@ -180,7 +180,7 @@ def _value(value: Any) -> str:
 
 def _checkpoint(args: argparse.Namespace) -> int:
     from tuoyu.audit.store import checkpoint_of, verify_store
-    from tuoyu.domain.application import utc_now
+    from tuoyu import clock
 
     verdict = verify_store(_recorder(), parallel=_parallel())
     if not verdict.intact:
@@ -192,7 +192,7 @@ def _checkpoint(args: argparse.Namespace) -> int:
     if checkpoint is None:
         print("tuoyu audit checkpoint: 存储中还没有事件 (the store holds no events yet)", file=sys.stderr)
         return 1
-    data = checkpoint.dumps(created_at=utc_now().isoformat(timespec="seconds"))
+    data = checkpoint.dumps(created_at=clock.now().isoformat(timespec="seconds"))
     if args.out:
         args.out.write_bytes(data)
     sys.stdout.buffer.write(data)

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _date_argument(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat(f"{text[:4]}-{text[4:6]}-{text[6:]}")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tuoyu", description="托育服务监测预警平台 (Mentougou childcare monitoring)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -52,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="record the seeded demo history of Mentougou")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--if-empty", action="store_true", help="do nothing when the store already holds events")
+    p.add_argument("--today", type=_date_argument, default=None,
+                   help="the day the history runs up to (YYYY-MM-DD; default: today in Beijing)")
     p.set_defaults(run=_demo)
 
     p = commands.add_parser("project", help="run the embedded projector, printing the KPIs as they change")
@@ -174,11 +184,11 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from tuoyu.domain.application import utc_now
+    from tuoyu import clock
     from tuoyu.service.tables import snapshot_tables
     from tuoyu.service.wiring import open_registry
-    from tuoyu.streams.reading import read_facts
-    from tuoyu.streams.replay import replay_snapshot
+    from tuoyu.views.reading import read_facts
+    from tuoyu.views.replay import replay_snapshot
 
     as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
     known_at = parse_moment(args.known_at, "--known-at") if args.known_at else None
@@ -188,7 +198,7 @@ def _replay(args: argparse.Namespace) -> int:
         snapshot = replay_bundle(args.bundle, as_of, known_at)
     else:
         app = open_registry(settings_from_env())
-        snapshot = replay_snapshot(read_facts(app.recorder), utc_now(), as_of, known_at)
+        snapshot = replay_snapshot(read_facts(app.recorder), clock.now(), as_of, known_at)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(snapshot, option=orjson.OPT_INDENT_2) + b"\n")
     else:
@@ -200,25 +210,24 @@ def _demo(args: argparse.Namespace) -> int:
     from tuoyu.demo.loading import record_demo
     from tuoyu.service.wiring import open_registry
 
-    settings = settings_from_env()
-    app = open_registry(settings)
+    app = open_registry(settings_from_env())
     if args.if_empty and app.position() > 0:
         print(f"the store already holds {app.position()} event(s); demo data not loaded")
         return 0
-    recorded = record_demo(settings, args.seed)
+    recorded = record_demo(app, args.seed, args.today)
     print(f"recorded {recorded} demo event(s) of Mentougou (seed {args.seed}); store position {app.position()}")
     return 0
 
 
 def _project(args: argparse.Namespace) -> int:
-    from tuoyu.domain.application import utc_now
+    from tuoyu import clock
     from tuoyu.projections.snapshot import build_snapshot
     from tuoyu.service.tables import snapshot_tables
     from tuoyu.service.wiring import open_projector
 
     def show(view) -> None:
         if not args.quiet:
-            now = utc_now()
+            now = clock.now()
             print(snapshot_tables(build_snapshot(view, now, now)), flush=True)
             print(flush=True)
 
@@ -255,7 +264,7 @@ def _relay(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        from tuoyu.service.metrics import metrics_registry
+        from tuoyu.metrics.collectors import metrics_registry
         from tuoyu.streams.relay_metrics import RelayCollector
 
         start_http_server(args.metrics_port, args.metrics_host, metrics_registry(RelayCollector(relay)))

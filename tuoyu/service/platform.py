@@ -9,7 +9,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from tuoyu.domain.application import Outcome, Registry, utc_now
+from tuoyu import clock
+from tuoyu.domain.application import Outcome, Registry
 from tuoyu.domain.institution import Institution
 from tuoyu.domain.permissions import refusal
 from tuoyu.persistence.tokens import TokenRecord
@@ -17,9 +18,9 @@ from tuoyu.projections import lists
 from tuoyu.projections.facts import SHANGHAI, fact_from_stored
 from tuoyu.projections.history import slots_over_time
 from tuoyu.projections.snapshot import View, build_snapshot
-from tuoyu.streams.projector import EmbeddedProjector
-from tuoyu.streams.reading import read_facts
-from tuoyu.streams.replay import fold_all, replay_snapshot
+from tuoyu.views.projector import EmbeddedProjector
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import fold_all, replay_snapshot
 
 # The live snapshot is rebuilt when the view changes, and at least this often, because the
 # evaluation time moves (overdue rectifications, target pace).
@@ -123,7 +124,7 @@ class Platform:
             changed = self._snapshot_generation != self._generation
             if self._snapshot is None or age > SNAPSHOT_MAX_AGE_SECONDS or (changed and age >= SNAPSHOT_MIN_AGE_SECONDS):
                 generation = self._generation
-                now = utc_now()
+                now = clock.now()
                 with self._reading() as view:
                     self._snapshot = build_snapshot(view, now, now)
                 self._snapshot_at = time.monotonic()
@@ -131,7 +132,7 @@ class Platform:
             return self._snapshot
 
     def past_snapshot(self, as_of: datetime | None, known_at: datetime | None) -> dict[str, Any]:
-        return replay_snapshot(read_facts(self.registry.recorder), utc_now(), as_of, known_at)
+        return replay_snapshot(read_facts(self.registry.recorder), clock.now(), as_of, known_at)
 
     @contextmanager
     def _reading(self) -> Iterator[View]:
@@ -155,7 +156,7 @@ class Platform:
             return lists.closures(view, status)
 
     def rectifications(self, status: str) -> list[dict[str, Any]]:
-        today = utc_now().astimezone(SHANGHAI).date().isoformat()
+        today = clock.now().astimezone(SHANGHAI).date().isoformat()
         with self._reading() as view:
             return lists.rectifications(view, status, today)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from tuoyu import clock
 
 from tuoyu.domain.permissions import FIXED_ROLES, valid_role
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
@@ -27,14 +27,14 @@ def create_token(store, role: str, name: str | None = None) -> tuple[str, str]:
     name = name or f"{role.replace(':', '-')}-{secrets.token_hex(3)}"
     token = f"tuoyu_{secrets.token_urlsafe(32)}"
     try:
-        store.add(name, role, digest(token), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        store.add(name, role, digest(token), clock.now().isoformat(timespec="seconds"))
     except IntegrityError:
         raise TokenError(f"a token named {name!r} exists already; choose another name or revoke it") from None
     return name, token
 
 
 def revoke_token(store, name: str) -> None:
-    if not store.revoke(name, datetime.now(timezone.utc).isoformat(timespec="seconds")):
+    if not store.revoke(name, clock.now().isoformat(timespec="seconds")):
         raise TokenError(f"no active token named {name!r}")
 
 

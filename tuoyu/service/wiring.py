@@ -7,11 +7,12 @@ from datetime import datetime
 
 from eventsourcing.persistence import InfrastructureFactory
 
-from tuoyu.domain.application import Registry, utc_now
+from tuoyu import clock as wall_clock
+from tuoyu.domain.application import Registry
 from tuoyu.service.config import Settings, eventsourcing_env
 
 
-def open_registry(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Registry:
+def open_registry(settings: Settings, clock: Callable[[], datetime] = wall_clock.now) -> Registry:
     """The write side on the configured store (tables are created on first use)."""
     return Registry(env=eventsourcing_env(settings), clock=clock)
 
@@ -31,7 +32,7 @@ def open_view_recorder(settings: Settings):
 
 def open_projector(settings: Settings, on_change=None, batch: int = 1000):
     """The embedded projector on the configured store."""
-    from tuoyu.streams.projector import EmbeddedProjector
+    from tuoyu.views.projector import EmbeddedProjector
 
     registry = open_registry(settings)
     projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch,
@@ -68,10 +69,10 @@ def open_tokens(registry):
     return kind(recorder.datastore)
 
 
-def open_platform(settings: Settings, clock: Callable[[], datetime] = utc_now, project: bool = True):
+def open_platform(settings: Settings, clock: Callable[[], datetime] = wall_clock.now, project: bool = True):
     """The running platform: write side, live view (unless `project` is False) and tokens."""
     from tuoyu.service.platform import Platform
-    from tuoyu.streams.projector import EmbeddedProjector
+    from tuoyu.views.projector import EmbeddedProjector
 
     registry = open_registry(settings, clock)
     projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings)) if project else None

@@ -25,7 +25,7 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from tuoyu.projections.facts import Fact, partition_of
-from tuoyu.streams.reading import read_facts
+from tuoyu.views.reading import read_facts
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import faust
 import orjson
 from faust.types import TP, EventT
 
+from tuoyu import clock
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import Part, apply, new_part
@@ -67,10 +68,6 @@ TANSU_COMPAT = {
 PARTS_TABLE = "kpi-parts"
 SUMMARIES_TABLE = "kpi-summaries"
 KEYS = (DISTRICT, *TOWNSHIP_IDS)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def key_partition(key: str, partitions: int) -> int:
@@ -124,7 +121,7 @@ class _PartsTable(faust.Table):
 
 
 def create_app(brokers: str, partitions: int = PARTITIONS, *, topic: str = TOPIC, app_id: str = APP_ID,
-               datadir: str | Path | None = None, clock: Callable[[], datetime] = utc_now,
+               datadir: str | Path | None = None, clock: Callable[[], datetime] = clock.now,
                refresh_seconds: float = 30.0, flush_seconds: float = 1.0, session_timeout: float = 10.0,
                tansu_compat: bool = False, batch_size: int = 500, **faust_settings: Any) -> tuple[faust.App, WorkerState]:
     """The Faust app and the state its metrics are served from. `brokers` is "host:port[,host:port]";
@@ -314,7 +311,7 @@ def topic_partitions(brokers: str, topic: str = TOPIC, create_with: int = PARTIT
 
 def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0", topic: str = TOPIC,
                app_id: str = APP_ID, datadir: str | Path | None = None, partitions: int | None = None,
-               clock: Callable[[], datetime] = utc_now, refresh_seconds: float = 30.0,
+               clock: Callable[[], datetime] = clock.now, refresh_seconds: float = 30.0,
                flush_seconds: float = 1.0, session_timeout: float = 10.0, loglevel: str = "warning",
                tansu_compat: bool = False, batch_size: int = 500) -> int:
     """Run one worker until it is stopped (SIGINT/SIGTERM); returns the exit code.
@@ -336,7 +333,7 @@ def serve(app: faust.App, state: WorkerState, metrics_port: int, *, metrics_host
     """Serve the metrics of an app made by create_app and run it until it is stopped; the exit code."""
     from prometheus_client import start_http_server
 
-    from tuoyu.service.metrics import metrics_registry
+    from tuoyu.metrics.collectors import metrics_registry
 
     registry = metrics_registry(WorkerCollector(state.current, lambda: state.current()["open_closures"],
                                                 lambda: (state.applied, state.duplicates),

@@ -26,7 +26,7 @@ from tuoyu.projections.figures import TRAINED, district_figures, offers_inclusiv
 from tuoyu.projections.fold import Part, new_part
 from tuoyu.projections.lists import closures
 from tuoyu.projections.targets import targets_in_force
-from tuoyu.service.metrics import KpiCollector
+from tuoyu.metrics.collectors import KpiCollector
 
 VIEW = "faust"
 Summary = dict[str, Any]

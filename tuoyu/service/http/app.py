@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tuoyu.audit.chain import ChainBroken
+from tuoyu.persistence.chain import ChainBroken
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.projections.facts import SHANGHAI
@@ -26,11 +26,11 @@ from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.pages import page_routes
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
-from tuoyu.service.metrics import KpiCollector, metrics_registry
+from tuoyu.metrics.collectors import KpiCollector, metrics_registry
 from tuoyu.service.platform import Platform
 from tuoyu.service.timeargs import parse_moment
 from tuoyu.service.tokens import authenticate
-from tuoyu.streams.projector import VIEW_NAME
+from tuoyu.views.projector import VIEW_NAME
 
 RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "runbook.md"
 bearer = HTTPBearer(auto_error=False, description="a token from `tuoyu token create --role ROLE`")

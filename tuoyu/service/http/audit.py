@@ -15,7 +15,7 @@ from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.platform import Platform
 from tuoyu.service.timeargs import parse_moment
-from tuoyu.streams.reading import read_facts
+from tuoyu.views.reading import read_facts
 
 
 class BadParameter(ValueError):

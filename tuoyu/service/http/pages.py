@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, TOWNSHIPS
-from tuoyu.domain.application import utc_now
+from tuoyu import clock
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.prometheus_alerts import FiringAlerts
@@ -71,7 +71,7 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
         snapshot = await run_in_threadpool(platform.live_snapshot)
         history = await run_in_threadpool(platform.slots_history)
         firing = await run_in_threadpool(alerts.current)
-        return JSONResponse({"generated_at": utc_now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
+        return JSONResponse({"generated_at": clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
                              "snapshot": snapshot, "history": history, "alerts": firing},
                             headers={"Cache-Control": "no-store"})
 

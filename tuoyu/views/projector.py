@@ -18,7 +18,7 @@ from eventsourcing.persistence import Tracking
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import apply
 from tuoyu.projections.snapshot import View, new_view, view_position
-from tuoyu.streams.reading import read_facts
+from tuoyu.views.reading import read_facts
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Prometheus collectors of the contract metrics (kpis.md), shared by the service and the workers."""
