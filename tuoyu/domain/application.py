@@ -42,6 +42,12 @@ class Registry(Application[UUID]):
         super().__init__(env)
         self.clock = clock
 
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()  # gives the store's connections back
+
     def construct_transcoder(self) -> Transcoder:
         return PlainJSONTranscoder()
 

@@ -14,49 +14,47 @@ from typing import Any
 
 import orjson
 
+from tuoyu.service.commands.shared import print_json, registry
 from tuoyu.service.config import settings_from_env
 from tuoyu.service.timeargs import parse_moment
 
 TYPE_COLUMNS = ("位置", "事件编号", "类型", "镇街", "机构", "发生时间", "记录时间", "记录人")
 
 
-def add_commands(commands: Any) -> None:
+def register(commands: Any) -> None:
     p = commands.add_parser("audit", help="audit: trails, diffs, checkpoints, consistency check, export")
     audit = p.add_subparsers(required=True, metavar="ACTION")
 
     t = audit.add_parser("trail", help="every event of an institution: when it occurred, when and by whom recorded")
     t.add_argument("institution_id")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_closing(_trail))
+    t.set_defaults(run=_paths_said(_trail))
 
     t = audit.add_parser("diff", help="figures that changed between two knowledge times, and the events why")
     t.add_argument("--from", dest="known_from", required=True, help="the earlier knowledge time (date or date-time)")
     t.add_argument("--to", dest="known_to", required=True, help="the later knowledge time (date or date-time)")
     t.add_argument("--as-of", help="business time of both snapshots (default: --to)")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_closing(_diff))
+    t.set_defaults(run=_paths_said(_diff))
 
     t = audit.add_parser("checkpoint", help="verify the record and print its head position and chain hash")
     t.add_argument("--out", type=Path, help="also write the checkpoint to this file")
-    t.set_defaults(run=_closing(_checkpoint))
+    t.set_defaults(run=_paths_said(_checkpoint))
 
     t = audit.add_parser("check", help="compare the live view with a replay from zero")
     t.add_argument("--json", action="store_true")
-    t.set_defaults(run=_closing(_check))
+    t.set_defaults(run=_paths_said(_check))
 
     t = audit.add_parser("export", help="write a self-contained bundle of the record up to a time")
     t.add_argument("--as-of", required=True, help="events recorded up to then (date or date-time)")
     t.add_argument("out", type=Path, help="the bundle directory (created; must be empty or absent)")
-    t.set_defaults(run=_closing(_export))
+    t.set_defaults(run=_paths_said(_export))
 
     p = commands.add_parser("verify", help="recompute the hash chain; exit 1 if the record was altered")
     p.add_argument("--checkpoint", type=Path, help="a checkpoint from `tuoyu audit checkpoint` kept elsewhere")
     p.add_argument("--bundle", type=Path, help="verify a bundle of `tuoyu audit export` instead of the store")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=_closing(_verify))
-
-
-_OPEN: list[Any] = []
+    p.set_defaults(run=_paths_said(_verify))
 
 
 def _parallel() -> Callable[[], Any]:
@@ -68,17 +66,13 @@ def _parallel() -> Callable[[], Any]:
     return partial(open_reader, settings_from_env())
 
 
-def _recorder() -> Any:
-    """The store's recorder. The registry owning it stays open until the command returns (an
-    Application closes its connection pool when collected); see _closing."""
-    from tuoyu.service.wiring import open_registry
-
-    _OPEN.append(open_registry(settings_from_env()))
-    return _OPEN[-1].recorder
+def _recorder(args: argparse.Namespace) -> Any:
+    """The store's recorder, open until the command returns."""
+    return registry(args).recorder
 
 
-def _closing(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Give the store connections back when the command is done (tests run many in one process)."""
+def _paths_said(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A path that cannot be read or written is a usage error that names it (exit 2)."""
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
@@ -87,15 +81,7 @@ def _closing(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
                 raise
             print(f"tuoyu: 无法访问 {error.filename} ({error.strerror or error})", file=sys.stderr)
             return 2
-        finally:
-            while _OPEN:
-                _OPEN.pop().close()
     return run
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    sys.stdout.flush()
 
 
 def _township_zh(township: str | None) -> str:
@@ -116,13 +102,13 @@ def _trail(args: argparse.Namespace) -> int:
     from tuoyu.audit.trail import trail
     from tuoyu.service.tables import render
 
-    entries = trail(_recorder(), args.institution_id)
+    entries = trail(_recorder(args), args.institution_id)
     if entries is None:
         print(f"tuoyu audit trail: 没有机构 {args.institution_id!r} 的任何记录 (no institution "
               f"{args.institution_id!r} was ever recorded)", file=sys.stderr)
         return 1
     if args.json:
-        _print_json({"institution_id": args.institution_id, "events": entries})
+        print_json({"institution_id": args.institution_id, "events": entries})
         return 0
     print(f"机构 {args.institution_id} 的审计轨迹 · 共 {len(entries)} 条事件")
     print()
@@ -140,10 +126,10 @@ def _diff(args: argparse.Namespace) -> int:
     as_of = parse_moment(args.as_of, "--as-of") if args.as_of else known_to
     if known_from > known_to:
         raise ValueError(f"--from {args.known_from!r} is after --to {args.known_to!r}")
-    recorder = _recorder()
+    recorder = _recorder(args)
     result = diff(lambda: read_facts(recorder), known_from, known_to, as_of)
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0
     print(f"审计对比 · 已知记录 {result['from']} → {result['to']} · 数据截至 {result['as_of']} · "
           f"事件位置 {result['position_from']} → {result['position_to']}")
@@ -182,7 +168,7 @@ def _checkpoint(args: argparse.Namespace) -> int:
     from tuoyu.audit.store import checkpoint_of, verify_store
     from tuoyu import clock
 
-    verdict = verify_store(_recorder(), parallel=_parallel())
+    verdict = verify_store(_recorder(args), parallel=_parallel())
     if not verdict.intact:
         _say_verdict(verdict, "tuoyu audit checkpoint")
         print("tuoyu audit checkpoint: 记录未通过校验, 不出具检查点 (the record fails verification; "
@@ -209,11 +195,11 @@ def _check(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     views = open_view_recorder(settings)
     try:
-        report = check_view(_recorder(), views)
+        report = check_view(_recorder(args), views)
     finally:
         views.datastore.close()
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     elif not report.stored:
         print(f"视图 {report.view} 尚未生成 (no live view stored yet; run `tuoyu project --once`); "
               f"存储位置 {report.store_position}")
@@ -239,7 +225,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"tuoyu audit export: {args.out} exists and is not an empty directory", file=sys.stderr)
         return 2
     try:
-        exported = export_bundle(_recorder(), moment, args.out)
+        exported = export_bundle(_recorder(args), moment, args.out)
     except NotExportable as refused:
         _say_verdict(refused.verdict, "tuoyu audit export")
         print("tuoyu audit export: 记录未通过校验或为空, 不导出 (nothing exported)", file=sys.stderr)
@@ -261,9 +247,9 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         from tuoyu.audit.store import verify_store
 
-        verdict = verify_store(_recorder(), checkpoint, parallel=_parallel())
+        verdict = verify_store(_recorder(args), checkpoint, parallel=_parallel())
     if args.json:
-        _print_json(verdict.as_dict())
+        print_json(verdict.as_dict())
     else:
         _say_verdict(verdict, "tuoyu verify")
     return 0 if verdict.intact else 1

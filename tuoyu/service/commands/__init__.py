@@ -1,0 +1,14 @@
+"""The subcommands of `tuoyu`, one module per capability; each adds its own with `register`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuoyu.service.commands import audit, demo, generated, projector, records, serving, streaming, tokens
+
+CAPABILITIES = (records, demo, projector, serving, streaming, generated, tokens, audit)
+
+
+def register_all(commands: Any) -> None:
+    for capability in CAPABILITIES:
+        capability.register(commands)
