@@ -10,7 +10,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.builders import (
+from tests.support.builders import (
     capacity,
     closed,
     enrolled,

@@ -36,7 +36,7 @@ from tests.integration.api_helpers import (
     shanghai_today,
     token_name,
 )
-from tests.integration.builders import (
+from tests.support.builders import (
     capacity,
     closed,
     enrolled,
