@@ -47,7 +47,7 @@ screenshots: setup services
 	$(BIN)/python scripts/screenshots.py
 
 bench: setup services
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 setup: $(STAMP)
 
