@@ -3,7 +3,6 @@ with real Prometheus and Alertmanager beside it."""
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
@@ -14,26 +13,30 @@ from typing import Any, Iterator
 
 import httpx
 
-from tuoyu.alerts.files import load_tunables
-from tuoyu.alerts.files import TUNABLES
+from tuoyu.alerts.config import Config, packaged_config
 from tuoyu.service.alerting import start_alerting
 from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 
 
-def fast_tunables() -> dict[str, Any]:
+def fast_tunables(**changes: Any) -> Config:
     """The real rules and routes with the clock turned up: what takes minutes in production
-    takes seconds here. Everything else (expressions, labels, inhibitions) is unchanged."""
-    tunables = copy.deepcopy(load_tunables(TUNABLES))
-    tunables["rules"].update(evaluation_interval="1s", emergency_closure_for="1s", after_due_for="1s",
-                             rectification_overdue_for="1s", projection_lag_for="5s", metrics_absent_for="5s")
-    tunables["alertmanager"].update(critical_group_wait="1s", critical_group_interval="1s",
-                                    critical_repeat_interval="1m", warning_group_wait="1s",
-                                    warning_group_interval="1s", warning_repeat_interval="1m")
-    tunables["alertmanager"]["working_hours"]["times"] = [{"start_time": "00:00", "end_time": "24:00"}]
-    tunables["alertmanager"]["working_hours"]["weekdays"] = ["sunday:saturday"]
-    return tunables
+    takes seconds here. Everything else (expressions, labels, inhibitions) is unchanged. No mail
+    or WeCom unless a test sets `receivers.*` to its own servers (`changes`, dotted names)."""
+    fast = {f"rules.{name}": "1s" for name in ("evaluation_interval", "emergency_closure_for", "pending_for",
+                                                "after_due_grace")}
+    fast |= {"rules.keep_firing_for": "20s", "rules.projection_lag_for": "5s", "rules.metrics_absent_for": "5s",
+             "rules.target_down_for": "2s", "rules.notification_failure_window": "30s"}
+    fast |= {f"alertmanager.{name}": "1s" for name in ("recorder_group_wait", "critical_group_wait",
+                                                       "critical_group_interval", "warning_group_wait",
+                                                       "warning_group_interval")}
+    fast |= {"alertmanager.critical_repeat_interval": "1m", "alertmanager.warning_repeat_interval": "1m",
+             "alertmanager.escalate_after": "1m", "alertmanager.watchdog_url": "",
+             "alertmanager.working_hours.times": [{"start_time": "00:00", "end_time": "24:00"}],
+             "alertmanager.working_hours.weekdays": ["sunday:saturday"],
+             "receivers.email.to": "", "receivers.wecom.corp_id": ""}
+    return packaged_config().replace(**{**fast, **changes})
 
 
 class Service:
@@ -55,7 +58,7 @@ class Service:
 
 
 @contextmanager
-def running_service(tmp: Path, store: str | None = None, alerting: dict[str, Any] | None = None,
+def running_service(tmp: Path, store: str | None = None, alerting: Config | None = None,
                     scrape_interval: str = "1s") -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
     and Alertmanager posting to its webhook."""

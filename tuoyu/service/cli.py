@@ -104,26 +104,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_worker)
 
-    p = commands.add_parser("alerts", help="alerting files")
-    alerts = p.add_subparsers(required=True, metavar="ACTION")
-    t = alerts.add_parser("render", help="render rules and Alertmanager config from the tunables")
-    t.add_argument("--tunables", type=Path, default=Path("alerts/tunables.yaml"))
-    t.add_argument("--out", type=Path, default=Path("alerts"))
-    t.set_defaults(run=_alerts_render)
-
-    p = commands.add_parser("dashboards", help="Grafana dashboards (generated from tuoyu/dashboards)")
-    boards = p.add_subparsers(required=True, metavar="ACTION")
-    t = boards.add_parser("export", help="write the dashboards' JSON files into DIR")
-    t.add_argument("dir", type=Path, metavar="DIR")
-    t.add_argument("--gazetteer", type=Path, metavar="GDIR",
-                   help="also write the township gazetteer the map reads (deploy/grafana/gazetteer)")
-    t.set_defaults(run=_dashboards_export)
-    t = boards.add_parser("push", help="upload the dashboards into a folder of a running Grafana")
-    t.add_argument("--url", required=True, help="Grafana's address, e.g. http://localhost:3000")
-    t.add_argument("--token", default=os.environ.get("GRAFANA_TOKEN"),
-                   help="a service account token with the Editor role (default: $GRAFANA_TOKEN)")
-    t.set_defaults(run=_dashboards_push)
-
     p = commands.add_parser("token", help="bearer tokens for the HTTP API")
     tokens = p.add_subparsers(required=True, metavar="ACTION")
     t = tokens.add_parser("create", help="print a new token (only its hash is stored)")
@@ -137,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     t.set_defaults(run=_token_list)
 
     from tuoyu.service.audit_cli import add_commands as add_audit_commands
+    from tuoyu.service.commands import generate
+
+    generate.register(commands)
 
     add_audit_commands(commands)
     return parser
@@ -303,7 +286,7 @@ def _serve(args: argparse.Namespace) -> int:
     from tuoyu.service.http.app import create_app
     from tuoyu.service.wiring import open_platform
 
-    from tuoyu.service.alerting import ensure_webhook_secret, start_alerting
+    from tuoyu.service.alerting import ensure_webhook_secret, running_config, start_alerting
 
     settings = settings_from_env()
     if not settings.alert_webhook_secret:
@@ -319,10 +302,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.alerting:
         try:
             stack = start_alerting(settings.data_dir, f"{args.host}:{args.port}", args.prometheus_port,
-                                   args.alertmanager_port)
+                                   args.alertmanager_port, running_config(settings.tunables),
+                                   external_url=settings.external_url)
             print(f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
                   f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)", flush=True)
-        except (OSError, RuntimeError) as error:
+        except (OSError, RuntimeError, ValueError) as error:
             print(f"alerting not started: {error}; the service runs without it", flush=True)
     print(f"托育服务监测预警平台 serving on {base}\n"
           f"  wall page      {base}/  (no login; public map {base}/map)\n"
@@ -352,41 +336,6 @@ def _worker(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     return run_worker(settings.kafka, args.metrics_port, metrics_host=args.metrics_host,
                       loglevel=args.loglevel, tansu_compat=args.tansu_compat, batch_size=args.batch)
-
-
-def _alerts_render(args: argparse.Namespace) -> int:
-    from tuoyu.alerts.files import compose_alertmanager, load_tunables, write_files
-
-    tunables = load_tunables(args.tunables)
-    for path in write_files(tunables, args.out):
-        print(f"wrote {path}")
-    deploy = args.out.parent / "deploy" / "alertmanager.yml"
-    if deploy.parent.is_dir():
-        deploy.write_text(compose_alertmanager(tunables), encoding="utf-8")
-        print(f"wrote {deploy}")
-    return 0
-
-
-def _dashboards_export(args: argparse.Namespace) -> int:
-    from tuoyu.dashboards import export
-
-    for path in export(args.dir, args.gazetteer):
-        print(f"wrote {path}")
-    return 0
-
-
-def _dashboards_push(args: argparse.Namespace) -> int:
-    from tuoyu.dashboards.push import PushFailed, push
-
-    if not args.token:
-        print("tuoyu: no Grafana token: pass --token or set GRAFANA_TOKEN", file=sys.stderr)
-        return 2
-    try:
-        push(args.url, args.token)
-    except PushFailed as failure:
-        print(f"tuoyu: {failure}", file=sys.stderr)
-        return 1
-    return 0
 
 
 def _tokens():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from pathlib import Path
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -16,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tuoyu.alerts.config import packaged_text
 from tuoyu.persistence.chain import ChainBroken
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
@@ -32,7 +32,6 @@ from tuoyu.service.timeargs import parse_moment
 from tuoyu.service.tokens import authenticate
 from tuoyu.views.projector import VIEW_NAME
 
-RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "runbook.md"
 bearer = HTTPBearer(auto_error=False, description="a token from `tuoyu token create --role ROLE`")
 
 
@@ -92,9 +91,8 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
 
     @app.get("/runbook", include_in_schema=False)
     def runbook() -> Response:
-        """The on-call runbook (docs/runbook.md), linked from every alert's runbook_url."""
-        return Response(RUNBOOK.read_text(encoding="utf-8") if RUNBOOK.is_file() else "runbook not installed",
-                        media_type="text/markdown; charset=utf-8")
+        """The on-call runbook (docs/runbook.md, packaged by `tuoyu generate`), linked from every alert."""
+        return Response(packaged_text("runbook.md"), media_type="text/markdown; charset=utf-8")
 
     @app.post("/api/events", status_code=201, tags=["events"], openapi_extra={"requestBody": events_request_body()},
               responses={201: {"description": "recorded"}, 400: {"description": "not JSON"},
