@@ -52,6 +52,8 @@ def routes(config: Config) -> dict[str, Any]:
         {"matchers": ['severity=~"warning|info"'], "receiver": "oncall-digest", "group_by": ["alertname"],
          **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
          "active_time_intervals": ["working-hours"], "mute_time_intervals": ["public-holidays"]},
+        # Anything else (no severity): paged, never lost behind the recorder's `continue`.
+        {"receiver": "oncall", **critical},
     ]
     return {"receiver": "oncall", "group_by": GROUP_BY, **critical, "routes": children}
 

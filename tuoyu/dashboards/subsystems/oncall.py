@@ -29,7 +29,7 @@ def records(config: Config) -> list[Record]:
 def alerts(config: Config) -> list[Alert]:
     r = config.rules
     missing = ('{{ range query "group by (township, name_zh) (childcare_township_info) unless on (township) '
-               + PRESENT + '" }}{{ .Labels.name_zh }} {{ end }}')
+               + PRESENT + '" | sortByLabel "township" }}{{ .Labels.name_zh }} {{ end }}')
     return [
         Alert("Watchdog", "info", "vector(1)", "值班通道正常（Watchdog）",
               "此告警始终触发，经 Alertmanager 定时发往失联检测服务（dead man's switch）；"
