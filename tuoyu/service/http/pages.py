@@ -28,13 +28,15 @@ STATIC = Path(__file__).with_name("static")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 WALL_REFRESH_SECONDS = 10
-# The alerts of kpis.md as the wall names them (a test keeps this equal to the alert catalogue).
+# The alerts as the wall names them (a test keeps this equal to the subsystems' alerts).
 ALERT_NAMES_ZH = {
     "EmergencyClosureOpen": "应急关停", "ChildrenAwaitingRehomingTooLong": "幼儿超时未安置",
     "RectificationOverdue": "整改逾期", "TownshipBelowSlotFloor": "镇街托位未达下限",
     "InclusiveShareBelowTarget": "普惠占比未达目标", "TargetBehindPace": "目标进度落后",
     "TargetMissed": "目标逾期未完成", "CaregiverCertificationBelowTarget": "持证率未达目标",
     "ProjectionLagging": "数据投影滞后", "KpiMetricsAbsent": "指标数据缺失",
+    "Watchdog": "值班通道自检", "ScrapeTargetDown": "采集中断", "TownshipMetricsMissing": "镇街指标缺失",
+    "AlertmanagerNotificationsFailing": "告警通知发送失败", "MonitoringRestarted": "监控组件重启",
 }
 
 
