@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tuoyu.alerts.config import load_config
-from tuoyu.dashboards.generated import COMPOSE, alertmanager_file
+from tuoyu.dashboards.generated import COMPOSE as COMPOSE_DEPLOYMENT, alertmanager_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -81,7 +81,7 @@ def test_services_that_serve_have_health_checks_and_dependents_wait_for_them():
 
 
 def test_the_deployment_alertmanager_config_is_rendered_from_the_tunables():
-    expected = alertmanager_file(load_config(ROOT / "alerts" / "tunables.yaml"), COMPOSE)
+    expected = alertmanager_file(load_config(ROOT / "alerts" / "tunables.yaml"), COMPOSE_DEPLOYMENT)
     assert (ROOT / "deploy" / "alertmanager.yml").read_text(encoding="utf-8") == expected, "run `make generate`"
 
 
