@@ -322,8 +322,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
-        uvicorn.run(create_app(platform, prometheus_url, settings.map_tile_url), host=args.host, port=args.port,
-                    log_level="warning")
+        alertmanager_url = stack.alertmanager_url if stack is not None else settings.alertmanager_url
+        app = create_app(platform, prometheus_url, settings.map_tile_url, alertmanager_url,
+                         running_config(settings.tunables).oncall)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         if stack is not None:
             stack.stop()

@@ -88,18 +88,6 @@ class Platform:
             self.projector.wake()
         return outcome
 
-    def record_notifications(self, payload: dict[str, Any]) -> Outcome:
-        outcome = self.registry.record_notifications(payload)
-        if self.projector is not None:
-            self.projector.wake()
-        return outcome
-
-    def acknowledge(self, fingerprint: str, token: TokenRecord, note: str | None) -> Outcome:
-        outcome = self.registry.acknowledge_alert(fingerprint, f"{token.name} ({token.role})", note)
-        if self.projector is not None:
-            self.projector.wake()
-        return outcome
-
     def oncall(self, status: str) -> list[dict[str, Any]]:
         with self._reading() as view:
             alerts = [dict(a) for a in view["district"].get("alerts", {}).values()]

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tuoyu.alerts.config import packaged_text
+from tuoyu.alerts.config import OnCall, packaged_config, packaged_text
 from tuoyu.persistence.chain import ChainBroken
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden
 from tuoyu.persistence.tokens import TokenRecord
@@ -24,6 +24,7 @@ from tuoyu.service.http.body import BodyError, as_event_list, read_json
 from tuoyu.service.http.audit import audit_routes
 from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.pages import page_routes
+from tuoyu.service.oncall import OnCallDesk
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.openapi import add_interchange_schema, events_request_body
 from tuoyu.metrics.collectors import KpiCollector, metrics_registry
@@ -46,8 +47,10 @@ class RectificationStatus(str, Enum):
     all = "all"
 
 
-def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None) -> FastAPI:
-    """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles."""
+def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None,
+               alertmanager_url: str | None = None, oncall: OnCall | None = None) -> FastAPI:
+    """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles,
+    acknowledgements silence alerts in `alertmanager_url` for `oncall`'s time (default: the packaged tunables')."""
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(platform.start)
@@ -85,7 +88,8 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
         errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in error.errors()]
         return JSONResponse({"errors": errors}, status_code=422)
 
-    app.include_router(oncall_routes(platform, caller))
+    desk = OnCallDesk(platform, oncall or packaged_config().oncall, alertmanager_url)
+    app.include_router(oncall_routes(platform, caller, desk))
     app.include_router(page_routes(platform, prometheus_url, map_tile_url))
     app.include_router(audit_routes(platform, caller))
 

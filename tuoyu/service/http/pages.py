@@ -54,6 +54,10 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
     def wall_page() -> HTMLResponse:
         return _page("wall.html", wall_config)
 
+    @router.get("/oncall", include_in_schema=False)
+    def oncall_page() -> HTMLResponse:
+        return _page("oncall.html", {**common, "alerts_zh": ALERT_NAMES_ZH})
+
     @router.get("/map", include_in_schema=False)
     def map_page() -> HTMLResponse:
         return _page("map.html", map_config, extra_img_src=tile_origin)
