@@ -62,8 +62,10 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
                     scrape_interval: str = "1s") -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
     and Alertmanager posting to its webhook."""
-    port = free_port()
+    port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
     env = {**os.environ, "TUOYU_DATA_DIR": str(tmp), "TUOYU_ALERT_WEBHOOK_SECRET": "e2e-secret"}
+    if alerting is not None:  # acknowledgements silence alerts in the Alertmanager started below
+        env["TUOYU_ALERTMANAGER_URL"] = f"http://127.0.0.1:{alertmanager_port}"
     if store:
         env["TUOYU_STORE"] = store
     (tmp / "alert-webhook-secret").write_text("e2e-secret")
@@ -77,7 +79,8 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
     try:
         service.wait_until(lambda: _healthy(service), timeout=30)
         if alerting is not None:
-            stack = start_alerting(tmp, f"127.0.0.1:{port}", free_port(), free_port(), alerting, scrape_interval)
+            stack = start_alerting(tmp, f"127.0.0.1:{port}", prometheus_port, alertmanager_port, alerting,
+                                   scrape_interval)
         yield service, stack
     finally:
         if stack is not None:
