@@ -43,6 +43,23 @@ class Service:
     def __init__(self, base: str, env: dict[str, str], admin: str):
         self.base, self.env, self.admin = base, env, admin
         self.http = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {admin}"})
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: Any = None
+
+    def start(self) -> None:
+        port = self.base.rsplit(":", 1)[1]
+        self.process = subprocess.Popen([TUOYU, "serve", "--port", port], env=self.env, stdout=self.log,
+                                        stderr=self.log)
+        self.wait_until(lambda: _healthy(self), timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def post(self, events: Any) -> httpx.Response:
         return self.http.post("/api/events", json=events)
@@ -59,7 +76,7 @@ class Service:
 
 @contextmanager
 def running_service(tmp: Path, store: str | None = None, alerting: Config | None = None,
-                    scrape_interval: str = "1s") -> Iterator[tuple[Service, Any]]:
+                    scrape_interval: str = "1s", resend_delay: str | None = None) -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
     and Alertmanager posting to its webhook."""
     port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
@@ -72,25 +89,20 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
     made = subprocess.run([TUOYU, "token", "create", "--role", "admin", "--name", "e2e"], env=env,
                           capture_output=True, text=True, check=True)
     admin = made.stdout.strip().splitlines()[-1]
-    log = (tmp / "serve.log").open("wb")
-    server = subprocess.Popen([TUOYU, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     service = Service(f"http://127.0.0.1:{port}", env, admin)
+    service.log = (tmp / "serve.log").open("ab")
     stack = None
     try:
-        service.wait_until(lambda: _healthy(service), timeout=30)
+        service.start()
         if alerting is not None:
             stack = start_alerting(tmp, f"127.0.0.1:{port}", prometheus_port, alertmanager_port, alerting,
-                                   scrape_interval)
+                                   scrape_interval, resend_delay=resend_delay)
         yield service, stack
     finally:
         if stack is not None:
             stack.stop()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        service.stop()
+        service.log.close()
 
 
 def _healthy(service: Service) -> bool:

@@ -28,6 +28,8 @@ class Alert(Aggregate):
 
     class Notified(Recorded):
         def apply(self, aggregate: "Alert") -> None:
+            if aggregate.status == "resolved" and self.event["starts_at"] != aggregate.starts_at:
+                aggregate.episode = self.event["starts_at"]  # fires again after a resolution
             aggregate.status = self.event["status"]
             aggregate.starts_at = self.event["starts_at"]
             aggregate.annotations = self.event.get("annotations", {})
@@ -35,7 +37,7 @@ class Alert(Aggregate):
 
     class Acknowledged(Recorded):
         def apply(self, aggregate: "Alert") -> None:
-            aggregate.acknowledged_for = aggregate.starts_at
+            aggregate.acknowledged_for = aggregate.episode
             # Stored before silences existed: the acknowledgement held for its episode only.
             aggregate.acknowledged_until = self.event.get("silenced_until")
 
@@ -43,6 +45,9 @@ class Alert(Aggregate):
         self.fingerprint = event["fingerprint"]
         self.status = event["status"]
         self.starts_at = event["starts_at"]
+        # The episode: the start of the first firing after a resolution (a start that moves while
+        # the alert fires, as after restarts of Prometheus and Alertmanager, continues it).
+        self.episode = event["starts_at"]
         self.annotations = event.get("annotations", {})
         self.last_recorded_at = event["occurred_at"]
         self.acknowledged_for: str | None = None
@@ -69,7 +74,7 @@ class Alert(Aggregate):
         one without a silence, for the episode it was given in."""
         if self.acknowledged_until is not None:
             return datetime.fromisoformat(self.acknowledged_until) > now
-        return self.acknowledged_for is not None and self.acknowledged_for == self.starts_at
+        return self.acknowledged_for is not None and self.acknowledged_for == self.episode
 
     def acknowledge(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
         if self.acknowledged_at(now):

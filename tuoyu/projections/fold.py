@@ -61,16 +61,19 @@ def apply(part: Part, fact: Fact) -> Part:
 def _apply_oncall(part: Part, fact: Fact) -> None:
     """The on-call record: latest state of each alert, when the commission was told and acted.
 
-    An acknowledgement holds for its alert's episode (its Alertmanager start), or, when it
-    created a silence, until the silence ends: an alert that resolves and fires again meanwhile
-    stays acknowledged. `notifications` counts every notification, repeats recorded as a count
+    An episode runs from a firing notification to the resolution; its `starts_at` is the first
+    start Alertmanager gave. An acknowledgement holds for its episode, or, when it created a
+    silence, until the silence ends: an alert that resolves and fires again meanwhile stays
+    acknowledged. `notifications` counts every notification, repeats recorded as a count
     included (events stored before counts existed stand for one each).
     """
     event = fact["event"]
     alerts = part.setdefault("alerts", {})
     if event["type"] == "AlertNotified":
         known = alerts.get(event["fingerprint"])
-        if known is None or known["starts_at"] != event["starts_at"]:
+        # A new episode only after a resolution: a start that moves while the alert still fires
+        # (Prometheus, then Alertmanager, restarted) continues the episode.
+        if known is None or (known["status"] == "resolved" and known["starts_at"] != event["starts_at"]):
             held = known is not None and _later(known.get("silenced_until"), fact["recorded_at"])
             acknowledgement = {k: known.get(k) for k in _ACKNOWLEDGEMENT} if held and known else {}
             known = alerts[event["fingerprint"]] = {

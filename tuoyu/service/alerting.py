@@ -112,9 +112,11 @@ def write_configs(workdir: Path, service: str, config: Config, alertmanager: str
 
 def start_alerting(data_dir: Path, service: str, prometheus_port: int = 9090, alertmanager_port: int = 9093,
                    config: Config | None = None, scrape_interval: str = "15s", log_dir: Path | None = None,
-                   external_url: str | None = None) -> AlertingStack:
+                   external_url: str | None = None, resend_delay: str | None = None) -> AlertingStack:
     """Start Prometheus and Alertmanager for the service at `service` (host:port); alerts link to
-    `external_url` (default: the service's own address)."""
+    `external_url` (default: the service's own address). `resend_delay` (Prometheus's, default 1m)
+    is how often firing alerts are sent again, and a quarter of how long Alertmanager holds one
+    Prometheus stopped sending."""
     prometheus_bin, alertmanager_bin = find_binary(PROMETHEUS_BINARIES), find_binary(ALERTMANAGER_BINARIES)
     if not prometheus_bin or not alertmanager_bin:
         raise FileNotFoundError("Prometheus or Alertmanager is not installed; install Debian's packages "
@@ -133,7 +135,8 @@ def start_alerting(data_dir: Path, service: str, prometheus_port: int = 9090, al
         f"--web.external-url=http://{alertmanager}"]
     stack.commands["prometheus"] = [
         prometheus_bin, f"--config.file={prometheus_yml}", f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address={prometheus}", "--web.enable-lifecycle"]
+        f"--web.listen-address={prometheus}", "--web.enable-lifecycle",
+        *([f"--rules.alert.resend-delay={resend_delay}"] if resend_delay else [])]
     for name in ("alertmanager", "prometheus"):
         stack.start(name)
     for url in (f"{stack.prometheus_url}/-/ready", f"{stack.alertmanager_url}/-/ready"):
