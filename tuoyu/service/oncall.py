@@ -13,7 +13,10 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tuoyu import clock
@@ -37,19 +40,34 @@ class Silences:
     def __init__(self, alertmanager_url: str) -> None:
         self.url = alertmanager_url.rstrip("/")
 
-    def create(self, labels: dict[str, str], until: str, by: str, comment: str) -> str:
+    def create(self, labels: dict[str, str], seconds: float, by: str, comment: str) -> str:
+        """A silence of `seconds` matching exactly `labels`; returns its id."""
+        # In Alertmanager's own time (its Date header): the platform's clock may be set for a demo
+        # or a test, and Alertmanager refuses a silence that ends in its past.
+        starts = self._alertmanager_now()
         body = {"matchers": [{"name": name, "value": value, "isRegex": False, "isEqual": True}
                              for name, value in sorted(labels.items())],
-                "startsAt": clock.now().isoformat(), "endsAt": until, "createdBy": by, "comment": comment}
+                "startsAt": starts.isoformat(), "endsAt": (starts + timedelta(seconds=seconds)).isoformat(),
+                "createdBy": by, "comment": comment}
         request = urllib.request.Request(f"{self.url}/api/v2/silences", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
-        try:
+        with self._calling():
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 return str(json.load(response)["silenceID"])
+
+    def _alertmanager_now(self) -> datetime:
+        with self._calling():
+            with urllib.request.urlopen(f"{self.url}/api/v2/status", timeout=TIMEOUT_SECONDS) as response:
+                return parsedate_to_datetime(response.headers["Date"])
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        try:
+            yield
         except urllib.error.HTTPError as error:
             raise SilenceFailed(f"Alertmanager {self.url} refused the silence: {error.code} "
                                 f"{error.read().decode('utf-8', 'replace')[:200]}") from None
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise SilenceFailed(f"Alertmanager {self.url} is not reachable: {error}") from None
 
 
@@ -70,6 +88,17 @@ class OnCallDesk:
             self.platform.projector.wake()
         return outcome
 
+    def alerts(self, status: str) -> list[dict[str, Any]]:
+        """The record's alerts, each with `acknowledged`: whether an acknowledgement holds now (it
+        holds for its episode, and one with a silence until the silence ends)."""
+        now = clock.now()
+        listed = self.platform.oncall(status)
+        for alert in listed:
+            until = alert.get("silenced_until")
+            alert["acknowledged"] = bool(alert.get("acknowledged_by")) and (
+                until is None or datetime.fromisoformat(until) > now)
+        return listed
+
     def acknowledge(self, fingerprint: str, token: TokenRecord, note: str | None) -> dict[str, Any]:
         """Silence the alert (when an Alertmanager is configured) and record the acknowledgement."""
         known = [a for a in self.platform.oncall("all") if a["fingerprint"] == fingerprint]
@@ -82,9 +111,10 @@ class OnCallDesk:
         by = f"{token.name} ({token.role})"
         silence, problem = None, None
         if self.silences is not None:
-            until = clock.now() + timedelta(seconds=self.tunables.acknowledgement_silence.seconds)
+            seconds = self.tunables.acknowledgement_silence.seconds
+            until = clock.now() + timedelta(seconds=seconds)  # in the record's time, as its other times
             try:
-                silence_id = self.silences.create(known[0]["labels"], until.isoformat(), by,
+                silence_id = self.silences.create(known[0]["labels"], seconds, by,
                                                   note or f"值班确认：{known[0]['alertname']}")
                 silence = {"silence_id": silence_id, "silenced_until": until.isoformat()}
             except SilenceFailed as failure:

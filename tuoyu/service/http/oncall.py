@@ -74,7 +74,7 @@ def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
     @router.get("/api/oncall")
     def oncall(status: AlertStatus = AlertStatus.all, token: TokenRecord = Depends(caller)) -> Any:
         """Alerts the commission was notified of, firing first, with their acknowledgement."""
-        return {"status": status.value, "alerts": platform.oncall(status.value)}
+        return {"status": status.value, "alerts": desk.alerts(status.value)}
 
     @router.post("/api/oncall/{fingerprint}/ack")
     async def acknowledge(fingerprint: str, request: Request, token: TokenRecord = Depends(caller)) -> Any:

@@ -41,9 +41,9 @@ function acknowledgement(alert) {
     alert.note ? ` · 备注：${alert.note}` : "");
 }
 
+// Whether the acknowledgement holds now is the service's to say (its clock is the record's).
 function acknowledged(alert) {
-  if (!alert.acknowledged_by) return false;
-  return !alert.silenced_until || new Date(alert.silenced_until) > new Date() || alert.status !== "firing";
+  return alert.acknowledged || (alert.status !== "firing" && Boolean(alert.acknowledged_by));
 }
 
 function ackForm(alert) {
