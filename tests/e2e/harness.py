@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -76,7 +77,8 @@ class Service:
 
 @contextmanager
 def running_service(tmp: Path, store: str | None = None, alerting: Config | None = None,
-                    scrape_interval: str = "1s", resend_delay: str | None = None) -> Iterator[tuple[Service, Any]]:
+                    scrape_interval: str = "1s", resend_delay: str | None = None,
+                    now: datetime | None = None) -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
     and Alertmanager posting to its webhook."""
     port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
@@ -85,6 +87,8 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
         env["TUOYU_ALERTMANAGER_URL"] = f"http://127.0.0.1:{alertmanager_port}"
     if store:
         env["TUOYU_STORE"] = store
+    if now is not None:  # the service's clock (and `tuoyu demo`'s, run with service.env) starts there
+        env["TUOYU_NOW"] = now.isoformat()
     (tmp / "alert-webhook-secret").write_text("e2e-secret")
     made = subprocess.run([TUOYU, "token", "create", "--role", "admin", "--name", "e2e"], env=env,
                           capture_output=True, text=True, check=True)

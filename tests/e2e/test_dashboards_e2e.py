@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import TUOYU, fast_tunables, running_service
+from tests.support.demo import DEMO_NOW
 from tuoyu.dashboards import dashboards
 from tuoyu.dashboards.queries import PanelQuery, label_values_selector, panel_queries, variable_queries
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
@@ -40,7 +41,9 @@ def prometheus(tmp_path_factory):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
         pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
                     "prometheus and prometheus-alertmanager")
-    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables()) as (service, stack):
+    # The demo as of a fixed day, served on that day: the figures never depend on when tests run.
+    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(),
+                         now=DEMO_NOW) as (service, stack):
         subprocess.run([TUOYU, "demo"], env=service.env, check=True, capture_output=True, timeout=60)
         with httpx.Client(base_url=stack.prometheus_url, timeout=10) as client:
             service.wait_until(lambda: _scraped_every_township(client), timeout=30)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import fast_tunables, running_service
-from tests.e2e.receivers import smtp_server, wecom_and_switch
+from tests.support.receivers import smtp_server, wecom_and_switch
 from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
 from tuoyu.service.config import settings_from_env
 from tuoyu.service.wiring import open_reader

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ ACCESS_TOKEN = "stand-in-access-token"
 class Mail:
     to: list[str]
     message: EmailMessage
+    received: float = field(default_factory=time.monotonic)  # when the server took it
 
     @property
     def subject(self) -> str:
