@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TUOYU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean
+.PHONY: run test test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean generate
 
 # The embedded default: load the demo district into an empty store, keep an admin token for
 # trying the API in $(TUOYU_DATA_DIR)/admin.token, and serve at http://127.0.0.1:8000.
@@ -56,6 +56,11 @@ services:
 
 demo: setup
 	$(BIN)/tuoyu demo --if-empty
+
+# Alert rules, Alertmanager configurations, dashboards (and the packaged copies of the tunables
+# and the runbook) from alerts/tunables.yaml and tuoyu/dashboards/subsystems/ (docs/alerting.md).
+generate: setup
+	$(BIN)/tuoyu generate
 
 clean:
 	rm -rf $(VENV) var *.egg-info
