@@ -8,7 +8,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import open_page
 from tuoyu import clock
 from tuoyu.service.tokens import create_token
 

@@ -14,9 +14,9 @@ from typing import Any, Iterator
 
 import httpx
 
+from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
 from tuoyu.alerts.config import Config, packaged_config
 from tuoyu.service.alerting import start_alerting
-from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 

@@ -8,7 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.e2e.harness import fast_tunables, running_service
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 
 NOW = datetime.now(timezone.utc)
 

@@ -17,9 +17,18 @@ import pytest
 from tests.e2e.harness import TUOYU, fast_tunables, running_service
 from tests.support.demo import DEMO_NOW
 from tuoyu.dashboards import dashboards
-from tuoyu.dashboards.queries import PanelQuery, label_values_selector, panel_queries, variable_queries
+from tuoyu.dashboards.queries import (
+    PanelQuery,
+    label_values_selector,
+    panel_queries,
+    variable_queries,
+)
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 
 # The demo's township with an open emergency closure, so that its page shows every panel filled.
 TOWNSHIP = "chengzi"

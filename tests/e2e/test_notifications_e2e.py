@@ -17,7 +17,11 @@ import pytest
 
 from tests.e2e.harness import fast_tunables, running_service
 from tests.support.receivers import smtp_server, wecom_and_switch
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 from tuoyu.service.config import settings_from_env
 from tuoyu.service.wiring import open_reader
 from tuoyu.views.reading import read_facts

@@ -12,11 +12,32 @@ from tuoyu.alerts.config import Config
 from tuoyu.alerts.rules import Alert, Record, after_due, missed
 from tuoyu.alerts.templates import figure
 from tuoyu.dashboards.geomap import township_map
-from tuoyu.dashboards.panels import (at_least, bars, big_stat, cells, grid, instant_table, mapped, trend,
-                                     value_names)
-from tuoyu.dashboards.promql import (FLOOR_GAP, KIND_NAMES, ONE_TOWNSHIP, SLOTS, STATUS_COLOURS, STATUS_NAMES,
-                                     TOWNSHIP_FLOOR, TOWNSHIP_NAMES, TOWNSHIP_STATUS, district_target, of_township,
-                                     per_township, plan_target)
+from tuoyu.dashboards.panels import (
+    at_least,
+    bars,
+    big_stat,
+    cells,
+    grid,
+    instant_table,
+    mapped,
+    trend,
+    value_names,
+)
+from tuoyu.dashboards.promql import (
+    FLOOR_GAP,
+    KIND_NAMES,
+    ONE_TOWNSHIP,
+    SLOTS,
+    STATUS_COLOURS,
+    STATUS_NAMES,
+    TOWNSHIP_FLOOR,
+    TOWNSHIP_NAMES,
+    TOWNSHIP_STATUS,
+    district_target,
+    of_township,
+    per_township,
+    plan_target,
+)
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
 
 NAME = "capacity"

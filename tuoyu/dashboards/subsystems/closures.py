@@ -11,8 +11,16 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from tuoyu.alerts.config import Config
 from tuoyu.alerts.rules import Alert, Record
-from tuoyu.dashboards.panels import (ANY_IS_BAD, alerts_table, big_stat, cells, grid, instant_table, series_named,
-                                     trend)
+from tuoyu.dashboards.panels import (
+    ANY_IS_BAD,
+    alerts_table,
+    big_stat,
+    cells,
+    grid,
+    instant_table,
+    series_named,
+    trend,
+)
 from tuoyu.dashboards.promql import TOWNSHIP_NAMES, of_township, per_township
 
 NAME = "closures"

@@ -15,7 +15,15 @@ from typing import Any
 
 from tuoyu.alerts.config import Config
 from tuoyu.alerts.rules import Alert, Record
-from tuoyu.dashboards.panels import ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, trend
+from tuoyu.dashboards.panels import (
+    ANY_IS_BAD,
+    big_stat,
+    cells,
+    grid,
+    instant_table,
+    mapped,
+    trend,
+)
 
 NAME = "pipeline"
 LAG = "view:childcare_projection_lag:events"
