@@ -164,7 +164,7 @@ def _yaml_key(name: str) -> str:
 
 def _coerce(value: Any, kind: Any, where: str, source: str) -> Any:
     origin = typing.get_origin(kind)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
             raise ConfigProblem(f"{source}: {where}: expected a mapping of {', '.join(_field_types(kind))}")
         return _build(kind, value, where, source)

@@ -96,7 +96,7 @@ def write_configs(workdir: Path, service: str, config: Config, alertmanager: str
     alertmanager_yml = workdir / "alertmanager.yml"
     alertmanager_yml.touch(mode=0o600)
     alertmanager_yml.write_text(alertmanager_file(config, deployment), encoding="utf-8")
-    prometheus = {
+    scraping = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": str(config.rules.evaluation_interval)},
         "rule_files": [str(workdir / "rules" / "*.rules.yml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
@@ -106,7 +106,7 @@ def write_configs(workdir: Path, service: str, config: Config, alertmanager: str
                                                ("alertmanager", alertmanager))],
     }
     prometheus_yml = workdir / "prometheus.yml"
-    prometheus_yml.write_text(yaml.safe_dump(prometheus, sort_keys=False))
+    prometheus_yml.write_text(yaml.safe_dump(scraping, sort_keys=False))
     return prometheus_yml, alertmanager_yml
 
 
