@@ -92,7 +92,9 @@ function fill(listId, emptyId, alerts) {
 async function refresh() {
   const [record, closures] = await Promise.all([api("/api/oncall?status=all"), api("/api/closures?status=open")]);
   const since = Date.now() - RECENT_DAYS * 86400000;
-  const firing = record.alerts.filter((a) => a.status === "firing" && a.alertname !== "Watchdog");
+  const rank = (a) => ({ critical: 0, warning: 1, info: 2 }[(a.labels || {}).severity] ?? 3);
+  const firing = record.alerts.filter((a) => a.status === "firing" && a.alertname !== "Watchdog")
+    .sort((a, b) => rank(a) - rank(b) || String(a.starts_at).localeCompare(String(b.starts_at)));
   const recent = record.alerts.filter((a) => a.status === "resolved" && new Date(a.last_notified_at) >= since);
   fill("firing", "firing-empty", firing);
   fill("recent", "recent-empty", recent);
