@@ -179,3 +179,9 @@ def test_a_rejected_batch_of_new_events_records_nothing(app):
     before = stored_event_ids(app)
     rejected(app, [incident("A", "INC-1"), population("dayu", 2024, 10, under3=11), fee_cap()])
     assert stored_event_ids(app) == before
+
+
+@pytest.mark.parametrize("kind", [["IncidentReported"], {"a": 1}, 7, None])
+def test_an_event_whose_type_is_not_a_string_is_rejected_not_a_crash(app, kind):
+    problem = rejected(app, [{"event_id": "x-1", "type": kind, "incident_id": "INC-1"}])
+    assert_problem(problem, index=0, field="type", says=["unknown event type"])

@@ -58,8 +58,10 @@ UNIQUE_IDS = {"InspectionRecorded": ("inspection_id", "inspection", "recorded"),
 
 
 def id_claim(event: dict[str, Any]) -> str | None:
-    """The claim key of the event's own unique id (inspection:…, incident:…), if its type has one."""
-    spec = UNIQUE_IDS.get(event.get("type"))  # type: ignore[arg-type]
+    """The claim key of the event's own unique id (inspection:…, incident:…), if its type has one.
+    Also asked of events not yet validated (prefetch): anything may be in `type`."""
+    kind = event.get("type")
+    spec = UNIQUE_IDS.get(kind) if isinstance(kind, str) else None
     return f"{spec[1]}:{event[spec[0]]}" if spec and _well_formed(event.get(spec[0])) else None
 
 
