@@ -30,7 +30,7 @@ class PopulationReport(Aggregate):
         self.year = event["year"]
 
     @classmethod
-    def report(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "PopulationReport":
+    def report(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> PopulationReport:
         if event.get("under3", 0) > event["population"]:
             raise RuleViolation("under3", f"under3 {event['under3']} exceeds the population {event['population']} "
                                 f"of {event['scope']} in {event['year']}; children under three are part of the "
@@ -55,6 +55,6 @@ class InclusiveFeeCap(Aggregate):
         self.start = event["start"]
 
     @classmethod
-    def set(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "InclusiveFeeCap":
+    def set(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> InclusiveFeeCap:
         return cls._create(cls.Set, id=cls.create_id(event["event_id"]), timestamp=now, event=event,
                            context={"township": None}, recorded_by=recorded_by)

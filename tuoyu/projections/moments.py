@@ -10,14 +10,12 @@ exact and never overflow at the ends of the calendar.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
-from tuoyu.clock import SHANGHAI
+from datetime import UTC, date, datetime, timedelta
 
 Span = list[int | None]  # [from, until); until None: open-ended
 MICROSECOND = timedelta(microseconds=1)
 DAY = 86_400_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OFFSET = 8 * 3_600_000_000  # Asia/Shanghai is UTC+8 all year (tuoyu.clock)
 
 
