@@ -97,7 +97,7 @@ def supervision_figures(part: dict[str, Any], at: int) -> dict[str, Any]:
         for dimension, score in (inst["scores"] or {}).items():
             sums[dimension] += score
             counts[dimension] += 1
-    inspected_now, assessed_now = covered_today(part["institutions"].values(), at)
+    _, inspected_now, assessed_now = covered_today(part["institutions"].values(), at)
     return {
         "institutions_by_risk": by_risk, "institutions_by_credit": by_credit,
         "high_risk_uninspected": high_uninspected,
@@ -117,14 +117,16 @@ def lacks_health_training(inst: dict[str, Any], trained_at: int | None, at: int)
     return trained_at is None or trained_at >= filed + HEALTH_TRAINING_WINDOW
 
 
-def covered_today(institutions: Iterable[Mapping[str, Any]], at: int) -> tuple[int, int]:
-    """Operating institutions (as the view stands) visited this year, and assessed in 365 days."""
-    visited = assessed = 0
+def covered_today(institutions: Iterable[Mapping[str, Any]], at: int) -> tuple[int, int, int]:
+    """Institutions operating as the view stands, and of them those visited in the year of `at`
+    and those assessed in the 365 days up to it."""
+    operating = visited = assessed = 0
     for inst in institutions:
         if inst["operating"]:
+            operating += 1
             visited += covers(inst["visits"], at)
             assessed += covers(inst["assessed"], at)
-    return visited, assessed
+    return operating, visited, assessed
 
 
 def covered_at(institutions: Iterable[Mapping[str, Any]], at: int) -> tuple[int, int, int]:

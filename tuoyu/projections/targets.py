@@ -9,6 +9,7 @@ Something that occurred after the due day therefore never changes a target's jud
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ NEW = {"new_slots": (SLOTS, lambda f: f["slots_total"]),
        "new_inclusive_slots": (INCLUSIVE_SLOTS, lambda f: f["slots_inclusive"]),
        "kindergarten_new_inclusive_slots": (KINDERGARTEN_INCLUSIVE, lambda f: f["inclusive_slots_by_kind"][KINDERGARTEN])}
 COUNTED = (*COURSE_OF, "offline_guidance_activities")
-SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in covered_at's (operating, visited, assessed)
+SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in (operating, visited, assessed)
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,7 @@ def kpi_at(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment) -> fl
         report = population_at(scope.own, moment.at)
         return (ratio(level(parts, SLOTS, moment) * 1000, report[1]) or 0) if report else 0
     if kpi in SHARES:
-        counts = [covered_at(part["institutions"].values(), moment.at) for part in parts]
-        return ratio(sum(c[SHARES[kpi]] for c in counts), sum(c[0] for c in counts)) or 0
+        return _share(kpi, parts, moment.at, covered_at)
     raise ValueError(f"no rule for kpi {kpi}")
 
 
@@ -98,11 +98,16 @@ def kpi_today(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> float
     if kpi in SHARES:
         # From the parts (not the figures) so that a Faust worker's summaries of the townships
         # it does not own give today's share, however long ago they were published.
-        counts = [(covered_today(p["institutions"].values(), now),
-                   sum(1 for i in p["institutions"].values() if i["operating"])) for p in scope.parts]
-        return ratio(sum(c[0][SHARES[kpi] - 1] for c in counts), sum(c[1] for c in counts)) or 0
+        return _share(kpi, scope.parts, now, covered_today)
     figure = "slots_total" if kpi == "township_min_slots" else kpi
     return scope.figures[figure] or 0
+
+
+def _share(kpi: str, parts: list[Part], at: int,
+           count: Callable[[Iterable[Mapping[str, Any]], int], tuple[int, int, int]]) -> float:
+    """A share of institutions at `at`: today's (covered_today) or at a past instant (covered_at)."""
+    totals = [count(part["institutions"].values(), at) for part in parts]
+    return ratio(sum(t[SHARES[kpi]] for t in totals), sum(t[0] for t in totals)) or 0
 
 
 def _start(target: dict[str, Any]) -> Moment:
