@@ -67,12 +67,40 @@ TOWNSHIP_KEYS = {
     "children_awaiting_rehoming", "rectifications_open", "rectifications_overdue",
     "caregivers", "certified_caregivers", "certified_share", "heads_trained",
     "caregivers_trained", "health_trained", "guidance_activities", "guidance_participants",
+    # the revision of 2026-11-30 ("Supervision, safety and the plan's other figures")
+    "slots_by_kind", "inclusive_slots_by_kind", "kindergarten_share", "institutions_by_risk",
+    "institutions_by_credit", "high_risk_uninspected", "inspected_share", "assessed_share",
+    "quality_scores", "failed_latest", "incidents_open", "incidents_open_serious",
+    "incidents_open_by_category", "incidents_year", "health_staff", "new_without_health_training",
+    "inclusive_fee_mean", "inclusive_over_cap", "guidance_offline_year", "guidance_online_year",
+    "guidance_participants_year", "population", "under3", "slots_per_1000",
+    # ... and what the platform adds so that the metrics can export sums and counts
+    # (docs/decisions.md): the numerators of the shares, score and fee sums and counts, and
+    # open incidents by category and severity
+    "inspected_institutions", "assessed_institutions", "quality_score_sum", "quality_score_count",
+    "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count", "incidents_open_by_category_severity",
 }
-DISTRICT_ONLY_KEYS = {"inclusive_coverage", "townships_below_min_slots"}
+# inclusive_fee_cap_yuan (the cap in force) is the platform's addition too.
+DISTRICT_ONLY_KEYS = {"inclusive_coverage", "townships_below_min_slots", "inclusive_fee_cap_yuan"}
 DISTRICT_KEYS = TOWNSHIP_KEYS | DISTRICT_ONLY_KEYS
 SNAPSHOT_KEYS = {"as_of", "known_at", "position", "district", "townships", "targets"}
 
-RATIO_KEYS = {"inclusive_share", "occupancy", "certified_share", "inclusive_coverage"}
+RATIO_KEYS = {"inclusive_share", "occupancy", "certified_share", "inclusive_coverage", "kindergarten_share",
+              "inspected_share", "assessed_share", "inclusive_fee_mean", "slots_per_1000"}
+# Figures whose district value is the sum of the townships' (population is the district's own
+# report, dicts and means are not summed here).
+SUMMED_KEYS = {
+    "slots_total", "slots_inclusive", "institutions_operating", "enrolled", "emergency_closures_open",
+    "children_awaiting_rehoming", "rectifications_open", "rectifications_overdue", "caregivers",
+    "certified_caregivers", "heads_trained", "caregivers_trained", "health_trained", "guidance_activities",
+    "guidance_participants", "high_risk_uninspected", "inspected_institutions", "assessed_institutions",
+    "failed_latest", "incidents_open", "incidents_open_serious", "incidents_year", "health_staff",
+    "new_without_health_training", "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count", "inclusive_over_cap",
+    "guidance_offline_year", "guidance_online_year", "guidance_participants_year",
+}
+KINDS = ["kindergarten_class", "community", "employer", "district_center", "school_staff", "private"]
+DIMENSIONS = ["management", "staffing", "environment", "safety", "health", "family_community", "activities"]
+CATEGORIES = ["personal_safety", "food_safety", "fire_safety", "health", "other"]
 
 # An empty township: every count 0, every ratio null (nothing to divide).
 EMPTY_TOWNSHIP: dict[str, Any] = {
@@ -95,6 +123,39 @@ EMPTY_TOWNSHIP: dict[str, Any] = {
     "health_trained": 0,
     "guidance_activities": 0,
     "guidance_participants": 0,
+    # the revision: every kind, grade, dimension and category appears, with 0; means, shares
+    # and the population are null (nothing to divide, nothing reported)
+    "slots_by_kind": dict.fromkeys(KINDS, 0),
+    "inclusive_slots_by_kind": dict.fromkeys(KINDS, 0),
+    "kindergarten_share": None,
+    "institutions_by_risk": {"low": 0, "medium": 0, "high": 0, "ungraded": 0},
+    "institutions_by_credit": {"A": 0, "B": 0, "C": 0, "D": 0, "ungraded": 0},
+    "high_risk_uninspected": 0,
+    "inspected_institutions": 0,
+    "inspected_share": None,
+    "assessed_institutions": 0,
+    "assessed_share": None,
+    "quality_scores": dict.fromkeys(DIMENSIONS, None),
+    "quality_score_sum": dict.fromkeys(DIMENSIONS, 0),
+    "quality_score_count": dict.fromkeys(DIMENSIONS, 0),
+    "failed_latest": 0,
+    "incidents_open": 0,
+    "incidents_open_serious": 0,
+    "incidents_open_by_category": dict.fromkeys(CATEGORIES, 0),
+    "incidents_open_by_category_severity": {c: {"general": 0, "serious": 0, "major": 0} for c in CATEGORIES},
+    "incidents_year": 0,
+    "health_staff": 0,
+    "new_without_health_training": 0,
+    "inclusive_fee_mean": None,
+    "inclusive_fee_yuan_sum": 0,
+    "inclusive_fee_yuan_count": 0,
+    "inclusive_over_cap": 0,
+    "guidance_offline_year": 0,
+    "guidance_online_year": 0,
+    "guidance_participants_year": 0,
+    "population": None,
+    "under3": None,
+    "slots_per_1000": None,
 }
 
 AS_OF_SEPT = "2024-09-30T23:59:59+08:00"
@@ -296,8 +357,42 @@ def test_as_of_september_townships_without_events_report_zeros_and_null_ratios(i
 def test_as_of_september_the_townships_add_up_to_the_district(imported):
     snapshot = replay(imported, "--as-of", AS_OF_SEPT)
     townships = snapshot["townships"].values()
-    for key in TOWNSHIP_KEYS - RATIO_KEYS - {"institutions_by_kind"}:
+    for key in SUMMED_KEYS:
         assert sum(t[key] for t in townships) == snapshot["district"][key], key
+
+
+# The revision's figures from these 15 events, as of 2024-09-30 23:59:59 (the 26 events of
+# the revision are in tests/fixtures/sample-events-revision.jsonl, test_sample_fixture_revision.py).
+DISTRICT_SEPT_REVISION: dict[str, Any] = {
+    "slots_by_kind": {**dict.fromkeys(KINDS, 0), "private": 60, "community": 20},  # KG-001 closed
+    "inclusive_slots_by_kind": {**dict.fromkeys(KINDS, 0), "private": 60, "community": 20},  # both inclusive
+    "kindergarten_share": 0.0,  # 0 / 80
+    "institutions_by_risk": {"low": 0, "medium": 1, "high": 0, "ungraded": 1},  # PR-002 medium (s-015), CM-003
+    "institutions_by_credit": {"A": 0, "B": 1, "C": 0, "D": 0, "ungraded": 1},
+    "high_risk_uninspected": 0,
+    "inspected_institutions": 1,  # PR-002's unannounced visit of 06-20 (s-009) is this year
+    "inspected_share": 0.5,  # 1 of the 2 operating
+    "assessed_share": 0.0,  # s-009 is not a quality assessment
+    "quality_scores": dict.fromkeys(DIMENSIONS, None),  # ... so its scores count for no dimension
+    "failed_latest": 0,  # s-009's outcome is rectify
+    "incidents_open": 0,
+    "health_staff": 0,  # KG-001's 1 (s-006) is closed; PR-002's report (s-007) names none
+    "new_without_health_training": 2,  # PR-002 (filed 03-05) and CM-003 (04-10): over 90 days, no course
+    "inclusive_fee_mean": 2200.0,  # PR-002 3200 (s-011) and CM-003 1200 (s-003)
+    "inclusive_over_cap": 0,  # no cap
+    "inclusive_fee_cap_yuan": None,
+    "guidance_offline_year": 1,  # s-014
+    "guidance_online_year": 0,
+    "guidance_participants_year": 48,
+    "population": None, "under3": None, "slots_per_1000": None,  # nothing reported
+}
+
+
+def test_as_of_september_the_revisions_figures_of_the_fifteen_events(imported):
+    snapshot = replay(imported, "--as-of", AS_OF_SEPT)
+    assert_figures(snapshot["district"], DISTRICT_SEPT_REVISION, "district")
+    assert_figures(snapshot["townships"]["yongding"], {"new_without_health_training": 1, "inspected_share": 1.0,
+                                                       "inclusive_fee_mean": 3200.0}, "yongding")
 
 
 # --------------------------------------------------------------------------- case 2: 2024-06-30

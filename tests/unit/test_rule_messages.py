@@ -28,7 +28,7 @@ from tests.support.builders import (
 )
 from tuoyu.domain.problems import EventsRejected
 
-WHEN_CLOSED = ("ChildrenRehomed, InspectionRecorded, InstitutionReopened, "
+WHEN_CLOSED = ("ChildrenRehomed, IncidentReported, IncidentResolved, InspectionRecorded, InstitutionReopened, "
                "RectificationCompleted, RiskCreditGraded")
 
 

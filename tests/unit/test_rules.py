@@ -13,31 +13,9 @@ from datetime import timedelta, timezone
 import pytest
 
 from tests.support.builders import (
-    NOW,
-    assert_problem,
-    capacity,
-    closed,
-    enrolled,
-    filed,
-    filing_changed,
-    graded,
-    granted,
-    guidance,
-    in_memory_app,
-    inspection,
-    institution,
-    record,
-    rectified,
-    rehomed,
-    rejected,
-    rejected_all,
-    reopened,
-    revoked,
-    staff,
-    stored_event_ids,
-    target,
-    training,
-    withdrawn,
+    NOW, assert_problem, capacity, closed, enrolled, filed, filing_changed, graded, granted,
+    guidance, in_memory_app, incident, inspection, institution, record, rectified, rehomed, rejected, rejected_all,
+    reopened, resolved, revoked, staff, stored_event_ids, target, training, withdrawn,
 )
 from tuoyu.domain.catalogue import ACCEPTED_WHEN_CLOSED
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected
@@ -88,13 +66,13 @@ def test_an_institution_filed_earlier_in_the_same_batch_accepts_events(app):
     assert institution(app, "A").enrolled == 4
 
 
-# ---- a closed institution accepts only five types --------------------------------------------
+# ---- a closed institution accepts only seven types -------------------------------------------
 
 @pytest.mark.parametrize("build", [
     lambda: enrolled("A", 1), lambda: withdrawn("A", 1), lambda: capacity("A", 30), lambda: staff("A", 3, 2),
     lambda: filing_changed("A"), lambda: granted("A"), lambda: revoked("A"),
 ], ids=lambda build: build()["type"])
-def test_a_closed_institution_rejects_every_type_but_the_allowed_five(app, build):
+def test_a_closed_institution_rejects_every_type_but_the_allowed_seven(app, build):
     record(app, filed("A", inclusive=False), enrolled("A", 5), closed("A"))
     event = build()
     problem = rejected(app, [graded("A"), event])
@@ -112,12 +90,14 @@ def test_closing_a_closed_institution_is_rejected(app):
 
 @pytest.mark.parametrize("build", [
     lambda: reopened("A"), lambda: rehomed("A", 2), lambda: inspection("A", "I-2", "pass"),
-    lambda: rectified("A", "I-1"), lambda: graded("A"),
+    lambda: rectified("A", "I-1"), lambda: graded("A"), lambda: incident("A", "INC-2"),
+    lambda: resolved("A", "INC-1"),
 ], ids=lambda build: build()["type"])
-def test_a_closed_institution_accepts_each_of_its_five_allowed_types(app, build):
-    record(app, filed("A"), enrolled("A", 5), inspection("A", "I-1", "rectify"), closed("A"))
+def test_a_closed_institution_accepts_each_of_its_seven_allowed_types(app, build):
+    record(app, filed("A"), enrolled("A", 5), inspection("A", "I-1", "rectify"), incident("A", "INC-1"), closed("A"))
     assert set(ALLOWED_WHEN_CLOSED) == {"InstitutionReopened", "ChildrenRehomed", "InspectionRecorded",
-                                        "RectificationCompleted", "RiskCreditGraded"}
+                                        "RectificationCompleted", "RiskCreditGraded", "IncidentReported",
+                                        "IncidentResolved"}
     event = build()
     outcome = record(app, event)
     assert outcome.recorded == 1

@@ -19,6 +19,9 @@ from tuoyu.projections.facts import day_end, day_start
 from tuoyu.projections.fold import CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, SLOTS, Part
 
 COURSE_OF = {"heads_trained": "head", "caregivers_trained": "caregiver"}
+HISTORY_KPIS = ("slots_total", "township_min_slots", "new_slots", "inclusive_share", "certified_share")
+# The kpis whose actual over time is walked here; the others have no behind_since yet.
+PACED = frozenset({*HISTORY_KPIS, "inclusive_coverage", *COURSE_OF})
 Steps = list[tuple[str, float]]  # (day the actual took this value, the value), in day order
 
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tuoyu.alerts.config import OnCall, packaged_config
 from tuoyu.service.http.audit import audit_routes
 from tuoyu.service.http.events import event_routes
+from tuoyu.service.http.incidents import incident_routes
 from tuoyu.service.http.monitoring import monitoring_routes
 from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.openapi import add_interchange_schema
@@ -46,7 +47,7 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
     desk = OnCallDesk(platform, oncall or packaged_config().oncall, alertmanager_url)
     for router in (event_routes(platform, caller), read_routes(platform, caller), oncall_routes(platform, caller, desk),
                    audit_routes(platform, caller), page_routes(platform, prometheus_url, map_tile_url),
-                   monitoring_routes(platform)):
+                   monitoring_routes(platform), incident_routes(platform, caller)):
         app.include_router(router)
     _interchange_schema_in_openapi(app)
     return app
