@@ -17,8 +17,8 @@ class MissingGlyphs(RuntimeError):
     """The PDF would show characters as empty boxes: no installed font has them."""
 
 
-class NothingFetched(ValueError):
-    """The report refers to an outside resource: it must be self-contained."""
+class OutsideResource(RuntimeError):
+    """The HTML refers to something outside it (a bug of the template: the report is self-contained)."""
 
 
 @cache
@@ -36,16 +36,19 @@ def render_html(report: Report) -> bytes:
 def render_pdf(html: bytes) -> bytes:
     """The PDF of the report's HTML. Its file identifier is the HTML's digest and it carries no
     creation date, so the same HTML gives the same PDF."""
-    from weasyprint import HTML  # imported here: it takes a second, and only the PDF needs it
+    from weasyprint import HTML, URLFetcher  # imported here: it takes a second, and only the PDF needs it
+    from weasyprint.urls import FatalURLFetchingError
 
-    document = HTML(string=html.decode("utf-8"), url_fetcher=_refuse).render()
-    pdf = document.write_pdf(pdf_identifier=sha256(html).hexdigest()[:32].encode("ascii"))
+    # No protocol allowed: the report is made from the record alone, and a reference to anything
+    # outside it stops the rendering instead of being fetched (or silently skipped).
+    nothing = URLFetcher(allowed_protocols=(), fail_on_errors=True)
+    try:
+        document = HTML(string=html.decode("utf-8"), url_fetcher=nothing).render()
+        pdf = document.write_pdf(pdf_identifier=sha256(html).hexdigest()[:32].encode("ascii"))
+    except FatalURLFetchingError as error:  # a BaseException in WeasyPrint: turned into an error of ours
+        raise OutsideResource(f"{error}: the report may load nothing from outside itself") from None
     _check_glyphs(document)
     return pdf
-
-
-def _refuse(url: str, *args: Any, **kwargs: Any) -> Any:
-    raise NothingFetched(f"the report may not load {url}: it is made from the record alone")
 
 
 def _check_glyphs(document: Any) -> None:
