@@ -1,5 +1,9 @@
 # The platform's image: the `tuoyu` command (API, relay, Faust worker) on Python 3.11.
 FROM python:3.11-slim
+# The monitoring report's PDF: WeasyPrint's Pango and HarfBuzz subsetter, and the Chinese fonts
+# its stylesheet names (Noto Serif/Sans CJK SC). The same packages give the same PDF bytes.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+      libharfbuzz-subset0 fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY tuoyu ./tuoyu
