@@ -105,6 +105,16 @@ def staff(inst: str, caregivers: int, certified: int, **extra: Any) -> dict[str,
                                     "certified_caregivers": certified}, extra)
 
 
+def incident(inst: str, incident_id: str, *, category: str = "food_safety", severity: str = "serious",
+             **extra: Any) -> dict[str, Any]:
+    return _event("IncidentReported", {"institution_id": inst, "incident_id": incident_id, "category": category,
+                                       "severity": severity}, extra)
+
+
+def resolved(inst: str, incident_id: str, **extra: Any) -> dict[str, Any]:
+    return _event("IncidentResolved", {"institution_id": inst, "incident_id": incident_id}, extra)
+
+
 # ---- programme events -------------------------------------------------------------------
 
 def training(course: str = "caregiver", people: int = 10, **extra: Any) -> dict[str, Any]:
@@ -118,6 +128,14 @@ def guidance(participants: int = 30, **extra: Any) -> dict[str, Any]:
 def target(scope: str = "district", kpi: str = "slots_total", value: float = 1000, *,
            start: str = "2024-01-01", due: str = "2025-12-31", **extra: Any) -> dict[str, Any]:
     return _event("TargetSet", {"scope": scope, "kpi": kpi, "value": value, "start": start, "due": due}, extra)
+
+
+def population(scope: str = "district", year: int = 2024, people: int = 400_000, **extra: Any) -> dict[str, Any]:
+    return _event("PopulationReported", {"scope": scope, "year": year, "population": people}, extra)
+
+
+def fee_cap(monthly_fee_yuan: float = 2000, start: str = "2024-01-01", **extra: Any) -> dict[str, Any]:
+    return _event("InclusiveFeeCapSet", {"monthly_fee_yuan": monthly_fee_yuan, "start": start}, extra)
 
 
 # ---- recording and inspecting the store -------------------------------------------------

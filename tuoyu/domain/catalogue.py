@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuoyu.contracts import event_schema, townships_document
+from tuoyu.contracts import event_schema, townships_document, units_document
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,36 @@ COURSES: tuple[str, ...] = tuple(_DEFS["TrainingCompleted"]["properties"]["cours
 TARGET_KPIS: tuple[str, ...] = tuple(_DEFS["TargetSet"]["properties"]["kpi"]["enum"])
 # KPIs that only make sense for the whole district (kpis.md, "Rules").
 DISTRICT_ONLY_KPIS: frozenset[str] = frozenset({"inclusive_coverage", "township_min_slots"})
-RATIO_KPIS: frozenset[str] = frozenset({"inclusive_share", "inclusive_coverage", "certified_share"})
+RATIO_KPIS: frozenset[str] = frozenset({"inclusive_share", "inclusive_coverage", "certified_share",
+                                        "inspected_share", "assessed_share"})
 
 INSTITUTION_EVENT_TYPES: frozenset[str] = frozenset(
     t for t in EVENT_TYPES if "institution_id" in _DEFS[t]["required"]
 )
 # What a closed institution still accepts (kpis.md, "Rules").
 ACCEPTED_WHEN_CLOSED: frozenset[str] = frozenset(
-    {"InstitutionReopened", "ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"}
+    {"InstitutionReopened", "ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded",
+     "IncidentReported", "IncidentResolved"}
 )
+
+# The vocabularies of the supervision figures (kpis.md, revision of 2026-11-30).
+_INSPECTION = _DEFS["InspectionRecorded"]["properties"]
+INSPECTION_KINDS: tuple[str, ...] = tuple(_INSPECTION["kind"]["enum"])
+# Inspections that count toward inspected_share (every kind but the quality assessment).
+VISIT_KINDS: frozenset[str] = frozenset({"routine", "unannounced", "complaint", "supervision"})
+QUALITY_DIMENSIONS: tuple[str, ...] = tuple(_INSPECTION["scores"]["properties"])
+RISKS: tuple[str, ...] = tuple(_DEFS["RiskCreditGraded"]["properties"]["risk"]["enum"])
+CREDITS: tuple[str, ...] = tuple(_DEFS["RiskCreditGraded"]["properties"]["credit"]["enum"])
+UNGRADED = "ungraded"
+INCIDENT_CATEGORIES: tuple[str, ...] = tuple(_DEFS["IncidentReported"]["properties"]["category"]["enum"])
+INCIDENT_SEVERITIES: tuple[str, ...] = tuple(_DEFS["IncidentReported"]["properties"]["severity"]["enum"])
+SERIOUS_SEVERITIES: frozenset[str] = frozenset({"serious", "major"})
+GUIDANCE_FORMATS: tuple[str, ...] = tuple(_DEFS["ParentingGuidanceHeld"]["properties"]["format"]["enum"])
+
+# The responsible units (责任单位) a target may name (units.json).
+UNITS: tuple[dict[str, str], ...] = tuple(units_document()["units"])
+UNIT_IDS: tuple[str, ...] = tuple(u["id"] for u in UNITS)
+UNIT_NAMES_ZH: dict[str, str] = {u["id"]: u["name_zh"] for u in UNITS}
 
 KIND_NAMES_ZH: dict[str, str] = {
     "kindergarten_class": "幼儿园托班",
@@ -62,4 +83,7 @@ KPI_NAMES_ZH = {
     "inclusive_coverage": "普惠服务镇街覆盖率", "township_min_slots": "镇街托位下限",
     "heads_trained": "机构负责人培训(人次)", "caregivers_trained": "保育人员培训(人次)",
     "certified_share": "保育人员持证率",
+    "new_inclusive_slots": "新增普惠托位", "kindergarten_new_inclusive_slots": "幼儿园新增普惠托位",
+    "slots_per_1000": "每千人口托位数", "inspected_share": "年度监督检查覆盖率",
+    "assessed_share": "质量评估覆盖率", "offline_guidance_activities": "线下科学育儿指导(场次)",
 }

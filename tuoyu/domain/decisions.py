@@ -18,6 +18,7 @@ import orjson
 
 from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES
 from tuoyu.domain.institution import Institution
+from tuoyu.domain.policy import InclusiveFeeCap, PopulationReport
 from tuoyu.domain.problems import Problem, RuleViolation
 from tuoyu.domain.programme import GuidanceActivity, Target, TrainingSession
 from tuoyu.domain.schema import normalised, parse_time, problems_of
@@ -50,8 +51,16 @@ def event_key(event_id: str) -> str:
     return f"event:{event_id}"
 
 
-def inspection_key(inspection_id: str) -> str:
-    return f"inspection:{inspection_id}"
+# Ids besides event_id that name one fact across the whole record, claimed like event_ids:
+# type -> (id field, noun, verb) for the key and the message.
+UNIQUE_IDS = {"InspectionRecorded": ("inspection_id", "inspection", "recorded"),
+              "IncidentReported": ("incident_id", "incident", "reported")}
+
+
+def id_claim(event: dict[str, Any]) -> str | None:
+    """The claim key of the event's own unique id (inspection:…, incident:…), if its type has one."""
+    spec = UNIQUE_IDS.get(event.get("type"))  # type: ignore[arg-type]
+    return f"{spec[1]}:{event[spec[0]]}" if spec and _well_formed(event.get(spec[0])) else None
 
 
 class Decisions:
@@ -81,8 +90,9 @@ class Decisions:
             # and some (a NUL character) cannot even be sent to PostgreSQL.
             if isinstance(event, dict) and _well_formed(event.get("event_id")):
                 keys.append(event_key(event["event_id"]))
-                if event.get("type") == "InspectionRecorded" and _well_formed(event.get("inspection_id")):
-                    keys.append(inspection_key(event["inspection_id"]))
+                claim = id_claim(event)
+                if claim:
+                    keys.append(claim)
         self.stored_claims.clear()  # the previous page's lookups are not needed any more
         missing = keys
         if missing:
@@ -130,9 +140,10 @@ class Decisions:
             return problem(violation.field, f"{event['type']} rejected: {violation.message}")
         self.claimed[hash(key)] = _short(fingerprint)
         self.new_claims.append((key, fingerprint))
-        if event["type"] == "InspectionRecorded":
-            self.claimed[hash(inspection_key(event["inspection_id"]))] = _short(fingerprint)
-            self.new_claims.append((inspection_key(event["inspection_id"]), fingerprint))
+        claim = id_claim(event)
+        if claim:
+            self.claimed[hash(claim)] = _short(fingerprint)
+            self.new_claims.append((claim, fingerprint))
         self.aggregates[aggregate.id] = aggregate
         self.domain_events.extend(aggregate.collect_events())
         return True
@@ -157,11 +168,7 @@ class Decisions:
             if institution is None:
                 raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed; "
                                     f"every {kind} needs a filed institution (record InstitutionFiled first)")
-            if kind == "InspectionRecorded":
-                claim = inspection_key(event["inspection_id"])
-                if hash(claim) in self.claimed or self._stored_claim(claim):
-                    raise RuleViolation("inspection_id", f"inspection {event['inspection_id']} is already "
-                                        "recorded; an inspection id can be recorded once")
+            self._check_unique_id(event)
             institution.record(event, by, now)
             return institution
         if kind == "TrainingCompleted":
@@ -174,11 +181,21 @@ class Decisions:
             return TrainingSession.complete(event, township, by, now)
         if kind == "ParentingGuidanceHeld":
             return GuidanceActivity.hold(event, by, now)
+        if kind == "PopulationReported":
+            return PopulationReport.report(event, by, now)
+        if kind == "InclusiveFeeCapSet":
+            return InclusiveFeeCap.set(event, by, now)
         target = self._get(Target.create_id(event["scope"], event["kpi"]))
         if target is None:
             return Target.set(event, by, now)
         target.replace(event, by, now)
         return target
+
+    def _check_unique_id(self, event: dict[str, Any]) -> None:
+        claim = id_claim(event)
+        if claim and (hash(claim) in self.claimed or self._stored_claim(claim)):
+            field, noun, verb = UNIQUE_IDS[event["type"]]
+            raise RuleViolation(field, f"{noun} {event[field]} is already {verb}; an {noun} id can be {verb} once")
 
     def _township_of(self, event: dict[str, Any]) -> str | None:
         """The township an event concerns, as the store knows it (None: unknown or district-wide)."""
@@ -189,6 +206,8 @@ class Decisions:
             if institution is not None:
                 return institution.township
             return event.get("township") if event["type"] == "TrainingCompleted" else None
+        if event["type"] == "PopulationReported":
+            return None if event["scope"] == "district" else event["scope"]
         return event.get("township") if event["type"] != "TargetSet" else None
 
     def _check_allowed(self, event: dict[str, Any], township: str | None) -> None:

@@ -1,6 +1,6 @@
 """The institution aggregate: filing, capacity, inclusive status, closures, children, staff,
-inspections. Public methods decide (check the rules of kpis.md, build the stored context);
-the nested event classes only assign."""
+inspections, gradings and safety incidents. Public methods decide (check the rules of
+kpis.md, build the stored context); the nested event classes only assign."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ class Institution(Aggregate):
         self.awaiting: int = 0
         self.emergency: bool = False
         self.open_rectifications: dict[str, str] = {}
+        # What /api/institutions/{id} shows of its supervision (latest in recorded order).
+        self.risk: str | None = None
+        self.credit: str | None = None
+        self.latest_outcome: str | None = None
+        self.latest_scores: dict[str, float] | None = None
+        self.open_incidents: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def file(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "Institution":
@@ -143,6 +149,18 @@ class Institution(Aggregate):
     def _decide_RiskCreditGraded(self, event):
         return self.RiskCreditGraded, {}
 
+    def _decide_IncidentReported(self, event):
+        # That the incident id is new across all institutions is checked with the claims
+        # (decisions.py), as for inspection ids.
+        return self.IncidentReported, {}
+
+    def _decide_IncidentResolved(self, event):
+        if event["incident_id"] not in self.open_incidents:
+            raise RuleViolation("incident_id", f"{self.institution_id} has no open incident {event['incident_id']}; "
+                                "IncidentResolved needs an incident of this institution reported and not yet "
+                                f"resolved; open: {', '.join(self.open_incidents) or 'none'}")
+        return self.IncidentResolved, {}
+
     # ---- events: assignment only ---------------------------------------------------------
 
     class FilingChanged(Recorded):
@@ -198,10 +216,26 @@ class Institution(Aggregate):
         def apply(self, aggregate: "Institution") -> None:
             if self.event["outcome"] == "rectify":
                 aggregate.open_rectifications[self.event["inspection_id"]] = self.event["rectify_by"]
+            aggregate.latest_outcome = self.event["outcome"]
+            if self.event["kind"] == "quality_assessment":
+                aggregate.latest_scores = self.event.get("scores", {})
 
     class RectificationCompleted(Recorded):
         def apply(self, aggregate: "Institution") -> None:
             aggregate.open_rectifications.pop(self.event["inspection_id"], None)
 
     class RiskCreditGraded(Recorded):
-        pass
+        def apply(self, aggregate: "Institution") -> None:
+            aggregate.risk = self.event["risk"]
+            aggregate.credit = self.event["credit"]
+
+    class IncidentReported(Recorded):
+        def apply(self, aggregate: "Institution") -> None:
+            event = self.event
+            aggregate.open_incidents[event["incident_id"]] = {
+                "incident_id": event["incident_id"], "category": event["category"], "severity": event["severity"],
+                "children_affected": event.get("children_affected"), "reported_at": event["occurred_at"]}
+
+    class IncidentResolved(Recorded):
+        def apply(self, aggregate: "Institution") -> None:
+            aggregate.open_incidents.pop(self.event["incident_id"], None)

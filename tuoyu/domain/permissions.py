@@ -6,15 +6,22 @@ from typing import Any
 
 from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES, TOWNSHIP_IDS
 
-INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
+# Inspectors grade, inspect and follow up; a safety incident is often found or handled on a
+# visit, so they report and resolve incidents too (docs/decisions.md).
+INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded",
+                             "IncidentReported", "IncidentResolved"})
+REGISTRY_TYPES = INSTITUTION_EVENT_TYPES | {"PopulationReported"}
+# What a township officer records for its own township (institutions of it, or naming it).
+TOWNSHIP_TYPES = INSTITUTION_EVENT_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "PopulationReported"}
 FIXED_ROLES = ("admin", "registry", "inspector", "auditor", "oncall")
 ACKNOWLEDGING_ROLES = ("admin", "oncall")
 AUDITING_ROLES = ("admin", "auditor")  # the audit routes: trails, diffs, verification
 ROLE_HELP = {
-    "admin": "everything, including TargetSet",
+    "admin": "everything, including TargetSet and InclusiveFeeCapSet",
     "registry": "institution events (filings, capacity, inclusive status, closures, children, staff, "
-                "inspections) in any township",
-    "inspector": "InspectionRecorded, RectificationCompleted and RiskCreditGraded",
+                "inspections, incidents) in any township, and PopulationReported",
+    "inspector": "InspectionRecorded, RectificationCompleted, RiskCreditGraded, IncidentReported and "
+                 "IncidentResolved",
     "auditor": "nothing: it reads everything and writes nothing",
     "oncall": "no events; it acknowledges alerts (POST /api/oncall/{fingerprint}/ack)",
 }
@@ -29,8 +36,8 @@ def valid_role(role: str) -> bool:
 def role_help(role: str) -> str:
     if role.startswith("township:"):
         township = role.split(":", 1)[1]
-        return (f"institution events for institutions of {township}, and TrainingCompleted and "
-                f"ParentingGuidanceHeld in {township}")
+        return (f"institution events for institutions of {township}, and TrainingCompleted, "
+                f"ParentingGuidanceHeld and PopulationReported in {township}")
     return ROLE_HELP[role]
 
 
@@ -39,19 +46,18 @@ def refusal(role: str, event: dict[str, Any], township: str | None) -> str | Non
     kind = event["type"]
     if role == "admin":
         return None
-    if role == "registry" and kind in INSTITUTION_EVENT_TYPES:
+    if role == "registry" and kind in REGISTRY_TYPES:
         return None
     if role == "inspector" and kind in INSPECTOR_TYPES:
         return None
     if role.startswith("township:"):
         own = role.split(":", 1)[1]
-        local_kinds = INSTITUTION_EVENT_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld"}
-        if kind in local_kinds and township == own:
+        if kind in TOWNSHIP_TYPES and township == own:
             return None
         if kind in INSTITUTION_EVENT_TYPES and township is None:
             # An institution nobody filed: the rules will say so, and no township's data is touched.
             return None
-        if kind in local_kinds:
+        if kind in TOWNSHIP_TYPES:
             where = f"is in {township}" if township else "names no township"
             return f"role {role} may record only {role_help(role)}; this {kind} {where}"
     return f"role {role} may not record {kind}; it may record {role_help(role)}"

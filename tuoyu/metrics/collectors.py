@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, GC_COLLECTOR, PLATFORM_COLLECTO
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tuoyu.domain.catalogue import INSTITUTION_KINDS
-from tuoyu.projections.facts import day_end
+from tuoyu.domain.catalogue import GUIDANCE_FORMATS, INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INSTITUTION_KINDS
+from tuoyu.projections.moments import day_last
 
 PER_TOWNSHIP = (
     ("childcare_slots", "slots_total", "Slots of operating institutions (托位数)"),
@@ -28,6 +28,35 @@ PER_TOWNSHIP = (
     ("childcare_rectifications_overdue", "rectifications_overdue", "Rectifications past their date (逾期整改)"),
     ("childcare_caregivers", "caregivers", "Caregivers of operating institutions (保育人员数)"),
     ("childcare_certified_caregivers", "certified_caregivers", "Certified caregivers (持证保育人员数)"),
+    # kpis.md, revision of 2026-11-30
+    ("childcare_high_risk_uninspected", "high_risk_uninspected",
+     "High-risk operating institutions without an inspection in the 90 days up to now (高风险未检查)"),
+    ("childcare_inspected_institutions", "inspected_institutions",
+     "Operating institutions visited (routine, unannounced, complaint, supervision) this year (年度已检查)"),
+    ("childcare_assessed_institutions", "assessed_institutions",
+     "Operating institutions with a quality assessment in the 365 days up to now (已质量评估)"),
+    ("childcare_failed_inspection_institutions", "failed_latest",
+     "Operating institutions whose latest inspection failed (最近一次检查不合格)"),
+    ("childcare_health_staff", "health_staff", "Health staff of operating institutions (卫生保健人员数)"),
+    ("childcare_new_institutions_without_health_training", "new_without_health_training",
+     "Institutions filed since 2023 without pre-job health training 90 days after filing (未完成岗前卫生保健培训)"),
+    ("childcare_inclusive_fee_yuan_sum", "inclusive_fee_yuan_sum",
+     "Σ monthly fee of operating inclusive institutions that have one, yuan (普惠收费合计)"),
+    ("childcare_inclusive_fee_yuan_count", "inclusive_fee_yuan_count",
+     "Operating inclusive institutions with a monthly fee (有收费标准的普惠机构数)"),
+    ("childcare_inclusive_over_cap", "inclusive_over_cap",
+     "Operating inclusive institutions charging more than the cap in force (超出普惠收费上限)"),
+)
+# Per-township breakdowns: (metric, figure, label, help); every key of the figure is exported.
+PER_TOWNSHIP_BY = (
+    ("childcare_institutions_by_risk", "institutions_by_risk", "risk",
+     "Operating institutions by their latest risk grade (风险分级)"),
+    ("childcare_institutions_by_credit", "institutions_by_credit", "credit",
+     "Operating institutions by their latest credit grade (信用分级)"),
+    ("childcare_quality_score_sum", "quality_score_sum", "dimension",
+     "Σ of the operating institutions' latest quality assessment score in a dimension (质量评估得分合计)"),
+    ("childcare_quality_score_count", "quality_score_count", "dimension",
+     "Operating institutions whose latest quality assessment scored a dimension (质量评估计分机构数)"),
 )
 COURSES = (("head", "heads_trained"), ("caregiver", "caregivers_trained"), ("health", "health_trained"))
 
@@ -57,8 +86,17 @@ class KpiCollector(Collector):
         for metric, figure, help_text in PER_TOWNSHIP:
             family = GaugeMetricFamily(metric, help_text, labels=["township"])
             for township, figures in townships.items():
-                family.add_metric([township], figures[figure])
+                if figures[figure] is not None:  # a worker without the fee cap leaves it to the one with it
+                    family.add_metric([township], figures[figure])
             yield family
+        for metric, figure, label, help_text in PER_TOWNSHIP_BY:
+            family = GaugeMetricFamily(metric, help_text, labels=["township", label])
+            for township, figures in townships.items():
+                for key, value in figures[figure].items():
+                    family.add_metric([township, key], value)
+            yield family
+        yield from self._provision_families(snapshot)
+        yield self._incidents(townships)
         institutions = GaugeMetricFamily("childcare_institutions", "Operating institutions (运营机构数)",
                                          labels=["township", "kind"])
         for township, figures in townships.items():
@@ -72,6 +110,45 @@ class KpiCollector(Collector):
         yield trained
         yield from self._targets(snapshot["targets"])
         yield self._oldest_open_closures()
+
+    @staticmethod
+    def _provision_families(snapshot: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+        townships, district = snapshot["townships"], snapshot["district"]
+        slots = GaugeMetricFamily("childcare_slots_by_kind", "Slots of operating institutions by kind, inclusive "
+                                  "or not (按类型托位数)", labels=["township", "kind", "inclusive"])
+        for township, figures in townships.items():
+            for kind in INSTITUTION_KINDS:
+                inclusive = figures["inclusive_slots_by_kind"][kind]
+                slots.add_metric([township, kind, "true"], inclusive)
+                slots.add_metric([township, kind, "false"], figures["slots_by_kind"][kind] - inclusive)
+        yield slots
+        guidance = GaugeMetricFamily("childcare_guidance_activities_year",
+                                     "Parenting guidance activities this year (本年科学育儿指导场次)", labels=["format"])
+        for form in GUIDANCE_FORMATS:
+            guidance.add_metric([form], district[f"guidance_{form}_year"])
+        yield guidance
+        population = GaugeMetricFamily("childcare_population", "Resident population, latest report (常住人口)",
+                                       labels=["scope"])
+        for scope, figures in (("district", district), *townships.items()):
+            if figures.get("population") is not None:
+                population.add_metric([scope], figures["population"])
+        yield population
+        cap = GaugeMetricFamily("childcare_inclusive_fee_cap_yuan",
+                                "Monthly fee cap of inclusive institutions in force, yuan (普惠收费上限)")
+        if district.get("inclusive_fee_cap_yuan") is not None:
+            cap.add_metric([], district["inclusive_fee_cap_yuan"])
+        yield cap
+
+    @staticmethod
+    def _incidents(townships: dict[str, dict[str, Any]]) -> GaugeMetricFamily:
+        family = GaugeMetricFamily("childcare_incidents_open", "Incidents reported and not resolved (未结安全事件)",
+                                   labels=["township", "category", "severity"])
+        for township, figures in townships.items():
+            for category in INCIDENT_CATEGORIES:
+                for severity in INCIDENT_SEVERITIES:
+                    family.add_metric([township, category, severity],
+                                      figures["incidents_open_by_category_severity"][category][severity])
+        return family
 
     def _oldest_open_closures(self) -> GaugeMetricFamily:
         # Beyond the contract: lets ChildrenAwaitingRehomingTooLong measure 24 h from the
@@ -100,14 +177,22 @@ class KpiCollector(Collector):
                                      labels=labels),
             "behind": GaugeMetricFamily("childcare_target_behind", "1 when the target is behind or missed",
                                         labels=labels),
+            "at_due": GaugeMetricFamily("childcare_target_actual_at_due", "The figure at the end of the due day, "
+                                        "for targets past due (截止日实际值)", labels=labels),
+            "responsible": GaugeMetricFamily("childcare_target_responsible", "1 for each responsible unit of a "
+                                             "target, lead first (责任单位)", labels=[*labels, "unit"]),
         }
         for t in targets:
             key = [t["scope"], t["kpi"]]
             families["value"].add_metric(key, t["value"])
             families["expected"].add_metric(key, t["expected"])
             families["actual"].add_metric(key, t["actual"])
-            families["due"].add_metric(key, day_end(t["due"]).timestamp())
+            families["due"].add_metric(key, (day_last(t["due"]) + 1) / 1e6)
             families["behind"].add_metric(key, 1 if t["status"] in ("behind", "missed") else 0)
+            if t["actual_at_due"] is not None:
+                families["at_due"].add_metric(key, t["actual_at_due"])
+            for unit in t["responsible"]:
+                families["responsible"].add_metric([*key, unit], 1)
         yield from families.values()
 
 

@@ -11,26 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuoyu.projections import provision, supervision
 from tuoyu.projections.facts import Fact, business_date
+from tuoyu.projections.moments import instant
 
 Part = dict[str, Any]
 
-# Quantities whose value at a past date targets need (their baseline): kept as daily deltas.
-SLOTS, INCLUSIVE_SLOTS, CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS = range(5)
+# Quantities whose value at a past date targets need (baselines, judgement at due): kept as
+# daily deltas.
+SLOTS, INCLUSIVE_SLOTS, CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, KINDERGARTEN_INCLUSIVE = range(6)
+QUANTITIES = 6
 _PUBLIC_DETAILS = ("name", "address", "location", "operator", "monthly_fee_yuan")
 
 
 def new_part() -> Part:
     return {"position": 0, "institutions": {}, "rectifications": {}, "closures": [], "training": {},
-            "guidance": [0, 0], "targets": {}, "history": {}}
+            "guidance": [0, 0], "targets": {}, "history": {},
+            # kpis.md, revision of 2026-11-30 (supervision.py, provision.py)
+            "incidents": {}, "health_training": {}, "guidance_days": {}, "population": [], "fee_caps": []}
 
 
-def contribution(inst: dict[str, Any] | None) -> tuple[int, int, int, int, int]:
+def contribution(inst: dict[str, Any] | None) -> tuple[int, ...]:
     if not inst or not inst["operating"]:
-        return (0, 0, 0, 0, 0)
+        return (0,) * QUANTITIES
     slots, inclusive = inst["slots"], inst["inclusive"]
     return (slots, slots if inclusive else 0, inst["caregivers"], inst["certified"],
-            1 if inclusive and slots > 0 else 0)
+            1 if inclusive and slots > 0 else 0,
+            slots if inclusive and inst["kind"] == provision.KINDERGARTEN else 0)
 
 
 def apply(part: Part, fact: Fact) -> Part:
@@ -47,11 +54,19 @@ def apply(part: Part, fact: Fact) -> Part:
         per_day = part["training"].setdefault(event["course"], {})
         day = business_date(event["occurred_at"])
         per_day[day] = per_day.get(day, 0) + event["people"]
+        if event["course"] == "health" and "institution_id" in event:
+            supervision.health_training(part, event)
     elif kind == "ParentingGuidanceHeld":
         part["guidance"][0] += 1
         part["guidance"][1] += event["participants"]
+        provision.guidance_held(part, event)
     elif kind == "TargetSet":
-        part["targets"][event["kpi"]] = {k: event[k] for k in ("scope", "kpi", "value", "start", "due")}
+        part["targets"][event["kpi"]] = {**{k: event[k] for k in ("scope", "kpi", "value", "start", "due")},
+                                         "responsible": event.get("responsible", [])}
+    elif kind == "PopulationReported":
+        provision.population_reported(part, event)
+    elif kind == "InclusiveFeeCapSet":
+        provision.fee_cap_set(part, event)
     elif kind in ("AlertNotified", "AlertAcknowledged"):
         _apply_oncall(part, fact)
     return part
@@ -84,9 +99,9 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
     inst = part["institutions"].get(iid)
     kind = event["type"]
     if inst is not None and kind in _COUNT_ONLY:
-        # The commonest events (children in and out, gradings) move no baseline quantity.
+        # The commonest events (children in and out, gradings, inspections) move no baseline quantity.
         _CHANGES[kind](inst, event)
-        if kind == "ChildrenRehomed":
+        if kind in _TRACKED:
             _track_cases(part, fact, inst)
         return
     before = contribution(inst)
@@ -99,8 +114,8 @@ def _apply_institution_event(part: Part, fact: Fact) -> None:
     _track_cases(part, fact, inst)
     after = contribution(inst)
     if before != after:
-        day = part["history"].setdefault(business_date(event["occurred_at"]), [0, 0, 0, 0, 0])
-        for i in range(5):
+        day = part["history"].setdefault(business_date(event["occurred_at"]), [0] * QUANTITIES)
+        for i in range(QUANTITIES):
             day[i] += after[i] - before[i]
 
 
@@ -123,6 +138,8 @@ def _track_cases(part: Part, fact: Fact, inst: dict[str, Any]) -> None:
             "reason": event.get("reason"), "children_affected": inst["awaiting"], "children_rehomed": 0,
             "reopened_at": None,
         })
+    elif kind in ("IncidentReported", "IncidentResolved"):
+        supervision.incident(part, event)
     elif kind in ("ChildrenRehomed", "InstitutionReopened") and inst.get("closure") is not None:
         closure = part["closures"][inst["closure"]]
         if kind == "ChildrenRehomed":
@@ -136,12 +153,15 @@ def _from_context(event: dict[str, Any], context: dict[str, Any]) -> dict[str, A
     inst = {"township": context["township"], "kind": context["kind"], "slots": context["slots"],
             "inclusive": context["inclusive"], "enrolled": context["enrolled"], "operating": context["operating"],
             "emergency": context.get("emergency", False), "awaiting": context.get("awaiting", 0),
-            "closed_at": None, "closure": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None}
+            "closed_at": None, "closure": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None,
+            "filed_at": instant(event["occurred_at"]) if event["type"] == "InstitutionFiled" else None,
+            **supervision.new_record(instant(event["occurred_at"]), context["operating"])}
     inst.update((k, event[k]) for k in _PUBLIC_DETAILS if k in event)
     if event["type"] == "InstitutionClosed":
         inst["closed_at"] = event["occurred_at"]
-    if event["type"] == "StaffReported":
-        _staff(inst, event)
+    if event["type"] in _ALSO_FROM_CONTEXT:
+        # What the context does not carry: the event's own figures.
+        _CHANGES[event["type"]](inst, event)
     return inst
 
 
@@ -153,16 +173,19 @@ def _capacity(inst, event):
 def _closed(inst, event):
     inst["awaiting"] = event.get("children_affected", inst["enrolled"])
     inst.update(operating=False, enrolled=0, emergency=event["emergency"], closed_at=event["occurred_at"])
+    supervision.closed(inst, event)
 
 
 def _reopened(inst, event):
     inst.update(operating=True, enrolled=0, awaiting=0, emergency=False, closed_at=None,
                 slots=event.get("slots", inst["slots"]))
+    supervision.opened(inst, event)
 
 
 def _staff(inst, event):
     inst["caregivers"] = event["caregivers"]
     inst["certified"] = min(event["certified_caregivers"], event["caregivers"])
+    inst["health_staff"] = event.get("health_staff", 0)
 
 
 def _filing_changed(inst, event):
@@ -199,8 +222,15 @@ def _withdrawn(inst, event):
     inst["enrolled"] = max(0, inst["enrolled"] - event["children"])
 
 
+# Events that move no quantity of the history (a FilingChanged may change the kind, and so
+# the kindergartens' inclusive slots).
 _COUNT_ONLY = frozenset({"ChildrenEnrolled", "ChildrenWithdrawn", "ChildrenRehomed", "RiskCreditGraded",
-                         "FilingChanged"})
+                         "InspectionRecorded", "RectificationCompleted", "IncidentReported", "IncidentResolved"})
+# ... of which these are also kept whole in lists (_track_cases).
+_TRACKED = frozenset({"ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "IncidentReported",
+                      "IncidentResolved"})
+# Events whose own figures an institution first seen through them (in an as-of view) keeps.
+_ALSO_FROM_CONTEXT = frozenset({"StaffReported", "InspectionRecorded", "RiskCreditGraded"})
 
 _CHANGES = {
     "FilingChanged": _filing_changed,
@@ -213,7 +243,9 @@ _CHANGES = {
     "ChildrenEnrolled": _enrolled,
     "ChildrenWithdrawn": _withdrawn,
     "StaffReported": _staff,
-    "InspectionRecorded": _nothing,
+    "InspectionRecorded": supervision.inspected,
     "RectificationCompleted": _nothing,
     "RiskCreditGraded": _graded,
+    "IncidentReported": _nothing,
+    "IncidentResolved": _nothing,
 }

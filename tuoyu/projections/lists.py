@@ -1,10 +1,11 @@
-"""Lists people browse, read from the view: closures, rectifications, the public registry."""
+"""Lists people browse, read from the view: closures, rectifications, incidents, the public registry."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tuoyu.domain.catalogue import KIND_NAMES_ZH, TOWNSHIP_BY_ID, TOWNSHIP_IDS
+from tuoyu.projections.moments import instant
 from tuoyu.projections.snapshot import View
 
 
@@ -44,6 +45,19 @@ def rectifications(view: View, status: str, today: str) -> list[dict[str, Any]]:
                 found.append({**case, "township": township, "name": inst.get("name"), "open": is_open,
                               "overdue": overdue})
     return sorted(found, key=lambda c: c["rectify_by"])
+
+
+def incidents(view: View, status: str) -> list[dict[str, Any]]:
+    """Safety incidents, newest report first. `open`: reported and not resolved; `all`: every one."""
+    found = []
+    for township in TOWNSHIP_IDS:
+        part = view[township]
+        for case in part["incidents"].values():
+            is_open = case["resolved_at"] is None
+            if status == "all" or is_open:
+                inst = part["institutions"].get(case["institution_id"], {})
+                found.append({**case, "township": township, "name": inst.get("name"), "open": is_open})
+    return sorted(found, key=lambda c: instant(c["reported_at"]), reverse=True)
 
 
 def registry(view: View) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import district_figures, offers_inclusive_care, township_figures
 from tuoyu.projections.fold import Part, new_part
+from tuoyu.projections.moments import instant
+from tuoyu.projections.provision import fee_cap_in_force
 from tuoyu.projections.targets import targets_in_force
 
 View = dict[str, Part]  # partition key (township id or "district") -> part
@@ -23,12 +25,13 @@ def view_position(view: View) -> int:
 
 
 def build_snapshot(view: View, as_of: datetime, known_at: datetime, position: int | None = None) -> dict[str, Any]:
-    """The snapshot as of business time `as_of`, evaluated on that day (overdue, pace)."""
-    today = as_of.astimezone(SHANGHAI).date().isoformat()
-    townships = {t: township_figures(view[t], today) for t in TOWNSHIP_IDS}
+    """The snapshot as of business time `as_of`, evaluated then (overdue, windows, this year, pace)."""
+    at, today = instant(as_of), as_of.astimezone(SHANGHAI).date().isoformat()
+    cap = fee_cap_in_force(view[DISTRICT], today)
+    townships = {t: township_figures(view[t], at, cap) for t in TOWNSHIP_IDS}
     covered = sum(1 for t in TOWNSHIP_IDS if offers_inclusive_care(view[t]))
     floor = view[DISTRICT]["targets"].get("township_min_slots")
-    district = district_figures(townships, view[DISTRICT], covered, floor["value"] if floor else None)
+    district = district_figures(townships, view[DISTRICT], covered, floor["value"] if floor else None, at)
     return {
         "as_of": _iso(as_of),
         "known_at": _iso(known_at),

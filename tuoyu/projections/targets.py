@@ -1,81 +1,166 @@
-"""Targets: actual, baseline, expected and status of every target in force (kpis.md, "Targets")."""
+"""Targets: baseline, actual, expected, status, and once due actual_at_due and outcome, of every
+target in force (kpis.md, "Targets" and its revision of 2026-11-30).
+
+A kpi's value at a past instant (its baseline at 00:00 of `start`, its value at the end of the
+`due` day) comes from what the fold keeps dated: the daily changes of slots and staff, the
+training and guidance counts per day, the population reports and each institution's spans.
+Something that occurred after the due day therefore never changes a target's judgement.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tuoyu.domain.catalogue import DISTRICT, TARGET_KPIS, TOWNSHIP_IDS
-from tuoyu.projections.facts import day_end, day_start
-from tuoyu.projections.figures import ratio
-from tuoyu.projections.fold import CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, SLOTS, Part
+from tuoyu.projections.fold import (
+    CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, KINDERGARTEN_INCLUSIVE, SLOTS, Part,
+)
+from tuoyu.projections.moments import day_last, day_start, instant
+from tuoyu.projections.provision import KINDERGARTEN, OFFLINE, guidance_between, population_at, ratio
+from tuoyu.projections.supervision import covered_at, covered_today
 
 COURSE_OF = {"heads_trained": "head", "caregivers_trained": "caregiver"}
+# new_* kpis: the quantity whose change since start they measure, and today's figure of it.
+NEW = {"new_slots": (SLOTS, lambda f: f["slots_total"]),
+       "new_inclusive_slots": (INCLUSIVE_SLOTS, lambda f: f["slots_inclusive"]),
+       "kindergarten_new_inclusive_slots": (KINDERGARTEN_INCLUSIVE, lambda f: f["inclusive_slots_by_kind"][KINDERGARTEN])}
+COUNTED = (*COURSE_OF, "offline_guidance_activities")
+SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in covered_at's (operating, visited, assessed)
 
 
-def value_before(parts: list[Part], index: int, day: str) -> int:
-    """A quantity as it stood at 00:00 of `day`: the sum of its changes that occurred before."""
-    return sum(delta[index] for part in parts for d, delta in part["history"].items() if d < day)
+@dataclass(frozen=True)
+class Scope:
+    parts: list[Part]             # the parts whose facts count (the district: every part)
+    own: Part                     # the scope's own part (targets, population)
+    townships: dict[str, Part]    # every township's part (inclusive coverage)
+    figures: dict[str, Any]       # the scope's figures at the evaluation time
 
 
-def trained_since(parts: list[Part], course: str, day: str) -> int:
-    return sum(people for part in parts for d, people in part["training"].get(course, {}).items() if d >= day)
+@dataclass(frozen=True)
+class Moment:
+    """A past point of a target: `day` with its events (through=True) or before them, and the instant."""
+    day: str
+    through: bool
+    at: int
 
 
-def _baseline_and_actual(kpi: str, scope_parts: list[Part], township_parts: dict[str, Part],
-                         figures: dict[str, Any], start: str) -> tuple[float, float]:
-    if kpi == "slots_total":
-        return value_before(scope_parts, SLOTS, start), figures["slots_total"]
-    if kpi == "new_slots":
-        return 0, figures["slots_total"] - value_before(scope_parts, SLOTS, start)
-    if kpi == "inclusive_share":
-        baseline = ratio(value_before(scope_parts, INCLUSIVE_SLOTS, start), value_before(scope_parts, SLOTS, start))
-        return baseline or 0, figures["inclusive_share"] or 0
-    if kpi == "certified_share":
-        baseline = ratio(value_before(scope_parts, CERTIFIED, start), value_before(scope_parts, CAREGIVERS, start))
-        return baseline or 0, figures["certified_share"] or 0
-    if kpi == "inclusive_coverage":
-        covered = sum(1 for p in township_parts.values() if value_before([p], INCLUSIVE_POINTS, start) > 0)
-        return round(covered / len(TOWNSHIP_IDS), 4), figures["inclusive_coverage"]
+def level(parts: list[Part], index: int, moment: Moment) -> int:
+    """A quantity as it stood at `moment`: the sum of its daily changes up to it."""
+    day, through = moment.day, moment.through
+    return sum(delta[index] for part in parts for d, delta in part["history"].items()
+               if d < day or (through and d == day))
+
+
+def _counted(kpi: str, scope: Scope, target: dict[str, Any]) -> int:
+    """Sessions or activities that occurred from start to the end of due (township: naming it)."""
+    first, last = target["start"], target["due"]
     if kpi in COURSE_OF:
-        return 0, trained_since(scope_parts, COURSE_OF[kpi], start)
+        return sum(people for part in scope.parts
+                   for day, people in part["training"].get(COURSE_OF[kpi], {}).items() if first <= day <= last)
+    return sum(guidance_between(part, first, last, OFFLINE) for part in scope.parts)
+
+
+def kpi_at(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment) -> float:
+    """The kpi at a past moment (a null figure counts 0)."""
+    parts = scope.parts
+    if kpi in ("slots_total", "township_min_slots"):
+        return level(parts, SLOTS, moment)
+    if kpi in NEW:
+        return level(parts, NEW[kpi][0], moment) - level(parts, NEW[kpi][0], _start(target))
+    if kpi == "inclusive_share":
+        return ratio(level(parts, INCLUSIVE_SLOTS, moment), level(parts, SLOTS, moment)) or 0
+    if kpi == "certified_share":
+        return ratio(level(parts, CERTIFIED, moment), level(parts, CAREGIVERS, moment)) or 0
+    if kpi == "inclusive_coverage":
+        covered = sum(1 for p in scope.townships.values() if level([p], INCLUSIVE_POINTS, moment) > 0)
+        return round(covered / len(TOWNSHIP_IDS), 4)
+    if kpi in COUNTED:
+        return _counted(kpi, scope, target)
+    if kpi == "slots_per_1000":
+        report = population_at(scope.own, moment.at)
+        return (ratio(level(parts, SLOTS, moment) * 1000, report[1]) or 0) if report else 0
+    if kpi in SHARES:
+        counts = [covered_at(part["institutions"].values(), moment.at) for part in parts]
+        return ratio(sum(c[SHARES[kpi]] for c in counts), sum(c[0] for c in counts)) or 0
     raise ValueError(f"no rule for kpi {kpi}")
 
 
-def evaluate(target: dict[str, Any], baseline: float, actual: float, now: datetime) -> dict[str, Any]:
-    start, due_end = day_start(target["start"]), day_end(target["due"])
-    span = (due_end - start).total_seconds()
-    fraction = min(1.0, max(0.0, (now - start).total_seconds() / span)) if span > 0 else 1.0
+def kpi_today(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> float:
+    """The kpi at the evaluation time: the scope's figure, or for counting kpis their window."""
+    if kpi in COUNTED:
+        return _counted(kpi, scope, target)
+    if kpi in NEW:
+        if now > day_last(target["due"]):
+            return kpi_at(kpi, scope, target, _due(target))
+        return NEW[kpi][1](scope.figures) - level(scope.parts, NEW[kpi][0], _start(target))
+    if kpi in SHARES:
+        # From the parts (not the figures) so that a Faust worker's summaries of the townships
+        # it does not own give today's share, however long ago they were published.
+        counts = [(covered_today(p["institutions"].values(), now),
+                   sum(1 for i in p["institutions"].values() if i["operating"])) for p in scope.parts]
+        return ratio(sum(c[0][SHARES[kpi] - 1] for c in counts), sum(c[1] for c in counts)) or 0
+    figure = "slots_total" if kpi == "township_min_slots" else kpi
+    return scope.figures[figure] or 0
+
+
+def _start(target: dict[str, Any]) -> Moment:
+    return Moment(target["start"], False, day_start(target["start"]))
+
+
+def _due(target: dict[str, Any]) -> Moment:
+    return Moment(target["due"], True, day_last(target["due"]))
+
+
+def baseline_of(kpi: str, scope: Scope, target: dict[str, Any]) -> float:
+    if kpi in NEW or kpi in COUNTED:
+        return 0
+    return kpi_at(kpi, scope, target, _start(target))
+
+
+def evaluate(target: dict[str, Any], baseline: float, actual: float, at_due: float, now: int) -> dict[str, Any]:
+    start, end = day_start(target["start"]), day_last(target["due"]) + 1
+    fraction = min(1.0, max(0.0, (now - start) / (end - start))) if end > start else 1.0
     value = target["value"]
     expected = round(baseline + (value - baseline) * fraction, 4)
+    past_due = now >= end
     if actual >= value:
         status = "met"
-    elif now > due_end:
+    elif past_due:
         status = "missed"
     elif actual < expected:
         status = "behind"
     else:
         status = "on_track"
-    return {**target, "baseline": baseline, "actual": actual, "expected": expected, "status": status}
+    return {**target, "responsible": target.get("responsible", []), "baseline": baseline, "actual": actual,
+            "expected": expected, "status": status, "actual_at_due": at_due if past_due else None,
+            "outcome": ("met" if at_due >= value else "missed") if past_due else None}
+
+
+def _judged(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> dict[str, Any]:
+    at_due = kpi_at(kpi, scope, target, _due(target)) if now > day_last(target["due"]) else 0
+    return evaluate(target, baseline_of(kpi, scope, target), kpi_today(kpi, scope, target, now), at_due, now)
 
 
 def targets_in_force(parts: dict[str, Part], figures: dict[str, dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """Every target, in the order district first then townships, kpis in the schema's order."""
+    at = instant(now)
     township_parts = {t: parts[t] for t in TOWNSHIP_IDS}
     results = []
-    for scope in (DISTRICT, *TOWNSHIP_IDS):
-        scope_parts = list(parts.values()) if scope == DISTRICT else [parts[scope]]
+    for scope_id in (DISTRICT, *TOWNSHIP_IDS):
+        scope_parts = list(parts.values()) if scope_id == DISTRICT else [parts[scope_id]]
+        scope = Scope(scope_parts, parts[scope_id], township_parts, figures[scope_id])
         for kpi in TARGET_KPIS:
-            target = parts[scope]["targets"].get(kpi)
+            target = parts[scope_id]["targets"].get(kpi)
             if target is None:
                 continue
             if kpi == "township_min_slots":
                 # Each township must reach the floor: one row per township (kpis.md).
                 for township in TOWNSHIP_IDS:
-                    baseline = value_before([township_parts[township]], SLOTS, target["start"])
-                    results.append(evaluate({**target, "scope": township}, baseline,
-                                            figures[township]["slots_total"], now))
+                    own = Scope([township_parts[township]], township_parts[township], township_parts,
+                                figures[township])
+                    results.append(_judged(kpi, own, {**target, "scope": township}, at))
                 continue
-            baseline, actual = _baseline_and_actual(kpi, scope_parts, township_parts, figures[scope], target["start"])
-            results.append(evaluate(target, baseline, actual, now))
+            results.append(_judged(kpi, scope, target, at))
     return results

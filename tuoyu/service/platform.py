@@ -160,6 +160,10 @@ class Platform:
         with self._reading() as view:
             return lists.rectifications(view, status, today)
 
+    def incidents(self, status: str) -> list[dict[str, Any]]:
+        with self._reading() as view:
+            return lists.incidents(view, status)
+
     def slots_history(self) -> list[dict[str, Any]]:
         """District slots over time (the wall page's chart), from the view's daily changes."""
         with self._reading() as view:
@@ -184,7 +188,8 @@ class Platform:
                  "slots": aggregate.slots, "inclusive": aggregate.inclusive, "enrolled": aggregate.enrolled,
                  "operating": aggregate.operating, "children_awaiting_rehoming": aggregate.awaiting,
                  "emergency_closure": aggregate.emergency,
-                 "open_rectifications": sorted(aggregate.open_rectifications), **aggregate.details}
+                 "open_rectifications": sorted(aggregate.open_rectifications), **aggregate.details,
+                 **_supervision_of(aggregate)}
         return {"institution": state, "version": aggregate.version, "events": events}
 
     def health(self) -> dict[str, Any]:
@@ -192,3 +197,10 @@ class Platform:
         applied = self.projector.position if self.projector is not None else None
         return {"status": "ok", "store": "reachable", "events_recorded": recorded,
                 "projection_position": applied, "projection_lag": None if applied is None else recorded - applied}
+
+
+def _supervision_of(aggregate: Institution) -> dict[str, Any]:
+    """What an institution's page shows of its supervision (kpis.md, revision of 2026-11-30)."""
+    return {"risk": aggregate.risk, "credit": aggregate.credit, "latest_inspection_outcome": aggregate.latest_outcome,
+            "latest_quality_scores": aggregate.latest_scores,
+            "open_incidents": sorted(aggregate.open_incidents.values(), key=lambda i: datetime.fromisoformat(i["reported_at"]))}

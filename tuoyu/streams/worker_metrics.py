@@ -25,6 +25,9 @@ from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import TRAINED, district_figures, offers_inclusive_care, township_figures
 from tuoyu.projections.fold import Part, new_part
 from tuoyu.projections.lists import closures
+from tuoyu.projections.moments import instant
+from tuoyu.projections.provision import fee_cap_in_force, guidance_this_year, inclusive_fees, population_at
+from tuoyu.projections.supervision import supervision_records
 from tuoyu.projections.targets import targets_in_force
 from tuoyu.metrics.collectors import KpiCollector
 
@@ -36,16 +39,21 @@ def summary_of(part: Part) -> Summary:
     """What the district owner needs of a township it does not own to evaluate targets: the
     figures targets read, whether it counts toward inclusive coverage, and the part's dated
     quantities (baselines) and targets. Small next to the part (no institutions)."""
-    figures = township_figures(part, "")  # targets read no date-dependent figure
+    # Targets read no date-dependent figure of a summary (shares come from the records below).
+    figures = township_figures(part, 0)
     return {"position": part["position"], "figures": figures, "covered": offers_inclusive_care(part),
-            "history": part["history"], "training": part["training"], "targets": part["targets"]}
+            "history": part["history"], "training": part["training"], "targets": part["targets"],
+            "guidance_days": part["guidance_days"], "population": part["population"],
+            "supervision": supervision_records(part), "fees": inclusive_fees(part)}
 
 
 def _summary_part(summary: Summary) -> Part:
-    """A part shaped enough for targets_in_force (it reads history, training and targets)."""
+    """A part shaped enough for targets_in_force (it reads history, training, guidance, population,
+    targets and the institutions' supervision records)."""
     part = new_part()
     part.update(position=summary["position"], history=summary["history"], training=summary["training"],
-                targets=summary["targets"])
+                targets=summary["targets"], guidance_days=summary["guidance_days"],
+                population=summary["population"], institutions=summary["supervision"])
     return part
 
 
@@ -58,14 +66,29 @@ def worker_snapshot(owned: Mapping[str, Part], summaries: Mapping[str, Summary],
     only when "district" is owned; otherwise the list is empty so that no target series is
     exported twice.
     """
-    today = now.astimezone(SHANGHAI).date().isoformat()
-    townships = {t: township_figures(owned[t], today) for t in TOWNSHIP_IDS if t in owned}
-    trained = {name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
-               for course, name in TRAINED.items()}
-    snapshot: dict[str, Any] = {"townships": townships, "district": trained, "targets": [],
-                                "position": max((p["position"] for p in owned.values()), default=0)}
-    if DISTRICT in owned:
-        snapshot["targets"] = district_targets(owned, summaries, now)
+    at, today = instant(now), now.astimezone(SHANGHAI).date().isoformat()
+    # The fee cap is the district's: only its owner knows it, and exports every township's
+    # inclusive_over_cap (from the summaries' fees); the other workers export none.
+    cap = fee_cap_in_force(owned[DISTRICT], today) if DISTRICT in owned else None
+    townships = {t: township_figures(owned[t], at, cap) for t in TOWNSHIP_IDS if t in owned}
+    district: dict[str, Any] = {name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
+                                for course, name in TRAINED.items()}
+    for part in owned.values():
+        for name, count in guidance_this_year(part, at).items():
+            district[name] = district.get(name, 0) + count
+    snapshot: dict[str, Any] = {"townships": townships, "district": district, "targets": [],
+                                "position": max((p["position"] for p in owned.values()), default=0),
+                                "over_cap_elsewhere": {}}
+    if DISTRICT not in owned:
+        for figures in townships.values():
+            figures["inclusive_over_cap"] = None
+        return snapshot
+    report = population_at(owned[DISTRICT])
+    district.update(population=report[1] if report else None, inclusive_fee_cap_yuan=cap)
+    snapshot["targets"] = district_targets(owned, summaries, now)
+    snapshot["over_cap_elsewhere"] = {
+        t: 0 if cap is None else sum(1 for fee in summaries[t]["fees"] if fee > cap)
+        for t in TOWNSHIP_IDS if t not in owned and t in summaries}
     return snapshot
 
 
@@ -73,11 +96,11 @@ def district_targets(owned: Mapping[str, Part], summaries: Mapping[str, Summary]
     """Every target in force (as build_snapshot gives them), from owned parts and summaries."""
     parts: dict[str, Part] = {DISTRICT: owned[DISTRICT]}
     figures: dict[str, dict[str, Any]] = {}
-    covered = 0
+    covered, at = 0, instant(now)
     for township in TOWNSHIP_IDS:
         if township in owned:
             part = parts[township] = owned[township]
-            figures[township] = township_figures(part, "")
+            figures[township] = township_figures(part, at)
             covered += offers_inclusive_care(part)
         else:
             summary = summaries.get(township) or summary_of(new_part())
@@ -85,7 +108,7 @@ def district_targets(owned: Mapping[str, Part], summaries: Mapping[str, Summary]
             figures[township] = summary["figures"]
             covered += summary["covered"]
     floor = parts[DISTRICT]["targets"].get("township_min_slots")
-    district = district_figures(figures, parts[DISTRICT], covered, floor["value"] if floor else None)
+    district = district_figures(figures, parts[DISTRICT], covered, floor["value"] if floor else None, at)
     return targets_in_force(parts, {DISTRICT: district, **figures}, now)
 
 
@@ -125,6 +148,10 @@ class WorkerCollector(Collector):
         if self.cached().get("pending"):
             # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
             return
+        elsewhere = self.cached().get("over_cap_elsewhere", {})
         for family in self.kpis.collect():
+            if family.name == "childcare_inclusive_over_cap":
+                for township, count in sorted(elsewhere.items()):
+                    family.add_metric([township], count)
             if family.name != "childcare_events_recorded":
                 yield family

@@ -23,7 +23,7 @@ from tuoyu.views.reading import read_facts
 log = logging.getLogger(__name__)
 
 # Bump when the shape of the view state changes: the projector then rebuilds it from zero.
-VIEW_NAME = "kpi.v3"
+VIEW_NAME = "kpi.v4"
 
 
 class EmbeddedProjector:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tuoyu.service.http.audit import audit_routes
 from tuoyu.service.http.events import event_routes
+from tuoyu.service.http.incidents import incident_routes
 from tuoyu.service.http.monitoring import monitoring_routes
 from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.openapi import add_interchange_schema
@@ -42,7 +43,7 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
     caller = caller_of(platform.tokens)
     for router in (event_routes(platform, caller), read_routes(platform, caller), oncall_routes(platform, caller),
                    audit_routes(platform, caller), page_routes(platform, prometheus_url, map_tile_url),
-                   monitoring_routes(platform)):
+                   monitoring_routes(platform), incident_routes(platform, caller)):
         app.include_router(router)
     app.include_router(report_routes(platform, caller))
     _interchange_schema_in_openapi(app)
