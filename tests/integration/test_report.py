@@ -10,14 +10,15 @@ import pytest
 
 from tests.integration.audit_helpers import Tables, run
 from tests.integration.builders import (
-    CST, closed, enrolled, filed, guidance, inspection, open_app, record, staff, target, training,
+    CST, closed, enrolled, fee_cap, filed, graded, guidance, incident, inspection, open_app, population, record,
+    staff, target, training,
 )
 from tests.support.report import read_report
 from tuoyu.domain.catalogue import TOWNSHIPS
 from tuoyu.report.basis import RecordAltered
-from tuoyu.report.labels import STATUS_ZH, kpi_zh
+from tuoyu.report.labels import CREDIT_ZH, OUTCOME_ZH, QUALITY_DIMENSIONS_ZH, RISK_ZH, STATUS_ZH, kpi_zh, units_zh
 from tuoyu.report.make import make_report
-from tuoyu.report.numbers import count, kpi_value, percent
+from tuoyu.report.numbers import count, decimal, kpi_value, money, percent
 from tuoyu.service.config import Settings
 from tuoyu.service.timeargs import parse_moment
 from tuoyu.views.reading import read_facts
@@ -41,19 +42,28 @@ def recorded_at(settings: Settings, moment: datetime, *events) -> None:
 @pytest.fixture
 def small(store_settings: Settings) -> Settings:
     """Targets, three institutions (one closed in an emergency with children awaiting a place, one
-    with an open rectification), staff, training and guidance, recorded on 10 January 2025; then on
-    20 January a late filing of 2024."""
+    with an open rectification, one with a serious incident and a fee above the cap), grades, a
+    quality assessment, staff, training, guidance and population, recorded on 10 January 2025; then
+    on 20 January a late filing of 2024."""
     recorded_at(store_settings, K0,
-                target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31"),
+                target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31",
+                       responsible=["health_commission", "education_commission"]),
                 target("district", "new_slots", 50, start="2024-01-01", due="2025-12-31"),
                 target("district", "township_min_slots", 20, start="2024-01-01", due="2025-12-31"),
-                filed("A1", slots=30, inclusive=True, occurred_at="2024-03-01T09:00:00+08:00"),
+                target("district", "slots_per_1000", 4.5, start="2024-01-01", due="2025-12-31"),
+                population("district", 2024, 20_000), fee_cap(1500, start="2024-01-01"),
+                filed("A1", slots=30, inclusive=True, monthly_fee_yuan=1800, occurred_at="2024-03-01T09:00:00+08:00"),
                 filed("A2", slots=15, township="longquan", occurred_at="2024-04-01T09:00:00+08:00"),
                 filed("A3", slots=10, occurred_at="2024-05-01T09:00:00+08:00"),
                 enrolled("A1", 10), enrolled("A3", 5), staff("A1", 4, 3), training("caregiver", 12),
                 guidance(40), inspection("A2", "INS-1", occurred_at="2024-11-20T09:00:00+08:00",
                                          rectify_by="2024-12-20"),
-                closed("A3", occurred_at="2025-01-08T09:00:00+08:00"))
+                closed("A3", occurred_at="2025-01-08T09:00:00+08:00"),
+                graded("A2", risk="high", credit="C"),
+                inspection("A1", "QA-1", outcome="pass", kind="quality_assessment",
+                           scores={"management": 80, "safety": 92.5}, occurred_at="2024-12-01T09:00:00+08:00"),
+                incident("A1", "INC-1", occurred_at="2025-01-05T09:00:00+08:00", children_affected=3),
+                guidance(25, format="online", occurred_at="2025-01-06T09:00:00+08:00"))
     recorded_at(store_settings, K1, filed("A4", slots=25, township="longquan",
                                           occurred_at="2024-12-01T09:00:00+08:00"))
     return store_settings
@@ -166,13 +176,69 @@ def test_the_checkpoint_in_the_report_verifies_the_record_with_tuoyu_verify(smal
 
 def test_a_report_is_refused_when_the_record_it_reads_was_altered(small):
     tables = Tables(small)
-    state = orjson.loads(tables.state(4))
-    state["event"]["slots"] = 15 if state["event"]["slots"] != 15 else 16
-    tables.set_state(4, orjson.dumps(state))
-    with pytest.raises(RecordAltered, match="position 4"):
+    state = orjson.loads(tables.state(1))  # the first target: 100 slots by the end of 2024
+    state["event"]["value"] = 90
+    tables.set_state(1, orjson.dumps(state))
+    with pytest.raises(RecordAltered, match="position 1"):
         report_of(small)
 
 
 def test_the_same_as_of_and_known_at_give_the_same_html_and_the_known_at_changes_it(small):
     assert report_of(small, known_at=K1) == report_of(small, known_at=K1)
     assert report_of(small, known_at=K0) != report_of(small, known_at=K1)
+
+
+def test_a_past_target_shows_its_figure_and_outcome_at_due_and_its_responsible_units(small):
+    target = next(t for t in replayed(small)["targets"] if t["kpi"] == "slots_total")
+    assert target["outcome"] is not None  # due 2024-12-31, judged on 10 January 2025
+    row = read_report(report_of(small)).row("目标任务进展情况", "1")
+    assert row["到期情况"] == f"{kpi_value('slots_total', target['actual_at_due'])}，{OUTCOME_ZH[target['outcome']]}"
+    assert row["责任单位"] == units_zh(target["responsible"]) == "区卫生健康委、区教委"
+
+
+def test_supervision_shows_the_grades_coverage_scores_and_fees_of_the_replay(small):
+    district = replayed(small)["district"]
+    report = read_report(report_of(small))
+    risk = report.row("运营机构风险等级分布", "风险等级")
+    assert {RISK_ZH[k]: count(v) for k, v in district["institutions_by_risk"].items()} == {
+        k: v for k, v in risk.items() if k in RISK_ZH.values()}
+    assert risk["高风险"] == "1"
+    credit = report.row("运营机构信用等级分布", "信用等级")
+    assert {CREDIT_ZH[k]: count(v) for k, v in district["institutions_by_credit"].items()} == {
+        k: v for k, v in credit.items() if k in CREDIT_ZH.values()}
+    assert credit["C级"] == "1"
+    scores = {row[0]: row[1] for row in report.table("质量评估各维度平均得分")}
+    assert scores == {QUALITY_DIMENSIONS_ZH[k]: decimal(v, 1) for k, v in district["quality_scores"].items()}
+    assert scores["安全保障"] == "92.5"
+    assert report.facts["本年度检查覆盖率"] == percent(district["inspected_share"])
+    assert report.facts["现行普惠收费上限(月)"] == "1500元"
+    assert report.facts["普惠机构月收费均值"] == money(district["inclusive_fee_mean"])
+    assert report.facts["收费高于上限的普惠机构"] == f"{district['inclusive_over_cap']}家" == "1家"
+
+
+def test_incidents_of_the_period_are_listed_and_an_open_serious_one_needs_attention(small):
+    district = replayed(small)["district"]
+    report = read_report(report_of(small))
+    rows = report.table("报告期内及尚未处置完毕的安全事件")
+    assert [(r[0], r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
+        ("托育点 A1", "食品安全", "较大", "2025.1.5", "3", "处置中")]
+    assert district["incidents_open_serious"] == 1
+    assert any("较大及以上安全事件" in item for item in report.items)
+    assert report.facts["未结安全事件"] == f"{district['incidents_open']}起"
+
+
+def test_population_gives_slots_per_1000_in_the_overview_and_the_township_table(small):
+    district = replayed(small)["district"]
+    report = read_report(report_of(small))
+    assert report.facts["每千人口托位数"] == decimal(district["slots_per_1000"])
+    assert report.row("各镇街托育服务情况", "全区")["千人托位"] == decimal(district["slots_per_1000"])
+    assert report.row("各镇街托育服务情况", "大峪街道")["千人托位"] == "—"  # no township population reported
+    assert f"全区常住人口{district['population']}人" in report.text()
+
+
+def test_training_and_guidance_show_the_replayed_figures(small):
+    district = replayed(small)["district"]
+    report = read_report(report_of(small))
+    assert report.facts["保育人员培训(累计)"] == f"{district['caregivers_trained']}人次"
+    assert report.facts["本年度线上活动"] == f"{district['guidance_online_year']}场" == "1场"
+    assert report.facts["本年度参与"] == f"{district['guidance_participants_year']}人次"

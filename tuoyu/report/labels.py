@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
-
-from tuoyu.domain.catalogue import DISTRICT, DISTRICT_NAME_ZH, KPI_NAMES_ZH, TOWNSHIP_BY_ID
+from tuoyu.domain.catalogue import (
+    DISTRICT, DISTRICT_NAME_ZH, KPI_NAMES_ZH, RATIO_KPIS, TOWNSHIP_BY_ID, UNIT_NAMES_ZH,
+)
 
 TITLE = "门头沟区托育服务工作监测报告"
 SENDER = "门头沟区卫生健康委员会"
@@ -15,17 +13,7 @@ RECIPIENT = "门头沟区人民政府"
 STATUS_ZH = {"met": "已达成", "on_track": "进度正常", "behind": "进度滞后", "missed": "未达成"}
 OUTCOME_ZH = {"met": "达成", "missed": "未达成"}
 
-# kpis.md's revision of 2026-11-30 adds these target kpis; the catalogue names the others.
-_NEW_KPI_NAMES_ZH = {
-    "new_inclusive_slots": "新增普惠托位",
-    "kindergarten_new_inclusive_slots": "幼儿园新增普惠托位",
-    "slots_per_1000": "每千人口托位数",
-    "inspected_share": "年度检查覆盖率",
-    "assessed_share": "质量评估覆盖率",
-    "offline_guidance_activities": "线下科学育儿指导活动(场次)",
-}
-PERCENT_KPIS = frozenset({"inclusive_share", "inclusive_coverage", "certified_share", "inspected_share",
-                          "assessed_share"})
+PERCENT_KPIS = RATIO_KPIS
 DECIMAL_KPIS = frozenset({"slots_per_1000"})
 
 RISK_ZH = {"low": "低风险", "medium": "中风险", "high": "高风险", "ungraded": "未评级"}
@@ -42,7 +30,7 @@ INSPECTION_KIND_ZH = {"routine": "日常检查", "unannounced": "飞行检查", 
 
 
 def kpi_zh(kpi: str) -> str:
-    return KPI_NAMES_ZH.get(kpi) or _NEW_KPI_NAMES_ZH.get(kpi) or kpi
+    return KPI_NAMES_ZH.get(kpi, kpi)
 
 
 def scope_zh(scope: str | None) -> str:
@@ -58,13 +46,4 @@ def township_zh(township: str | None) -> str:
 
 def units_zh(unit_ids: list[str] | None) -> str:
     """The responsible units of a target by their Chinese names (units.json), lead unit first."""
-    if not unit_ids:
-        return "—"
-    names = _unit_names()
-    return "、".join(names.get(unit, unit) for unit in unit_ids)
-
-
-@cache
-def _unit_names() -> dict[str, str]:
-    document = json.loads(resources.files("tuoyu.contracts").joinpath("units.json").read_text(encoding="utf-8"))
-    return {unit["id"]: unit["name_zh"] for unit in document["units"]}
+    return "、".join(UNIT_NAMES_ZH.get(unit, unit) for unit in unit_ids) if unit_ids else "—"

@@ -8,7 +8,7 @@ from typing import Any
 from tuoyu.projections import lists
 from tuoyu.projections.facts import business_date
 from tuoyu.report.basis import Basis
-from tuoyu.report.labels import INCIDENT_CATEGORY_ZH, INSPECTION_KIND_ZH, township_zh
+from tuoyu.report.labels import INCIDENT_CATEGORY_ZH, INCIDENT_SEVERITY_ZH, INSPECTION_KIND_ZH, township_zh
 from tuoyu.report.model import Block, Cell, Facts, Heading, Paragraph, Section, Table, cell
 from tuoyu.report.numbers import count, short_day
 
@@ -54,12 +54,24 @@ def _closures(basis: Basis) -> list[Block]:
 
 def _incidents(basis: Basis) -> list[Block]:
     d = basis.snapshot["district"]
-    if "incidents_open" not in d:  # CONTRACT: incidents (kpis.md revision 2026-11-30), not yet recorded
-        return [Paragraph("安全事件的记录与统计尚未启用。")]
     by_category = d["incidents_open_by_category"]
-    open_by = "、".join(f"{INCIDENT_CATEGORY_ZH[k]}{v}起" for k, v in by_category.items() if v) or "无"
-    return [Paragraph(f"本年度发生安全事件{d['incidents_year']}起。截至数据截至时间，尚未处置完毕的安全事件"
-                      f"{d['incidents_open']}起（其中较大及以上{d['incidents_open_serious']}起），按类别：{open_by}。")]
+    open_by = "、".join(f"{INCIDENT_CATEGORY_ZH[k]}{v}起" for k, v in by_category.items() if v)
+    text = (f"本年度发生安全事件{d['incidents_year']}起。截至数据截至时间，尚未处置完毕的安全事件"
+            f"{d['incidents_open']}起" + (f"（其中较大及以上{d['incidents_open_serious']}起；按类别：{open_by}）。"
+                                          if d["incidents_open"] else "。"))
+    chosen = [c for c in lists.incidents(basis.view, "all") if in_period(basis, c["reported_at"]) or c["open"]]
+    if not chosen:
+        return [Paragraph(text)]
+    chosen.sort(key=lambda c: (business_date(c["reported_at"]), c["incident_id"]))
+    rows = [[cell(c["name"] or c["institution_id"]), cell(township_zh(c["township"])),
+             cell(INCIDENT_CATEGORY_ZH[c["category"]]),
+             cell(INCIDENT_SEVERITY_ZH[c["severity"]], "status status-missed" if c["severity"] != "general" else ""),
+             cell(short_day(c["reported_at"])), cell(count(c["children_affected"]), "num"),
+             cell(f"{short_day(c['resolved_at'])}处置完毕") if c["resolved_at"] else
+             cell("处置中", "status status-behind")] for c in chosen]
+    rows, note = _cut(rows, "起")
+    head = ["机构", "镇街", "类别", "等级", "发生日期", "涉及幼儿", "处置情况"]
+    return [Paragraph(text), Table("报告期内及尚未处置完毕的安全事件", head, rows, note=note)]
 
 
 def _rectifications(basis: Basis) -> list[Block]:

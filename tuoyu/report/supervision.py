@@ -1,10 +1,5 @@
 """Section 五: supervision: risk and credit grades, inspection and assessment coverage, quality
-scores by dimension, and inclusive fees.
-
-CONTRACT: every figure here belongs to kpis.md's revision of 2026-11-30; before the platform
-adopts it, the snapshot has none of them and the section says that supervision is not yet
-recorded, rather than show numbers it does not have.
-"""
+scores by dimension, and inclusive fees against the cap in force."""
 
 from __future__ import annotations
 
@@ -18,8 +13,6 @@ from tuoyu.report.numbers import count, decimal, money, percent
 
 def supervision_section(basis: Basis) -> Section:
     d = basis.snapshot["district"]
-    if "institutions_by_risk" not in d:
-        return Section("综合监管", [Paragraph("风险信用分级、检查覆盖、质量评估和普惠收费的统计尚未启用。")])
     blocks: list[Block] = [Heading("风险与信用分级"), *_grades(d)]
     blocks += [Heading("检查与质量评估"), *_inspections(d)]
     blocks += [Heading("普惠托育收费"), *_fees(d)]
@@ -48,10 +41,14 @@ def _inspections(d: dict[str, Any]) -> list[Block]:
                ("高风险且90天内未检查机构", f"{count(d['high_risk_uninspected'])}家")]),
         Paragraph("检查覆盖率为本年度接受过日常、飞行、投诉核查或督导检查的运营机构占比；质量评估覆盖率为近365天内"
                   "接受过质量评估的运营机构占比。各维度质量评分为运营机构最近一次质量评估得分的平均值（满分100分）。"),
-        Table("质量评估各维度平均得分", ["评估维度", "平均得分"], rows),
+        Table("质量评估各维度平均得分", ["评估维度", "平均得分"], rows, style="narrow"),
     ]
 
 
 def _fees(d: dict[str, Any]) -> list[Block]:
-    return [Facts([("普惠机构月收费均值", money(d["inclusive_fee_mean"])),
-                   ("收费高于上限的普惠机构", f"{count(d['inclusive_over_cap'])}家")])]
+    cap = d["inclusive_fee_cap_yuan"]
+    return [Facts([("现行普惠收费上限(月)", money(cap) if cap is not None else "未设定"),
+                   ("普惠机构月收费均值", money(d["inclusive_fee_mean"])),
+                   ("收费高于上限的普惠机构", f"{count(d['inclusive_over_cap'])}家")]),
+            Paragraph("月收费均值为运营中普惠托育机构最近一次报备的月收费的平均值；收费上限为数据截至日已生效的"
+                      "普惠托育收费上限。")]

@@ -22,8 +22,9 @@ def targets_section(basis: Basis) -> Section:
     lines = target_lines(basis.snapshot["targets"])
     blocks: list[Any] = [
         Paragraph("下表列出截至数据截至时间已确定的各项目标。「应达值」为目标自起始日至到期日按直线推进时当日应达到的"
-                  "数值；「当前值」为当日数据；已到期的目标另列到期日当天的数值及是否达成。"),
-        Table("目标任务进展情况", HEAD, [_row(n, line) for n, line in enumerate(lines, 1)], style="targets",
+                  "数值；「当前值」为当日数据，其中新增类和培训类目标只计目标期内的增量；到期日过后，「到期情况」列出"
+                  "到期日结束时的数值及是否达成。"),
+        Table("目标任务进展情况", HEAD, [_row(n, line, basis.today) for n, line in enumerate(lines, 1)], style="targets",
               note="镇街托位下限目标按每个镇街分别考核，本表合并为一行，各镇街情况见第三部分。" if any(
                   line["kpi"] == FLOOR for line in lines) else None),
     ]
@@ -45,7 +46,7 @@ def target_lines(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _floor_line(rows: list[dict[str, Any]]) -> dict[str, Any]:
     first = rows[0]
     reached = sum(1 for r in rows if r["actual"] >= r["value"])
-    due_values = [r.get("actual_at_due") for r in rows]
+    due_values = [r["actual_at_due"] for r in rows]
     due = None if None in due_values else sum(1 for v in due_values if v >= first["value"])
     return {**first, "scope": "townships", "group": len(rows), "actual": reached,
             "status": _worst(r["status"] for r in rows), "actual_at_due": due,
@@ -57,9 +58,8 @@ def _worst(statuses: Any) -> str:
     return next(s for s in STATUS_ORDER if s in found)
 
 
-def _row(number: int, line: dict[str, Any]) -> list[Cell]:
-    kpi, group = line["kpi"], line.get("group")
-    outcome = line.get("outcome")
+def _row(number: int, line: dict[str, Any], today: str) -> list[Cell]:
+    kpi, group, outcome = line["kpi"], line.get("group"), line["outcome"]
     if group:
         name, value = f"各镇街 · {kpi_zh(kpi)}", f"每个镇街{count(line['value'])}"
         baseline = expected = NONE
@@ -69,13 +69,14 @@ def _row(number: int, line: dict[str, Any]) -> list[Cell]:
         name, value = f"{scope_zh(line['scope'])} · {kpi_zh(kpi)}", kpi_value(kpi, line["value"])
         baseline, actual = kpi_value(kpi, line["baseline"]), kpi_value(kpi, line["actual"])
         expected = kpi_value(kpi, line["expected"])
-        at_due = NONE if line.get("actual_at_due") is None else kpi_value(kpi, line["actual_at_due"])
-    judged = f"{at_due}，{OUTCOME_ZH[outcome]}" if outcome else "未到期"
+        at_due = NONE if line["actual_at_due"] is None else kpi_value(kpi, line["actual_at_due"])
+    # A target due on the as-of day is judged only after it (kpis.md: outcome once the due date has passed).
+    judged = f"{at_due}，{OUTCOME_ZH[outcome]}" if outcome else ("当日到期" if line["due"] == today else "未到期")
     return [cell(str(number), "num"), cell(name), cell(value, "num"),
             cell(f"{short_day(line['start'])}—{short_day(line['due'])}", "period"), cell(baseline, "num"),
             cell(actual, "num"), cell(expected, "num"),
             cell(STATUS_ZH[line["status"]], f"status status-{line['status']}"),
-            cell(judged, f"status status-{outcome}" if outcome else "status"), cell(units_zh(line.get("responsible")))]
+            cell(judged, f"status status-{outcome}" if outcome else "status"), cell(units_zh(line["responsible"]))]
 
 
 # ---- charts --------------------------------------------------------------------------------

@@ -38,10 +38,9 @@ def _row(name: str, figures: dict[str, Any], floor: dict[str, Any] | None, total
     return [cell(name, style), *(cell(text, f"num {style}".strip()) for text in (
         count(figures["institutions_operating"]), count(figures["slots_total"]), count(figures["slots_inclusive"]),
         percent(figures["inclusive_share"]), count(figures["enrolled"]), percent(figures["occupancy"]),
-        decimal(figures.get("slots_per_1000")),  # CONTRACT: slots_per_1000 (kpis.md revision 2026-11-30)
+        decimal(figures["slots_per_1000"]),
     )), cell(floor_text, f"status status-{floor['status']}" if floor else style),
-        cell(open_rectifications, f"num {style}".strip()),
-        cell(count(figures.get("incidents_open")), f"num {style}".strip())]  # CONTRACT: incidents_open
+        cell(open_rectifications, f"num {style}".strip()), cell(count(figures["incidents_open"]), f"num {style}".strip())]
 
 
 def _summary(snapshot: dict[str, Any], floors: dict[str, dict[str, Any]]) -> str:
