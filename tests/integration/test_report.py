@@ -10,8 +10,21 @@ import pytest
 
 from tests.integration.audit_helpers import Tables, run
 from tests.integration.builders import (
-    CST, closed, enrolled, fee_cap, filed, graded, guidance, incident, inspection, open_app, population, record,
-    staff, target, training,
+    CST,
+    closed,
+    enrolled,
+    fee_cap,
+    filed,
+    graded,
+    guidance,
+    incident,
+    inspection,
+    open_app,
+    population,
+    record,
+    staff,
+    target,
+    training,
 )
 from tests.support.report import read_report
 from tuoyu.domain.catalogue import TOWNSHIPS
@@ -117,14 +130,14 @@ def test_the_targets_table_shows_each_target_as_the_replay_judges_it_with_the_fl
     report = read_report(report_of(small))
     rows = {row["目标"]: row for row in (dict(zip(report.heads["目标任务进展情况"], r))
                                          for r in report.table("目标任务进展情况"))}
-    for target in snapshot["targets"]:
-        if target["kpi"] == "township_min_slots":
+    for judged in snapshot["targets"]:
+        if judged["kpi"] == "township_min_slots":
             continue
-        row = rows[f"全区 · {kpi_zh(target['kpi'])}"]
+        row = rows[f"全区 · {kpi_zh(judged['kpi'])}"]
         assert (row["目标值"], row["基线"], row["当前值"], row["应达值"], row["状态"]) == (
-            kpi_value(target["kpi"], target["value"]), kpi_value(target["kpi"], target["baseline"]),
-            kpi_value(target["kpi"], target["actual"]), kpi_value(target["kpi"], target["expected"]),
-            STATUS_ZH[target["status"]])
+            kpi_value(judged["kpi"], judged["value"]), kpi_value(judged["kpi"], judged["baseline"]),
+            kpi_value(judged["kpi"], judged["actual"]), kpi_value(judged["kpi"], judged["expected"]),
+            STATUS_ZH[judged["status"]])
     floors = [t for t in snapshot["targets"] if t["kpi"] == "township_min_slots"]
     reached = sum(1 for t in floors if t["actual"] >= t["value"])
     assert rows["各镇街 · 镇街托位下限"]["当前值"] == f"{reached}/13个达到"

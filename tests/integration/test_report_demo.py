@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.report import read_report
 from tests.support.demo import DEMO_NOW, DEMO_TODAY
+from tests.support.report import read_report
 from tuoyu import clock
 from tuoyu.domain.catalogue import TOWNSHIPS
 from tuoyu.report.labels import STATUS_ZH, kpi_zh

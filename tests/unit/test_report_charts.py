@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tuoyu.report.charts import HEIGHT, LEFT, RIGHT, TOP, BOTTOM, WIDTH, Line, Marker, line_chart, nice_step
+from tuoyu.report.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, Line, Marker, line_chart, nice_step
 
 SVG = "{http://www.w3.org/2000/svg}"
 START, END = date(2024, 1, 1), date(2024, 12, 31)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from tuoyu.domain.catalogue import (
-    DISTRICT, DISTRICT_NAME_ZH, KPI_NAMES_ZH, RATIO_KPIS, TOWNSHIP_BY_ID, UNIT_NAMES_ZH,
+    DISTRICT,
+    DISTRICT_NAME_ZH,
+    KPI_NAMES_ZH,
+    RATIO_KPIS,
+    TOWNSHIP_BY_ID,
+    UNIT_NAMES_ZH,
 )
 
 TITLE = "门头沟区托育服务工作监测报告"

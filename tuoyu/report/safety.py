@@ -9,7 +9,7 @@ from tuoyu.projections import lists
 from tuoyu.projections.facts import business_date
 from tuoyu.report.basis import Basis
 from tuoyu.report.labels import INCIDENT_CATEGORY_ZH, INCIDENT_SEVERITY_ZH, INSPECTION_KIND_ZH, township_zh
-from tuoyu.report.model import Block, Cell, Facts, Heading, Paragraph, Section, Table, cell
+from tuoyu.report.model import Block, Cell, Heading, Paragraph, Section, Table, cell
 from tuoyu.report.numbers import count, short_day
 
 MAX_ROWS = 100  # a longer list is cut, and says how many rows it leaves out

@@ -36,7 +36,8 @@ def _inspections(d: dict[str, Any]) -> list[Block]:
     scores = d["quality_scores"]
     rows = [[cell(QUALITY_DIMENSIONS_ZH.get(k, k)), cell(decimal(v, 1), "num")] for k, v in scores.items()]
     return [
-        Facts([("本年度检查覆盖率", percent(d["inspected_share"])), ("质量评估覆盖率(近365天)", percent(d["assessed_share"])),
+        Facts([("本年度检查覆盖率", percent(d["inspected_share"])),
+               ("质量评估覆盖率(近365天)", percent(d["assessed_share"])),
                ("最近一次检查不合格机构", f"{count(d['failed_latest'])}家"),
                ("高风险且90天内未检查机构", f"{count(d['high_risk_uninspected'])}家")]),
         Paragraph("检查覆盖率为本年度接受过日常、飞行、投诉核查或督导检查的运营机构占比；质量评估覆盖率为近365天内"

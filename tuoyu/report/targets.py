@@ -24,7 +24,8 @@ def targets_section(basis: Basis) -> Section:
         Paragraph("下表列出截至数据截至时间已确定的各项目标。「应达值」为目标自起始日至到期日按直线推进时当日应达到的"
                   "数值；「当前值」为当日数据，其中新增类和培训类目标只计目标期内的增量；到期日过后，「到期情况」列出"
                   "到期日结束时的数值及是否达成。"),
-        Table("目标任务进展情况", HEAD, [_row(n, line, basis.today) for n, line in enumerate(lines, 1)], style="targets",
+        Table("目标任务进展情况", HEAD, [_row(n, line, basis.today) for n, line in enumerate(lines, 1)],
+              style="targets",
               note="镇街托位下限目标按每个镇街分别考核，本表合并为一行，各镇街情况见第三部分。" if any(
                   line["kpi"] == FLOOR for line in lines) else None),
     ]

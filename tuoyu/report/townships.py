@@ -40,7 +40,8 @@ def _row(name: str, figures: dict[str, Any], floor: dict[str, Any] | None, total
         percent(figures["inclusive_share"]), count(figures["enrolled"]), percent(figures["occupancy"]),
         decimal(figures["slots_per_1000"]),
     )), cell(floor_text, f"status status-{floor['status']}" if floor else style),
-        cell(open_rectifications, f"num {style}".strip()), cell(count(figures["incidents_open"]), f"num {style}".strip())]
+        cell(open_rectifications, f"num {style}".strip()),
+        cell(count(figures["incidents_open"]), f"num {style}".strip())]
 
 
 def _summary(snapshot: dict[str, Any], floors: dict[str, dict[str, Any]]) -> str:

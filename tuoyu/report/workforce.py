@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tuoyu.report.basis import Basis
-from tuoyu.report.model import Block, Facts, Heading, Paragraph, Section
-from tuoyu.report.numbers import count, percent
-from tuoyu.report.targets import target_lines
 from tuoyu.report.labels import kpi_zh
-from tuoyu.report.numbers import kpi_value
+from tuoyu.report.model import Block, Facts, Heading, Paragraph, Section
+from tuoyu.report.numbers import count, kpi_value, percent
+from tuoyu.report.targets import target_lines
 
 TRAINING_KPIS = ("heads_trained", "caregivers_trained")
 
