@@ -83,7 +83,8 @@ def key_figures(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def concerns(basis: Basis, lines: list[dict[str, Any]]) -> list[str]:
-    found = [_target_concern(line) for line in lines if line["status"] in ("missed", "behind")]
+    found = [_target_concern(line, _unreported(basis, line)) for line in lines
+             if line["status"] in ("missed", "behind")]
     d = basis.snapshot["district"]
     if d["emergency_closures_open"]:
         found.append(f"{d['emergency_closures_open']}家机构应急关停，尚有{d['children_awaiting_rehoming']}名幼儿待安置。")
@@ -93,17 +94,28 @@ def concerns(basis: Basis, lines: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def _target_concern(line: dict[str, Any]) -> str:
+def _target_concern(line: dict[str, Any], unreported: bool = False) -> str:
     kpi = line["kpi"]
     if line["kpi"] == FLOOR:
         what = f"各镇街托位下限（每个镇街{count(line['value'])}个）：{line['actual']}/{line['group']}个镇街达到"
     else:
         what = (f"{scope_zh(line['scope'])}「{kpi_zh(kpi)}」：当前{kpi_value(kpi, line['actual'])}，"
                 f"目标{kpi_value(kpi, line['value'])}")
+        if unreported:
+            what += "（尚未报送常住人口，按0计）"
         if line["status"] == "behind":
             what += f"，按进度应达{kpi_value(kpi, line['expected'])}"
     unit = f"（责任单位：{units_zh(line['responsible'])}）" if line["responsible"] else ""
     return f"{what}，{STATUS_ZH[line['status']]}{unit}。"
+
+
+def _unreported(basis: Basis, line: dict[str, Any]) -> bool:
+    """A slots-per-1,000 target whose scope has reported no population (its actual counts as 0)."""
+    if line["kpi"] != "slots_per_1000":
+        return False
+    snapshot = basis.snapshot
+    figures = snapshot["district"] if line["scope"] == "district" else snapshot["townships"][line["scope"]]
+    return figures["population"] is None
 
 
 def _supervision_concerns(d: dict[str, Any]) -> list[str]:

@@ -26,11 +26,19 @@ def targets_section(basis: Basis) -> Section:
                   "到期日结束时的数值及是否达成。"),
         Table("目标任务进展情况", HEAD, [_row(n, line, basis.today) for n, line in enumerate(lines, 1)],
               style="targets",
-              note="镇街托位下限目标按每个镇街分别考核，本表合并为一行，各镇街情况见第三部分。" if any(
-                  line["kpi"] == FLOOR for line in lines) else None),
+              note=_note(lines)),
     ]
     blocks += charts(basis)
     return Section("目标任务进展", blocks)
+
+
+def _note(lines: list[dict[str, Any]]) -> str | None:
+    notes = []
+    if any(line["kpi"] == FLOOR for line in lines):
+        notes.append("镇街托位下限目标按每个镇街分别考核，本表合并为一行，各镇街情况见第三部分。")
+    if any(line["kpi"] == "slots_per_1000" for line in lines):
+        notes.append("每千人口托位数在尚未报送常住人口时按0计。")
+    return "".join(notes) or None
 
 
 def target_lines(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
