@@ -160,6 +160,16 @@ def test_a_missing_or_bad_time_is_a_400_that_names_the_field(served, query, fiel
     assert response.json()["errors"][0]["field"] == field
 
 
+@pytest.mark.parametrize("as_of, known_at", [("0001-01-01", None), ("9999-12-31", "9999-12-31"),
+                                             ("0001-01-01T08:00:00+08:00", "2025-01-12"),
+                                             ("9999-12-31T23:59:59.999999+08:00", None), ("2025-01-10", "0001-01-02")])
+def test_the_first_and_last_days_of_the_calendar_get_a_report(served, as_of, known_at):
+    params = {"as_of": as_of, **({"known_at": known_at} if known_at else {})}
+    response = served.client.get("/api/report", params=params, headers=served.headers("auditor"))
+    assert response.status_code == 200, response.text
+    assert "门头沟区托育服务工作监测报告" in response.text
+
+
 def test_an_unknown_format_is_a_422_that_names_the_allowed_ones(served):
     response = served.client.get("/api/report?as_of=2025-01-10&format=docx", headers=served.headers("admin"))
     assert response.status_code == 422 and "html" in response.text and "pdf" in response.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.report.labels import DECIMAL_KPIS, PERCENT_KPIS
@@ -65,7 +65,7 @@ def moment(when: datetime) -> str:
 
 def ends_a_day(when: datetime) -> bool:
     """Whether `when` is the last instant of its day in Beijing (a bare date as-of or known-at)."""
-    return (when.astimezone(SHANGHAI) + timedelta(microseconds=1)).time() == datetime.min.time()
+    return when.astimezone(SHANGHAI).time() == time.max  # compared, not stepped past: 9999-12-31 ends too
 
 
 def _shanghai(timestamp: str) -> datetime:
