@@ -18,7 +18,7 @@ from tests.support.demo import DEMO_NOW, DEMO_TODAY
 from tests.support.report import read_report
 from tuoyu import clock
 from tuoyu.domain.catalogue import TOWNSHIPS
-from tuoyu.report.labels import STATUS_ZH, kpi_zh
+from tuoyu.report.labels import OUTCOME_ZH, STATUS_ZH, kpi_zh, units_zh
 from tuoyu.report.make import make_report
 from tuoyu.report.numbers import count, kpi_value, percent
 from tuoyu.service.config import Settings
@@ -42,14 +42,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     yield settings
 
 
-def made(settings: Settings, fmt: str = "html", known_at: str | None = KNOWN_AT) -> bytes:
+def made(settings: Settings, fmt: str = "html", known_at: str | None = KNOWN_AT, as_of: str = AS_OF) -> bytes:
     with closing(open_registry(settings)) as registry:
-        return make_report(registry.recorder, parse_moment(AS_OF, "as_of"),
+        return make_report(registry.recorder, parse_moment(as_of, "as_of"),
                            parse_moment(known_at, "known_at") if known_at else None, fmt)
 
 
-def replayed(settings: Settings, known_at: str | None = KNOWN_AT) -> dict:
-    as_of = parse_moment(AS_OF, "as_of")
+def replayed(settings: Settings, known_at: str | None = KNOWN_AT, as_of_text: str = AS_OF) -> dict:
+    as_of = parse_moment(as_of_text, "as_of")
     with closing(open_registry(settings)) as registry:
         return replay_snapshot(read_facts(registry.recorder), as_of, as_of,
                                parse_moment(known_at, "known_at") if known_at else None)
@@ -80,9 +80,26 @@ def test_the_demo_report_shows_the_figures_and_targets_of_a_replay_as_of_the_end
     rows = {r[1]: dict(zip(heads, r)) for r in report.table("目标任务进展情况")}
     for target in (t for t in snapshot["targets"] if t["scope"] == "district" and t["kpi"] != "township_min_slots"):
         row = rows[f"全区 · {kpi_zh(target['kpi'])}"]
-        assert (row["当前值"], row["状态"]) == (kpi_value(target["kpi"], target["actual"]),
-                                               STATUS_ZH[target["status"]]), target["kpi"]
+        assert (row["当前值"], row["状态"], row["责任单位"]) == (
+            kpi_value(target["kpi"], target["actual"]), STATUS_ZH[target["status"]],
+            units_zh(target["responsible"])), target["kpi"]
+        assert row["到期情况"] == ("当日到期" if target["due"] == AS_OF else "未到期"), target["kpi"]
     assert report.facts["存储位置"] == str(snapshot["position"])
+
+
+def test_in_mid_2025_the_demo_report_judges_the_2024_targets_on_2024_figures(demo):
+    as_of = "2025-06-30"
+    snapshot = replayed(demo, known_at=None, as_of_text=as_of)
+    report = read_report(made(demo, known_at=None, as_of=as_of))
+    heads = report.heads["目标任务进展情况"]
+    rows = {r[1]: dict(zip(heads, r)) for r in report.table("目标任务进展情况")}
+    judged = [t for t in snapshot["targets"] if t["scope"] == "district" and t["due"] == "2024-12-31"]
+    assert {t["kpi"] for t in judged} >= {"slots_total", "new_slots", "inclusive_share",
+                                          "kindergarten_new_inclusive_slots"}
+    for target in judged:
+        row = rows[f"全区 · {kpi_zh(target['kpi'])}"]
+        assert row["到期情况"] == (f"{kpi_value(target['kpi'], target['actual_at_due'])}，"
+                                   f"{OUTCOME_ZH[target['outcome']]}"), target["kpi"]
 
 
 def test_the_demo_report_is_self_contained_without_script_or_outside_resources(demo):
