@@ -255,3 +255,9 @@ def test_training_and_guidance_show_the_replayed_figures(small):
     assert report.facts["保育人员培训(累计)"] == f"{district['caregivers_trained']}人次"
     assert report.facts["本年度线上活动"] == f"{district['guidance_online_year']}场" == "1场"
     assert report.facts["本年度参与"] == f"{district['guidance_participants_year']}人次"
+
+
+def test_a_report_of_an_empty_store_shows_zeros_and_says_it_has_no_checkpoint(store_settings):
+    report = read_report(report_of(store_settings))
+    assert report.sections == SECTIONS and report.facts["托位总数"] == "0个"
+    assert any("尚无已记录的事件" in p for p in report.paragraphs) and "存储位置" not in report.facts
