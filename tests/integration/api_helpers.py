@@ -11,8 +11,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.builders import (
-    capacity, closed, enrolled, filed, filing_changed, granted, graded, guidance, inspection, rectified, rehomed,
-    reopened, revoked, staff, target, training, withdrawn,
+    capacity, closed, enrolled, fee_cap, filed, filing_changed, granted, graded, guidance, incident, inspection,
+    population, rectified, rehomed, reopened, resolved, revoked, staff, target, training, withdrawn,
 )
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
 from tuoyu.projections.facts import SHANGHAI
@@ -24,8 +24,10 @@ INSTITUTION_TYPES = frozenset({
     "InstitutionFiled", "FilingChanged", "CapacityChanged", "InclusiveStatusGranted", "InclusiveStatusRevoked",
     "InstitutionClosed", "ChildrenRehomed", "InstitutionReopened", "ChildrenEnrolled", "ChildrenWithdrawn",
     "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "StaffReported",
+    "IncidentReported", "IncidentResolved",
 })
-ALL_TYPES = INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "TargetSet"}
+ALL_TYPES = INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "TargetSet", "PopulationReported",
+                                 "InclusiveFeeCapSet"}
 
 # What each role may record (the contract of the issue), and words its 403 message must contain
 # to say what the role may do.
@@ -33,12 +35,13 @@ def allowed_types(role: str) -> frozenset[str]:
     if role == "admin":
         return ALL_TYPES
     if role == "registry":
-        return INSTITUTION_TYPES
+        return INSTITUTION_TYPES | {"PopulationReported"}
     if role == "inspector":
-        return frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded"})
+        return frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "IncidentReported",
+                          "IncidentResolved"})
     if role in ("auditor", "oncall"):
         return frozenset()
-    return INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld"}
+    return INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "PopulationReported"}
 
 
 def capability_words(role: str) -> list[str]:
@@ -166,7 +169,8 @@ def prepare_one_of_each(api, township: str, p: str = "") -> None:
              filed(f"{p}INC", township=township, inclusive=True),
              filed(f"{p}CL", township=township),
              filed(f"{p}SH", township=township), enrolled(f"{p}SH", 5), closed(f"{p}SH", emergency=True),
-             filed(f"{p}RO", township=township), closed(f"{p}RO", emergency=False))
+             filed(f"{p}RO", township=township), closed(f"{p}RO", emergency=False),
+             incident(f"{p}OP", f"{p}INC-OPEN"))
 
 
 def one_of_each(township: str, p: str = "") -> dict[str, dict[str, Any]]:
@@ -189,6 +193,10 @@ def one_of_each(township: str, p: str = "") -> dict[str, dict[str, Any]]:
         "TrainingCompleted": training("head", 7, township=township),
         "ParentingGuidanceHeld": guidance(40, township=township),
         "TargetSet": target("district", "slots_total", 100),
+        "IncidentReported": incident(f"{p}OP", f"{p}INC-NEW"),
+        "IncidentResolved": resolved(f"{p}OP", f"{p}INC-OPEN"),
+        "PopulationReported": population(township, 2024, 50_000),
+        "InclusiveFeeCapSet": fee_cap(2000, "2025-01-01"),
     }
 
 

@@ -21,7 +21,7 @@ from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.domain.problems import EventsRejected
 from tuoyu.projections.facts import SHANGHAI
-from tuoyu.projections.figures import ADDITIVE
+from tuoyu.projections.figures import ADDITIVE, ADDITIVE_BREAKDOWNS
 from tuoyu.projections.snapshot import build_snapshot
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_projector, open_registry
@@ -35,7 +35,9 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=SHANGHAI)
 # One step of a random history: (what, which institution, which township, a number, a day, a flag).
 steps = st.tuples(
     st.sampled_from(["file", "file", "enrol", "enrol", "withdraw", "capacity", "close", "rehome", "reopen",
-                     "grant", "revoke", "staff", "inspect", "rectify", "train", "target"]),
+                     "grant", "revoke", "staff", "inspect", "rectify", "train", "target",
+                     # kpis.md, revision of 2026-11-30
+                     "assess", "grade", "report", "resolve", "population", "cap", "guide"]),
     st.integers(0, 5), st.integers(0, 3), st.integers(0, 40), st.integers(0, 900), st.booleans(),
 )
 
@@ -45,7 +47,8 @@ def to_event(n: int, step: tuple) -> dict:
     base = {"event_id": f"p-{n}", "occurred_at": (T0 + timedelta(days=day)).isoformat(), "institution_id": f"I{i}"}
     return {
         "file": lambda: {**base, "type": "InstitutionFiled", "name": f"机构{i}", "township": TOWNSHIP_IDS[t],
-                         "kind": INSTITUTION_KINDS[t], "slots": number, "inclusive": flag},
+                         "kind": INSTITUTION_KINDS[t], "slots": number, "inclusive": flag,
+                         "monthly_fee_yuan": 1500 + 50 * number},
         "enrol": lambda: {**base, "type": "ChildrenEnrolled", "children": max(1, number // 4)},
         "withdraw": lambda: {**base, "type": "ChildrenWithdrawn", "children": max(1, number // 8)},
         "capacity": lambda: {**base, "type": "CapacityChanged", "slots": number},
@@ -62,9 +65,38 @@ def to_event(n: int, step: tuple) -> dict:
                           "course": ["head", "caregiver", "health"][number % 3], "people": number + 1,
                           **({"township": TOWNSHIP_IDS[t]} if flag else {})},
         "target": lambda: {"event_id": f"p-{n}", "occurred_at": base["occurred_at"], "type": "TargetSet",
-                           "scope": "district", "kpi": ["slots_total", "new_slots", "township_min_slots"][number % 3],
-                           "value": number, "start": "2024-01-01", "due": "2025-12-31"},
+                           "scope": "district" if flag else TOWNSHIP_IDS[t], "kpi": TARGETED[number % len(TARGETED)],
+                           "value": number / 40 if number % 2 else number, "start": "2024-01-01",
+                           "due": ["2024-06-30", "2024-12-31", "2025-12-31"][day % 3],
+                           "responsible": ["health_commission"]},
+        **_revision_steps(n, step, base),
     }[what]()
+
+
+# Every kpi a township may have, plus the district-only floor (set only for the district).
+TARGETED = ["slots_total", "new_slots", "township_min_slots", "new_inclusive_slots", "kindergarten_new_inclusive_slots",
+            "slots_per_1000", "inspected_share", "assessed_share", "offline_guidance_activities", "heads_trained"]
+
+
+def _revision_steps(n: int, step: tuple, base: dict) -> dict:
+    what, i, t, number, day, flag = step
+    plain = {"event_id": f"p-{n}", "occurred_at": base["occurred_at"]}
+    return {
+        "assess": lambda: {**base, "type": "InspectionRecorded", "inspection_id": f"Q{n}", "kind": "quality_assessment",
+                           "outcome": "fail" if flag else "pass", "scores": {"safety": number + 50, "health": 60}},
+        "grade": lambda: {**base, "type": "RiskCreditGraded", "risk": ["low", "medium", "high"][number % 3],
+                          "credit": "ABCD"[number % 4]},
+        "report": lambda: {**base, "type": "IncidentReported", "incident_id": f"E{number % 5}",
+                           "category": ["food_safety", "fire_safety", "health"][number % 3],
+                           "severity": ["general", "serious", "major"][day % 3]},
+        "resolve": lambda: {**base, "type": "IncidentResolved", "incident_id": f"E{number % 5}"},
+        "population": lambda: {**plain, "type": "PopulationReported", "scope": TOWNSHIP_IDS[t] if flag else "district",
+                               "year": 2023 + number % 3, "population": 1000 + 100 * number},
+        "cap": lambda: {**plain, "type": "InclusiveFeeCapSet", "monthly_fee_yuan": 1000 + 100 * number,
+                        "start": (T0 + timedelta(days=day)).date().isoformat()},
+        "guide": lambda: {**plain, "type": "ParentingGuidanceHeld", "format": "offline" if flag else "online",
+                          "participants": number, "township": TOWNSHIP_IDS[t]},
+    }
 
 
 def fresh_store(kind: str, tmp: Path) -> tuple[Settings, callable]:
@@ -86,12 +118,16 @@ def check_view_invariants(snapshot: dict) -> None:
         if name.endswith("_trained") or name.startswith("guidance"):
             assert district[name] >= sum(t[name] for t in townships), name  # district also has un-townshipped sessions
         else:
-            assert district[name] == sum(t[name] for t in townships), name
-    for kind, count in district["institutions_by_kind"].items():
-        assert count == sum(t["institutions_by_kind"][kind] for t in townships)
+            assert abs(district[name] - sum(t[name] for t in townships)) < 1e-6, name
+    for name, keys in ADDITIVE_BREAKDOWNS.items():
+        for key in keys:
+            assert abs(district[name][key] - sum(t[name][key] for t in townships)) < 1e-6, (name, key)
     for t in townships:
         assert 0 <= t["enrolled"] <= t["slots_total"]
         assert 0 <= t["certified_caregivers"] <= t["caregivers"]
+    for scope in (district, *townships):
+        for share in ("inclusive_share", "certified_share", "inspected_share", "assessed_share", "kindergarten_share"):
+            assert scope[share] is None or 0 <= scope[share] <= 1, share
 
 
 def run_history(kind: str, tmp: Path, history: list, cuts: list[int], as_of_day: int) -> None:
