@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuoyu.service.commands import audit, demo, generate, projector, records, serving, streaming, tokens
+from tuoyu.service.commands import audit, demo, generate, projector, records, report, serving, streaming, tokens
 
-CAPABILITIES = (records, demo, projector, serving, streaming, generate, tokens, audit)
+CAPABILITIES = (records, demo, projector, serving, streaming, generate, tokens, audit, report)
 
 
 def register_all(commands: Any) -> None:

@@ -23,6 +23,7 @@ from tuoyu.service.http.oncall import oncall_routes
 from tuoyu.service.http.openapi import add_interchange_schema
 from tuoyu.service.http.pages import page_routes
 from tuoyu.service.http.reads import read_routes
+from tuoyu.service.http.report import report_routes
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.security import caller_of
 from tuoyu.service.oncall import OnCallDesk
@@ -49,6 +50,7 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
                    audit_routes(platform, caller), page_routes(platform, prometheus_url, map_tile_url),
                    monitoring_routes(platform), incident_routes(platform, caller)):
         app.include_router(router)
+    app.include_router(report_routes(platform, caller))
     _interchange_schema_in_openapi(app)
     return app
 
