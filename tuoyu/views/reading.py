@@ -1,10 +1,15 @@
-"""Reading recorded facts from the store's notification log, in global order, in pages."""
+"""Reading recorded facts from the store's notification log, in global order, in pages.
+
+The personal values held back from the events (tuoyu/domain/personal.py) are put back from
+the store's side table, one query per page; an erased value is listed under `redacted`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from tuoyu.domain.personal import PERSONAL_FIELDS, digests_of, restore
 from tuoyu.projections.facts import Fact, fact_from_stored
 
 PAGE = 2000
@@ -14,8 +19,32 @@ def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None
     """Every fact with a position above `after` (and at most `upto`), oldest first."""
     while True:
         rows = recorder.select_states(after, page, upto)
-        for position, state in rows:
-            yield fact_from_stored(position, state)
+        yield from with_personal_values(recorder, [fact_from_stored(position, state) for position, state in rows])
         if len(rows) < page:
             return
         after = rows[-1][0]
+
+
+def with_personal_values(recorder: Any, facts: list[Fact]) -> list[Fact]:
+    """The facts with the personal values the store still holds put back (in place)."""
+    digests = digests_of(facts)
+    if digests:
+        values = recorder.select_personal(sorted(digests))
+        for fact in facts:
+            restore(fact, values)
+    return facts
+
+
+def held_back_details(details: dict[str, Any]) -> dict[str, Any]:
+    """An institution's filed details without the personal ones (an aggregate in memory may still
+    hold values erased since; the store's side table is what is shown)."""
+    personal = {path.rpartition(".")[2] for path in PERSONAL_FIELDS["InstitutionFiled"]}
+    return {k: v for k, v in details.items() if k not in personal}
+
+
+def personal_details(event: dict[str, Any]) -> dict[str, Any]:
+    """The personal details of an institution an event (with its values put back) sets."""
+    source = event.get("changes", {}) if event.get("type") == "FilingChanged" else event
+    names = {path.rpartition(".")[2] for path in PERSONAL_FIELDS["InstitutionFiled"]}
+    return {k: v for k, v in source.items() if k in names} if event.get("type") in ("InstitutionFiled",
+                                                                                     "FilingChanged") else {}
