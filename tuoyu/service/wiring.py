@@ -64,13 +64,10 @@ def open_relay(settings: Settings, topic: str | None = None, partitions: int | N
 
 
 def open_tokens(registry):
-    """The token table, in the registry's own database."""
-    from tuoyu.persistence.postgres import ClaimingPostgresRecorder
-    from tuoyu.persistence.tokens import PostgresTokens, SQLiteTokens
+    """The tokens of the registry's store: granted and revoked by events, read from their view."""
+    from tuoyu.persistence.tokens import Tokens
 
-    recorder = registry.recorder
-    kind = PostgresTokens if isinstance(recorder, ClaimingPostgresRecorder) else SQLiteTokens
-    return kind(recorder.datastore)
+    return Tokens(registry)
 
 
 def open_platform(settings: Settings, clock: Callable[[], datetime] = wall_clock.now, project: bool = True):
