@@ -237,6 +237,16 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         return last
 
 
+class ReadingPostgresRecorder(ClaimingPostgresRecorder):
+    """The recorder of a registry that only reads (`tuoyu verify`): PostgreSQL refuses any write
+    in its sessions. psycopg_pool passes ConnectionPool.kwargs to every connect(), and the pool
+    opens in eventsourcing's recorder __init__, so the option is set just before it."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        datastore.pool.kwargs["options"] = "-c default_transaction_read_only=on"
+        super().__init__(datastore, **kwargs)
+
+
 class ViewPostgresRecorder(PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
