@@ -224,6 +224,16 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(select + SQL(" WHERE digest = %s"), (digest,))
             return curs.fetchall()
 
+    def select_legacy_tokens(self) -> list[tuple[Any, ...]]:
+        """Rows of the token table of earlier releases (name, role, digest, created_at, revoked_at)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_tokens"',))
+            if curs.fetchone()[0] is None:
+                return []
+            curs.execute(SQL("SELECT name, role, digest, created_at, revoked_at FROM {}.tuoyu_tokens ORDER BY "
+                             "created_at").format(Identifier(self.datastore.schema)))
+            return curs.fetchall()
+
     def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
         """Insert many batches atomically without holding them all in memory. The table lock is
         taken first, before any claim (see _insert_locked), and held to commit."""

@@ -228,6 +228,15 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
                 c.execute(f"SELECT {columns} FROM tuoyu_token_view WHERE digest = ?", (digest,))
             return [tuple(row) for row in c.fetchall()]
 
+    def select_legacy_tokens(self) -> list[tuple[Any, ...]]:
+        """Rows of the token table of earlier releases (name, role, digest, created_at, revoked_at)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_tokens'")
+            if c.fetchone() is None:
+                return []
+            c.execute("SELECT name, role, digest, created_at, revoked_at FROM tuoyu_tokens ORDER BY created_at")
+            return [tuple(row) for row in c.fetchall()]
+
     def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
         """Insert many batches atomically without holding them all in memory."""
         last: int | None = None
