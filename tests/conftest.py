@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+from datetime import datetime, timezone
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tuoyu import clock
+
 from tuoyu.service.config import Settings
 
+TOKENS_ISSUED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 
 
@@ -54,7 +58,10 @@ def api(store_settings: Settings):
 
     platform = open_platform(store_settings)
     roles = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
-    tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
+    # Grants are events, and recording times never go back: the tokens are issued before any
+    # history a test records (whatever moment it records it at).
+    with clock.set_to(TOKENS_ISSUED):
+        tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
 
     class Api:
         def headers(self, role: str) -> dict[str, str]:

@@ -41,9 +41,17 @@ class Registry(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = clock.now) -> None:
         super().__init__(env)
         self.clock = clock
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
         # The recorder stamps each event's recording time under the store's write lock, from
         # this clock (tuoyu/persistence/stamping.py): the time decided here is provisional.
-        self.recorder.clock = clock
+        self._clock = value
+        self.recorder.clock = value
 
     def __enter__(self) -> "Registry":
         return self
