@@ -83,6 +83,7 @@ def api(store_settings: Settings):
         with TestClient(create_app(platform)) as client:
             handle = Api()
             handle.client, handle.tokens, handle.platform, handle.settings = client, tokens, platform, store_settings
+            handle.start = platform.registry.position()  # the grants of the tokens, recorded first
             yield handle
     finally:
         platform.close()
