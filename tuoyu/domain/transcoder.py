@@ -40,12 +40,11 @@ def _v1_to_v2(state: dict[str, Any]) -> None:
 UPCASTERS: dict[int, Callable[[dict[str, Any]], None]] = {1: _v1_to_v2}
 
 
-def upcast(state: dict[str, Any], current: int = SCHEMA_VERSION,
-           upcasters: dict[int, Callable[[dict[str, Any]], None]] = UPCASTERS) -> dict[str, Any]:
-    """A decoded state in the shape of schema `current` (in place)."""
+def upcast(state: dict[str, Any]) -> dict[str, Any]:
+    """A decoded state in the shape of the current schema (in place)."""
     version = state.get("schema", 1)
-    while version < current:
-        upcasters[version](state)
+    while version < SCHEMA_VERSION:
+        UPCASTERS[version](state)
         version += 1
     state["schema"] = version
     return state
