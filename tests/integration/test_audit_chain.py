@@ -357,3 +357,26 @@ def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_
         assert (found.finding.kind, found.finding.position) == ("modified", 4)
     finally:
         app.close()
+
+
+def test_ranges_verified_in_parallel_are_checked_against_a_signed_checkpoint_too(history, store_settings):
+    """With a published checkpoint `tuoyu verify` still checks ranges in worker processes, then
+    the link and the Merkle root of the verified links against the checkpoint."""
+    from functools import partial
+
+    from tuoyu.audit.keys import log_signer
+    from tuoyu.audit.log import signed_checkpoint
+
+    opener = partial(open_reader, store_settings)
+    app = open_registry(store_settings)
+    try:
+        checkpoint = signed_checkpoint(app.recorder, log_signer("test/log", store_settings.data_dir / "k.key"))
+        agreed = verify_store(app.recorder, checkpoint, parallel=opener, min_parallel=1)
+        assert agreed.intact and agreed.checkpoint_checked and agreed.events == 8
+        history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
+        history.execute("DROP TABLE tuoyu_chain")
+        rechain(store_settings)  # relinked: every range verifies, only the checkpoint disagrees
+        found = verify_store(app.recorder, checkpoint, parallel=opener, min_parallel=1)
+        assert (found.finding.kind, found.finding.at_or_before) == ("modified", True)
+    finally:
+        app.close()

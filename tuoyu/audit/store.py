@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from datetime import datetime
+from hashlib import sha256
 
 from tuoyu.audit.checkpoint import Checkpoint
+from tuoyu.audit.merkle import TreeBuilder
 from tuoyu.audit.verify import Finding, Verdict, verify
 from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
 
@@ -59,11 +62,13 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
         return _without_chain_table(recorder)
     events_end, chain_end = recorder.chain_extent()
     end = max(events_end, chain_end) if upto is None else upto
-    if (parallel is not None and checkpoint is None and not tree and end >= min_parallel
-            and (os.cpu_count() or 1) > 1):
+    if parallel is not None and not tree and end >= min_parallel and (os.cpu_count() or 1) > 1:
         verdict = _verify_in_parallel(parallel, end, min(os.cpu_count() or 1, MAX_WORKERS))
-        if verdict is not None:
+        if verdict is not None and checkpoint is None:
             return verdict
+        if verdict is not None and _agrees(recorder, verdict, checkpoint):
+            return dataclasses.replace(verdict, checkpoint_checked=True)
+        # A range failed, or the checkpoint disagrees: one walk from the start says where and how.
 
     def chained_at(digest: bytes) -> int | None:
         # Only reached when something differs: one more scan of the chain table.
@@ -76,6 +81,20 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
                     None)
 
     return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at, tree=tree)
+
+
+def _agrees(recorder: Any, verdict: Verdict, checkpoint: Checkpoint) -> bool:
+    """Whether a store whose every link was verified (in ranges) has the checkpoint's link at its
+    position and, for a signed one, the Merkle root of its first `size` links."""
+    row = recorder.select_chain_row(checkpoint.position)
+    if row is None or bytes(row[3]) != checkpoint.link:
+        return False
+    if checkpoint.root is None:
+        return True
+    builder = TreeBuilder()
+    for chained in chain_rows(recorder, checkpoint.position):
+        builder.append(sha256(b"\x00" + bytes(chained[3])).digest())
+    return builder.size == checkpoint.events and builder.root() == checkpoint.root
 
 
 def _without_chain_table(recorder: Any) -> Verdict:

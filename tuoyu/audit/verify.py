@@ -139,7 +139,7 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
         previous, previous_position, last = c[3], position, c
         if builder is not None:
             builder.append(sha256(b"\x00" + previous).digest())
-        if state[:10] == STAMPED_HEAD and c[1] != stamp:
+        if c[1] != stamp and state[:10] == STAMPED_HEAD:
             # Stamped under the write lock: never earlier than the stamped event before it.
             moment = datetime.fromisoformat(c[1])
             if stamp_moment is not None and moment < stamp_moment:

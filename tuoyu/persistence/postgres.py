@@ -13,7 +13,7 @@ from psycopg.sql import SQL, Identifier
 from tuoyu import clock as wall_clock
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
-from tuoyu.persistence.stamping import Clock, next_stamp, stamped
+from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
 Claim = tuple[str, str]
 
@@ -57,7 +57,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             return self._insert_locked(curs, stored_events, **kwargs)
 
     def _insert_locked(self, curs: Any, stored_events: Sequence[StoredEvent], *, claims: Sequence[Claim] = (),
-                       erase: Sequence[str] = (), **kwargs: Any) -> Sequence[int] | None:
+                       erase: Sequence[str] = (), keep_times: bool = False, **kwargs: Any) -> Sequence[int] | None:
         """Insert under eventsourcing's EXCLUSIVE lock on the events table, taken by the caller
         BEFORE anything else: an import and an API writer claiming the same event_id would
         otherwise each hold what the other waits for (a claim row, the table lock) and deadlock.
@@ -67,7 +67,9 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                      .format(self.chain_table), prepare=True)
         head = curs.fetchone()
         side = Side.of(stored_events, erase)
-        if stored_events:
+        if stored_events and keep_times:
+            stored_events, _ = as_recorded(stored_events, head["recorded_at"] if head else None)
+        elif stored_events:
             stored_events = stamped(stored_events, next_stamp(self.clock(), head["recorded_at"] if head else None))
         if claims:
             curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self.claims_table), claims)
@@ -234,14 +236,16 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                              "created_at").format(Identifier(self.datastore.schema)))
             return curs.fetchall()
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
+    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
+                                  keep_times: bool = False) -> int | None:
         """Insert many batches atomically without holding them all in memory. The table lock is
-        taken first, before any claim (see _insert_locked), and held to commit."""
+        taken first, before any claim (see _insert_locked), and held to commit. `keep_times`: a
+        history loaded whole (the demo) keeps its recording times (never going back)."""
         last: int | None = None
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
             for stored_events, claims in batches:
-                ids = self._insert_locked(curs, stored_events, claims=claims)
+                ids = self._insert_locked(curs, stored_events, claims=claims, keep_times=keep_times)
                 if ids:
                     last = ids[-1]
         return last

@@ -17,7 +17,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from tuoyu import clock as wall_clock
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
-from tuoyu.persistence.stamping import Clock, next_stamp, stamped
+from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
 Claim = tuple[str, str]  # (key, digest)
 CHAIN_TABLE = ("CREATE TABLE IF NOT EXISTS tuoyu_chain (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
@@ -65,12 +65,14 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             return self._insert_events(c, stored_events, **kwargs)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
-                       *, claims: Sequence[Claim] = (), erase: Sequence[str] = (),
+                       *, claims: Sequence[Claim] = (), erase: Sequence[str] = (), keep_times: bool = False,
                        **kwargs: Any) -> Sequence[int] | None:
         c.execute("SELECT position, recorded_at, link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
         side = Side.of(stored_events, erase)
-        if stored_events:
+        if stored_events and keep_times:
+            stored_events, _ = as_recorded(stored_events, head[1] if head else None)
+        elif stored_events:
             stored_events = stamped(stored_events, next_stamp(self.clock(), head[1] if head else None))
         if claims:
             c.executemany("INSERT INTO tuoyu_claims VALUES (?, ?)", claims)
@@ -237,12 +239,14 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT name, role, digest, created_at, revoked_at FROM tuoyu_tokens ORDER BY created_at")
             return [tuple(row) for row in c.fetchall()]
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
-        """Insert many batches atomically without holding them all in memory."""
+    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
+                                  keep_times: bool = False) -> int | None:
+        """Insert many batches atomically without holding them all in memory. `keep_times`: a
+        history loaded whole (the demo) keeps its recording times (never going back)."""
         last: int | None = None
         with self._write() as c:
             for stored_events, claims in batches:
-                ids = self._insert_events(c, stored_events, claims=claims)
+                ids = self._insert_events(c, stored_events, claims=claims, keep_times=keep_times)
                 if ids:
                     last = ids[-1]
         return last

@@ -44,20 +44,36 @@ def is_stamped(state: bytes) -> bool:
     return state.startswith(STAMPED_HEAD)
 
 
+def _timestamp_span(state: bytes) -> tuple[int, int]:
+    start = state.find(_TIMESTAMP, 0, 64) if is_stamped(state) else -1
+    if start < 0:
+        raise ValueError("a stored state without the leading schema and timestamp "
+                         "(tuoyu/domain/transcoder.py writes them): it cannot be stamped")
+    start += len(_TIMESTAMP)
+    return start, state.index(b'"', start)
+
+
 def stamped(stored_events: Sequence[StoredEvent], recorded_at: str) -> list[StoredEvent]:
     """The events with `recorded_at` as their recording time (other fields untouched)."""
     value = recorded_at.encode()
     out = []
     for s in stored_events:
-        state = s.state
-        start = state.find(_TIMESTAMP, 0, 64) if is_stamped(state) else -1
-        if start < 0:
-            raise ValueError("a stored state without the leading schema and timestamp "
-                             "(tuoyu/domain/transcoder.py writes them): it cannot be stamped")
-        start += len(_TIMESTAMP)
-        end = state.index(b'"', start)
-        out.append(dataclasses.replace(s, state=state[:start] + value + state[end:]))
+        start, end = _timestamp_span(s.state)
+        out.append(dataclasses.replace(s, state=s.state[:start] + value + s.state[end:]))
     return out
+
+
+def as_recorded(stored_events: Sequence[StoredEvent], newest: str | None) -> tuple[list[StoredEvent], str | None]:
+    """A history loaded whole (the demo): each event keeps the recording time it was given,
+    raised to the newest before it where it is earlier. Returns the events and the newest time."""
+    out = []
+    for s in stored_events:
+        start, end = _timestamp_span(s.state)
+        own = s.state[start:end].decode()
+        newest = next_stamp(datetime.fromisoformat(own), newest) if newest is not None else own
+        out.append(s if newest == own else dataclasses.replace(s, state=s.state[:start] + newest.encode()
+                                                                + s.state[end:]))
+    return out, newest
 
 
 Clock = Callable[[], datetime]
