@@ -132,3 +132,23 @@ def test_a_bundle_whose_snapshot_and_manifest_were_rewritten_together_fails(pers
     manifest["as_of"] = "2020-01-01T00:00:00+08:00"  # the manifest's own fields are covered too
     (bundle / "manifest.json").write_bytes(orjson.dumps(manifest))
     assert run({}, monkeypatch, capsys, "verify", "--bundle", str(bundle))[0] == 1
+
+
+def test_a_redacted_address_leaves_the_live_view_and_the_public_map_and_the_view_equals_a_replay(
+        api, store_env, monkeypatch, capsys):
+    from tests.integration.api_helpers import recorded
+    from tuoyu.audit.check import check_view
+
+    recorded(api, "registry", filed("MAP", address=ADDRESS, location={"lat": 39.94, "lon": 116.1}))
+    api.wait_for_view()
+    [feature] = api.client.get("/api/registry").json()["features"]
+    assert feature["properties"]["address"] == ADDRESS
+    position = api.platform.registry.position()
+    assert run(store_env, monkeypatch, capsys, "audit", "redact", str(position), "event.address",
+               "--reason", "家庭托育点停办, 依申请删除")[0] == 0
+    api.wait_for_view()
+    [feature] = api.client.get("/api/registry").json()["features"]
+    assert feature["properties"]["address"] is None
+    assert ADDRESS not in orjson.dumps(api.platform.projector.view).decode()
+    report = check_view(api.platform.registry.recorder, api.platform.projector.views)
+    assert report.stored and report.consistent, report.differences
