@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from tests.integration.audit_helpers import Tables, record_history, run, verdict
+from tests.integration.audit_helpers import Tables, record_history, verdict
 from tests.integration.builders import CST, enrolled, filed, open_app
 from tuoyu.domain.importing import import_all_or_nothing
 from tuoyu.service.config import Settings
@@ -100,7 +100,8 @@ def test_verify_reports_a_recording_time_that_goes_back(store_settings, store_en
     assert record_history(store_settings) == 8
     tables = Tables(store_settings)
     state = tables.state(5)
-    tables.set_state(5, state.replace(b'"timestamp":"2025-01-15T10:00:00+08:00"', b'"timestamp":"2025-01-14T10:00:00+08:00"'))
+    tables.set_state(5, state.replace(b'"timestamp":"2025-01-15T10:00:00+08:00"',
+                                      b'"timestamp":"2025-01-14T10:00:00+08:00"'))
     rows = tables.execute(f"SELECT {tables.position}, originator_id, originator_version, topic, state FROM "
                           f"{tables.events} ORDER BY 1")
     previous = GENESIS

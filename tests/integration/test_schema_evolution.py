@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import pytest
 from eventsourcing.domain import Aggregate
 
 from tests.integration.api_helpers import recorded
@@ -46,9 +45,9 @@ def test_events_of_the_current_schema_are_read_by_a_next_version_adding_a_field_
         store_settings, store_env, monkeypatch, capsys):
     app = open_app(store_settings, RECORDED)
     try:
-        record(app, filed("A1", slots=20), {"event_id": "t-1", "type": "TargetSet", "occurred_at": "2026-01-01T00:00:00+08:00",
-                                            "scope": "district", "kpi": "slots_total", "value": 100,
-                                            "start": "2026-01-01", "due": "2026-12-31"})
+        target = {"event_id": "t-1", "type": "TargetSet", "occurred_at": "2026-01-01T00:00:00+08:00",
+                  "scope": "district", "kpi": "slots_total", "value": 100, "start": "2026-01-01", "due": "2026-12-31"}
+        record(app, filed("A1", slots=20), target)
         report_incident(app)
         stored = [bytes(state) for _, state in app.recorder.select_states(0, 10)]
         assert all(orjson.loads(state)["schema"] == transcoder.SCHEMA_VERSION == 2 for state in stored)

@@ -13,9 +13,10 @@ def fact(position: int, event: dict, township: str | None = "dayu") -> dict:
 
 def test_an_unknown_institution_event_type_is_counted_not_a_crash():
     part = new_part()
-    apply(part, fact(1, {"type": "IncidentReported", "institution_id": "A1", "occurred_at": "2026-01-01T00:00:00+08:00"}))
-    apply(part, fact(2, {"type": "PopulationReported", "occurred_at": "2026-01-01T00:00:00+08:00"}))
-    apply(part, fact(3, {"type": "IncidentReported", "institution_id": "A2", "occurred_at": "2026-01-01T00:00:00+08:00"}))
+    at = "2026-01-01T00:00:00+08:00"
+    apply(part, fact(1, {"type": "IncidentReported", "institution_id": "A1", "occurred_at": at}))
+    apply(part, fact(2, {"type": "PopulationReported", "occurred_at": at}))
+    apply(part, fact(3, {"type": "IncidentReported", "institution_id": "A2", "occurred_at": at}))
     assert part["unknown"] == {"IncidentReported": 2, "PopulationReported": 1}
     assert part["position"] == 3 and part["institutions"] == {}
     assert unknown_counts([part, new_part()]) == {"IncidentReported": 2, "PopulationReported": 1}

@@ -94,7 +94,8 @@ def test_a_corrupted_consistency_proof_fails(old, new, path):
     bad = [bytes([path[0][0] ^ 16]) + path[0][1:], *path[1:]]
     for probe in ((old, new, ROOTS[old], ROOTS[new], bad), (old, new, ROOTS[new], ROOTS[old], path),
                   (old, new, ROOTS[old], ROOTS[new], path[:-1]), (old, new, ROOTS[old], ROOTS[new], []),
-                  (old + 1, new, ROOTS[old], ROOTS[new], path), (old, new, ROOTS[old], ROOTS[new], [*path, ROOTS[new]])):
+                  (old + 1, new, ROOTS[old], ROOTS[new], path),
+                  (old, new, ROOTS[old], ROOTS[new], [*path, ROOTS[new]])):
         with pytest.raises(ProofError):
             verify_consistency(*probe)
 

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from tuoyu.audit.checkpoint import Checkpoint
-from tuoyu.audit.log import NotPublished, signed_checkpoint
+from tuoyu.audit.log import NotPublished
 from tuoyu.audit.merkle import inclusion_proof, leaf_hash
 from tuoyu.audit.note import Signer
 from tuoyu.audit.store import chain_rows, event_rows

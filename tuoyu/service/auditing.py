@@ -61,7 +61,8 @@ def audit_settings(settings: Settings, environ: dict[str, str] | None = None) ->
     try:
         every_seconds = float(every)
     except ValueError:
-        raise ConfigError(f"TUOYU_CHECKPOINT_EVERY={every!r}: expected seconds, e.g. 86400 (daily) or 0 (never)") from None
+        raise ConfigError(f"TUOYU_CHECKPOINT_EVERY={every!r}: expected seconds, e.g. 86400 (daily) "
+                          "or 0 (never)") from None
     url = env.get("TUOYU_CHECKPOINT_URL") or None
     if url and not url.startswith(("http://", "https://")):
         raise ConfigError(f"TUOYU_CHECKPOINT_URL={url!r}: expected an http:// or https:// URL")
