@@ -154,11 +154,12 @@ def _write_events(path: Path, lines: Iterator[dict[str, Any]]) -> tuple[str, int
     return digest.hexdigest(), count, personal
 
 
-def _values(data: bytes | None) -> dict[str, str]:
-    return {} if not data else {r["digest"]: r["value"] for r in map(orjson.loads, data.splitlines())}
+def _values(data: bytes | None) -> dict[str, Any]:
+    """digest -> value (decoded) of a bundle's personal.jsonl."""
+    return {} if not data else {r["digest"]: orjson.loads(r["value"]) for r in map(orjson.loads, data.splitlines())}
 
 
-def facts_of(pairs: Iterator[tuple[EventRow, ChainRow, dict[str, Any]]], values: dict[str, str]) -> Iterator[Fact]:
+def facts_of(pairs: Iterator[tuple[EventRow, ChainRow, dict[str, Any]]], values: dict[str, Any]) -> Iterator[Fact]:
     for event, _, _ in pairs:
         yield restore(fact_from_stored(event.position, event.state), values)
 

@@ -123,7 +123,7 @@ def _check_files(bundle: Path, manifest: dict[str, Any], own: Checkpoint, verdic
     return _check_snapshot(bundle, manifest, own, values, verdict)
 
 
-def _personal_values(bundle: Path) -> dict[str, str] | None:
+def _personal_values(bundle: Path) -> dict[str, Any] | None:
     path = bundle / "personal.jsonl"
     if not path.is_file():
         return {}
@@ -134,7 +134,7 @@ def _personal_values(bundle: Path) -> dict[str, str] | None:
     return _values(path.read_bytes())
 
 
-def _check_snapshot(bundle: Path, manifest: dict[str, Any], own: Checkpoint, values: dict[str, str],
+def _check_snapshot(bundle: Path, manifest: dict[str, Any], own: Checkpoint, values: dict[str, Any],
                     verdict: Verdict) -> Verdict | None:
     known_at, as_of = datetime.fromisoformat(manifest["known_at"]), datetime.fromisoformat(manifest["as_of"])
     if own.recorded_at and datetime.fromisoformat(own.recorded_at) > known_at:

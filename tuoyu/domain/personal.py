@@ -111,21 +111,38 @@ def split(state: dict[str, Any], salts: Salts) -> list[SideRow]:
 
 def digests_of(states: Iterable[Mapping[str, Any]], skip: tuple[str, ...] = ()) -> set[str]:
     """The digests the states refer to (those at paths in `skip` left out)."""
-    return {d for s in states for path, d in s.get("personal", {}).items() if path not in skip}
+    found: set[str] = set()
+    for state in states:
+        personal = state.get("personal")
+        if personal:
+            for path, digest in personal.items():
+                if path not in skip:
+                    found.add(digest)
+    return found
 
 
-def restore(state: dict[str, Any], values: Mapping[str, str], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Put the personal values still held back into a read state (in place). Paths whose value
-    was erased are listed under `redacted`; the digests stay under `personal`."""
+def restore(state: dict[str, Any], values: Mapping[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Put the personal values still held back into a read state (in place); `values` maps a
+    digest to its value, decoded (see decoded). Paths whose value was erased are listed under
+    `redacted`; the digests stay under `personal`."""
+    personal = state.get("personal")
+    if not personal:
+        return state
     redacted = []
-    for path, digest in state.get("personal", {}).items():
+    for path, digest in personal.items():
         if path in skip:
             continue
-        value = values.get(digest)
-        if value is None:
+        if digest not in values:
             redacted.append(path)
-        else:
-            _put(state, path, orjson.loads(value))
+        elif "." in path:
+            _put(state, path, values[digest])
+        else:  # recorded_by, on every event: the replay's hot path
+            state[path] = values[digest]
     if redacted:
         state["redacted"] = redacted
     return state
+
+
+def decoded(values: Mapping[str, str]) -> dict[str, Any]:
+    """Side-table values (JSON text) decoded once, for every event of a page that shares them."""
+    return {digest: orjson.loads(text) for digest, text in values.items()}

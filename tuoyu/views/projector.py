@@ -18,7 +18,7 @@ from eventsourcing.persistence import Tracking
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import apply, unknown_counts
 from tuoyu.projections.snapshot import View, new_view, view_position
-from tuoyu.views.reading import read_facts
+from tuoyu.views.reading import NOT_FOLDED, read_facts
 from tuoyu.views.replay import fold_all
 from tuoyu.views.version import VIEW_NAME
 
@@ -61,7 +61,7 @@ class EmbeddedProjector:
         position = view_position(self.view)
         pending = 0
         redacted = False
-        for fact in read_facts(self.events, after=position, page=self.batch):
+        for fact in read_facts(self.events, after=position, page=self.batch, skip=NOT_FOLDED):
             with self.lock:
                 apply(self.view[partition_of(fact)], fact)
             redacted = redacted or fact["event"].get("type") == REDACTION
@@ -82,7 +82,7 @@ class EmbeddedProjector:
         return applied
 
     def _rebuild(self, position: int) -> None:
-        view, _ = fold_all(read_facts(self.events, upto=position))
+        view, _ = fold_all(read_facts(self.events, upto=position, skip=NOT_FOLDED))
         with self.lock:
             self.view = view
         log.info("view %s rebuilt up to position %d after a redaction", self.name, position)

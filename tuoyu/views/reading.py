@@ -9,29 +9,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tuoyu.domain.personal import PERSONAL_FIELDS, digests_of, restore
+from tuoyu.domain.personal import PERSONAL_FIELDS, decoded, digests_of, restore
 from tuoyu.projections.facts import Fact, fact_from_stored
 
 PAGE = 2000
 
 
-def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None) -> Iterator[Fact]:
-    """Every fact with a position above `after` (and at most `upto`), oldest first."""
+# What the folds never read: readers that only fold (the projector, the consistency check) skip
+# putting it back, which spares them a lookup for most events.
+NOT_FOLDED = ("recorded_by",)
+
+
+def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None,
+               skip: tuple[str, ...] = ()) -> Iterator[Fact]:
+    """Every fact with a position above `after` (and at most `upto`), oldest first, with the
+    personal values still held put back (except at the paths in `skip`)."""
     while True:
         rows = recorder.select_states(after, page, upto)
-        yield from with_personal_values(recorder, [fact_from_stored(position, state) for position, state in rows])
+        yield from with_personal_values(recorder, [fact_from_stored(position, state) for position, state in rows],
+                                        skip)
         if len(rows) < page:
             return
         after = rows[-1][0]
 
 
-def with_personal_values(recorder: Any, facts: list[Fact]) -> list[Fact]:
+def with_personal_values(recorder: Any, facts: list[Fact], skip: tuple[str, ...] = ()) -> list[Fact]:
     """The facts with the personal values the store still holds put back (in place)."""
-    digests = digests_of(facts)
+    digests = digests_of(facts, skip)
     if digests:
-        values = recorder.select_personal(sorted(digests))
+        values = decoded(recorder.select_personal(sorted(digests)))
         for fact in facts:
-            restore(fact, values)
+            restore(fact, values, skip)
     return facts
 
 
