@@ -1,6 +1,6 @@
 """Bench: verifying the audit chain and replaying, beside a raw SHA-256 over the same bytes.
 
-    .venv/bin/python bench/verify.py [--events 1000000] [--stores sqlite,postgres] [--workdir DIR]
+    .venv/bin/python -m bench.verify [--events 1000000] [--stores sqlite,postgres] [--workdir DIR]
 
 For each store: `tuoyu import` of synthetic events (the chain is written as they are recorded),
 then, in the same run on the same rows:
@@ -13,6 +13,8 @@ then, in the same run on the same rows:
   process per core, from 200,000 events): events and chain rows read through the recorder,
   each link recomputed over the event's canonical bytes and compared; and the same in one
   process (the figure to compare per core);
+- verify against a signed checkpoint (as `tuoyu verify` runs once a checkpoint is published):
+  the same ranges, then the RFC 9162 root of the verified links compared with the checkpoint's;
 - replay: the snapshot from event zero (as bench/run.py measures it).
 The verify ratio is the raw SHA-256 time divided by the verify time (goal: at least 0.5).
 Each figure is the best of two runs, measured one after the other in the same process.
@@ -34,16 +36,16 @@ from pathlib import Path
 import orjson
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.run import POSTGRES, new_store  # noqa: E402
-from tuoyu.audit.store import verify_store  # noqa: E402
-from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
-from tuoyu.domain.importing import import_all_or_nothing  # noqa: E402
-from tuoyu.service.config import Settings  # noqa: E402
-from tuoyu.service.wiring import open_reader, open_registry  # noqa: E402
-from tuoyu.views.reading import read_facts  # noqa: E402
-from tuoyu.views.replay import replay_snapshot  # noqa: E402
+from bench.run import POSTGRES, new_store
+from tuoyu.audit.log import signed_checkpoint
+from tuoyu.audit.keys import log_signer
+from tuoyu.audit.store import verify_store
+from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.domain.importing import import_all_or_nothing
+from tuoyu.service.config import Settings
+from tuoyu.service.wiring import open_reader, open_registry
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import replay_snapshot
 
 
 def _timed(work, runs: int = 2) -> tuple[float, object]:
@@ -134,6 +136,10 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, object]:
         verify_s, verdict = _timed(lambda: verify_store(app.recorder, parallel=partial(open_reader, settings)))
         serial_s, _ = _timed(lambda: verify_store(app.recorder), runs=1)
         assert verdict.intact and verdict.events == size, verdict
+        checkpoint = signed_checkpoint(app.recorder, log_signer("bench.tuoyu/log", workdir / f"{kind}.key"))
+        signed_s, against = _timed(lambda: verify_store(app.recorder, checkpoint,
+                                                        parallel=partial(open_reader, settings)))
+        assert against.intact and against.checkpoint_checked, against
         now = datetime.now(timezone.utc)
         replay_s, snapshot = _timed(lambda: replay_snapshot(read_facts(app.recorder), now))
         assert snapshot["position"] == size
@@ -143,7 +149,9 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, object]:
     return {"store": kind, "events": size, "scan_per_s": size / scan_s, "raw_sha256_per_s": size / raw_s,
             "raw_sha256_all_per_s": size / raw_all_s, "verify_per_s": size / verify_s,
             "verify_one_process_per_s": size / serial_s, "verify_one_process_ratio": raw_s / serial_s,
-            "verify_ratio": raw_s / verify_s, "verify_ratio_all": raw_all_s / verify_s, "replay_per_s": size / replay_s,
+            "verify_ratio": raw_s / verify_s, "verify_ratio_all": raw_all_s / verify_s,
+            "verify_checkpoint_per_s": size / signed_s, "verify_checkpoint_ratio": raw_s / signed_s,
+            "replay_per_s": size / replay_s,
             "replay_ratio": raw_s / replay_s}
 
 
@@ -164,13 +172,14 @@ def main() -> None:
     print("| store | events | raw scan (events/s) | raw SHA-256 over the events (events/s) | verify (events/s) "
           "| verify ratio | verify in one process (events/s) | its ratio "
           "| raw SHA-256 over events + chain rows (events/s) | verify ratio (same bytes read) "
-          "| replay (events/s) | replay / raw SHA-256 |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| replay (events/s) | replay / raw SHA-256 | verify against a signed checkpoint (events/s) | its ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['store']} | {r['events']:,} | {r['scan_per_s']:,.0f} | {r['raw_sha256_per_s']:,.0f} | "
               f"{r['verify_per_s']:,.0f} | {r['verify_ratio']:.2f} | {r['verify_one_process_per_s']:,.0f} | "
               f"{r['verify_one_process_ratio']:.2f} | {r['raw_sha256_all_per_s']:,.0f} | "
-              f"{r['verify_ratio_all']:.2f} | {r['replay_per_s']:,.0f} | {r['replay_ratio']:.2f} |")
+              f"{r['verify_ratio_all']:.2f} | {r['replay_per_s']:,.0f} | {r['replay_ratio']:.2f} | "
+              f"{r['verify_checkpoint_per_s']:,.0f} | {r['verify_checkpoint_ratio']:.2f} |")
 
 
 if __name__ == "__main__":

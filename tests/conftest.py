@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,11 @@ import pytest
 
 from tests.support import stores
 from tests.support.stores import fresh_store
+from tuoyu import clock
 from tuoyu.service.config import Settings
+
+# The fixtures' tokens are granted (recorded as events) at a fixed moment long before any test's events.
+TOKENS_ISSUED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,7 +43,10 @@ def api(store_settings: Settings):
 
     platform = open_platform(store_settings)
     roles = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
-    tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
+    # Grants are events, and recording times never go back: the tokens are issued before any
+    # history a test records (whatever moment it records it at).
+    with clock.set_to(TOKENS_ISSUED):
+        tokens = {role: create_token(platform.tokens, role)[1] for role in roles}
 
     class Api:
         def headers(self, role: str) -> dict[str, str]:
@@ -60,6 +68,7 @@ def api(store_settings: Settings):
         with TestClient(create_app(platform)) as client:
             handle = Api()
             handle.client, handle.tokens, handle.platform, handle.settings = client, tokens, platform, store_settings
+            handle.start = platform.registry.position()  # the grants of the tokens, recorded first
             yield handle
     finally:
         platform.close()

@@ -31,6 +31,17 @@ def record_history(settings: Settings) -> int:
         app.close()
 
 
+def rechain(settings: Settings) -> None:
+    """What an intruder able to run the migration does after dropping the chain table."""
+    from tuoyu.service.wiring import open_registry
+
+    app = open_registry(settings)
+    try:
+        assert app.recorder.migrate_chain() is not None
+    finally:
+        app.close()
+
+
 def run(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
         *argv: str) -> tuple[int, str, str]:
     """`tuoyu ARGV` in this process against the store of `env`: (exit code, stdout, stderr)."""

@@ -90,7 +90,7 @@ def _records_its_types_and_is_refused_the_others(api, role):
         if kind in allowed:
             assert response.status_code == 201, f"{role} {kind}: {response.text}"
             assert response.json()["recorded"] == 1
-            assert response.json()["position"] == position(api) == before + 1
+            assert response.json()["position"] - api.start == position(api) == before + 1
             continue
         assert response.status_code == 403, f"{role} {kind}: {response.text}"
         assert position(api) == before == events_recorded(api), f"{role} {kind}: a refusal recorded something"
@@ -180,8 +180,8 @@ def test_every_role_reads_the_kpis_the_lists_and_an_institution_and_knows_who_it
     recorded(api, "admin", filed("A"))
     for role in ROLES:
         assert read(api, "/api/whoami", role)["role"] == role
-        assert read(api, "/api/kpi", role)["position"] == 1
-        assert read(api, "/api/kpi", role, as_of="2024-12-31")["position"] == 1
+        assert read(api, "/api/kpi", role)["position"] == api.start + 1
+        assert read(api, "/api/kpi", role, as_of="2024-12-31")["position"] == api.start + 1
         assert read(api, "/api/institutions/A", role)["institution"]["institution_id"] == "A"
         assert read(api, "/api/closures", role, status="all")["closures"] == []
         assert read(api, "/api/rectifications", role, status="all")["rectifications"] == []
@@ -213,7 +213,7 @@ def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api):
     for path in READ_ROUTES:
         _assert_unauthorized(api.client.get(path, headers=api.headers("registry")))
     _assert_unauthorized(post(api, "registry", filed("X")))
-    assert position(api) == 0
+    assert position(api) == 1  # the revocation, recorded; nothing else
     assert [t.revoked_at is not None for t in api.platform.tokens.all() if t.name == record.name] == [True]
     recorded(api, "admin", filed("X"))
 
@@ -223,10 +223,10 @@ def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api):
 def test_one_event_or_an_array_is_recorded_with_201_recorded_and_position(api):
     single = post(api, "admin", filed("A"))
     assert single.status_code == 201
-    assert single.json() == {"recorded": 1, "position": 1, "duplicates": 0}
+    assert single.json() == {"recorded": 1, "position": api.start + 1, "duplicates": 0}
     batch = post(api, "admin", [enrolled("A", 3), staff("A", 2, 1), guidance(9, township="dayu")])
     assert batch.status_code == 201
-    assert batch.json() == {"recorded": 3, "position": 4, "duplicates": 0}
+    assert batch.json() == {"recorded": 3, "position": api.start + 4, "duplicates": 0}
     assert events_recorded(api) == position(api) == 4
 
 
@@ -235,13 +235,13 @@ def test_the_same_event_again_is_a_no_op_answered_200_with_recorded_0(api):
     recorded(api, "registry", event)
     again = post(api, "registry", event)
     assert again.status_code == 200, again.text
-    assert again.json() == {"recorded": 0, "position": 1, "duplicates": 1}
+    assert again.json() == {"recorded": 0, "position": api.start + 1, "duplicates": 1}
     # Re-sent by another role that may record it: still the same event, still nothing new.
     assert post(api, "admin", event).json()["recorded"] == 0
     # A batch of an old event and a new one records the new one only.
     mixed = post(api, "registry", [event, enrolled("A", 1)])
     assert mixed.status_code == 201
-    assert mixed.json() == {"recorded": 1, "position": 2, "duplicates": 1}
+    assert mixed.json() == {"recorded": 1, "position": api.start + 2, "duplicates": 1}
     assert [e["event"]["event_id"] for e in read(api, "/api/institutions/A")["events"]].count(event["event_id"]) == 1
 
 
@@ -330,7 +330,7 @@ def test_the_live_kpi_snapshot_equals_a_replay_of_the_store(api):
     live = read(api, "/api/kpi")
     replayed = replay_snapshot(read_facts(api.platform.registry.recorder), clock.now())
     assert _without_times(live) == _without_times(replayed)
-    assert live["position"] == position(api)
+    assert live["position"] == api.start + position(api)
     assert set(live["townships"]) == set(TOWNSHIP_IDS)
     dayu = live["townships"]["dayu"]
     assert (dayu["slots_total"], dayu["slots_inclusive"], dayu["enrolled"]) == (40, 40, 12)
@@ -364,7 +364,7 @@ def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_re
         else:
             assert snapshot == replayed, params
         assert snapshot["district"]["slots_total"] == slots, params
-        assert snapshot["position"] == at, params
+        assert snapshot["position"] == api.start + at, params
     assert read(api, "/api/kpi", as_of="2024-12-31")["as_of"] == "2024-12-31T23:59:59+08:00"
     assert read(api, "/api/kpi", as_of="2025-03-01T12:00:00+08:00")["district"]["enrolled"] == 0
     # A time that is not a date or a date-time is 422, naming the parameter.
@@ -548,8 +548,8 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
         assert sample(samples, "childcare_target_actual", **key) == t["actual"]
         assert sample(samples, "childcare_target_due_timestamp_seconds", **key) == day_end(t["due"]).timestamp()
         assert sample(samples, "childcare_target_behind", **key) == (1 if t["status"] in ("behind", "missed") else 0)
-    assert sample(samples, "childcare_events_recorded") == position(api) == snapshot["position"]
-    assert sample(samples, "childcare_projection_position", view=VIEW_NAME) == position(api)
+    assert sample(samples, "childcare_events_recorded") == api.start + position(api) == snapshot["position"]
+    assert sample(samples, "childcare_projection_position", view=VIEW_NAME) == api.start + position(api)
     assert any(name.startswith("process_") for name in samples)
     assert any(name.startswith("python_") for name in samples)
     for name, _ in samples.items():
@@ -561,7 +561,7 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
     api.wait_for_view()
     samples = scrape(api)
     assert sample(samples, "childcare_slots", township="longquan") == 15
-    assert sample(samples, "childcare_events_recorded") == position(api)
+    assert sample(samples, "childcare_events_recorded") == api.start + position(api)
 
 
 # ---- GET /healthz and /openapi.json -----------------------------------------------------------------
@@ -569,14 +569,15 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
 def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag_or_503_when_unreachable(
         api, monkeypatch):
     empty = api.client.get("/healthz").json()
-    assert empty == {"status": "ok", "store": "reachable", "events_recorded": 0, "projection_position": 0,
-                     "projection_lag": 0}
+    assert empty == {"status": "ok", "store": "reachable", "events_recorded": api.start,
+                     "projection_position": api.start, "projection_lag": 0}
     recorded(api, "admin", filed("A"), enrolled("A", 1), guidance(3, township="dayu"))
     health = api.client.get("/healthz").json()
-    assert health["events_recorded"] == 3
+    assert health["events_recorded"] == api.start + 3
     assert health["projection_lag"] == health["events_recorded"] - health["projection_position"] >= 0
     api.wait_for_view()
-    assert api.client.get("/healthz").json() == {**empty, "events_recorded": 3, "projection_position": 3}
+    assert api.client.get("/healthz").json() == {**empty, "events_recorded": api.start + 3,
+                                                 "projection_position": api.start + 3}
 
     def down():
         raise ConnectionError("connection refused")

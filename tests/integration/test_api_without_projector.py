@@ -14,7 +14,7 @@ def test_without_the_embedded_projector_the_api_records_and_reads_by_replay_and_
             assert c.get("/api/kpi", headers=h).json()["district"]["slots_total"] == 20
             assert len(c.get("/api/registry").json()["features"]) == 1
             m = c.get("/metrics").text
-            assert "childcare_events_recorded 1.0" in m and "childcare_slots{" not in m
+            assert "childcare_events_recorded 2.0" in m and "childcare_slots{" not in m
             assert c.get("/healthz").json()["projection_lag"] is None
     finally:
         platform.close()

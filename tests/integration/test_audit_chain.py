@@ -1,6 +1,7 @@
 """The audit hash chain on both stores: kept as events are recorded (one at a time, by import,
-by concurrent writers), backfilled for older stores, and `tuoyu verify` naming the first position
-and the kind of every change made behind the platform's back, straight in the tables."""
+by concurrent writers), built for older stores only by the explicit migration, and `tuoyu verify`
+naming the first position and the kind of every change made behind the platform's back, straight
+in the tables."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import threading
 import orjson
 import pytest
 
-from tests.integration.audit_helpers import Tables, record_history, run, verdict
+from tests.integration.audit_helpers import Tables, rechain, record_history, run, verdict
 from tests.support.builders import enrolled, filed, open_app
-from tuoyu.persistence.chain import GENESIS, ChainRow, canonical_bytes, link
+from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_reader, open_registry
@@ -104,16 +105,39 @@ def test_concurrent_writers_leave_a_chain_that_verifies(store_settings):
         app.close()
 
 
-def test_a_store_recorded_before_the_chain_existed_is_backfilled_on_open(history, store_settings):
+def test_a_store_recorded_before_the_chain_is_chained_only_by_the_explicit_logged_migration(
+        history, store_settings, store_env, monkeypatch, capsys):
     before = chain_table(store_settings)
     history.execute("DROP TABLE tuoyu_chain")  # how a store of the previous release looks
-    assert chain_table(store_settings) == before  # opening the registry chained it again
+    open_registry(store_settings).close()  # opening it chains nothing
+    code, result = verdict(store_env, monkeypatch, capsys)
+    assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "inserted", 1)
+    app = open_app(store_settings)
+    try:
+        with pytest.raises(ChainBroken, match="audit migrate"):  # nor does recording into it
+            app.record([filed("A9")], recorded_by="before the migration")
+    finally:
+        app.close()
+    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "migrate", "--by", "ops")
+    assert code == 0 and "8" in out
+    assert chain_table(store_settings) == before
+    logged = (store_settings.data_dir / "audit" / "migrations.log").read_text().splitlines()
+    assert [orjson.loads(line)["count"] for line in logged] == [8]
     app = open_app(store_settings)
     try:
         app.record([filed("A9")], recorded_by="after the upgrade")
         assert verify_store(app.recorder).intact
     finally:
         app.close()
+
+
+def test_the_migration_refuses_a_store_whose_log_was_published(history, store_settings, store_env, monkeypatch,
+                                                              capsys):
+    assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 0
+    history.execute("DROP TABLE tuoyu_chain")  # not an old store: one whose chain was removed
+    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "migrate", "--by", "intruder")
+    assert code == 1 and "拒绝迁移" in out
+    assert verdict(store_env, monkeypatch, capsys)[0] == 1
 
 
 def test_an_emptied_chain_is_not_refilled_and_its_events_are_reported(history, store_env, monkeypatch, capsys):
@@ -204,8 +228,7 @@ def test_an_event_inserted_into_a_gap_is_reported(history, store_env, monkeypatc
     history.move([(8, 20)])  # a gap 8..19, as PostgreSQL leaves after rolled-back inserts...
     history.execute(f"UPDATE tuoyu_chain SET position = 20 WHERE position = 8")
     history.execute("DROP TABLE tuoyu_chain")  # ...then chained again from scratch
-    app = open_registry(history.settings)
-    app.close()
+    rechain(history.settings)
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
     history.copy_event_to(source=3, position=12, version=99)  # the intruder fills the gap
     code, result = verdict(store_env, monkeypatch, capsys)
@@ -232,10 +255,10 @@ def test_an_event_moved_to_a_later_position_is_reported_as_reordered(history, st
 def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys,
                                                                 tmp_path):
     code, out, _ = run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
-    assert code == 0 and orjson.loads(out)["position"] == 8
+    assert code == 0 and "\n8\n" in out and "tuoyu-head 8 " in out  # a signed note: 8 events, head at 8
     history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
     history.execute("DROP TABLE tuoyu_chain")  # looks like a store older than the chain...
-    open_registry(history.settings).close()  # ...so the platform chains the altered record
+    rechain(history.settings)  # ...so the intruder runs the migration over the altered record
     assert verdict(store_env, monkeypatch, capsys)[0] == 0  # self-consistent: only the outside record knows
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert code == 1
@@ -250,7 +273,7 @@ def test_a_checkpoint_catches_a_deletion_whose_chain_was_rewritten(history, stor
     run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 2")
     history.execute("DROP TABLE tuoyu_chain")
-    open_registry(history.settings).close()
+    rechain(history.settings)
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "deleted", True)
 
@@ -307,7 +330,7 @@ def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, s
         app.close()
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
     history.execute("DROP TABLE tuoyu_chain")
-    open_registry(history.settings).close()  # rechained without position 8
+    rechain(history.settings)  # rechained without position 8
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
     code, result = verdict(store_env, monkeypatch, capsys, "--checkpoint", str(tmp_path / "cp.json"))
     assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
@@ -332,5 +355,28 @@ def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_
         assert _verify_in_parallel(opener, 8, workers=3) is None  # the range (2, 5] fails
         found = verify_store(app.recorder, parallel=opener, min_parallel=1)  # so one walk says where
         assert (found.finding.kind, found.finding.position) == ("modified", 4)
+    finally:
+        app.close()
+
+
+def test_ranges_verified_in_parallel_are_checked_against_a_signed_checkpoint_too(history, store_settings):
+    """With a published checkpoint `tuoyu verify` still checks ranges in worker processes, then
+    the link and the Merkle root of the verified links against the checkpoint."""
+    from functools import partial
+
+    from tuoyu.audit.keys import log_signer
+    from tuoyu.audit.log import signed_checkpoint
+
+    opener = partial(open_reader, store_settings)
+    app = open_registry(store_settings)
+    try:
+        checkpoint = signed_checkpoint(app.recorder, log_signer("test/log", store_settings.data_dir / "k.key"))
+        agreed = verify_store(app.recorder, checkpoint, parallel=opener, min_parallel=1)
+        assert agreed.intact and agreed.checkpoint_checked and agreed.events == 8
+        history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
+        history.execute("DROP TABLE tuoyu_chain")
+        rechain(store_settings)  # relinked: every range verifies, only the checkpoint disagrees
+        found = verify_store(app.recorder, checkpoint, parallel=opener, min_parallel=1)
+        assert (found.finding.kind, found.finding.at_or_before) == ("modified", True)
     finally:
         app.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.audit_helpers import Tables, run
+from tests.integration.audit_helpers import Tables, rechain, run
 from tests.support.builders import CST, capacity, enrolled, filed, open_app, record
 from tuoyu.service.config import Settings
 
@@ -147,16 +147,17 @@ def test_a_bundle_verifies_and_replays_on_a_clean_machine(two_reports, store_env
     bundle = tmp_path / "bundle"
     code, out, err = run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2025-01-15", str(bundle))
     assert code == 0, err
-    assert sorted(p.name for p in bundle.iterdir()) == ["checkpoint.json", "events.jsonl", "manifest.json",
-                                                        "snapshot.json"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["checkpoint", "events.jsonl", "manifest.json",
+                                                        "snapshot.json"]  # no personal values unless asked
     manifest = orjson.loads((bundle / "manifest.json").read_bytes())
     assert (manifest["position"], manifest["events"]) == (2, 2)  # recorded by 15 January
 
+    key = run(store_env, monkeypatch, capsys, "audit", "key")[1].strip()  # the log's public key, published
     env = clean_machine(tmp_path)
-    verified = tuoyu(env, "verify", "--bundle", str(bundle), cwd=tmp_path / "elsewhere")
+    verified = tuoyu(env, "verify", "--bundle", str(bundle), "--key", key, cwd=tmp_path / "elsewhere")
     assert verified.returncode == 0, verified.stderr
     assert "记录完整" in verified.stdout
-    replayed = tuoyu(env, "replay", "--bundle", str(bundle), "--json", cwd=tmp_path / "elsewhere")
+    replayed = tuoyu(env, "replay", "--bundle", str(bundle), "--json", "--key", key, cwd=tmp_path / "elsewhere")
     assert replayed.returncode == 0, replayed.stderr
     assert orjson.loads(replayed.stdout) == orjson.loads((bundle / "snapshot.json").read_bytes())
     assert orjson.loads(replayed.stdout)["district"]["slots_total"] == 20
@@ -210,14 +211,16 @@ def test_an_edited_bundle_snapshot_is_reported(two_reports, store_env, monkeypat
 
 def test_a_bundle_rewritten_whole_fails_against_a_published_checkpoint(two_reports, store_env, monkeypatch,
                                                                       capsys, tmp_path):
-    published = tmp_path / "published.json"
+    published = tmp_path / "published.checkpoint"
     assert run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(published))[0] == 0
     tables = Tables(two_reports)
     tables.set_state(4, tables.state(4).replace(b'"slots":25', b'"slots":250'))
     tables.execute("DROP TABLE tuoyu_chain")  # the intruder has the store chain the altered record...
+    rechain(two_reports)
     bundle = exported(store_env, monkeypatch, capsys, tmp_path)  # ...and exports a self-consistent bundle
     assert _bundle_verdict(bundle, monkeypatch, capsys)[0] == 0
-    code, result = _bundle_verdict(bundle, monkeypatch, capsys, "--checkpoint", str(published))
+    key = run(store_env, monkeypatch, capsys, "audit", "key")[1].strip()
+    code, result = _bundle_verdict(bundle, monkeypatch, capsys, "--checkpoint", str(published), "--key", key)
     assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "modified", True)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
+from datetime import datetime
+from hashlib import sha256
+
 from tuoyu.audit.checkpoint import Checkpoint
-from tuoyu.audit.verify import Verdict, verify
+from tuoyu.audit.merkle import TreeBuilder
+from tuoyu.audit.verify import Finding, Verdict, verify
+from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
 
 PAGE = 5000
 
@@ -43,20 +48,27 @@ def chain_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[ChainRow]:
 
 
 def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int | None = None,
-                 parallel: Callable[[], Any] | None = None, min_parallel: int = PARALLEL_MIN_EVENTS) -> Verdict:
+                 parallel: Callable[[], Any] | None = None, min_parallel: int = PARALLEL_MIN_EVENTS,
+                 tree: bool = False) -> Verdict:
     """Verify the store up to `upto` (default: everything stored when the verification starts;
-    events recorded meanwhile are left for the next run).
+    events recorded meanwhile are left for the next run). With `tree`, the verdict carries the
+    Merkle root over every link checked (to sign a checkpoint).
 
     With `parallel` (a picklable function opening the store: a registry, whose recorder is read)
     a large store is first checked in ranges by worker processes, one per core; only if a range
     fails is it walked from the start here, to report the first position and its kind exactly.
     """
+    if not recorder.has_chain_table():
+        return _without_chain_table(recorder)
     events_end, chain_end = recorder.chain_extent()
     end = max(events_end, chain_end) if upto is None else upto
-    if parallel is not None and checkpoint is None and end >= min_parallel and (os.cpu_count() or 1) > 1:
+    if parallel is not None and not tree and end >= min_parallel and (os.cpu_count() or 1) > 1:
         verdict = _verify_in_parallel(parallel, end, min(os.cpu_count() or 1, MAX_WORKERS))
-        if verdict is not None:
+        if verdict is not None and checkpoint is None:
             return verdict
+        if verdict is not None and _agrees(recorder, verdict, checkpoint):
+            return dataclasses.replace(verdict, checkpoint_checked=True)
+        # A range failed, or the checkpoint disagrees: one walk from the start says where and how.
 
     def chained_at(digest: bytes) -> int | None:
         # Only reached when something differs: one more scan of the chain table.
@@ -68,7 +80,30 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
         return next((row[0] for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest),
                     None)
 
-    return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at)
+    return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at, tree=tree)
+
+
+def _agrees(recorder: Any, verdict: Verdict, checkpoint: Checkpoint) -> bool:
+    """Whether a store whose every link was verified (in ranges) has the checkpoint's link at its
+    position and, for a signed one, the Merkle root of its first `size` links."""
+    row = recorder.select_chain_row(checkpoint.position)
+    if row is None or bytes(row[3]) != checkpoint.link:
+        return False
+    if checkpoint.root is None:
+        return True
+    builder = TreeBuilder()
+    for chained in chain_rows(recorder, checkpoint.position):
+        builder.append(sha256(b"\x00" + bytes(chained[3])).digest())
+    return builder.size == checkpoint.events and builder.root() == checkpoint.root
+
+
+def _without_chain_table(recorder: Any) -> Verdict:
+    first = recorder.select_event_rows(0, 1)
+    if not first:
+        return Verdict(0, None, None)
+    return Verdict(0, None, Finding("inserted", first[0][0], "the chain table tuoyu_chain is missing while the store "
+                                    "holds events: it was dropped, or the store predates the chain (then, and only "
+                                    "then, chain it with `tuoyu audit migrate`)"))
 
 
 def _verify_in_parallel(open_store: Callable[[], Any], end: int, workers: int) -> Verdict | None:
@@ -80,19 +115,32 @@ def _verify_in_parallel(open_store: Callable[[], Any], end: int, workers: int) -
     # spawn, not fork: the parent holds connection pools (and PostgreSQL pool threads).
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_verify_range, [open_store] * workers, bounds[:-1], bounds[1:]))
-    if not all(intact for intact, _, _ in results):
+    if not all(r[0] for r in results) or not _stamps_join(results):
         return None
-    head = next((ChainRow(*last) for _, _, last in reversed(results) if last is not None), None)
-    return Verdict(sum(events for _, events, _ in results), head, None)
+    head = next((ChainRow(*r[2]) for r in reversed(results) if r[2] is not None), None)
+    return Verdict(sum(r[1] for r in results), head, None)
 
 
-def _verify_range(open_store: Callable[[], Any], after: int, upto: int) -> tuple[bool, int, tuple | None]:
+def _stamps_join(results: list[tuple[Any, ...]]) -> bool:
+    """Recording times never decrease across the ranges' boundaries either."""
+    newest: datetime | None = None
+    for _, _, _, first, last in results:
+        if first is None:
+            continue
+        if newest is not None and datetime.fromisoformat(first) < newest:
+            return False
+        newest = datetime.fromisoformat(last)
+    return True
+
+
+def _verify_range(open_store: Callable[[], Any], after: int, upto: int) -> tuple[Any, ...]:
     registry = open_store()
     try:
         recorder = registry.recorder
         start = recorder.select_chain_row_at_or_before(after) if after else None
         verdict = verify(event_rows(recorder, upto, after), chain_rows(recorder, upto, after), start=start)
-        return verdict.intact, verdict.events, None if verdict.head is None else tuple(verdict.head)
+        return (verdict.intact, verdict.events, None if verdict.head is None else tuple(verdict.head),
+                verdict.first_stamp, verdict.last_stamp)
     finally:
         registry.close()
 
@@ -102,4 +150,4 @@ def checkpoint_of(verdict: Verdict) -> Checkpoint | None:
     if not verdict.intact or verdict.head is None:
         return None
     head = verdict.head
-    return Checkpoint(head.position, bytes(head.link), verdict.events, head.recorded_at)
+    return Checkpoint(head.position, bytes(head.link), verdict.events, head.recorded_at, verdict.root)

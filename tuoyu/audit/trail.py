@@ -9,6 +9,7 @@ from typing import Any
 
 from tuoyu.domain.institution import Institution
 from tuoyu.projections.facts import Fact, fact_from_stored, partition_of
+from tuoyu.views.reading import with_personal_values
 from tuoyu.views.replay import replay_snapshot
 
 # Snapshot members that describe the snapshot itself rather than a figure.
@@ -20,7 +21,7 @@ def trail(recorder: Any, institution_id: str) -> list[dict[str, Any]] | None:
     rows = recorder.select_originator_states(Institution.create_id(institution_id))
     if not rows:
         return None
-    return [_entry(fact_from_stored(position, state)) for position, state in rows]
+    return [_entry(fact) for fact in with_personal_values(recorder, [fact_from_stored(p, s) for p, s in rows])]
 
 
 def _entry(fact: Fact) -> dict[str, Any]:

@@ -26,11 +26,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from hashlib import sha256
 from typing import Any
 
-from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
 from tuoyu.audit.checkpoint import Checkpoint
+from tuoyu.audit.merkle import TreeBuilder
+from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
+from tuoyu.persistence.stamping import STAMPED_HEAD
 
 NEVER = 2**63
 KIND_ZH = {"modified": "被修改", "deleted": "被删除", "inserted": "被插入", "reordered": "被调换顺序"}
@@ -54,6 +57,11 @@ class Verdict:
     head: ChainRow | None  # the last chained position, when intact
     finding: Finding | None
     checkpoint_checked: bool = False
+    root: bytes | None = None  # the Merkle root over the links checked, when asked for (tree=True)
+    # Recording times of the first and last events stamped at commit (ranges verified apart
+    # are joined by comparing them: knowledge time never decreases along positions).
+    first_stamp: str | None = None
+    last_stamp: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -68,7 +76,7 @@ class Verdict:
 def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
            chained_at: Callable[[bytes], int | None] = lambda digest: None,
            stored_at: Callable[[bytes], int | None] = lambda digest: None,
-           start: ChainRow | None = None) -> Verdict:
+           start: ChainRow | None = None, tree: bool = False) -> Verdict:
     """Check `events` against `chain` (both in position order) and against an outside checkpoint.
 
     `start` is the chain row just before the first of them, when verifying a later range alone.
@@ -93,6 +101,11 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
     ids: dict[str, bytes] = {}
     topics: dict[str, bytes] = {}
     versions: dict[int, bytes] = {}
+    # The Merkle tree of the links, for a signed checkpoint's root (up to it) or for a new one.
+    builder = TreeBuilder() if tree or (checkpoint is not None and checkpoint.root is not None) else None
+    keep_building = tree
+    first_stamp: str | None = None
+    stamp, stamp_moment = "", None
 
     def stop(finding: Finding) -> Verdict:
         return Verdict(checked, None, finding, checkpoint_checked)
@@ -124,11 +137,23 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
                   ).digest() != c[3]:
             return stop(_mismatch(e, c, previous_position, chained_at))
         previous, previous_position, last = c[3], position, c
+        if builder is not None:
+            builder.append(sha256(b"\x00" + previous).digest())
+        if c[1] != stamp and state[:10] == STAMPED_HEAD:
+            # Stamped under the write lock: never earlier than the stamped event before it.
+            moment = datetime.fromisoformat(c[1])
+            if stamp_moment is not None and moment < stamp_moment:
+                return stop(Finding("modified", position, f"recorded at {c[1]}, before the event before it "
+                                    f"({stamp}): recording times never go back along positions"))
+            first_stamp = first_stamp or c[1]
+            stamp, stamp_moment = c[1], moment
         if position == watch:
             checkpoint_checked, watch = True, NEVER
-            finding = _against_checkpoint(checkpoint, previous, checked)
+            finding = _against_checkpoint(checkpoint, previous, checked, builder)
             if finding is not None:
                 return stop(finding)
+            if not keep_building:
+                builder = None
     if e is not None or c is not None:
         # The first position where the event and the chain row are not both there.
         position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
@@ -157,7 +182,8 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
         end = last[0] if last else 0
         return stop(Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
                             f"position {checkpoint.position}: events after {end} were deleted"))
-    return Verdict(checked, None if last is None else ChainRow(*last), None, checkpoint_checked)
+    return Verdict(checked, None if last is None else ChainRow(*last), None, checkpoint_checked,
+                   builder.root() if builder is not None else None, first_stamp, stamp or None)
 
 
 def _link_of(previous: bytes, e: EventRow, c: ChainRow) -> bytes:
@@ -190,8 +216,11 @@ def _missing(position: int) -> Finding:
                    "any more", at_or_before=True)
 
 
-def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int) -> Finding | None:
-    if actual == checkpoint.link:
+def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int,
+                        builder: TreeBuilder | None) -> Finding | None:
+    same_root = checkpoint.root is None or (builder is not None and builder.size == checkpoint.events
+                                            and builder.root() == checkpoint.root)
+    if actual == checkpoint.link and same_root:
         return None
     # The chain table agrees with the events, but not with the outside record: the chain was
     # rewritten along with the events. The count of events up to the checkpoint tells the kind.

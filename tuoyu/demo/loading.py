@@ -31,5 +31,5 @@ def record_demo(app: Any, seed: int = 2023, today: date | None = None) -> int:
             events, claims = decisions.take()
             yield [app.mapper.to_stored_event(e) for e in events], claims
 
-    app.recorder.insert_in_one_transaction(batches())
+    app.recorder.insert_in_one_transaction(batches(), keep_times=True)  # a history, with its own times
     return len(demo) - decisions.duplicates

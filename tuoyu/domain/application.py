@@ -11,12 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 
 from tuoyu import clock
 from tuoyu.domain.decisions import Authorizer, Decisions
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem, RuleViolation
-from tuoyu.domain.transcoder import PlainJSONTranscoder
+from tuoyu.domain.transcoder import PlainJSONTranscoder, RecordingMapper
 
 # A writer that loses a race decides again, after a random wait growing with each attempt
 # (at most BACKOFF_CAP_SECONDS), for up to RETRY_SECONDS: a fixed number of quick retries is
@@ -42,6 +42,17 @@ class Registry(Application[UUID]):
         super().__init__(env)
         self.clock = clock
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        # The recorder stamps each event's recording time under the store's write lock, from
+        # this clock (tuoyu/persistence/stamping.py): the time decided here is provisional.
+        self._clock = value
+        self.recorder.clock = value
+
     def __enter__(self) -> "Registry":
         return self
 
@@ -50,6 +61,9 @@ class Registry(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return PlainJSONTranscoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return RecordingMapper(self.construct_transcoder())
 
     def record(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None,
                authorize: Authorizer | None = None) -> Outcome:

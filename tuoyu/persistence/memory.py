@@ -1,7 +1,9 @@
 """eventsourcing's in-memory (POPO) recorder with the platform's claims: the store the domain's
 rules run on in fast unit tests (tests/unit), where what is being checked is a decision, not
-a database. It has no hash chain and no view state; the SQLite and PostgreSQL recorders keep
-everything that only a real store shows (transactions, concurrency, the chain).
+a database. It keeps the personal values held back from the events (tuoyu/persistence/sidecar.py) so that
+readers put them back as on a real store; it has no hash chain, no token view and no view state:
+the SQLite and PostgreSQL recorders keep everything that only a real store shows (transactions,
+concurrency, the chain, the recording time stamped under the write lock).
 
 Use it with `PERSISTENCE_MODULE=tuoyu.persistence.memory`.
 """
@@ -12,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
+
+from tuoyu.persistence.sidecar import Side
 from eventsourcing import popo
 
 Claim = tuple[str, str]  # (key, digest)
@@ -23,6 +27,7 @@ class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._claims: dict[str, str] = {}
+        self._personal: dict[str, tuple[str, str]] = {}  # digest -> (salt, value)
 
     def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._assert_uniqueness(stored_events, **kwargs)
@@ -33,7 +38,17 @@ class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
     def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._update_table(stored_events, **kwargs)
         self._claims.update(kwargs.get("claims", ()))
+        side = Side.of(stored_events, kwargs.get("erase", ()))
+        for digest, salt, value in side.values:
+            self._personal.setdefault(digest, (salt, value))
+        for digest in side.erase:
+            self._personal.pop(digest, None)
         return ids
+
+    def select_personal(self, digests: Sequence[str]) -> dict[str, str]:
+        """The values still held for these digests (erased ones are absent)."""
+        with self._database_lock:
+            return {digest: self._personal[digest][1] for digest in digests if digest in self._personal}
 
     def select_claims(self, keys: Sequence[str]) -> dict[str, str]:
         with self._database_lock:
@@ -61,6 +76,7 @@ class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
                 raise
 
     def _undo(self, events: int, claims: dict[str, str]) -> None:
+        # Personal values of the undone events stay held: unreferenced, as after any failed write.
         for stored in self._stored_events[events:]:
             del self._stored_events_index[str(stored.originator_id)][stored.originator_version]
         del self._stored_events[events:]

@@ -10,37 +10,41 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTracking
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from tuoyu import clock as wall_clock
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
+from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
 Claim = tuple[str, str]
 
 
 class ClaimingPostgresRecorder(PostgresApplicationRecorder):
+    clock: Clock = staticmethod(wall_clock.now)  # the Registry sets its own
+
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.claims_table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier("tuoyu_claims"))
-        self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, digest text NOT NULL)").format(self.claims_table)
-        )
-        self.chain_table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier("tuoyu_chain"))
-        self.events_table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, recorded_at text NOT NULL, "
-                "digest bytea NOT NULL, link bytea NOT NULL)").format(self.chain_table)
-        )
+        schema = Identifier(self.datastore.schema)
+        self.claims_table = SQL("{}.{}").format(schema, Identifier("tuoyu_claims"))
+        self.chain_table = SQL("{}.{}").format(schema, Identifier("tuoyu_chain"))
+        self.personal_table = SQL("{}.{}").format(schema, Identifier("tuoyu_personal"))
+        self.token_view = SQL("{}.{}").format(schema, Identifier("tuoyu_token_view"))
+        self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.sql_create_statements += [
+            SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, digest text NOT NULL)").format(self.claims_table),
+            self._create_chain_table(),
+            SQL("CREATE TABLE IF NOT EXISTS {} (digest text PRIMARY KEY, salt text NOT NULL, value text NOT NULL)")
+            .format(self.personal_table),
+            SQL("CREATE TABLE IF NOT EXISTS {} (token_id text PRIMARY KEY, name text NOT NULL UNIQUE, "
+                "role text NOT NULL, digest text NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text, "
+                "name_digest text)").format(self.token_view),
+        ]
         if self.datastore.enable_db_functions:
-            # The database-function insert path bypasses _fetch_ids_after_insert_events: no chain.
+            # The database-function insert path bypasses insert_events below: no chain.
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS is not supported: the audit chain would not be kept")
 
-    def create_table(self) -> None:
-        # As in sqlite.py: only a store that had no chain table before is chained here; an
-        # emptied chain table is never refilled (verify reports its events as unchained).
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_chain"',))
-            had_chain_table = curs.fetchone()[0] is not None
-        super().create_table()
-        if not had_chain_table:
-            self._backfill_chain()
+    def _create_chain_table(self) -> Any:
+        return SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, recorded_at text NOT NULL, "
+                   "digest bytea NOT NULL, link bytea NOT NULL)").format(self.chain_table)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         # eventsourcing's own insert_events catches an exception raised inside its transaction
@@ -49,55 +53,88 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         # recorded without their links. Here every exception leaves through conn.transaction(),
         # which rolls everything back.
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            self._lock_table(curs)
+            return self._insert_locked(curs, stored_events, **kwargs)
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+    def _insert_locked(self, curs: Any, stored_events: Sequence[StoredEvent], *, claims: Sequence[Claim] = (),
+                       erase: Sequence[str] = (), keep_times: bool = False, **kwargs: Any) -> Sequence[int] | None:
+        """Insert under eventsourcing's EXCLUSIVE lock on the events table, taken by the caller
+        BEFORE anything else: an import and an API writer claiming the same event_id would
+        otherwise each hold what the other waits for (a claim row, the table lock) and deadlock.
+        The lock serialises writers to commit, so under READ COMMITTED the chain's head read
+        here is the newest, and no other writer can slip a link in before ours."""
+        curs.execute(SQL("SELECT position, recorded_at, link FROM {} ORDER BY position DESC LIMIT 1")
+                     .format(self.chain_table), prepare=True)
+        head = curs.fetchone()
+        side = Side.of(stored_events, erase)
+        if stored_events and keep_times:
+            stored_events, _ = as_recorded(stored_events, head["recorded_at"] if head else None)
+        elif stored_events:
+            stored_events = stamped(stored_events, next_stamp(self.clock(), head["recorded_at"] if head else None))
+        if claims:
+            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self.claims_table), claims)
+        if side.values:
+            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING")
+                             .format(self.personal_table), side.values)
+        for digest in side.erase:
+            curs.execute(SQL("DELETE FROM {} WHERE digest = %s").format(self.personal_table), (digest,))
+            curs.execute(SQL("UPDATE {} SET name = 'redacted-' || substr(name_digest, 1, 12) WHERE name_digest = %s")
+                         .format(self.token_view), (digest,))
+        if not stored_events:
+            return None
+        self._insert_stored_events(curs, stored_events, **kwargs)
+        ids = PostgresApplicationRecorder._fetch_ids_after_insert_events(self, curs, stored_events)
         if ids:
-            self._extend_chain(curs, ids, stored_events)
+            self._extend_chain(curs, ids, stored_events, head)
+            self._keep_token_view(curs, stored_events)
         return ids
 
-    def _extend_chain(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
-        # Both insert paths (eventsourcing's insert_events and insert_in_one_transaction) took
-        # eventsourcing's EXCLUSIVE lock on the events table before inserting, and hold it to
-        # commit: writers are serialised, so under READ COMMITTED this statement sees the chain
-        # of every earlier transaction and no later one can slip a link in before ours.
-        curs.execute(SQL("SELECT position, link FROM {} ORDER BY position DESC LIMIT 1").format(self.chain_table),
-                     prepare=True)
-        row = curs.fetchone()
-        if row and row["position"] >= ids[0]:  # only if someone reset the sequence behind our back
+    def _extend_chain(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent], head: Any) -> None:
+        if head and head["position"] >= ids[0]:  # only if someone reset the sequence behind our back
             raise ChainBroken(f"position {ids[0]} is chained already: the store was altered outside the "
                               "platform; run `tuoyu verify`")
-        previous = bytes(row["link"]) if row else GENESIS
+        if head is None:
+            curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE notification_id < %s) AS earlier")
+                         .format(self.events_table), (ids[0],))
+            if curs.fetchone()["earlier"]:
+                raise unchained_store()
+        previous = bytes(head["link"]) if head else GENESIS
         rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
                 for p, s in zip(ids, stored_events)]
         curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.chain_table),
                          chain_rows(previous, rows))
 
-    def _backfill_chain(self) -> None:
-        """Chain the events of a store that predates the chain. Only an EMPTY chain is filled:
-        events beyond the end of an existing chain are what `tuoyu verify` must report."""
+    def _keep_token_view(self, curs: Any, stored_events: Sequence[StoredEvent]) -> None:
+        for change in token_changes(stored_events):
+            if change.granted:
+                curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, NULL, %s)").format(self.token_view),
+                             change.granted)
+            else:
+                curs.execute(SQL("UPDATE {} SET revoked_at = %s WHERE token_id = %s").format(self.token_view),
+                             change.revoked)
+
+    # ---- the explicit migration of a store recorded before the chain ---------------------
+
+    def has_chain_table(self) -> bool:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {}), EXISTS (SELECT 1 FROM {})")
-                         .format(self.events_table, self.chain_table))
-            has_events, has_chain = curs.fetchone()
-        if not has_events or has_chain:
-            return
+            curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_chain"',))
+            return curs.fetchone()[0] is not None
+
+    def migrate_chain(self) -> tuple[int, bytes] | None:
+        """Chain every event of a store whose chain is missing or empty (`tuoyu audit migrate`):
+        (events chained, head link), or None if there was nothing to do. Never called on open."""
         with self.datastore.transaction(commit=True) as curs:
-            self._lock_table(curs)  # no writer in between; a concurrent backfill waits, then finds it done
+            self._lock_table(curs)  # no writer in between
+            curs.execute(self._create_chain_table())
             curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {})").format(self.chain_table))
             if curs.fetchone()["exists"]:
-                return
-            previous, after = GENESIS, 0
+                return None
+            previous, after, count = GENESIS, 0, 0
             while rows := self._event_rows(curs, after, 10_000, None):
                 chained = chain_rows(previous, rows)
                 curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.chain_table), chained)
-                previous, after = chained[-1].link, rows[-1][0]
+                previous, after, count = chained[-1].link, rows[-1][0], count + len(rows)
+        return (count, previous) if count else None
 
     def _event_rows(self, curs: Any, after: int, limit: int, upto: int | None) -> list[EventRow]:
         curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
@@ -152,11 +189,6 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                              "ORDER BY originator_version").format(self.events_table), (originator_id,))
             return [(p, bytes(s)) for p, s in curs.fetchall()]
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                       *, claims: Sequence[Claim] = (), **kwargs: Any) -> None:
-        if claims:
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self.claims_table), claims)
-
     def select_claims(self, keys: Sequence[str]) -> dict[str, str]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(SQL("SELECT key, digest FROM {} WHERE key = ANY(%s)").format(self.claims_table), (list(keys),))
@@ -171,17 +203,62 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                          (after, upto if upto is not None else 2**62, limit), prepare=True)
             return curs.fetchall()
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
+    def select_personal(self, digests: Sequence[str]) -> dict[str, str]:
+        """The values still held for these digests (erased ones are absent)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(SQL("SELECT digest, value FROM {} WHERE digest = ANY(%s)").format(self.personal_table),
+                         (list(digests),))
+            return dict(curs.fetchall())
+
+    def select_personal_rows(self) -> list[tuple[str, str, str]]:
+        """Every (digest, salt, value) held: what verification checks against the digests."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(SQL("SELECT digest, salt, value FROM {} ORDER BY digest").format(self.personal_table))
+            return curs.fetchall()
+
+    def select_token_view(self, digest: str | None = None) -> list[tuple[Any, ...]]:
+        """Rows of the token view: (token_id, name, role, digest, created_at, revoked_at)."""
+        select = SQL("SELECT token_id, name, role, digest, created_at, revoked_at FROM {}").format(self.token_view)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            if digest is None:
+                curs.execute(select + SQL(" ORDER BY created_at, name"))
+            else:
+                curs.execute(select + SQL(" WHERE digest = %s"), (digest,))
+            return curs.fetchall()
+
+    def select_legacy_tokens(self) -> list[tuple[Any, ...]]:
+        """Rows of the token table of earlier releases (name, role, digest, created_at, revoked_at)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_tokens"',))
+            if curs.fetchone()[0] is None:
+                return []
+            curs.execute(SQL("SELECT name, role, digest, created_at, revoked_at FROM {}.tuoyu_tokens ORDER BY "
+                             "created_at").format(Identifier(self.datastore.schema)))
+            return curs.fetchall()
+
+    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
+                                  keep_times: bool = False) -> int | None:
+        """Insert many batches atomically without holding them all in memory. The table lock is
+        taken first, before any claim (see _insert_locked), and held to commit. `keep_times`: a
+        history loaded whole (the demo) keeps its recording times (never going back)."""
         last: int | None = None
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
             for stored_events, claims in batches:
-                self._insert_events(curs, stored_events, claims=claims)
-                if stored_events:
-                    self._insert_stored_events(curs, stored_events)
-                    ids = self._fetch_ids_after_insert_events(curs, stored_events)
-                    if ids:
-                        last = ids[-1]
+                ids = self._insert_locked(curs, stored_events, claims=claims, keep_times=keep_times)
+                if ids:
+                    last = ids[-1]
         return last
+
+
+class ReadingPostgresRecorder(ClaimingPostgresRecorder):
+    """The recorder of a registry that only reads (`tuoyu verify`): PostgreSQL refuses any write
+    in its sessions. psycopg_pool passes ConnectionPool.kwargs to every connect(), and the pool
+    opens in eventsourcing's recorder __init__, so the option is set just before it."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        datastore.pool.kwargs["options"] = "-c default_transaction_read_only=on"
+        super().__init__(datastore, **kwargs)
 
 
 class ViewPostgresRecorder(PostgresTrackingRecorder):

@@ -1,78 +1,137 @@
 """eventsourcing's SQLite recorders, extended with what the platform needs in the same
-transaction as the events: claims (unique event_ids and inspection ids), the audit hash chain
-(tuoyu/persistence/chain.py), and view state."""
+transaction as the events: claims (unique event_ids and inspection ids), the recording time
+stamped under the write lock (tuoyu/persistence/stamping.py), the audit hash chain
+(tuoyu/persistence/chain.py), the personal values held back from the events
+(tuoyu/domain/personal.py), the token view, and view state."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
+from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
 
+from tuoyu import clock as wall_clock
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
+from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
 Claim = tuple[str, str]  # (key, digest)
+CHAIN_TABLE = ("CREATE TABLE IF NOT EXISTS tuoyu_chain (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
+               "digest BLOB NOT NULL, link BLOB NOT NULL)")
+
+
+class _Immediate(SQLiteTransaction):
+    """eventsourcing's transaction, begun IMMEDIATE: the write lock is held from the start, so
+    the recording time and the chain's head are read under it (a deferred BEGIN would take
+    the lock only at the first insert, after them)."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:  # busy past SQLITE_LOCK_TIMEOUT
+            raise OperationalError(error) from error
+        return cursor
 
 
 class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
     """Stores events and, atomically with them, the claims that make event_ids unique."""
 
+    clock: Clock = staticmethod(wall_clock.now)  # the Registry sets its own
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS tuoyu_claims (key TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID",
-            "CREATE TABLE IF NOT EXISTS tuoyu_chain (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
-            "digest BLOB NOT NULL, link BLOB NOT NULL)",
+            CHAIN_TABLE,
+            "CREATE TABLE IF NOT EXISTS tuoyu_personal (digest TEXT PRIMARY KEY, salt TEXT NOT NULL, "
+            "value TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS tuoyu_token_view (token_id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+            "role TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT, "
+            "name_digest TEXT)",
         ]
 
-    def create_table(self) -> None:
-        # Only a store that had no chain table before (one older than the chain) is chained here.
-        # A chain table that exists but was emptied is never refilled: `tuoyu verify` must
-        # report its events as unchained rather than vouch for whatever the rows now say.
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_chain'")
-            had_chain_table = c.fetchone() is not None
-        super().create_table()
-        if not had_chain_table:
-            self._backfill_chain()
+    @contextmanager
+    def _write(self) -> Iterator[SQLiteCursor]:
+        with self.datastore.get_connection(commit=True) as conn, _Immediate(conn, commit=True) as c, c:
+            yield c
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self._write() as c:
+            return self._insert_events(c, stored_events, **kwargs)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
-                       *, claims: Sequence[Claim] = (), **kwargs: Any) -> Sequence[int] | None:
+                       *, claims: Sequence[Claim] = (), erase: Sequence[str] = (), keep_times: bool = False,
+                       **kwargs: Any) -> Sequence[int] | None:
+        c.execute("SELECT position, recorded_at, link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
+        head = c.fetchone()
+        side = Side.of(stored_events, erase)
+        if stored_events and keep_times:
+            stored_events, _ = as_recorded(stored_events, head[1] if head else None)
+        elif stored_events:
+            stored_events = stamped(stored_events, next_stamp(self.clock(), head[1] if head else None))
         if claims:
             c.executemany("INSERT INTO tuoyu_claims VALUES (?, ?)", claims)
+        if side.values:
+            c.executemany("INSERT OR IGNORE INTO tuoyu_personal VALUES (?, ?, ?)", side.values)
+        for digest in side.erase:
+            c.execute("DELETE FROM tuoyu_personal WHERE digest = ?", (digest,))
+            c.execute("UPDATE tuoyu_token_view SET name = 'redacted-' || substr(name_digest, 1, 12) "
+                      "WHERE name_digest = ?", (digest,))
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
-            # SQLite serialises writers: the insert above holds the write lock until commit, so
-            # the newest link read here is the one just before these events, in every process.
-            c.execute("SELECT position, link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
-            row = c.fetchone()
-            if row and row[0] >= ids[0]:
-                # SQLite hands out the rowid of a deleted newest row again: only someone removing
-                # an event behind the platform's back gets here. Refuse, and say so.
-                raise ChainBroken(f"position {ids[0]} is chained already but its event is gone: the store was "
-                                  "altered outside the platform; run `tuoyu verify`")
-            rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
-                    for p, s in zip(ids, stored_events)]
-            c.executemany("INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)",
-                          chain_rows(bytes(row[1]) if row else GENESIS, rows))
+            self._chain(c, ids, stored_events, head)
+            self._keep_token_view(c, ids, stored_events)
         return ids
 
-    def _backfill_chain(self) -> None:
-        """Chain the events of a store that predates the chain (its table just created). Only an
-        EMPTY chain is filled: events beyond the end of a chain are what `tuoyu verify` must report."""
+    def _chain(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent],
+               head: Any) -> None:
+        if head and head[0] >= ids[0]:
+            # SQLite hands out the rowid of a deleted newest row again: only someone removing
+            # an event behind the platform's back gets here. Refuse, and say so.
+            raise ChainBroken(f"position {ids[0]} is chained already but its event is gone: the store was "
+                              "altered outside the platform; run `tuoyu verify`")
+        if head is None:
+            c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name} WHERE rowid < ?)", (ids[0],))
+            if c.fetchone()[0]:
+                raise unchained_store()
+        rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
+                for p, s in zip(ids, stored_events)]
+        c.executemany("INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)",
+                      chain_rows(bytes(head[2]) if head else GENESIS, rows))
+
+    def _keep_token_view(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
+        for change in token_changes(stored_events):
+            if change.granted:
+                c.execute("INSERT INTO tuoyu_token_view VALUES (?, ?, ?, ?, ?, NULL, ?)", change.granted)
+            else:
+                c.execute("UPDATE tuoyu_token_view SET revoked_at = ? WHERE token_id = ?", change.revoked)
+
+    # ---- the explicit migration of a store recorded before the chain ---------------------
+
+    def has_chain_table(self) -> bool:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name}), "
-                      "EXISTS (SELECT 1 FROM tuoyu_chain)")
-            has_events, has_chain = c.fetchone()
-        if not has_events or has_chain:
-            return
-        with self.datastore.transaction(commit=True) as c:
-            previous, after = GENESIS, 0
+            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_chain'")
+            return c.fetchone() is not None
+
+    def migrate_chain(self) -> tuple[int, bytes] | None:
+        """Chain every event of a store whose chain is missing or empty (`tuoyu audit migrate`):
+        (events chained, head link), or None if there was nothing to do. Never called on open."""
+        with self._write() as c:
+            c.execute(CHAIN_TABLE)
+            c.execute("SELECT EXISTS (SELECT 1 FROM tuoyu_chain)")
+            if c.fetchone()[0]:
+                return None
+            previous, after, count = GENESIS, 0, 0
             while rows := self._event_rows(c, after, 10_000, None):
                 chained = chain_rows(previous, rows)
-                c.executemany("INSERT OR IGNORE INTO tuoyu_chain VALUES (?, ?, ?, ?)", chained)
-                previous, after = chained[-1].link, rows[-1][0]
+                c.executemany("INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)", chained)
+                previous, after, count = chained[-1].link, rows[-1][0], count + len(rows)
+        return (count, previous) if count else None
 
     def _event_rows(self, c: SQLiteCursor, after: int, limit: int, upto: int | None) -> list[EventRow]:
         """Rows as plain tuples in EventRow's order: the verifier reads millions of them."""
@@ -143,12 +202,51 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
                           "ORDER BY rowid LIMIT ?", (after, upto, limit))
             return [(row[0], row[1]) for row in c.fetchall()]
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
-        """Insert many batches atomically without holding them all in memory."""
+    def select_personal(self, digests: Sequence[str]) -> dict[str, str]:
+        """The values still held for these digests (erased ones are absent)."""
+        found: dict[str, str] = {}
+        keys = list(digests)
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                c.execute(f"SELECT digest, value FROM tuoyu_personal WHERE digest IN ({','.join('?' * len(chunk))})",
+                          chunk)
+                found.update((row[0], row[1]) for row in c.fetchall())
+        return found
+
+    def select_personal_rows(self) -> list[tuple[str, str, str]]:
+        """Every (digest, salt, value) held: what verification checks against the digests."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT digest, salt, value FROM tuoyu_personal ORDER BY digest")
+            return [tuple(row) for row in c.fetchall()]
+
+    def select_token_view(self, digest: str | None = None) -> list[tuple[Any, ...]]:
+        """Rows of the token view: (token_id, name, role, digest, created_at, revoked_at)."""
+        columns = "token_id, name, role, digest, created_at, revoked_at"
+        with self.datastore.transaction(commit=False) as c:
+            if digest is None:
+                c.execute(f"SELECT {columns} FROM tuoyu_token_view ORDER BY created_at, name")
+            else:
+                c.execute(f"SELECT {columns} FROM tuoyu_token_view WHERE digest = ?", (digest,))
+            return [tuple(row) for row in c.fetchall()]
+
+    def select_legacy_tokens(self) -> list[tuple[Any, ...]]:
+        """Rows of the token table of earlier releases (name, role, digest, created_at, revoked_at)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_tokens'")
+            if c.fetchone() is None:
+                return []
+            c.execute("SELECT name, role, digest, created_at, revoked_at FROM tuoyu_tokens ORDER BY created_at")
+            return [tuple(row) for row in c.fetchall()]
+
+    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
+                                  keep_times: bool = False) -> int | None:
+        """Insert many batches atomically without holding them all in memory. `keep_times`: a
+        history loaded whole (the demo) keeps its recording times (never going back)."""
         last: int | None = None
-        with self.datastore.transaction(commit=True) as c:
+        with self._write() as c:
             for stored_events, claims in batches:
-                ids = self._insert_events(c, stored_events, claims=claims)
+                ids = self._insert_events(c, stored_events, claims=claims, keep_times=keep_times)
                 if ids:
                     last = ids[-1]
         return last

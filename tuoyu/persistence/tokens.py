@@ -1,4 +1,6 @@
-"""Bearer tokens: only a SHA-256 digest of each token is stored, beside the events."""
+"""Bearer tokens: granted and revoked by events in the chain (tuoyu/domain/tokens.py); the table
+that authenticates requests (`tuoyu_token_view`) is kept from those events by the recorders.
+Only a SHA-256 digest of each token is stored."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from tuoyu.domain.tokens import Token
+
 
 @dataclass(frozen=True)
 class TokenRecord:
@@ -14,67 +18,44 @@ class TokenRecord:
     role: str
     created_at: str
     revoked_at: str | None
+    token_id: str = ""
 
 
-class SQLiteTokens:
-    def __init__(self, datastore: Any) -> None:
-        self.datastore = datastore
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("CREATE TABLE IF NOT EXISTS tuoyu_tokens (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
-                      "digest TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)")
+class Tokens:
+    """The tokens of the registry's store: grants and revocations go through the registry."""
 
-    def add(self, name: str, role: str, digest: str, created_at: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("INSERT INTO tuoyu_tokens VALUES (?, ?, ?, ?, NULL)", (name, role, digest, created_at))
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        self.recorder = registry.recorder
 
-    def revoke(self, name: str, revoked_at: str) -> bool:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("UPDATE tuoyu_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                      (revoked_at, name))
-            c.execute("SELECT changes()")
-            return c.fetchone()[0] > 0
+    def add(self, name: str, role: str, digest: str, by: str = "tuoyu token create") -> None:
+        """Record the grant; IntegrityError if the name (or the digest) is taken."""
+        token = Token.grant(name, role, digest, by, self.registry.clock())
+        self.registry.save(token)
 
-    def find(self, digest: str) -> TokenRecord | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT name, role, created_at, revoked_at FROM tuoyu_tokens WHERE digest = ?", (digest,))
-            row = c.fetchone()
-        return TokenRecord(*tuple(row)) if row else None
+    def revoke(self, name: str, by: str = "tuoyu token revoke") -> bool:
+        """Record the revocation of the active token `name`; False if there is none."""
+        row = next((r for r in self.recorder.select_token_view() if r[1] == name and r[5] is None), None)
+        if row is None:
+            return False
+        from uuid import UUID
 
-    def all(self) -> list[TokenRecord]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT name, role, created_at, revoked_at FROM tuoyu_tokens ORDER BY created_at")
-            return [TokenRecord(*tuple(row)) for row in c.fetchall()]
-
-
-class PostgresTokens:
-    def __init__(self, datastore: Any) -> None:
-        self.datastore = datastore
-        self.table = f'"{datastore.schema}".tuoyu_tokens'
-        with self.datastore.get_connection() as conn:
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (name text PRIMARY KEY, role text NOT NULL, "
-                         "digest text NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)")
-
-    def add(self, name: str, role: str, digest: str, created_at: str) -> None:
-        with self.datastore.get_connection() as conn:
-            conn.execute(f"INSERT INTO {self.table} VALUES (%s, %s, %s, %s, NULL)", (name, role, digest, created_at))
-
-    def revoke(self, name: str, revoked_at: str) -> bool:
-        with self.datastore.get_connection() as conn:
-            cursor = conn.execute(f"UPDATE {self.table} SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL",
-                                  (revoked_at, name))
-            return cursor.rowcount > 0
+        token = self.registry.load(UUID(row[0]))
+        token.revoke(name, by, self.registry.clock())
+        self.registry.save(token)
+        return True
 
     def find(self, digest: str) -> TokenRecord | None:
-        with self.datastore.get_connection() as conn:
-            row = conn.execute(f"SELECT name, role, created_at, revoked_at FROM {self.table} WHERE digest = %s",
-                               (digest,)).fetchone()
-        return TokenRecord(row["name"], row["role"], row["created_at"], row["revoked_at"]) if row else None
+        rows = self.recorder.select_token_view(digest)
+        return _record(rows[0]) if rows else None
 
     def all(self) -> list[TokenRecord]:
-        with self.datastore.get_connection() as conn:
-            rows = conn.execute(f"SELECT name, role, created_at, revoked_at FROM {self.table} "
-                                "ORDER BY created_at").fetchall()
-        return [TokenRecord(r["name"], r["role"], r["created_at"], r["revoked_at"]) for r in rows]
+        return [_record(row) for row in self.recorder.select_token_view()]
 
 
-__all__ = ["IntegrityError", "PostgresTokens", "SQLiteTokens", "TokenRecord"]
+def _record(row: tuple[Any, ...]) -> TokenRecord:
+    token_id, name, role, _, created_at, revoked_at = row
+    return TokenRecord(name, role, created_at, revoked_at, token_id)
+
+
+__all__ = ["IntegrityError", "TokenRecord", "Tokens"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from tuoyu.domain.transcoder import upcast
 # Only the time zone: a projection never reads the clock (the evaluation time is passed in).
 from tuoyu.clock import SHANGHAI  # noqa: E402
 
@@ -20,7 +21,7 @@ Fact = dict[str, Any]
 
 
 def fact_from_stored(position: int, state: bytes) -> Fact:
-    fact = orjson.loads(state)
+    fact = upcast(orjson.loads(state))  # older schema versions read in the current shape
     fact["position"] = position
     fact["recorded_at"] = fact.pop("timestamp")
     fact.pop("originator_topic", None)

@@ -19,7 +19,7 @@ from tuoyu.projections.facts import SHANGHAI, fact_from_stored
 from tuoyu.projections.history import slots_over_time
 from tuoyu.projections.snapshot import View, build_snapshot
 from tuoyu.views.projector import EmbeddedProjector
-from tuoyu.views.reading import read_facts
+from tuoyu.views.reading import personal_details, held_back_details, read_facts, with_personal_values
 from tuoyu.views.replay import fold_all, replay_snapshot
 
 # The live snapshot is rebuilt when the view changes, and at least this often, because the
@@ -172,17 +172,19 @@ class Platform:
         aggregate = self.registry.load(aggregate_id)
         if aggregate is None:
             return None
-        events = []
-        for stored in self.registry.recorder.select_events(aggregate_id):
-            fact = fact_from_stored(0, stored.state)
+        events, details = [], held_back_details(aggregate.details)
+        stored_events = self.registry.recorder.select_events(aggregate_id)
+        facts = with_personal_values(self.registry.recorder, [fact_from_stored(0, s.state) for s in stored_events])
+        for stored, fact in zip(stored_events, facts):
             events.append({"version": stored.originator_version, "occurred_at": fact["event"]["occurred_at"],
                            "recorded_at": fact["recorded_at"], "recorded_by": fact.get("recorded_by"),
                            "event": fact["event"]})
+            details.update(personal_details(fact["event"]))
         state = {"institution_id": institution_id, "township": aggregate.township, "kind": aggregate.kind,
                  "slots": aggregate.slots, "inclusive": aggregate.inclusive, "enrolled": aggregate.enrolled,
                  "operating": aggregate.operating, "children_awaiting_rehoming": aggregate.awaiting,
                  "emergency_closure": aggregate.emergency,
-                 "open_rectifications": sorted(aggregate.open_rectifications), **aggregate.details,
+                 "open_rectifications": sorted(aggregate.open_rectifications), **details,
                  **_supervision_of(aggregate)}
         return {"institution": state, "version": aggregate.version, "events": events}
 

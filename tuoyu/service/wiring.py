@@ -20,9 +20,17 @@ def open_registry(settings: Settings, clock: Callable[[], datetime] = wall_clock
 
 
 def open_reader(settings: Settings) -> Registry:
-    """The registry for reading only, without creating tables: what the processes that verify
-    ranges of the audit chain in parallel open (concurrent CREATEs race on PostgreSQL)."""
-    return Registry(env={**eventsourcing_env(settings), "CREATE_TABLE": "n"})
+    """The registry for reading only: no table is created, and the database itself refuses any
+    write (SQLite opened with mode=ro; PostgreSQL sessions with default_transaction_read_only).
+    What `tuoyu verify` and the processes verifying ranges of the chain in parallel open."""
+    from urllib.parse import quote
+
+    env = {**eventsourcing_env(settings), "CREATE_TABLE": "n"}
+    if "SQLITE_DBNAME" in env:
+        env["SQLITE_DBNAME"] = f"file:/{quote(env['SQLITE_DBNAME'].lstrip('/'))}?mode=ro"
+    else:
+        env["APPLICATION_RECORDER_TOPIC"] = "tuoyu.persistence.postgres:ReadingPostgresRecorder"
+    return Registry(env=env)
 
 
 def open_view_recorder(settings: Settings):
@@ -64,13 +72,10 @@ def open_relay(settings: Settings, topic: str | None = None, partitions: int | N
 
 
 def open_tokens(registry):
-    """The token table, in the registry's own database."""
-    from tuoyu.persistence.postgres import ClaimingPostgresRecorder
-    from tuoyu.persistence.tokens import PostgresTokens, SQLiteTokens
+    """The tokens of the registry's store: granted and revoked by events, read from their view."""
+    from tuoyu.persistence.tokens import Tokens
 
-    recorder = registry.recorder
-    kind = PostgresTokens if isinstance(recorder, ClaimingPostgresRecorder) else SQLiteTokens
-    return kind(recorder.datastore)
+    return Tokens(registry)
 
 
 def open_platform(settings: Settings, clock: Callable[[], datetime] = wall_clock.now, project: bool = True):

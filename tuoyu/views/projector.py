@@ -16,14 +16,17 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from tuoyu.projections.facts import partition_of
-from tuoyu.projections.fold import apply
+from tuoyu.projections.fold import apply, unknown_counts
 from tuoyu.projections.snapshot import View, new_view, view_position
-from tuoyu.views.reading import read_facts
+from tuoyu.views.reading import NOT_FOLDED, read_facts
+from tuoyu.views.replay import fold_all
+from tuoyu.views.version import VIEW_NAME
 
 log = logging.getLogger(__name__)
 
-# Bump when the shape of the view state changes: the projector then rebuilds it from zero.
-VIEW_NAME = "kpi.v4"
+# Its value is erased from the side table, but the live view may hold it (folded before):
+# the view is rebuilt from the record, as a replay would build it.
+REDACTION = "PersonalDataRedacted"
 
 
 class EmbeddedProjector:
@@ -57,9 +60,11 @@ class EmbeddedProjector:
         applied = 0
         position = view_position(self.view)
         pending = 0
-        for fact in read_facts(self.events, after=position, page=self.batch):
+        redacted = False
+        for fact in read_facts(self.events, after=position, page=self.batch, skip=NOT_FOLDED):
             with self.lock:
                 apply(self.view[partition_of(fact)], fact)
+            redacted = redacted or fact["event"].get("type") == REDACTION
             position = fact["position"]
             applied += 1
             pending += 1
@@ -68,11 +73,25 @@ class EmbeddedProjector:
                 pending = 0
             if limit is not None and applied >= limit:
                 break
-        if pending:
+        if redacted:
+            self._rebuild(position)
+        elif pending:
             self._commit(position)
         if applied and self.on_change:
             self.on_change(self.view)
         return applied
+
+    def _rebuild(self, position: int) -> None:
+        view, _ = fold_all(read_facts(self.events, upto=position, skip=NOT_FOLDED))
+        with self.lock:
+            self.view = view
+        log.info("view %s rebuilt up to position %d after a redaction", self.name, position)
+        self._commit(position)
+
+    def unknown_events(self) -> dict[str, int]:
+        """Events of each type the fold did not know and skipped (exported as a metric)."""
+        with self.lock:
+            return unknown_counts(self.view.values())
 
     def _commit(self, position: int) -> None:
         with self.lock:

@@ -37,22 +37,29 @@ def register(commands: Any) -> None:
     t.add_argument("--json", action="store_true")
     t.set_defaults(run=_paths_said(_diff))
 
-    t = audit.add_parser("checkpoint", help="verify the record and print its head position and chain hash")
-    t.add_argument("--out", type=Path, help="also write the checkpoint to this file")
-    t.set_defaults(run=_paths_said(_checkpoint))
-
     t = audit.add_parser("check", help="compare the live view with a replay from zero")
     t.add_argument("--json", action="store_true")
     t.set_defaults(run=_paths_said(_check))
 
     t = audit.add_parser("export", help="write a self-contained bundle of the record up to a time")
     t.add_argument("--as-of", required=True, help="events recorded up to then (date or date-time)")
+    t.add_argument("--township", help="only this township's events, each with its proof against the checkpoint")
+    t.add_argument("--personal", action="store_true",
+                   help="include the personal values still held (only for a recipient allowed to see them)")
     t.add_argument("out", type=Path, help="the bundle directory (created; must be empty or absent)")
     t.set_defaults(run=_paths_said(_export))
 
+    from tuoyu.service.commands import audit_log
+
+    audit_log.register_actions(audit)
+
     p = commands.add_parser("verify", help="recompute the hash chain; exit 1 if the record was altered")
-    p.add_argument("--checkpoint", type=Path, help="a checkpoint from `tuoyu audit checkpoint` kept elsewhere")
+    p.add_argument("--checkpoint", type=Path,
+                   help="a checkpoint kept elsewhere (default: the newest published one, when there is one)")
     p.add_argument("--bundle", type=Path, help="verify a bundle of `tuoyu audit export` instead of the store")
+    p.add_argument("--proof", type=Path, help="verify a proof of `tuoyu audit prove` (no store needed)")
+    p.add_argument("--key", help="the log's public key (a vkey, or a file holding one; default TUOYU_LOG_VKEY or "
+                                 "the local signing key's)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_paths_said(_verify))
 
@@ -164,30 +171,6 @@ def _value(value: Any) -> str:
     return str(value) if not isinstance(value, (dict, list)) else orjson.dumps(value).decode()
 
 
-def _checkpoint(args: argparse.Namespace) -> int:
-    from tuoyu import clock
-    from tuoyu.audit.store import checkpoint_of, verify_store
-
-    verdict = verify_store(_recorder(args), parallel=_parallel())
-    if not verdict.intact:
-        _say_verdict(verdict, "tuoyu audit checkpoint")
-        print("tuoyu audit checkpoint: 记录未通过校验, 不出具检查点 (the record fails verification; "
-              "no checkpoint issued)", file=sys.stderr)
-        return 1
-    checkpoint = checkpoint_of(verdict)
-    if checkpoint is None:
-        print("tuoyu audit checkpoint: 存储中还没有事件 (the store holds no events yet)", file=sys.stderr)
-        return 1
-    data = checkpoint.dumps(created_at=clock.now().isoformat(timespec="seconds"))
-    if args.out:
-        args.out.write_bytes(data)
-    sys.stdout.buffer.write(data)
-    sys.stdout.flush()
-    print(f"检查点: 位置 {checkpoint.position} · 链哈希 {checkpoint.link.hex()} · 事件 {checkpoint.events} 条",
-          file=sys.stderr)
-    return 0
-
-
 def _check(args: argparse.Namespace) -> int:
     from tuoyu.audit.check import check_view
     from tuoyu.service.wiring import open_view_recorder
@@ -224,38 +207,99 @@ def _export(args: argparse.Namespace) -> int:
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         print(f"tuoyu audit export: {args.out} exists and is not an empty directory", file=sys.stderr)
         return 2
+    if args.township is not None:
+        from tuoyu.domain.catalogue import TOWNSHIP_IDS
+
+        if args.township not in TOWNSHIP_IDS:
+            raise ValueError(f"--township {args.township!r}: expected one of {', '.join(TOWNSHIP_IDS)}")
+    settings = _audit_settings()
     try:
-        exported = export_bundle(_recorder(args), moment, args.out)
+        exported = export_bundle(_recorder(args), moment, args.out, settings.signer(), township=args.township,
+                                 personal=args.personal)
     except NotExportable as refused:
-        _say_verdict(refused.verdict, "tuoyu audit export")
+        say_verdict(refused.verdict, "tuoyu audit export")
         print("tuoyu audit export: 记录未通过校验或为空, 不导出 (nothing exported)", file=sys.stderr)
         return 1
-    print(f"导出 {exported.events} 条事件 (位置 1-{exported.position}) 到 {args.out}; 检查点链哈希 "
-          f"{exported.checkpoint.link.hex()}; 另一台机器: tuoyu verify --bundle {args.out} && "
-          f"tuoyu replay --bundle {args.out}")
+    scope = f"镇街 {args.township} 的 " if args.township else ""
+    print(f"导出{scope} {exported.events} 条事件 (记录位置 1-{exported.position}) 到 {args.out}; 检查点默克尔根 "
+          f"{exported.checkpoint.root.hex()}; 另一台机器: tuoyu verify --bundle {args.out} --key "
+          f"'{settings.signer().verifier.vkey()}' && tuoyu replay --bundle {args.out}")
     return 0
 
 
+def _audit_settings() -> Any:
+    from tuoyu.service.auditing import audit_settings
+
+    return audit_settings(settings_from_env())
+
+
+def _verifier(args: argparse.Namespace) -> Any:
+    return verifier_of(args.key)
+
+
+def verifier_of(key: str | None) -> Any:
+    """The log's public key: `key` (a vkey or a file holding one), TUOYU_LOG_VKEY, or the local
+    signing key's (None: none here)."""
+    from tuoyu.audit.note import parse_vkey
+
+    if key:
+        path = Path(key)
+        return parse_vkey(path.read_text(encoding="utf-8") if path.is_file() else key)
+    return _audit_settings().verifier()
+
+
+def _reader(args: argparse.Namespace) -> Any:
+    """The store opened read-only (verification never writes), until the command returns."""
+    from tuoyu.service.wiring import open_reader
+
+    return args.resources.enter_context(open_reader(settings_from_env())).recorder
+
+
 def _verify(args: argparse.Namespace) -> int:
+    if args.proof:
+        return _verify_proof(args)
     from tuoyu.audit.checkpoint import read_checkpoint
 
-    checkpoint = read_checkpoint(args.checkpoint) if args.checkpoint else None
+    verifier = _verifier(args)
+    checkpoint = read_checkpoint(args.checkpoint, verifier) if args.checkpoint else None
+    if checkpoint is not None and checkpoint.note is not None and verifier is None:
+        raise ValueError(f"--checkpoint {args.checkpoint} is signed: give the log's public key with --key "
+                         "(`tuoyu audit key` prints it) to check its signature")
     if args.bundle:
-        from tuoyu.audit.bundle import verify_bundle
+        from tuoyu.audit.bundle_check import verify_bundle
 
-        verdict = verify_bundle(args.bundle, checkpoint)
+        verdict = verify_bundle(args.bundle, checkpoint, verifier)
     else:
+        from tuoyu.audit.log import newest_published
         from tuoyu.audit.store import verify_store
 
-        verdict = verify_store(_recorder(args), checkpoint, parallel=_parallel())
+        if checkpoint is None and verifier is not None:
+            checkpoint = newest_published(_audit_settings().publication(), verifier)
+        verdict = verify_store(_reader(args), checkpoint, parallel=_parallel())
     if args.json:
         print_json(verdict.as_dict())
     else:
-        _say_verdict(verdict, "tuoyu verify")
+        say_verdict(verdict, "tuoyu verify")
     return 0 if verdict.intact else 1
 
 
-def _say_verdict(verdict: Any, command: str) -> None:
+def _verify_proof(args: argparse.Namespace) -> int:
+    from tuoyu.audit.proofs import check_proof, read_proof
+
+    verifier = _verifier(args)
+    if verifier is None:
+        raise ValueError("--key is required to verify a proof: the log's public key (`tuoyu audit key` prints it)")
+    result = check_proof(read_proof(args.proof), verifier)
+    if args.json:
+        print_json(result.as_dict())
+    elif result.valid:
+        print(f"证明有效 (valid): {result.detail}")
+    else:
+        print(f"tuoyu verify: 证明无效 (invalid {result.kind} proof): {result.detail}", file=sys.stderr)
+    return 0 if result.valid else 1
+
+
+def say_verdict(verdict: Any, command: str) -> None:
     from tuoyu.audit.verify import KIND_ZH
 
     if verdict.intact:

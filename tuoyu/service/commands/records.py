@@ -25,7 +25,9 @@ def register(commands: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the snapshot of kpis.md as JSON")
     p.add_argument("--as-of", help="business time: events that occurred up to then (date or date-time)")
     p.add_argument("--known-at", help="knowledge time: events recorded up to then (date or date-time)")
-    p.add_argument("--bundle", type=Path, help="replay a bundle of `tuoyu audit export` (no store needed)")
+    p.add_argument("--bundle", type=Path, help="replay a bundle of `tuoyu audit export` (no store needed); it is "
+                                               "verified first")
+    p.add_argument("--key", help="with --bundle: the log's public key, to check the bundle's signed checkpoint")
     p.set_defaults(run=_replay)
 
 
@@ -79,9 +81,16 @@ def _replay(args: argparse.Namespace) -> int:
     as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
     known_at = parse_moment(args.known_at, "--known-at") if args.known_at else None
     if args.bundle:
-        from tuoyu.audit.bundle import replay_bundle
+        from tuoyu.audit.bundle_check import BundleFails, replay_bundle
+        from tuoyu.service.commands.audit import say_verdict, verifier_of
 
-        snapshot = replay_bundle(args.bundle, as_of, known_at)
+        try:
+            snapshot = replay_bundle(args.bundle, as_of, known_at, verifier_of(args.key))
+        except BundleFails as failed:
+            say_verdict(failed.verdict, "tuoyu replay")
+            print("tuoyu replay: 数据包未通过校验, 不重放 (the bundle fails verification; nothing replayed)",
+                  file=sys.stderr)
+            return 1
     else:
         app = registry(args)
         snapshot = replay_snapshot(read_facts(app.recorder), clock.now(), as_of, known_at)

@@ -61,13 +61,17 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it lets the `finally`
         # below stop Prometheus and Alertmanager instead of leaving them running.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    from tuoyu.service.auditing import audit_settings
+    from tuoyu.service.publishing import scheduled_publication
+
     try:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
         alertmanager_url = stack.alertmanager_url if stack is not None else settings.alertmanager_url
         app = create_app(platform, prometheus_url, settings.map_tile_url, alertmanager_url,
                          running_config(settings.tunables).oncall)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        with scheduled_publication(platform.registry.recorder, audit_settings(settings)):
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         if stack is not None:
             stack.stop()

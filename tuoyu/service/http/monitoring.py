@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tuoyu.alerts.config import packaged_text
 from tuoyu.metrics.collectors import KpiCollector, metrics_registry
+from tuoyu.metrics.unknown import UnknownEventsCollector
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.platform import Platform
 from tuoyu.views.projector import VIEW_NAME
@@ -25,6 +26,8 @@ def monitoring_routes(platform: Platform) -> APIRouter:
         # Without the embedded projector the Faust workers export the KPI series; the API
         # exporting them too would double every sum.
         kpis=platform.projector is not None))
+    metrics.register(UnknownEventsCollector(
+        lambda: {VIEW_NAME: platform.projector.unknown_events()} if platform.projector is not None else {}))
 
     @router.get("/metrics", response_class=Response)
     def prometheus_metrics() -> Response:
