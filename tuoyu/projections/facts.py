@@ -15,12 +15,16 @@ import orjson
 
 # Only the time zone: a projection never reads the clock (the evaluation time is passed in).
 from tuoyu.clock import SHANGHAI  # noqa: E402
+from tuoyu.domain.canonical import readable
 
 Fact = dict[str, Any]
 
 
 def fact_from_stored(position: int, state: bytes) -> Fact:
+    """The fact of a stored event. Every reader gets facts here, so this is the one place where
+    what a store accepted before the boundary's checks is read in the stored form."""
     fact = orjson.loads(state)
+    readable(fact["event"])
     fact["position"] = position
     fact["recorded_at"] = fact.pop("timestamp")
     fact.pop("originator_topic", None)
