@@ -36,7 +36,7 @@ _MULTILINE_FIELDS = frozenset({"note", "reason", "text"})
 def _short_repr() -> Callable[[Any], str]:
     """repr() cut short: a message must not repeat a 10 MB value (Repr takes no arguments before 3.12)."""
     shortened = reprlib.Repr()
-    shortened.maxlevel, shortened.maxstring, shortened.maxother = 2, 80, 80
+    shortened.maxlevel, shortened.maxstring, shortened.maxother = 2, 200, 200
     shortened.maxlist = shortened.maxdict = 4
     return shortened.repr
 

@@ -4,15 +4,29 @@ transaction as the events: claims (unique event_ids and inspection ids), the aud
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
 
 Claim = tuple[str, str]  # (key, digest)
+
+
+def create_private_database(datastore: SQLiteDatastore) -> None:
+    """Create the database file readable and writable by its owner only (0600), before SQLite
+    creates it as 0644 less the umask. SQLite gives the -wal and -shm files it creates beside
+    it the database file's mode (os_unix.c, findCreateFileMode), so they are 0600 too."""
+    pool = datastore.pool
+    if pool.is_sqlite_memory_mode or pool.db_name.startswith("file:"):
+        return
+    try:
+        os.close(os.open(pool.db_name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # an existing store keeps the mode its operator gave it
 
 
 class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
@@ -30,6 +44,7 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         # Only a store that had no chain table before (one older than the chain) is chained here.
         # A chain table that exists but was emptied is never refilled: `tuoyu verify` must
         # report its events as unchained rather than vouch for whatever the rows now say.
+        create_private_database(self.datastore)
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tuoyu_chain'")
             had_chain_table = c.fetchone() is not None
@@ -162,6 +177,10 @@ class ViewSQLiteRecorder(SQLiteTrackingRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS tuoyu_views (name TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
         ]
+
+    def create_table(self) -> None:
+        create_private_database(self.datastore)
+        super().create_table()
 
     def save_view(self, name: str, state: bytes, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -64,8 +64,9 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
-        uvicorn.run(create_app(platform, prometheus_url, settings.map_tile_url), host=args.host, port=args.port,
-                    log_level="warning")
+        app = create_app(platform, prometheus_url, settings.map_tile_url)
+        app.state.body_read_timeout = settings.body_read_timeout
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         if stack is not None:
             stack.stop()

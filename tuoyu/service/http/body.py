@@ -11,11 +11,7 @@ from starlette.requests import Request
 
 # The limits `tuoyu import` applies to each line too.
 from tuoyu.domain.limits import MAX_BODY_BYTES, MAX_DEPTH, MAX_EVENTS_PER_REQUEST, deeper_than, too_deep
-
-# A client that sends less than its Content-Length (or trickles it) would hold the request
-# open for ever: uvicorn has no timeout for reading a body. The app may set its own
-# (`app.state.body_read_timeout`, from TUOYU_BODY_READ_TIMEOUT).
-BODY_READ_TIMEOUT_SECONDS = 30.0
+from tuoyu.service.config import DEFAULT_BODY_READ_TIMEOUT
 
 __all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MAX_EVENTS_PER_REQUEST", "BodyError", "as_event_list", "read_json"]
 
@@ -56,7 +52,10 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytearray:
-    seconds = getattr(request.app.state, "body_read_timeout", BODY_READ_TIMEOUT_SECONDS)
+    """The body, read within the app's `body_read_timeout` (TUOYU_BODY_READ_TIMEOUT): a client
+    that sends less than its Content-Length, or trickles it, would otherwise hold the request
+    open for ever, since uvicorn has no timeout for reading a body."""
+    seconds = getattr(request.app.state, "body_read_timeout", DEFAULT_BODY_READ_TIMEOUT)
     body = bytearray()
     try:
         async with asyncio.timeout(seconds):
