@@ -89,7 +89,7 @@ def _pairs_problem(pairs: Any, name: str, max_chars: int, multiline: bool) -> st
         if not _NAME.fullmatch(key):
             return f".{name}: {key[:60]!r} is not a label name (letters, digits and _, at most 128)"
         if not isinstance(value, str):
-            return f".{name}.{key}: expected a string"
+            return f".{name}.{key}: expected an object of strings"
         if len(value) > max_chars:
             return f".{name}.{key}: {len(value):,} characters; at most {max_chars:,}"
         why = unsafe_character(value, multiline)
