@@ -10,7 +10,7 @@ import orjson
 
 from tests.integration.audit_helpers import run
 from tests.integration.builders import filed, training
-from tuoyu.domain.limits import MAX_BODY_BYTES
+from tuoyu.service.http.body import MAX_BODY_BYTES  # the API's limit, which import applies to a line
 
 
 def nested_note(levels: int) -> bytes:

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.test_alertmanager_payload import ALERT, PAYLOAD
+from tests.support.alertmanager import ALERT, PAYLOAD
 from tuoyu.service.http.app import create_app
 from tuoyu.service.tokens import create_token
 from tuoyu.service.wiring import open_platform

@@ -6,19 +6,11 @@ import copy
 
 import pytest
 
+from tests.support.alertmanager import ALERT, PAYLOAD
 from tuoyu.service.http.alertmanager_payload import (
     MAX_ALERTS, MAX_ANNOTATION_VALUE_CHARS, MAX_LABEL_VALUE_CHARS, MAX_PAIRS, payload_problem,
 )
 from tuoyu.service.http.oncall import webhook_problem
-
-# As Alertmanager 0.25 posts it: nanoseconds, upper-case Z, the Go zero time for "no end yet".
-ALERT = {"status": "firing", "labels": {"alertname": "TownshipBelowMinSlots", "township": "yongding"},
-         "annotations": {"summary": "永定镇托位低于底线", "description": "第一行\n第二行"},
-         "startsAt": "2026-11-30T08:00:00.123456789Z", "endsAt": "0001-01-01T00:00:00Z",
-         "generatorURL": "http://prometheus/graph", "fingerprint": "5f2c7a1e9b3d4c60"}
-PAYLOAD = {"version": "4", "groupKey": '{}:{alertname="TownshipBelowMinSlots"}', "truncatedAlerts": 0,
-           "status": "firing", "receiver": "oncall", "groupLabels": {}, "commonLabels": {},
-           "commonAnnotations": {}, "externalURL": "http://alertmanager", "alerts": [ALERT]}
 
 
 def with_alert(**changes) -> dict:
