@@ -50,7 +50,7 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = {"sqlite": 200, "postgres": 80}
 # A property about accepted events proves little if hardly any are accepted.
-MIN_ACCEPTED = {"sqlite": 80, "postgres": 25}
+MIN_ACCEPTED = {"sqlite": 60, "postgres": 25}
 
 # ---- hostile values -------------------------------------------------------------------------------
 
@@ -60,6 +60,10 @@ HOSTILE_TEXTS = [
     "<script>alert(1)</script>", "'; DROP TABLE stored_events; --", "{{ $labels.township }}", "%s%n%x", "\\", '"',
     "", " ", "x" * 200, "x" * 201, "托" * 2000, "托" * 2001, "\U0010ffff", "\ue000",
 ]
+# Allowed, and each a trap for some reader: markup, SQL, templates, joiners, wide spaces, the longest name.
+ALLOWED_ODD_TEXTS = ["<script>alert(1)</script>", "'; DROP TABLE stored_events; --", "{{ $labels.township }}",
+                     "👨\u200d👩\u200d👧", "\u3000大峪\u3000", "x" * 200, "托" * 200, "\U0010ffff", "\ue000", "%s%n",
+                     "\\", '"', "Robert'); --"]
 # Half of the values drawn are ones the schema allows (in any of their forms), half are not.
 plain_text = st.text(st.sampled_from("大峪门头沟托育中心 ABCxyz0123-_.·（）"), min_size=1, max_size=30)
 text = st.one_of(plain_text, plain_text, st.sampled_from(HOSTILE_TEXTS), st.text(st.characters(blacklist_categories=("Cs",)),
@@ -143,6 +147,10 @@ templates = st.one_of(
 def events(draw: st.DrawFn) -> dict[str, Any]:
     """A valid event of any type, with up to three fields replaced, added or taken out."""
     event = draw(templates)
+    if draw(st.integers(0, 3)):  # mostly: a time in any form the schema allows (lower case, odd offsets)
+        event["occurred_at"] = draw(allowed_times)
+    if "name" in event and draw(st.booleans()):
+        event["name"] = draw(st.sampled_from(ALLOWED_ODD_TEXTS))
     for _ in range(draw(st.sampled_from([0, 0, 0, 0, 1, 1, 2, 3]))):
         field = draw(st.sampled_from([*sorted(event), *OPTIONAL_FIELDS]))
         if draw(st.integers(0, 9)) == 0:
