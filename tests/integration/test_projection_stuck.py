@@ -150,3 +150,12 @@ def test_serve_starts_over_a_fact_it_cannot_fold_and_reports_it(store_settings, 
     finally:
         server.stop()
     assert f"at position {bad} cannot be applied" in server.tail(), server.tail()
+
+
+def test_project_once_over_a_fact_it_cannot_fold_exits_1_and_names_it(store_settings, store_env, monkeypatch,
+                                                                      capsys):
+    from tests.integration.audit_helpers import run
+
+    bad = store_with_a_fact_that_cannot_be_folded(store_settings)
+    code, out, err = run(store_env, monkeypatch, capsys, "project", "--once", "--quiet")
+    assert code == 1 and f"投影停在位置 {bad} 之前" in err and "TrainingCompleted" in err
