@@ -9,8 +9,9 @@ checks the common, valid case; jsonschema lists every problem when that check fa
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft202012Validator

@@ -33,14 +33,14 @@ class Stuck:
     retry_at: float  # time.monotonic() of the next attempt
 
     @classmethod
-    def first(cls, view: str, failure: CannotApply, pause: float) -> "Stuck":
+    def first(cls, view: str, failure: CannotApply, pause: float) -> Stuck:
         event = _event_of(failure.fact)
         return cls(view=view, position=failure.position, reason=_reason(failure.error),
                    event_type=_text(event.get("type")), event_id=_text(event.get("event_id")),
                    since=clock.now().isoformat(timespec="seconds"), attempts=1, pause=pause,
                    retry_at=time.monotonic() + pause)
 
-    def again(self, failure: CannotApply, max_pause: float) -> "Stuck":
+    def again(self, failure: CannotApply, max_pause: float) -> Stuck:
         pause = min(max_pause, max(self.pause * 2, 0.0))
         return replace(self, reason=_reason(failure.error), attempts=self.attempts + 1, pause=pause,
                        retry_at=time.monotonic() + pause)
