@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timezone
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -26,6 +27,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999
 EARLIEST_TIME = f"{FIRST_YEAR}-01-01T00:00:00+08:00"
 LATEST_TIME = f"{LAST_YEAR}-12-31T23:59:59+08:00"
 EARLIEST_DATE, LATEST_DATE = f"{FIRST_YEAR}-01-01", f"{LAST_YEAR}-12-31"
+_INNER_YEARS = (f"{FIRST_YEAR + 1}", f"{LAST_YEAR - 1}")  # a time of these years is in range in any offset
 
 # RFC 3339 (JSON Schema's date-time and date formats); Python's fromisoformat alone also takes
 # ISO week dates, basic forms, trailing characters, times without seconds and +0800 offsets.
@@ -68,6 +70,8 @@ def parse_date(text: str) -> date | None:
 
 def time_in_range(moment: datetime) -> bool:
     """Whether the time falls within FIRST_YEAR..LAST_YEAR as written, in UTC and in Asia/Shanghai."""
+    if FIRST_YEAR < moment.year < LAST_YEAR:
+        return True  # an offset moves a time by less than a day: it stays within the range
     try:
         years = (moment.year, moment.astimezone(timezone.utc).year, moment.astimezone(SHANGHAI).year)
     except OverflowError:
@@ -83,7 +87,7 @@ def time_on_read(text: str) -> str:
     """A stored time in the stored form: a store written before the boundary checked the case
     and the range may hold `z` or a year no reader converts. Out-of-range times are read as the
     nearest end of the range, which keeps their order against every time the platform accepts."""
-    if text[10:11] == "T" and text[-1:] != "z" and f"{FIRST_YEAR + 1}" <= text[:4] <= f"{LAST_YEAR - 1}":
+    if text[10:11] == "T" and text[-1:] != "z" and _INNER_YEARS[0] <= text[:4] <= _INNER_YEARS[1]:
         return text  # the common case, decided without parsing
     moment = parse_time(text)
     if moment is None:
@@ -148,12 +152,14 @@ def readable(event: dict[str, Any]) -> dict[str, Any]:
     kind = event.get("type")
     if not isinstance(kind, str):
         return event
-    for name in time_fields(kind):
+    for name, on_read in _read_as(kind):
         value = event.get(name)
         if isinstance(value, str):
-            event[name] = time_on_read(value)
-    for name in date_fields(kind):
-        value = event.get(name)
-        if isinstance(value, str):
-            event[name] = date_on_read(value)
+            event[name] = on_read(value)
     return event
+
+
+@cache
+def _read_as(event_type: str) -> tuple[tuple[str, Callable[[str], str]], ...]:
+    return (*((name, time_on_read) for name in time_fields(event_type)),
+            *((name, date_on_read) for name in date_fields(event_type)))

@@ -166,7 +166,24 @@ def _time_problems(event: dict[str, Any]) -> list[FieldProblem]:
     return found
 
 
+def _printable(value: Any) -> bool:
+    """Whether every string in `value` is printable (the common case, checked without paths).
+    Called on events of bounded depth only: valid ones, or ones checked by deeper_than."""
+    if type(value) is str:
+        return value.isprintable()
+    if type(value) is dict:
+        value = value.values()
+    elif type(value) is not list:
+        return True
+    for item in value:
+        if not _printable(item):
+            return False
+    return True
+
+
 def _text_problems(event: dict[str, Any]) -> list[FieldProblem]:
+    if _printable(event):
+        return []
     found: list[FieldProblem] = []
     stack: list[tuple[str, Any]] = [(str(k), v) for k, v in event.items()]
     while stack:

@@ -199,4 +199,4 @@ class Platform:
         stuck = self.projector.stuck if self.projector is not None else None
         return {"status": "stuck" if stuck else "ok", "store": "reachable", "events_recorded": recorded,
                 "projection_position": applied, "projection_lag": None if applied is None else recorded - applied,
-                "projection_stuck": stuck.as_dict() if stuck else None}
+                **({"projection_stuck": stuck.as_dict()} if stuck else {})}
