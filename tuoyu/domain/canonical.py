@@ -148,18 +148,27 @@ def _fields_in_format(event_type: str, wanted: str) -> tuple[str, ...]:
 
 def readable(event: dict[str, Any]) -> dict[str, Any]:
     """A stored event with its times and dates in the stored form (updated in place): what
-    every reader of a store written before the boundary checks needs (docs/decisions.md)."""
+    every reader of a store written before the boundary checks needs (docs/decisions.md).
+    Every fact of every replay comes through here: the common case is decided inline."""
+    value = event.get("occurred_at")
+    if type(value) is str and not (value[10:11] == "T" and value[-1:] != "z"
+                                   and _INNER_YEARS[0] <= value[:4] <= _INNER_YEARS[1]):
+        event["occurred_at"] = time_on_read(value)
     kind = event.get("type")
-    if not isinstance(kind, str):
-        return event
-    for name, on_read in _read_as(kind):
+    for name, on_read in _other_fields().get(kind, ()) if type(kind) is str else ():
         value = event.get(name)
-        if isinstance(value, str):
+        if type(value) is str:
             event[name] = on_read(value)
     return event
 
 
 @cache
-def _read_as(event_type: str) -> tuple[tuple[str, Callable[[str], str]], ...]:
-    return (*((name, time_on_read) for name in time_fields(event_type)),
-            *((name, date_on_read) for name in date_fields(event_type)))
+def _other_fields() -> dict[str, tuple[tuple[str, Callable[[str], str]], ...]]:
+    """Per event type, its times other than occurred_at and its dates, each with how to read it."""
+    found: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {}
+    for event_type in event_schema()["$defs"]:
+        fields = (*((n, time_on_read) for n in time_fields(event_type) if n != "occurred_at"),
+                  *((n, date_on_read) for n in date_fields(event_type)))
+        if fields:
+            found[event_type] = fields
+    return found
