@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -16,6 +17,7 @@ import httpx
 
 from tuoyu.alerts.files import load_tunables
 from tuoyu.alerts.files import TUNABLES
+from tuoyu import clock
 from tuoyu.service.alerting import start_alerting
 from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
 
@@ -56,11 +58,13 @@ class Service:
 
 @contextmanager
 def running_service(tmp: Path, store: str | None = None, alerting: dict[str, Any] | None = None,
-                    scrape_interval: str = "1s") -> Iterator[tuple[Service, Any]]:
+                    scrape_interval: str = "1s", now: datetime | None = None) -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
-    and Alertmanager posting to its webhook."""
+    and Alertmanager posting to its webhook; with `now`, the service's clock starts there."""
     port = free_port()
     env = {**os.environ, "TUOYU_DATA_DIR": str(tmp), "TUOYU_ALERT_WEBHOOK_SECRET": "e2e-secret"}
+    if now is not None:
+        env[clock.ENV_VAR] = now.isoformat()
     if store:
         env["TUOYU_STORE"] = store
     (tmp / "alert-webhook-secret").write_text("e2e-secret")

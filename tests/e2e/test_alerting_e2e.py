@@ -3,14 +3,15 @@ Alertmanager posting to the service's on-call receiver."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from tests.e2e.harness import fast_tunables, running_service
+from tuoyu import clock
 from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
 
-NOW = datetime.now(timezone.utc)
+NOW = clock.now()  # the service runs on the same clock (TUOYU_NOW is inherited)
 
 
 def at(days_ago: float) -> str:

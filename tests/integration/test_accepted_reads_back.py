@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration import builders as b
+from tests.support import builders as b
 from tuoyu import clock
 from tuoyu.audit.bundle import export_bundle, replay_bundle, verify_bundle
 from tuoyu.domain.importing import import_skipping_invalid

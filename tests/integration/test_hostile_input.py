@@ -10,11 +10,8 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import run
-from tests.integration.builders import (
-    assert_problem, capacity, closed, enrolled, filed, open_app, record, rehomed, rejected, stored_events, target,
-    training,
-)
-from tests.integration.unchecked import record_unchecked
+from tests.support.builders import capacity, enrolled, filed, open_app, record, stored_events, target, training
+from tests.support.unchecked import record_unchecked
 from tuoyu.service.config import Settings
 from tuoyu.service.http.app import create_app
 from tuoyu.service.wiring import open_platform, open_projector
@@ -84,19 +81,6 @@ def test_a_name_with_a_bidirectional_override_never_reaches_the_public_map(api, 
     assert body["errors"][0]["field"] == field and "U+202E" in body["errors"][0]["message"]
     api.wait_for_view()
     assert api.client.get("/api/registry").json()["features"] == []
-
-
-def test_children_are_rehomed_only_into_a_filed_operating_institution(store_settings):
-    app = open_app(store_settings)
-    try:
-        record(app, filed("A"), filed("SHUT"), enrolled("A", 6), closed("A"), closed("SHUT", emergency=False))
-        for destination, says in (("NOPE", ["NOPE is not filed"]), ("SHUT", ["SHUT is closed"]),
-                                  ("A", ["the institution they leave"])):
-            problem = rejected(app, [rehomed("A", 2, to_institution_id=destination)])
-            assert_problem(problem, index=0, field="to_institution_id", says=says)
-        record(app, filed("B"), rehomed("A", 2, to_institution_id="B"))
-    finally:
-        app.close()
 
 
 def test_a_store_that_accepted_them_before_is_read_back_by_every_reader(store_settings, store_env, tmp_path,

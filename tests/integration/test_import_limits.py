@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from tests.integration.audit_helpers import run
-from tests.integration.builders import filed, training
+from tests.support.builders import filed, training
 from tuoyu.service.http.body import MAX_BODY_BYTES  # the API's limit, which import applies to a line
 
 

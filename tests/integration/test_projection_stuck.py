@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.builders import enrolled, filed, open_app, record, training
-from tests.integration.unchecked import record_unchecked
+from tests.support.builders import enrolled, filed, open_app, record, training
 from tests.support.ports import free_port, wait_for_port
 from tests.support.processes import LoggedProcess
+from tests.support.unchecked import record_unchecked
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_projector, open_registry
 from tuoyu.views import projector as projector_module

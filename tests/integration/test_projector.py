@@ -7,23 +7,21 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
-import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import POSTGRES_URL
+from tests.support.stores import fresh_store
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.domain.problems import EventsRejected
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import ADDITIVE
 from tuoyu.projections.snapshot import build_snapshot
-from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_projector, open_registry
 from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import fold_all
@@ -67,19 +65,6 @@ def to_event(n: int, step: tuple) -> dict:
     }[what]()
 
 
-def fresh_store(kind: str, tmp: Path) -> tuple[Settings, callable]:
-    if kind == "sqlite":
-        return Settings(data_dir=tmp, store=f"sqlite:///{tmp}/{uuid.uuid4().hex}.db"), lambda: None
-    schema = f"h_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    return Settings(data_dir=tmp, store=f"{POSTGRES_URL}?schema={schema}"), drop
-
-
 def check_view_invariants(snapshot: dict) -> None:
     district, townships = snapshot["district"], snapshot["townships"].values()
     for name in ADDITIVE:
@@ -95,12 +80,9 @@ def check_view_invariants(snapshot: dict) -> None:
 
 
 def run_history(kind: str, tmp: Path, history: list, cuts: list[int], as_of_day: int) -> None:
-    settings_, drop = fresh_store(kind, tmp)
-    try:
-        with open_registry(settings_, clock=lambda: NOW) as app, open_projector(settings_, batch=3) as projector:
-            check_history(app, projector, history, cuts, as_of_day)
-    finally:
-        drop()
+    with fresh_store(kind, tmp) as settings_, open_registry(settings_, clock=lambda: NOW) as app, \
+            open_projector(settings_, batch=3) as projector:
+        check_history(app, projector, history, cuts, as_of_day)
 
 
 def check_history(app, projector, history: list, cuts: list[int], as_of_day: int) -> None:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import run
-from tests.integration.builders import filed
+from tests.support.builders import filed
 from tests.support.ports import free_port, wait_for_port
 from tests.support.processes import LoggedProcess
 from tuoyu.service.alerting import ensure_webhook_secret

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.builders import closed, enrolled, filed, staff, target
+from tests.support.builders import closed, enrolled, filed, staff, target
 from tuoyu.alerts.catalogue import ALERTS
 from tuoyu.service.http.app import create_app
 from tuoyu.service.http.pages import ALERT_NAMES_ZH

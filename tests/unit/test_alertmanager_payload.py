@@ -8,7 +8,11 @@ import pytest
 
 from tests.support.alertmanager import ALERT, PAYLOAD
 from tuoyu.service.http.alertmanager_payload import (
-    MAX_ALERTS, MAX_ANNOTATION_VALUE_CHARS, MAX_LABEL_VALUE_CHARS, MAX_PAIRS, payload_problem,
+    MAX_ALERTS,
+    MAX_ANNOTATION_VALUE_CHARS,
+    MAX_LABEL_VALUE_CHARS,
+    MAX_PAIRS,
+    payload_problem,
 )
 from tuoyu.service.http.oncall import webhook_problem
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,14 +12,15 @@ import promql_parser
 import pytest
 import yaml
 
+from tuoyu import clock
 from tuoyu.dashboards import dashboards, rendered_files
 from tuoyu.dashboards.geomap import GAZETTEER_PATH, gazetteer
 from tuoyu.dashboards.panels import DATASOURCE_UID
 from tuoyu.dashboards.promql import plan_target
 from tuoyu.dashboards.queries import panel_queries, variable_queries
 from tuoyu.domain.catalogue import TOWNSHIP_IDS, TOWNSHIPS
-from tuoyu.projections.snapshot import build_snapshot, new_view
 from tuoyu.metrics.collectors import KpiCollector, metrics_registry
+from tuoyu.projections.snapshot import build_snapshot, new_view
 from tuoyu.streams.relay_metrics import RelayCollector
 from tuoyu.streams.worker_metrics import WorkerCollector
 
@@ -35,7 +35,7 @@ PROMETHEUS_SERIES = {"ALERTS", "up", "scrape_duration_seconds"}
 
 def exported_metrics() -> set[str]:
     """Every series name the service, the workers and the relay export."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     snapshot = lambda: {**build_snapshot(new_view(), now, now), "open_closures": []}  # noqa: E731
     relay = SimpleNamespace(acknowledged=0, published_total=0, failed_rounds=0, last_success_at=0.0)
     names: set[str] = set()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -73,7 +73,7 @@ def time_in_range(moment: datetime) -> bool:
     if FIRST_YEAR < moment.year < LAST_YEAR:
         return True  # an offset moves a time by less than a day: it stays within the range
     try:
-        years = (moment.year, moment.astimezone(timezone.utc).year, moment.astimezone(SHANGHAI).year)
+        years = (moment.year, moment.astimezone(UTC).year, moment.astimezone(SHANGHAI).year)
     except OverflowError:
         return False
     return all(FIRST_YEAR <= year <= LAST_YEAR for year in years)
@@ -117,8 +117,10 @@ def unsafe_character(text: str, multiline: bool = False) -> str | None:
         if multiline and character in _LINE_BREAKS:
             continue
         name = unicodedata.name(character, "a control character")
-        return (f"holds U+{ord(character):04X} ({name}) at character {index + 1}; names and text may not hold "
-                "control characters or bidirectional controls, which hide or reorder what people read")
+        return (
+            f"holds U+{ord(character):04X} ({name}) at character {index + 1}; names and text may not hold "
+            "control characters or bidirectional controls, which hide or reorder what people read"
+        )
     return None
 
 
@@ -151,8 +153,9 @@ def readable(event: dict[str, Any]) -> dict[str, Any]:
     every reader of a store written before the boundary checks needs (docs/decisions.md).
     Every fact of every replay comes through here: the common case is decided inline."""
     value = event.get("occurred_at")
-    if type(value) is str and not (value[10:11] == "T" and value[-1:] != "z"
-                                   and _INNER_YEARS[0] <= value[:4] <= _INNER_YEARS[1]):
+    if type(value) is str and not (
+        value[10:11] == "T" and value[-1:] != "z" and _INNER_YEARS[0] <= value[:4] <= _INNER_YEARS[1]
+    ):
         event["occurred_at"] = time_on_read(value)
     kind = event.get("type")
     for name, on_read in _other_fields().get(kind, ()) if type(kind) is str else ():
@@ -167,8 +170,10 @@ def _other_fields() -> dict[str, tuple[tuple[str, Callable[[str], str]], ...]]:
     """Per event type, its times other than occurred_at and its dates, each with how to read it."""
     found: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {}
     for event_type in event_schema()["$defs"]:
-        fields = (*((n, time_on_read) for n in time_fields(event_type) if n != "occurred_at"),
-                  *((n, date_on_read) for n in date_fields(event_type)))
+        fields = (
+            *((n, time_on_read) for n in time_fields(event_type) if n != "occurred_at"),
+            *((n, date_on_read) for n in date_fields(event_type)),
+        )
         if fields:
             found[event_type] = fields
     return found

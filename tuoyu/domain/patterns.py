@@ -13,8 +13,10 @@ from typing import Any
 def python_patterns(node: Any) -> Any:
     """A copy of the schema (or part of it) with each `pattern` rewritten for Python's re."""
     if isinstance(node, dict):
-        return {k: _ecma_end_anchors(v) if k == "pattern" and isinstance(v, str) else python_patterns(v)
-                for k, v in node.items()}
+        return {
+            k: _ecma_end_anchors(v) if k == "pattern" and isinstance(v, str) else python_patterns(v)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [python_patterns(v) for v in node]
     return node

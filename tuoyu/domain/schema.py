@@ -19,8 +19,16 @@ from jsonschema.exceptions import ValidationError
 
 from tuoyu.contracts import event_schema
 from tuoyu.domain.canonical import (
-    FIRST_YEAR, LAST_YEAR, canonical_time, date_fields, date_in_range, parse_date, parse_time, time_fields,
-    time_in_range, unsafe_character,
+    FIRST_YEAR,
+    LAST_YEAR,
+    canonical_time,
+    date_fields,
+    date_in_range,
+    parse_date,
+    parse_time,
+    time_fields,
+    time_in_range,
+    unsafe_character,
 )
 from tuoyu.domain.catalogue import EVENT_TYPES
 from tuoyu.domain.limits import MAX_DEPTH, deeper_than, too_deep

@@ -57,6 +57,12 @@ class Platform:
 
     # ---- lifecycle ------------------------------------------------------------------
 
+    def __enter__(self) -> "Platform":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def start(self) -> None:
         if self.projector is not None and self._thread is None:
             self.projector.catch_up()

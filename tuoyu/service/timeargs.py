@@ -10,7 +10,7 @@ message rather than read in a way the reader did not mean.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from tuoyu.domain.canonical import canonical_time
 from tuoyu.projections.facts import SHANGHAI
@@ -24,14 +24,16 @@ def parse_moment(text: str, name: str) -> datetime:
     within the years 0001 to 9999 in UTC and in Asia/Shanghai; ValueError names `name`."""
     moment = _end_of_day(text) if _DATE.fullmatch(text) else _date_time(text)
     if moment is None:
-        raise ValueError(f"{name} {text!r} is not a date (2024-12-31, or 20241231) or a date-time "
-                         "(2024-12-31T18:00:00+08:00)")
+        raise ValueError(
+            f"{name} {text!r} is not a date (2024-12-31, or 20241231) or a date-time (2024-12-31T18:00:00+08:00)"
+        )
     try:
         # A snapshot converts the moment both ways: 0001-01-01T00:00:00+14:00 would overflow.
-        moment.astimezone(timezone.utc), moment.astimezone(SHANGHAI)
+        moment.astimezone(UTC), moment.astimezone(SHANGHAI)
     except OverflowError:
-        raise ValueError(f"{name} {text!r} is out of range: it must fall within the years 0001 to 9999 "
-                         "in UTC and in Asia/Shanghai") from None
+        raise ValueError(
+            f"{name} {text!r} is out of range: it must fall within the years 0001 to 9999 in UTC and in Asia/Shanghai"
+        ) from None
     return moment
 
 

@@ -34,9 +34,16 @@ VIEW_NAME = "kpi.v3"
 
 
 class EmbeddedProjector:
-    def __init__(self, events_recorder: Any, view_recorder: Any, name: str = VIEW_NAME, batch: int = 1000,
-                 on_change: Callable[[View], None] | None = None, first_retry_seconds: float = 1.0,
-                 max_retry_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        events_recorder: Any,
+        view_recorder: Any,
+        name: str = VIEW_NAME,
+        batch: int = 1000,
+        on_change: Callable[[View], None] | None = None,
+        first_retry_seconds: float = 1.0,
+        max_retry_seconds: float = 60.0,
+    ) -> None:
         self.events = events_recorder
         self.views = view_recorder
         self.name = name
@@ -59,8 +66,10 @@ class EmbeddedProjector:
         tracked = self.views.max_tracking_id(self.name) or 0
         if view_position(view) != tracked:
             # State and tracking commit together, so this means the state was edited by hand.
-            raise RuntimeError(f"view {self.name!r} is at position {view_position(view)} but its tracking "
-                               f"record says {tracked}; run `tuoyu audit check` or delete the view to rebuild")
+            raise RuntimeError(
+                f"view {self.name!r} is at position {view_position(view)} but its tracking "
+                f"record says {tracked}; run `tuoyu audit check` or delete the view to rebuild"
+            )
         return view
 
     def catch_up(self, limit: int | None = None) -> int:
@@ -115,14 +124,17 @@ class EmbeddedProjector:
             log.error("%s", self.stuck.describe())
         else:
             self.stuck = self.stuck.again(failure, self.max_retry_seconds)
-            log.warning("%s (attempt %d; next in %.0f s)", self.stuck.describe(), self.stuck.attempts,
-                        self.stuck.pause)
+            log.warning("%s (attempt %d; next in %.0f s)", self.stuck.describe(), self.stuck.attempts, self.stuck.pause)
         return applied
 
     def _resume_if_past(self) -> None:
         if self.stuck is not None and view_position(self.view) >= self.stuck.position:
-            log.warning("projection %s applied the event at position %d after %d attempt(s); it goes on",
-                        self.name, self.stuck.position, self.stuck.attempts)
+            log.warning(
+                "projection %s applied the event at position %d after %d attempt(s); it goes on",
+                self.name,
+                self.stuck.position,
+                self.stuck.attempts,
+            )
             self.stuck = None
 
     def _commit(self, position: int) -> None:

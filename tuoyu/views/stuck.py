@@ -35,25 +35,46 @@ class Stuck:
     @classmethod
     def first(cls, view: str, failure: CannotApply, pause: float) -> Stuck:
         event = _event_of(failure.fact)
-        return cls(view=view, position=failure.position, reason=_reason(failure.error),
-                   event_type=_text(event.get("type")), event_id=_text(event.get("event_id")),
-                   since=clock.now().isoformat(timespec="seconds"), attempts=1, pause=pause,
-                   retry_at=time.monotonic() + pause)
+        return cls(
+            view=view,
+            position=failure.position,
+            reason=_reason(failure.error),
+            event_type=_text(event.get("type")),
+            event_id=_text(event.get("event_id")),
+            since=clock.now().isoformat(timespec="seconds"),
+            attempts=1,
+            pause=pause,
+            retry_at=time.monotonic() + pause,
+        )
 
     def again(self, failure: CannotApply, max_pause: float) -> Stuck:
         pause = min(max_pause, max(self.pause * 2, 0.0))
-        return replace(self, reason=_reason(failure.error), attempts=self.attempts + 1, pause=pause,
-                       retry_at=time.monotonic() + pause)
+        return replace(
+            self,
+            reason=_reason(failure.error),
+            attempts=self.attempts + 1,
+            pause=pause,
+            retry_at=time.monotonic() + pause,
+        )
 
     def describe(self) -> str:
         what = f"{self.event_type} event {self.event_id}" if self.event_type else "the event"
-        return (f"projection {self.view} is stuck: {what} at position {self.position} cannot be applied "
-                f"({self.reason}); the view stays at the event before it and retries "
-                "(docs/runbook-projection-stuck.md)")
+        return (
+            f"projection {self.view} is stuck: {what} at position {self.position} cannot be applied "
+            f"({self.reason}); the view stays at the event before it and retries "
+            "(docs/runbook-projection-stuck.md)"
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"view": self.view, "position": self.position, "event_type": self.event_type,
-                "event_id": self.event_id, "reason": self.reason, "since": self.since, "attempts": self.attempts}
+        return {
+            "view": self.view,
+            "position": self.position,
+            "event_type": self.event_type,
+            "event_id": self.event_id,
+            "reason": self.reason,
+            "since": self.since,
+            "attempts": self.attempts,
+        }
 
 
 def _event_of(fact: Fact | None) -> dict[str, Any]:

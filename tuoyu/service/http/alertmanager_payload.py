@@ -67,8 +67,10 @@ def _alert_problem(alert: Any) -> str | None:
 def _time_problem(value: Any, name: str) -> str | None:
     moment = parse_time(value) if isinstance(value, str) else None
     if moment is None or canonical_time(value) != value:
-        return (f".{name}: {str(value)[:60]!r} is not an RFC 3339 date-time as Alertmanager writes it "
-                "(e.g. 2026-11-30T08:00:00.123Z)")
+        return (
+            f".{name}: {str(value)[:60]!r} is not an RFC 3339 date-time as Alertmanager writes it "
+            "(e.g. 2026-11-30T08:00:00.123Z)"
+        )
     if not time_in_range(moment):
         return f".{name}: {value!r} is out of range: it must fall within the years {FIRST_YEAR} to {LAST_YEAR}"
     return None

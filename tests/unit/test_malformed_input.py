@@ -1,4 +1,4 @@
-"""Malformed input through Registry.record, on SQLite and PostgreSQL.
+"""Malformed input through Registry.record (on the in-memory store: the checks come before any store).
 
 Each test submits a valid event followed by a malformed one and checks the problem (index,
 field path, message) and that nothing of the batch was stored.
@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.builders import (
-    assert_problem, enrolled, filed, guidance, inspection, open_app, record, rejected, rejected_all,
-    stored_event_ids, target,
+from tests.support.builders import (
+    assert_problem,
+    enrolled,
+    filed,
+    guidance,
+    in_memory_app,
+    inspection,
+    record,
+    rejected,
+    rejected_all,
+    stored_event_ids,
+    target,
 )
 from tuoyu.domain.catalogue import EVENT_TYPES, INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.domain.problems import EventsRejected
 
 
 @pytest.fixture
-def app(store_settings):
-    registry = open_app(store_settings)
-    yield registry
-    registry.close()
+def app():
+    with in_memory_app() as registry:
+        yield registry
 
 
 def without(event: dict, field: str) -> dict:
@@ -209,11 +217,9 @@ def test_problems_name_the_line_of_an_import_file(app):
     assert stored_event_ids(app) == []
 
 
-def test_an_integral_float_count_is_accepted_and_stored_as_an_integer(store_settings):
-    from tuoyu.service.wiring import open_registry
+def test_an_integral_float_count_is_accepted_and_stored_as_an_integer(app):
     from tuoyu.views.reading import read_facts
 
-    app = open_registry(store_settings)
     app.record([{"event_id": "f1", "type": "InstitutionFiled", "occurred_at": "2024-01-02T09:00:00+08:00",
                  "institution_id": "F1", "name": "甲", "township": "dayu", "kind": "community",
                  "slots": 20.0, "inclusive": True},

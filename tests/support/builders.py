@@ -1,4 +1,4 @@
-"""Builders of interchange events and assertions shared by the integration tests.
+"""Builders of interchange events and assertions shared by the unit and integration tests.
 
 Every builder returns a valid event (a dict in the format of events.schema.json) with a
 fresh event_id; keyword arguments add or override fields, so a test states only what matters.
@@ -35,6 +35,12 @@ def new_id(prefix: str = "ev") -> str:
 
 def open_app(settings: Settings, now: datetime = NOW) -> Registry:
     return open_registry(settings, clock=lambda: now)
+
+
+def in_memory_app(now: datetime = NOW) -> Registry:
+    """The registry on eventsourcing's in-memory store (with the platform's claims): the domain's
+    rules, decided exactly as on SQLite or PostgreSQL, without a database."""
+    return Registry(env={"PERSISTENCE_MODULE": "tuoyu.persistence.memory"}, clock=lambda: now)
 
 
 def _event(type_: str, fields: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

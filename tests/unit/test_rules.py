@@ -1,21 +1,43 @@
-"""Every rule of kpis.md "Rules", on SQLite and PostgreSQL.
+"""Every rule of kpis.md "Rules", decided by the registry on the in-memory store.
 
 Each rejection test records a valid history, then submits a batch of a valid event followed
 by the offending one, and checks the error (field, index, what the message names) and that
-nothing of the batch was stored: rules are all or nothing.
+nothing of the batch was stored: rules are all or nothing. What only a real store shows
+(concurrent writers, claims across processes) is in tests/integration/test_rules_on_stores.py.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta, timezone
 
 import pytest
 
-from tests.integration.builders import (
-    NOW, assert_problem, capacity, closed, enrolled, filed, filing_changed, graded, granted,
-    guidance, inspection, institution, open_app, record, rectified, rehomed, rejected, rejected_all,
-    reopened, revoked, staff, stored_event_ids, target, training, withdrawn,
+from tests.support.builders import (
+    NOW,
+    assert_problem,
+    capacity,
+    closed,
+    enrolled,
+    filed,
+    filing_changed,
+    graded,
+    granted,
+    guidance,
+    in_memory_app,
+    inspection,
+    institution,
+    record,
+    rectified,
+    rehomed,
+    rejected,
+    rejected_all,
+    reopened,
+    revoked,
+    staff,
+    stored_event_ids,
+    target,
+    training,
+    withdrawn,
 )
 from tuoyu.domain.catalogue import ACCEPTED_WHEN_CLOSED
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected
@@ -24,10 +46,9 @@ ALLOWED_WHEN_CLOSED = sorted(ACCEPTED_WHEN_CLOSED)
 
 
 @pytest.fixture
-def app(store_settings):
-    registry = open_app(store_settings)
-    yield registry
-    registry.close()
+def app():
+    with in_memory_app() as registry:
+        yield registry
 
 
 # ---- an institution id is filed once; other institution events need a filed institution --------
@@ -322,14 +343,11 @@ def test_an_event_occurring_exactly_one_day_after_recording_is_accepted(app):
     assert record(app, guidance(occurred_at=(NOW + timedelta(days=1)).isoformat())).recorded == 1
 
 
-def test_an_event_rejected_as_early_is_accepted_once_the_clock_has_caught_up(app, store_settings):
+def test_an_event_rejected_as_early_is_accepted_once_the_clock_has_caught_up(app):
     event = guidance(occurred_at=(NOW + timedelta(days=2)).isoformat())
     rejected(app, [event])
-    later = open_app(store_settings, now=NOW + timedelta(days=1))
-    try:
-        assert record(later, event).recorded == 1
-    finally:
-        later.close()
+    app.clock = lambda: NOW + timedelta(days=1)
+    assert record(app, event).recorded == 1
 
 
 # ---- event_id is the idempotency key -------------------------------------------------------------
@@ -395,54 +413,3 @@ def test_training_naming_its_institutions_own_township_is_accepted(app):
 
 
 # ---- concurrent writers ----------------------------------------------------------------------------
-
-def _enroll_concurrently(store_settings, slots: int, per_writer: int) -> tuple[int, int, list[BaseException]]:
-    """Two registries on one store enroll 1 child at a time from two threads; (recorded, rejected, errors)."""
-    setup = open_app(store_settings)
-    record(setup, filed("A", slots=slots))
-    writers = [open_app(store_settings), open_app(store_settings)]
-    for writer in writers:
-        assert writer.repository.get(institution(setup, "A").id).enrolled == 0  # both have loaded it
-    start = threading.Barrier(2)
-    counts = {"recorded": 0, "rejected": 0}
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def enroll(writer) -> None:
-        start.wait()
-        for _ in range(per_writer):
-            try:
-                outcome = record(writer, enrolled("A", 1))
-                with lock:
-                    counts["recorded"] += outcome.recorded
-            except EventsRejected as rejection:
-                assert rejection.problems[0].field == "children"
-                with lock:
-                    counts["rejected"] += 1
-            except BaseException as error:  # noqa: BLE001 - reported by the test
-                errors.append(error)
-
-    threads = [threading.Thread(target=enroll, args=(w,)) for w in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    try:
-        assert institution(setup, "A").enrolled == counts["recorded"]
-        assert len(stored_event_ids(setup)) == 1 + counts["recorded"]
-    finally:
-        for registry in (setup, *writers):
-            registry.close()
-    return counts["recorded"], counts["rejected"], errors
-
-
-def test_two_registries_enrolling_concurrently_lose_no_enrollment(store_settings):
-    recorded, rejections, errors = _enroll_concurrently(store_settings, slots=100, per_writer=50)
-    assert errors == []
-    assert (recorded, rejections) == (100, 0)
-
-
-def test_two_registries_enrolling_concurrently_never_overbook(store_settings):
-    recorded, rejections, errors = _enroll_concurrently(store_settings, slots=70, per_writer=50)
-    assert errors == []
-    assert (recorded, rejections) == (70, 30)
