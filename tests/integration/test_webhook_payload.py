@@ -79,3 +79,12 @@ def test_a_payload_over_the_caps_is_refused_whole(oncall):
     assert response.status_code == 422 and "at most 1,000" in response.json()["error"]
     assert notify(oncall, labels={"alertname": "x" * 5000}).status_code == 422
     assert listed(oncall) == []
+
+
+def test_an_alert_recorded_before_the_check_with_a_start_that_is_not_text_is_listed(oncall):
+    """As the webhook recorded `startsAt: 5` before it checked payloads (docs/decisions.md)."""
+    payload = copy.deepcopy(PAYLOAD)
+    payload["alerts"][0].update(startsAt=5, endsAt=[1])
+    oncall.platform.record_notifications(payload)
+    notify(oncall, fingerprint="f-2")
+    assert [a["starts_at"] for a in listed(oncall)] == [ALERT["startsAt"], "5"]

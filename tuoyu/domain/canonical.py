@@ -162,7 +162,18 @@ def readable(event: dict[str, Any]) -> dict[str, Any]:
         value = event.get(name)
         if type(value) is str:
             event[name] = on_read(value)
+    if kind == "AlertNotified":
+        _alert_times_as_text(event)
     return event
+
+
+def _alert_times_as_text(event: dict[str, Any]) -> None:
+    """The webhook once took any JSON as an alert's startsAt and endsAt (`startsAt: 5`), and the
+    on-call list sorts them as text: a stored non-text time is read as its text."""
+    for name in ("starts_at", "ends_at"):
+        value = event.get(name)
+        if value is not None and type(value) is not str:
+            event[name] = str(value)
 
 
 @cache
