@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TUOYU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean
+.PHONY: run test lint test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean generate
 # Two at a time: most tests wait on servers (PostgreSQL, Kafka, Prometheus, a browser), not on the CPU.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --durations=10
 
@@ -65,6 +65,11 @@ services:
 
 demo: setup
 	$(BIN)/tuoyu demo --if-empty
+
+# Alert rules, Alertmanager configurations, dashboards (and the packaged copies of the tunables
+# and the runbook) from alerts/tunables.yaml and tuoyu/dashboards/subsystems/ (docs/alerting.md).
+generate: setup
+	$(BIN)/tuoyu generate
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -1,7 +1,6 @@
 """Every dashboard query returns data from the real Prometheus scraping the real service.
 
-The service records the seeded demo history of Mentougou, built up to a fixed day and served
-with its clock on that day (tests.support.demo); Prometheus scrapes it every second
+The service records the seeded demo history of Mentougou; Prometheus scrapes it every second
 and evaluates the project's rules every second (the e2e harness's fast tunables). Each panel
 query is then sent as Grafana would send it (variables substituted, instant or range) through
 Prometheus's HTTP API. A panel allowed to be empty here is declared below with the reason.
@@ -19,9 +18,18 @@ import pytest
 from tests.e2e.harness import TUOYU, fast_tunables, running_service
 from tests.support.demo import DEMO_NOW, DEMO_TODAY
 from tuoyu.dashboards import dashboards
-from tuoyu.dashboards.queries import PanelQuery, label_values_selector, panel_queries, variable_queries
+from tuoyu.dashboards.queries import (
+    PanelQuery,
+    label_values_selector,
+    panel_queries,
+    variable_queries,
+)
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 
 # The demo's township with an open emergency closure, so that its page shows every panel filled.
 TOWNSHIP = "chengzi"
@@ -44,8 +52,9 @@ def served(tmp_path_factory):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
         pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
                     "prometheus and prometheus-alertmanager")
-    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(), now=DEMO_NOW) as (
-            service, stack):
+    # The demo as of a fixed day, served on that day: the figures never depend on when tests run.
+    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(),
+                         now=DEMO_NOW) as (service, stack):
         subprocess.run([TUOYU, "demo", "--today", DEMO_TODAY.isoformat()], env=service.env, check=True,
                        capture_output=True, timeout=60)
         with httpx.Client(base_url=stack.prometheus_url, timeout=10) as client:

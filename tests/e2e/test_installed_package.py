@@ -63,7 +63,7 @@ def test_the_installed_service_serves_the_wall_the_runbook_metrics_and_health(in
 
 
 def test_the_installed_generator_writes_the_rules_routes_and_dashboards(installed, tmp_path):
-    done = run(installed, "generate", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    done = run(installed, "generate", "--root", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     written = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert any(name.endswith(".rules.yml") for name in written), written

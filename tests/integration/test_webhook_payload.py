@@ -66,6 +66,7 @@ def test_an_alert_is_acknowledged_once_per_episode(oncall):
     assert notify(oncall).status_code == 200
     assert oncall.post(f"/api/oncall/{fingerprint}/ack").status_code == 200
     assert oncall.post(f"/api/oncall/{fingerprint}/ack").status_code == 409  # this episode: done
+    assert notify(oncall, status="resolved", endsAt="2026-11-30T09:00:00Z").status_code == 200
     assert notify(oncall, startsAt="2026-12-01T08:00:00Z").status_code == 200  # it fired again
     assert oncall.post(f"/api/oncall/{fingerprint}/ack").status_code == 200
     assert [(a["starts_at"], a["acknowledged_by"] is not None) for a in listed(oncall)] == [
@@ -85,6 +86,6 @@ def test_an_alert_recorded_before_the_check_with_a_start_that_is_not_text_is_lis
     """As the webhook recorded `startsAt: 5` before it checked payloads (docs/decisions.md)."""
     payload = copy.deepcopy(PAYLOAD)
     payload["alerts"][0].update(startsAt=5, endsAt=[1])
-    oncall.platform.record_notifications(payload)
+    oncall.platform.registry.record_notifications(payload)
     notify(oncall, fingerprint="f-2")
     assert [a["starts_at"] for a in listed(oncall)] == [ALERT["startsAt"], "5"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuoyu.service.commands import audit, demo, generated, projector, records, serving, streaming, tokens
+from tuoyu.service.commands import audit, demo, generate, projector, records, serving, streaming, tokens
 
-CAPABILITIES = (records, demo, projector, serving, streaming, generated, tokens, audit)
+CAPABILITIES = (records, demo, projector, serving, streaming, generate, tokens, audit)
 
 
 def register_all(commands: Any) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -165,8 +165,8 @@ def _value(value: Any) -> str:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    from tuoyu.audit.store import checkpoint_of, verify_store
     from tuoyu import clock
+    from tuoyu.audit.store import checkpoint_of, verify_store
 
     verdict = verify_store(_recorder(args), parallel=_parallel())
     if not verdict.intact:

@@ -26,10 +26,9 @@ def register(commands: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tuoyu.service.alerting import ensure_webhook_secret, running_config, start_alerting
     from tuoyu.service.http.app import create_app
     from tuoyu.service.wiring import open_platform
-
-    from tuoyu.service.alerting import ensure_webhook_secret, start_alerting
 
     settings = settings_from_env()
     if not settings.alert_webhook_secret:
@@ -45,10 +44,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.alerting:
         try:
             stack = start_alerting(settings.data_dir, f"{args.host}:{args.port}", args.prometheus_port,
-                                   args.alertmanager_port)
+                                   args.alertmanager_port, running_config(settings.tunables),
+                                   external_url=settings.external_url)
             print(f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
                   f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)", flush=True)
-        except (OSError, RuntimeError) as error:
+        except (OSError, RuntimeError, ValueError) as error:
             print(f"alerting not started: {error}; the service runs without it", flush=True)
     print(f"托育服务监测预警平台 serving on {base}\n"
           f"  wall page      {base}/  (no login; public map {base}/map)\n"
@@ -64,7 +64,9 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
-        app = create_app(platform, prometheus_url, settings.map_tile_url)
+        alertmanager_url = stack.alertmanager_url if stack is not None else settings.alertmanager_url
+        app = create_app(platform, prometheus_url, settings.map_tile_url, alertmanager_url,
+                         running_config(settings.tunables).oncall)
         app.state.body_read_timeout = settings.body_read_timeout
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
 import threading
+from typing import Any
 
 from tuoyu.service.config import settings_from_env
 

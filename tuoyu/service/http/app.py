@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tuoyu.alerts.config import OnCall, packaged_config
 from tuoyu.service.http.audit import audit_routes
 from tuoyu.service.http.events import event_routes
 from tuoyu.service.http.monitoring import monitoring_routes
@@ -23,11 +24,14 @@ from tuoyu.service.http.pages import page_routes
 from tuoyu.service.http.reads import read_routes
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.http.security import caller_of
+from tuoyu.service.oncall import OnCallDesk
 from tuoyu.service.platform import Platform
 
 
-def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None) -> FastAPI:
-    """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles."""
+def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None,
+               alertmanager_url: str | None = None, oncall: OnCall | None = None) -> FastAPI:
+    """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles,
+    acknowledgements silence alerts in `alertmanager_url` for `oncall`'s time (default: the packaged tunables')."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(platform.start)
@@ -39,7 +43,8 @@ def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_u
                   description="Mentougou childcare monitoring: record events, read KPIs, the public registry.")
     _one_error_shape(app)
     caller = caller_of(platform.tokens)
-    for router in (event_routes(platform, caller), read_routes(platform, caller), oncall_routes(platform, caller),
+    desk = OnCallDesk(platform, oncall or packaged_config().oncall, alertmanager_url)
+    for router in (event_routes(platform, caller), read_routes(platform, caller), oncall_routes(platform, caller, desk),
                    audit_routes(platform, caller), page_routes(platform, prometheus_url, map_tile_url),
                    monitoring_routes(platform)):
         app.include_router(router)

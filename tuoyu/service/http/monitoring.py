@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from tuoyu.alerts.config import packaged_text
 from tuoyu.metrics.collectors import KpiCollector, metrics_registry
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.platform import Platform
 from tuoyu.views.projector import VIEW_NAME
-
-RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "runbook.md"
 
 
 def monitoring_routes(platform: Platform) -> APIRouter:
@@ -44,8 +42,7 @@ def monitoring_routes(platform: Platform) -> APIRouter:
 
     @router.get("/runbook", include_in_schema=False)
     def runbook() -> Response:
-        """The on-call runbook (docs/runbook.md), linked from every alert's runbook_url."""
-        return Response(RUNBOOK.read_text(encoding="utf-8") if RUNBOOK.is_file() else "runbook not installed",
-                        media_type="text/markdown; charset=utf-8")
+        """The on-call runbook (docs/runbook.md, packaged by `tuoyu generate`), linked from every alert."""
+        return Response(packaged_text("runbook.md"), media_type="text/markdown; charset=utf-8")
 
     return router

@@ -1,6 +1,6 @@
-"""数据管道: is what the wall shows up to date? The event store's position, each view's position
-and lag (the embedded projector, or the Faust workers behind the relay and Kafka), and whether
-Prometheus reaches the API and the workers.
+"""The pipeline: is what the wall shows up to date? The event store's position, each view's
+position and lag (the embedded projector, or the Faust workers behind the relay and Kafka), the
+KPI series themselves. Panels: the pipeline dashboard.
 
 What is measurable is what the code exports: the API exports childcare_events_recorded and,
 with the embedded projector, childcare_projection_position{view}; each Faust worker exports
@@ -11,14 +11,21 @@ events Kafka has not been given yet are childcare_events_recorded - tuoyu_relay_
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard as db
+from typing import Any
 
-from tuoyu.dashboards.panels import (ANY_IS_BAD, big_stat, cells, grid, instant_table, mapped, new_dashboard, trend,
-                                     with_panels)
-from tuoyu.dashboards.promql import tunables
+from tuoyu.alerts.config import Config
+from tuoyu.alerts.rules import Alert, Record
+from tuoyu.dashboards.panels import (
+    ANY_IS_BAD,
+    big_stat,
+    cells,
+    grid,
+    instant_table,
+    mapped,
+    trend,
+)
 
-UID = "tuoyu-pipeline"
-TITLE = "数据管道"
+NAME = "pipeline"
 LAG = "view:childcare_projection_lag:events"
 PLATFORM_JOBS = '{job=~"tuoyu.*"}'
 WORKERS = '{job="tuoyu-workers"}'
@@ -26,13 +33,36 @@ UP_NAMES = {"0": "停止", "1": "正常"}
 UP_COLOURS = {"0": "red", "1": "green"}
 
 
-def dashboard() -> db.Dashboard:
-    lag_limit = tunables()["projection_lag_events"]
+def records(config: Config) -> list[Record]:
+    return [Record("view:childcare_projection_lag:events",
+                   "max by (view) (max(childcare_events_recorded) - on () group_right "
+                   "max by (view) (childcare_projection_position))")]
+
+
+def alerts(config: Config) -> list[Alert]:
+    r = config.rules
+    # "During the whole window" from the stored series, not a long `for`: a restart of
+    # Prometheus keeps its data but not its pending alerts.
+    return [
+        Alert("ProjectionLagging", "warning",
+              f"min_over_time({LAG}[{r.projection_lag_for}]) > {r.projection_lag_events}",
+              "视图滞后：{{ $labels.view }} 落后 {{ $value }} 个事件",
+              "视图 {{ $labels.view }} 落后最新记录超过 " + str(r.projection_lag_events) + " 个事件已持续 "
+              + r.projection_lag_for + "（至少仍落后 {{ $value }} 个）；看板和告警数据可能不是最新。", r.pending_for),
+        Alert("KpiMetricsAbsent", "critical", f"absent_over_time(childcare_slots[{r.metrics_absent_for}])",
+              "托育指标缺失：Prometheus 未采集到 childcare_slots",
+              "已 " + r.metrics_absent_for + " 未采集到托育指标（应有 13 个镇街的 childcare_slots），"
+              "服务或数据管道可能已停止；其他指标告警在此期间被抑制。", r.pending_for),
+    ]
+
+
+def panels(config: Config) -> dict[str, list[Any]]:
+    lag_limit = config.rules.projection_lag_events
     scrapes = [("状态", f"up{PLATFORM_JOBS}"), ("采集耗时（秒）", f"scrape_duration_seconds{PLATFORM_JOBS}")]
     targets = (instant_table("采集目标", scrapes, "instance", grid(0, 6, 12, 8), key_title="实例", sort_by="状态",
                              descending=False, description="Prometheus 能否采集 API 与各工作进程（up = 0 即停止）。")
                .override_by_name("状态", [mapped(UP_NAMES, UP_COLOURS), cells("color-background")]))
-    panels = [
+    return {"tuoyu-pipeline": [
         big_stat("事件存储位置", "max(childcare_events_recorded)", grid(0, 0, 6, 6), [(None, "blue")],
                  description="最新记录事件的位置（childcare_events_recorded）。"),
         big_stat(f"最大视图滞后（事件，告警阈值 {lag_limit}）", f"max({LAG})", grid(6, 0, 6, 6),
@@ -59,7 +89,4 @@ def dashboard() -> db.Dashboard:
               grid(8, 30, 8, 8), description="中继发布失败后重试的次数（Kafka 不可达、投递失败）。"),
         trend("工作进程应用事实（每秒）", [("{{instance}}", f"rate(tuoyu_worker_facts_applied{WORKERS}[$__rate_interval])")],
               grid(16, 30, 8, 8), description="各 Faust 工作进程每秒折叠进表的事实数。"),
-    ]
-    built = new_dashboard(UID, TITLE, "事件存储、视图与工作进程：看板数据是否最新。", "now-6h", ["运维"])
-    return with_panels(built, panels)
-
+    ]}
