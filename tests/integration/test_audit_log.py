@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import Tables, rechain, record_history, run, verdict
-from tests.integration.builders import filed, open_app, record
+from tests.support.builders import filed, open_app, record
 from tests.integration.test_audit_cli import clean_machine, tuoyu
 from tests.support.ports import free_port
 from tuoyu.audit.checkpoint import parse_signed

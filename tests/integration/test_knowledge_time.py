@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import POSTGRES_URL
 from tests.integration.audit_helpers import Tables, record_history, verdict
-from tests.integration.builders import CST, enrolled, filed, open_app
+from tests.support.builders import CST, enrolled, filed, open_app
 from tuoyu.domain.importing import import_all_or_nothing
 from tuoyu.service.config import Settings
 from tuoyu.views.reading import read_facts

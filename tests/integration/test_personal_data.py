@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import Tables, run, verdict
-from tests.integration.builders import closed, enrolled, filed, open_app, record
+from tests.support.builders import closed, enrolled, filed, open_app, record
 from tuoyu.audit.trail import trail
 from tuoyu.service.config import Settings
 

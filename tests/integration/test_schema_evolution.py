@@ -12,18 +12,19 @@ from eventsourcing.domain import Aggregate
 
 from tests.integration.api_helpers import recorded
 from tests.integration.audit_helpers import run, verdict
-from tests.integration.builders import CST, filed, open_app, record
+from tests.support.builders import CST, filed, open_app, record
 from tuoyu.domain import transcoder
 from tuoyu.domain.base import Opened
 from tuoyu.projections import fold
 from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import fold_all
+from tuoyu.views.version import VIEW_NAME
 
 RECORDED = datetime(2026, 3, 1, 9, 0, tzinfo=CST)
 
 
-class Incident(Aggregate):
-    """What a newer release records: a type the current fold does not know (next/events.schema.json)."""
+class Relocation(Aggregate):
+    """What a newer release records: a type the current fold does not know (an institution that moved)."""
 
     class Reported(Opened):
         pass
@@ -33,12 +34,12 @@ class Incident(Aggregate):
 
 
 def report_incident(app: Any, institution: str = "A1") -> None:
-    event = {"event_id": "inc-1", "type": "IncidentReported", "occurred_at": "2026-02-27T09:00:00+08:00",
-             "institution_id": institution, "incident_id": "INC-1", "category": "health", "severity": "general",
-             "description": "发热 2 人"}
-    incident = Incident._create(Incident.Reported, timestamp=RECORDED, event=event,
-                                context={"township": "dayu"}, recorded_by="newer release")
-    app.save(incident)
+    """Record, as a newer release would, an InstitutionRelocated event."""
+    event = {"event_id": "mv-1", "type": "InstitutionRelocated", "occurred_at": "2026-02-27T09:00:00+08:00",
+             "institution_id": institution, "address": "门头沟区新桥大街 1 号"}
+    relocation = Relocation._create(Relocation.Reported, timestamp=RECORDED, event=event,
+                                    context={"township": "dayu"}, recorded_by="newer release")
+    app.save(relocation)
 
 
 def test_events_of_the_current_schema_are_read_by_a_next_version_adding_a_field_and_a_type(
@@ -52,24 +53,24 @@ def test_events_of_the_current_schema_are_read_by_a_next_version_adding_a_field_
         stored = [bytes(state) for _, state in app.recorder.select_states(0, 10)]
         assert all(orjson.loads(state)["schema"] == transcoder.SCHEMA_VERSION == 2 for state in stored)
 
-        # The next version: schema 3 gives every TargetSet a `responsible` list (empty when the
-        # event predates it), and the fold learns IncidentReported.
+        # The next version: schema 3 gives every TargetSet a `weight` (1 when the event predates
+        # it), and the fold learns InstitutionRelocated.
         def v2_to_v3(state: dict[str, Any]) -> None:
             if state["event"].get("type") == "TargetSet":
-                state["event"].setdefault("responsible", [])
+                state["event"].setdefault("weight", 1)
 
-        def incident(inst: dict[str, Any], event: dict[str, Any]) -> None:
-            inst["incidents"] = inst.get("incidents", 0) + 1
+        def relocated(inst: dict[str, Any], event: dict[str, Any]) -> None:
+            inst["moves"] = inst.get("moves", 0) + 1
 
         monkeypatch.setattr(transcoder, "SCHEMA_VERSION", 3)
         monkeypatch.setitem(transcoder.UPCASTERS, 2, v2_to_v3)
-        monkeypatch.setitem(fold._CHANGES, "IncidentReported", incident)
-        monkeypatch.setattr(fold, "_FOLDED", fold._FOLDED | {"IncidentReported"})
+        monkeypatch.setitem(fold._CHANGES, "InstitutionRelocated", relocated)
+        monkeypatch.setattr(fold, "_FOLDED", fold._FOLDED | {"InstitutionRelocated"})
         facts = list(read_facts(app.recorder))
         view, _ = fold_all(facts)
         assert [f["schema"] for f in facts] == [3, 3, 3]
-        assert facts[1]["event"]["responsible"] == []  # the added field, upcast when read
-        assert view["dayu"]["institutions"]["A1"]["incidents"] == 1  # the added type, folded
+        assert facts[1]["event"]["weight"] == 1  # the added field, upcast when read
+        assert view["dayu"]["institutions"]["A1"]["moves"] == 1  # the added type, folded
         assert "unknown" not in view["dayu"]
         assert [bytes(state) for _, state in app.recorder.select_states(0, 10)] == stored  # the record untouched
     finally:
@@ -82,12 +83,12 @@ def test_an_unknown_event_type_is_skipped_and_counted_by_replay_and_the_projecto
     report_incident(api.platform.registry)
     recorded(api, "admin", filed("A2", slots=5))
     view, position = fold_all(read_facts(api.platform.registry.recorder))
-    assert view["dayu"]["unknown"] == {"IncidentReported": 1}
+    assert view["dayu"]["unknown"] == {"InstitutionRelocated": 1}
     assert view["dayu"]["institutions"]["A2"]["slots"] == 5  # the events after it are folded
     api.wait_for_view()
-    assert api.platform.projector.unknown_events() == {"IncidentReported": 1}
+    assert api.platform.projector.unknown_events() == {"InstitutionRelocated": 1}
     metrics = api.client.get("/metrics").text
-    assert 'childcare_projection_unknown_events_total{type="IncidentReported",view="kpi.v4"} 1.0' in metrics
+    assert f'childcare_projection_unknown_events_total{{type="InstitutionRelocated",view="{VIEW_NAME}"}} 1.0' in metrics
     assert api.client.get("/api/kpi", headers=api.headers("admin")).json()["district"]["slots_total"] == 25
 
 

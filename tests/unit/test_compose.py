@@ -22,6 +22,7 @@ TUOYU = str(Path(sys.executable).parent / "tuoyu")
 NOT_SET_ON_PURPOSE = {
     "TUOYU_ALERT_WEBHOOK_SECRET": "the API writes the secret into its data volume, which Alertmanager mounts",
     "TUOYU_NOW": "moves the clock for tests and demos; a deployment reads the real time",
+    "TUOYU_BODY_READ_TIMEOUT": "its default (30 s) suits a deployment; tests shorten it",
 }
 
 

@@ -171,6 +171,8 @@ class Decisions:
                 raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed; "
                                     f"every {kind} needs a filed institution (record InstitutionFiled first)")
             self._check_unique_id(event)
+            if kind == "ChildrenRehomed" and "to_institution_id" in event:
+                self._check_destination(event)
             institution.record(event, by, now)
             return institution
         if kind == "TrainingCompleted":
@@ -198,6 +200,20 @@ class Decisions:
         if claim and (hash(claim) in self.claimed or self._stored_claim(claim)):
             field, noun, verb = UNIQUE_IDS[event["type"]]
             raise RuleViolation(field, f"{noun} {event[field]} is already {verb}; an {noun} id can be {verb} once")
+
+    def _check_destination(self, event: dict[str, Any]) -> None:
+        """Children are placed in another filed institution that is operating."""
+        destination = event["to_institution_id"]
+        if destination == event["institution_id"]:
+            raise RuleViolation("to_institution_id", f"children of {destination} cannot be placed in "
+                                "the institution they leave; name the institution that takes them")
+        found = self._get(Institution.create_id(destination))
+        if found is None:
+            raise RuleViolation("to_institution_id", f"institution {destination} is not filed; children can "
+                                "be placed only in a filed institution (record its InstitutionFiled first)")
+        if not found.operating:
+            raise RuleViolation("to_institution_id", f"institution {destination} is closed; children can be "
+                                "placed only in an operating institution")
 
     def _township_of(self, event: dict[str, Any]) -> str | None:
         """The township an event concerns, as the store knows it (None: unknown or district-wide)."""

@@ -19,9 +19,14 @@ from eventsourcing.persistence import IntegrityError
 
 from tuoyu.domain.application import Registry
 from tuoyu.domain.decisions import Decisions
+from tuoyu.domain.limits import MAX_BODY_BYTES, too_deep
 from tuoyu.domain.problems import Problem
 
 PAGE = 1000
+# A page is also cut when its lines hold this many bytes: lines may be up to MAX_BODY_BYTES each.
+PAGE_BYTES = 32 * 1024 * 1024
+# What of an over-long line is kept for the rejects file.
+KEPT_OF_A_LONG_LINE = 200
 
 
 @dataclass
@@ -44,15 +49,40 @@ class _Line:
 
 
 def read_lines(stream: BinaryIO) -> Iterator[_Line]:
-    """Parse each non-blank line; a line that is not JSON becomes a problem, not an exception."""
-    for number, raw in enumerate(stream, start=1):
+    """Parse each non-blank line; a line that is not JSON, or larger than one request of the
+    API may be, becomes a problem, not an exception."""
+    for number, (raw, too_long) in enumerate(_bounded_lines(stream), start=1):
+        if too_long:
+            yield _refused(number, raw, f"the line is longer than {MAX_BODY_BYTES:,} bytes, the most the API "
+                                        "takes in one request; one line holds one event")
+            continue
         if not raw.strip():
             continue
         try:
-            yield _Line(number, orjson.loads(raw), raw=raw)
+            event = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            what = "is not UTF-8 text" if _not_utf8(raw) else f"is not valid JSON ({error})"
-            yield _Line(number, problem=Problem(number - 1, None, None, f"the line {what}", number), raw=raw)
+            what = ("is not UTF-8 text" if _not_utf8(raw) else too_deep("the line") if "depth limit" in str(error)
+                    else f"is not valid JSON ({error})")
+            yield _refused(number, raw, what if what.startswith("the line") else f"the line {what}")
+            continue
+        # Depth is checked with the event (tuoyu.domain.schema): a deep line never passes the schema.
+        yield _Line(number, event, raw=raw)
+
+
+def _refused(number: int, raw: bytes, message: str) -> _Line:
+    return _Line(number, problem=Problem(number - 1, None, None, message, number), raw=raw)
+
+
+def _bounded_lines(stream: BinaryIO, limit: int = MAX_BODY_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """Each line, or the start of a line longer than `limit` and True: the rest of such a line
+    is read and dropped, so that no line larger than a request of the API is held in memory."""
+    while raw := stream.readline(limit + 1):
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw, False
+            continue
+        while (rest := stream.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+            pass
+        yield raw[:KEPT_OF_A_LONG_LINE], True
 
 
 def _not_utf8(raw: bytes) -> bool:
@@ -65,11 +95,13 @@ def _not_utf8(raw: bytes) -> bool:
 
 def _pages(lines: Iterable[_Line]) -> Iterator[list[_Line]]:
     page: list[_Line] = []
+    size = 0
     for line in lines:
         page.append(line)
-        if len(page) >= PAGE:
+        size += len(line.raw)
+        if len(page) >= PAGE or size >= PAGE_BYTES:
             yield page
-            page = []
+            page, size = [], 0
     if page:
         yield page
 

@@ -64,12 +64,16 @@ COURSES = (("head", "heads_trained"), ("caregiver", "caregivers_trained"), ("hea
 
 
 class KpiCollector(Collector):
+    """`stuck` gives, per view, the position of the fact the view cannot get past (0: none)."""
+
     def __init__(self, snapshot: Callable[[], dict[str, Any]], positions: Callable[[], tuple[int, dict[str, int]]],
-                 open_closures: Callable[[], list[dict[str, Any]]] = list, kpis: bool = True):
+                 open_closures: Callable[[], list[dict[str, Any]]] = list, kpis: bool = True,
+                 stuck: Callable[[], dict[str, int]] | None = None):
         self.kpis = kpis
         self.snapshot = snapshot
         self.positions = positions
         self.open_closures = open_closures
+        self.stuck = stuck
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from names()
@@ -82,6 +86,8 @@ class KpiCollector(Collector):
         for view, applied in views.items():
             position.add_metric([view], applied)
         yield position
+        if self.stuck is not None:
+            yield from stuck_families(self.stuck())
 
     def _kpi_families(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.snapshot()
@@ -204,6 +210,19 @@ class KpiCollector(Collector):
             for unit in t["responsible"]:
                 families["responsible"].add_metric([*key, unit], 1)
         yield from families.values()
+
+
+def stuck_families(stuck_at: dict[str, int]) -> Iterator[GaugeMetricFamily]:
+    """Whether each view stopped before a fact it cannot apply, and that fact's position."""
+    stuck = GaugeMetricFamily("childcare_projection_stuck", "1 when the view stopped before an event it cannot "
+                              "apply (it retries; the view's figures stay where they were)", labels=["view"])
+    where = GaugeMetricFamily("childcare_projection_stuck_position", "Position of the event the view cannot "
+                              "apply; 0 when it is not stuck", labels=["view"])
+    for view, position in sorted(stuck_at.items()):
+        stuck.add_metric([view], 1 if position else 0)
+        where.add_metric([view], position)
+    yield stuck
+    yield where
 
 
 def names() -> Iterator[GaugeMetricFamily]:

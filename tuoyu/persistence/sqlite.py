@@ -6,13 +6,16 @@ stamped under the write lock (tuoyu/persistence/stamping.py), the audit hash cha
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder, SQLiteTransaction
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction,
+)
 
 from tuoyu import clock as wall_clock
 from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
@@ -38,6 +41,19 @@ class _Immediate(SQLiteTransaction):
         return cursor
 
 
+def create_private_database(datastore: SQLiteDatastore) -> None:
+    """Create the database file readable and writable by its owner only (0600), before SQLite
+    creates it as 0644 less the umask. SQLite gives the -wal and -shm files it creates beside
+    it the database file's mode (os_unix.c, findCreateFileMode), so they are 0600 too."""
+    pool = datastore.pool
+    if pool.is_sqlite_memory_mode or pool.db_name.startswith("file:"):
+        return
+    try:
+        os.close(os.open(pool.db_name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # an existing store keeps the mode its operator gave it
+
+
 class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
     """Stores events and, atomically with them, the claims that make event_ids unique."""
 
@@ -54,6 +70,10 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             "role TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT, "
             "name_digest TEXT)",
         ]
+
+    def create_table(self) -> None:
+        create_private_database(self.datastore)
+        super().create_table()
 
     @contextmanager
     def _write(self) -> Iterator[SQLiteCursor]:
@@ -260,6 +280,10 @@ class ViewSQLiteRecorder(SQLiteTrackingRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS tuoyu_views (name TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
         ]
+
+    def create_table(self) -> None:
+        create_private_database(self.datastore)
+        super().create_table()
 
     def save_view(self, name: str, state: bytes, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -16,12 +16,17 @@ import orjson
 from tuoyu.domain.transcoder import upcast
 # Only the time zone: a projection never reads the clock (the evaluation time is passed in).
 from tuoyu.clock import SHANGHAI  # noqa: E402
+from tuoyu.domain.canonical import readable
 
 Fact = dict[str, Any]
 
 
 def fact_from_stored(position: int, state: bytes) -> Fact:
+    """The fact of a stored event. Every reader gets facts here, so this is the one place where
+    older schema versions are upcast and what a store accepted before the boundary's checks is
+    read in the stored form."""
     fact = upcast(orjson.loads(state))  # older schema versions read in the current shape
+    readable(fact["event"])
     fact["position"] = position
     fact["recorded_at"] = fact.pop("timestamp")
     fact.pop("originator_topic", None)

@@ -9,9 +9,11 @@ directory) holds it and is never committed.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -32,12 +34,20 @@ def find_binary(names: tuple[str, ...]) -> str | None:
 
 
 def ensure_webhook_secret(data_dir: Path) -> str:
-    """The shared secret between Alertmanager and the on-call receiver, kept in the data dir."""
+    """The shared secret between Alertmanager and the on-call receiver, kept in the data dir.
+    It is written to a file only its owner can read (mkstemp's 0600) and renamed into place:
+    at no moment does a readable or half-written secret file exist."""
     path = data_dir / "alert-webhook-secret"
     if not path.is_file() or not path.read_text().strip():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".alert-webhook-secret.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(32))
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return path.read_text().strip()
 
 

@@ -13,6 +13,8 @@ class ConfigError(ValueError):
 
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
+# How long the API waits for a request body to arrive (uvicorn itself never gives up on one).
+DEFAULT_BODY_READ_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Settings:
     # The alerting tunables `serve --alerting` runs with (TUOYU_TUNABLES; None: the packaged copy
     # of alerts/tunables.yaml).
     tunables: Path | None = None
+    # Seconds a client may take to send a request body (TUOYU_BODY_READ_TIMEOUT); then 408.
+    body_read_timeout: float = DEFAULT_BODY_READ_TIMEOUT
 
     @property
     def is_postgres(self) -> bool:
@@ -68,8 +72,21 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"TUOYU_TUNABLES={str(tunables)!r}: no such file (a copy of alerts/tunables.yaml)")
     return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka,
                     prometheus_url=prometheus_url, map_tile_url=tile_url, external_url=external_url,
-                    alertmanager_url=alertmanager_url,
-                    tunables=tunables)
+                    alertmanager_url=alertmanager_url, tunables=tunables,
+                    body_read_timeout=_seconds(environ, "TUOYU_BODY_READ_TIMEOUT", DEFAULT_BODY_READ_TIMEOUT))
+
+
+def _seconds(environ: dict[str, str], name: str, default: float) -> float:
+    text = (environ.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:  # also refuses nan and inf
+        raise ConfigError(f"{name}={text!r}: expected a number of seconds above 0 and at most 3600, e.g. 30")
+    return seconds
 
 
 def kafka_bootstrap(settings: Settings) -> list[str]:
@@ -102,7 +119,8 @@ def _store_env(settings: Settings) -> dict[str, str]:
         path = unquote(url.path)
         if not path or path == "/":
             raise ConfigError(f"TUOYU_STORE={settings.store!r}: give an absolute path, e.g. sqlite:///srv/tuoyu.db")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # The store's directory is its owner's only, like the store (tuoyu.persistence.sqlite).
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,

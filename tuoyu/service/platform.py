@@ -188,11 +188,19 @@ class Platform:
                  **_supervision_of(aggregate)}
         return {"institution": state, "version": aggregate.version, "events": events}
 
+    def stuck_positions(self) -> dict[str, int]:
+        """Per view kept here, the position of the event it cannot get past (0: none)."""
+        if self.projector is None:
+            return {}
+        return {self.projector.name: self.projector.stuck.position if self.projector.stuck else 0}
+
     def health(self) -> dict[str, Any]:
         recorded = self.registry.position()
         applied = self.projector.position if self.projector is not None else None
-        return {"status": "ok", "store": "reachable", "events_recorded": recorded,
-                "projection_position": applied, "projection_lag": None if applied is None else recorded - applied}
+        stuck = self.projector.stuck if self.projector is not None else None
+        return {"status": "stuck" if stuck else "ok", "store": "reachable", "events_recorded": recorded,
+                "projection_position": applied, "projection_lag": None if applied is None else recorded - applied,
+                **({"projection_stuck": stuck.as_dict()} if stuck else {})}
 
 
 def _supervision_of(aggregate: Institution) -> dict[str, Any]:

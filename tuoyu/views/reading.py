@@ -20,17 +20,33 @@ PAGE = 2000
 NOT_FOLDED = ("recorded_by",)
 
 
+class UnreadableFact(Exception):
+    """A stored event that cannot be read as a fact (hand-edited, or of a shape no reader knows)."""
+
+    def __init__(self, position: int, error: Exception) -> None:
+        self.position = position
+        self.error = error
+        super().__init__(f"the event at position {position} cannot be read: {type(error).__name__}: {error}")
+
+
 def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None,
                skip: tuple[str, ...] = ()) -> Iterator[Fact]:
     """Every fact with a position above `after` (and at most `upto`), oldest first, with the
-    personal values still held put back (except at the paths in `skip`)."""
+    personal values still held put back (except at the paths in `skip`). A stored event that is
+    not a fact raises UnreadableFact, which names its position."""
     while True:
         rows = recorder.select_states(after, page, upto)
-        yield from with_personal_values(recorder, [fact_from_stored(position, state) for position, state in rows],
-                                        skip)
+        yield from with_personal_values(recorder, [_fact(position, state) for position, state in rows], skip)
         if len(rows) < page:
             return
         after = rows[-1][0]
+
+
+def _fact(position: int, state: bytes) -> Fact:
+    try:
+        return fact_from_stored(position, state)
+    except Exception as error:  # whatever is wrong with it, it is this event's fault
+        raise UnreadableFact(position, error) from error
 
 
 def with_personal_values(recorder: Any, facts: list[Fact], skip: tuple[str, ...] = ()) -> list[Fact]:

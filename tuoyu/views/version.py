@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
-# The modules whose code decides the view's state: the fold, and the facts it reads.
-FOLD_MODULES = ("tuoyu.projections/fold.py", "tuoyu.projections/facts.py")
+# The modules whose code decides the view's state: the fold and the helpers it calls to keep
+# supervision and provision records, the instants they store, and how stored facts are read.
+FOLD_MODULES = ("tuoyu.projections/fold.py", "tuoyu.projections/supervision.py", "tuoyu.projections/provision.py",
+                "tuoyu.projections/moments.py", "tuoyu.projections/facts.py", "tuoyu.domain/canonical.py")
 
-FOLD_VERSION = 4
-FOLD_SOURCE_SHA256 = "b94a324e3bb159edd32532be37c7b7890fcc473f03913aa8c443c84219e701c4"
+FOLD_VERSION = 5
+FOLD_SOURCE_SHA256 = "c0e50b99fafb486724fedfb7b39c34683b581e24976a13d5925ebeebb6e19741"
 
 VIEW_NAME = f"kpi.v{FOLD_VERSION}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from typing import Any
 
@@ -36,6 +37,10 @@ def _project(args: argparse.Namespace) -> int:
         projector.catch_up()
         if not args.quiet:
             show(projector.view)
+        if projector.stuck is not None:
+            print(f"tuoyu project: 投影停在位置 {projector.stuck.position} 之前: {projector.stuck.describe()}",
+                  file=sys.stderr)
+            return 1
         return 0
     if not args.quiet:
         print(f"投影器运行中 (position {projector.position}); Ctrl-C 退出", flush=True)

@@ -70,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         alertmanager_url = stack.alertmanager_url if stack is not None else settings.alertmanager_url
         app = create_app(platform, prometheus_url, settings.map_tile_url, alertmanager_url,
                          running_config(settings.tunables).oncall)
+        app.state.body_read_timeout = settings.body_read_timeout
         with scheduled_publication(platform.registry.recorder, audit_settings(settings)):
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:

@@ -1,17 +1,19 @@
-"""Reading a JSON request body safely: size, content type, encoding and shape checked first."""
+"""Reading a JSON request body safely: size, content type, encoding, shape, and how long it
+may take to arrive, checked first."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
-MAX_EVENTS_PER_REQUEST = 10_000
-# An event nests 3 levels (event, changes, location), 4 in an array. Far deeper bodies are
-# refused before validation, whose messages repr() the value (RecursionError near 1,000).
-MAX_DEPTH = 32
+# The limits `tuoyu import` applies to each line too.
+from tuoyu.domain.limits import MAX_BODY_BYTES, MAX_DEPTH, MAX_EVENTS_PER_REQUEST, deeper_than, too_deep
+from tuoyu.service.config import DEFAULT_BODY_READ_TIMEOUT
+
+__all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MAX_EVENTS_PER_REQUEST", "BodyError", "as_event_list", "read_json"]
 
 
 class BodyError(Exception):
@@ -31,11 +33,7 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
         size = f"{int(declared):,} bytes" if len(declared) <= 18 else "more than 10^18 bytes"
         raise BodyError(413, f"the body is {size}; at most {max_bytes:,} bytes per request "
                              "(split the events into several requests, or use `tuoyu import`)")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise BodyError(413, f"the body exceeds {max_bytes:,} bytes per request")
+    body = await _read_body(request, max_bytes)
     if not body.strip():
         raise BodyError(400, "the body is empty; send one event (a JSON object) or a JSON array of events")
     try:
@@ -46,29 +44,29 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
         except UnicodeDecodeError as bad:
             raise BodyError(400, f"the body is not UTF-8 (byte {bad.start})") from None
         if "depth limit" in str(error):
-            raise BodyError(400, _too_deep()) from None
+            raise BodyError(400, too_deep()) from None
         raise BodyError(400, f"the body is not valid JSON: {error}") from None
-    if _deeper_than(payload, MAX_DEPTH):
-        raise BodyError(400, _too_deep())
+    if deeper_than(payload, MAX_DEPTH):
+        raise BodyError(400, too_deep())
     return payload
 
 
-def _too_deep() -> str:
-    return f"the body nests arrays and objects more than {MAX_DEPTH} levels deep; nothing this API takes nests so deep"
-
-
-def _deeper_than(payload: Any, limit: int) -> bool:
-    """Whether arrays and objects nest more than `limit` levels (iteratively: no recursion)."""
-    stack = [(payload, 1)]
-    while stack:
-        value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
+async def _read_body(request: Request, max_bytes: int) -> bytearray:
+    """The body, read within the app's `body_read_timeout` (TUOYU_BODY_READ_TIMEOUT): a client
+    that sends less than its Content-Length, or trickles it, would otherwise hold the request
+    open for ever, since uvicorn has no timeout for reading a body."""
+    seconds = getattr(request.app.state, "body_read_timeout", DEFAULT_BODY_READ_TIMEOUT)
+    body = bytearray()
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise BodyError(413, f"the body exceeds {max_bytes:,} bytes per request")
+    except TimeoutError:
+        raise BodyError(408, f"the body did not arrive within {seconds:g} s ({len(body):,} bytes received); "
+                             "send the whole body at once, as its Content-Length says") from None
+    return body
 
 
 def as_event_list(payload: Any) -> list[Any]:

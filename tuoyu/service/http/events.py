@@ -18,6 +18,7 @@ from tuoyu.service.platform import Platform
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     201: {"description": "recorded"}, 400: {"description": "not JSON"},
+    408: {"description": "the body did not arrive in time"},
     409: {"description": "conflicting event_id or concurrent change"}, 413: {"description": "too large"},
     415: {"description": "not application/json"}, 422: {"description": "schema or rule problems; nothing recorded"},
     503: {"description": "the store was altered outside the platform; nothing recorded"}}

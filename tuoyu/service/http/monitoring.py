@@ -25,7 +25,8 @@ def monitoring_routes(platform: Platform) -> APIRouter:
         lambda: platform.closures("open"),
         # Without the embedded projector the Faust workers export the KPI series; the API
         # exporting them too would double every sum.
-        kpis=platform.projector is not None))
+        kpis=platform.projector is not None,
+        stuck=platform.stuck_positions))
     metrics.register(UnknownEventsCollector(
         lambda: {VIEW_NAME: platform.projector.unknown_events()} if platform.projector is not None else {}))
 

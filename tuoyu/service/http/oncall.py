@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tuoyu.domain.permissions import ACKNOWLEDGING_ROLES
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected
 from tuoyu.persistence.tokens import TokenRecord
+from tuoyu.service.http.alertmanager_payload import payload_problem
 from tuoyu.service.http.body import BodyError, read_json
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.oncall import OnCallDesk
@@ -44,7 +45,7 @@ def webhook_problem(payload: Any) -> str | None:
             return f"alerts[{n}].labels: expected an object of strings"
         if not isinstance(alert.get("annotations", {}), dict):
             return f"alerts[{n}].annotations: expected an object"
-    return None
+    return payload_problem(payload)
 
 
 def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
