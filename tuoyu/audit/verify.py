@@ -24,7 +24,7 @@ the checkpoint position differs, the change is reported "at or before" that posi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
@@ -87,103 +87,147 @@ def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Ch
     digest: called only once something differs, to tell a reordering (an event chained at one
     position, found at another) from a modification or deletion.
     """
+    walk = _Walk(checkpoint, start, tree)
     # A None after each stream marks its end, so that zip never drops a row of the longer one.
     events = itertools.chain(events, (None,))
     chain = itertools.chain(chain, (None,))
-    previous = GENESIS if start is None else start[3]  # the link of the previous chain row, as stored
-    previous_position = 0 if start is None else start[0]
-    last: ChainRow | None = None
-    checked = 0
-    checkpoint_checked = False
-    watch = checkpoint.position if checkpoint is not None else NEVER
-    # Length-prefixed fields repeat (a few topics, thousands of aggregates, small versions):
-    # caching them keeps the per-event work to one join and one SHA-256 (bench/verify.py).
-    ids: dict[str, bytes] = {}
-    topics: dict[str, bytes] = {}
-    versions: dict[int, bytes] = {}
-    # The Merkle tree of the links, for a signed checkpoint's root (up to it) or for a new one.
-    builder = TreeBuilder() if tree or (checkpoint is not None and checkpoint.root is not None) else None
-    keep_building = tree
-    first_stamp: str | None = None
-    stamp, stamp_moment = "", None
+    finding, e, c = walk.along(events, chain, chained_at)
+    if finding is None and (e is not None or c is not None):
+        finding = walk.where_they_part(e, c, chain, chained_at, stored_at)
+    if finding is None:
+        finding = walk.checkpoint_unreached()
+    return walk.verdict(finding)
 
-    def stop(finding: Finding) -> Verdict:
-        return Verdict(checked, None, finding, checkpoint_checked)
 
-    # The common case, kept tight: each event and its chain row at the same position.
-    for e, c in zip(events, chain):
-        if e is None or c is None or e[0] != c[0]:
-            break
-        position, originator_id, version, topic, state = e
-        if position > watch:
-            return stop(_missing(watch))
-        o = ids.get(originator_id)
-        if o is None:
-            if len(ids) > 100_000:
-                ids.clear()
-            raw = originator_id.encode()
-            o = ids[originator_id] = u64(len(raw)) + raw
-        v = versions.get(version)
-        if v is None:
-            raw = str(version).encode()
-            v = versions[version] = u64(len(raw)) + raw
-        t = topics.get(topic)
-        if t is None:
-            raw = topic.encode()
-            t = topics[topic] = u64(len(raw)) + raw
-        r = c[1].encode()
-        checked += 1
-        if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
-                  ).digest() != c[3]:
-            return stop(_mismatch(e, c, previous_position, chained_at))
-        previous, previous_position, last = c[3], position, c
-        if builder is not None:
-            builder.append(sha256(b"\x00" + previous).digest())
-        if c[1] != stamp and state[:10] == STAMPED_HEAD:
-            # Stamped under the write lock: never earlier than the stamped event before it.
-            moment = datetime.fromisoformat(c[1])
-            if stamp_moment is not None and moment < stamp_moment:
-                return stop(Finding("modified", position, f"recorded at {c[1]}, before the event before it "
-                                    f"({stamp}): recording times never go back along positions"))
-            first_stamp = first_stamp or c[1]
-            stamp, stamp_moment = c[1], moment
-        if position == watch:
-            checkpoint_checked, watch = True, NEVER
-            finding = _against_checkpoint(checkpoint, previous, checked, builder)
+class _Walk:
+    """What the verifier knows as it walks the events and the chain together."""
+
+    def __init__(self, checkpoint: Checkpoint | None, start: ChainRow | None, tree: bool) -> None:
+        self.checkpoint = checkpoint
+        self.previous = GENESIS if start is None else start[3]  # the link of the previous chain row, as stored
+        self.previous_position = 0 if start is None else start[0]
+        self.last: Any = None
+        self.checked = 0
+        self.checkpoint_checked = False
+        self.watch = checkpoint.position if checkpoint is not None else NEVER
+        # The Merkle tree of the links, for a signed checkpoint's root (up to it) or for a new one.
+        wanted = tree or (checkpoint is not None and checkpoint.root is not None)
+        self.builder: TreeBuilder | None = TreeBuilder() if wanted else None
+        self.keep_building = tree
+        self.first_stamp: str | None = None
+        self.stamp, self.stamp_moment = "", None
+
+    def along(self, events: Iterator[Any], chain: Iterator[Any],
+              chained_at: Callable[[bytes], int | None]) -> tuple[Finding | None, Any, Any]:
+        """The hot loop, kept tight: each event and its chain row at the same position. Returns a
+        finding, or None and the first rows (or end marks) where the two streams part."""
+        previous, previous_position, last, checked = self.previous, self.previous_position, self.last, self.checked
+        builder, watch = self.builder, self.watch
+        # Length-prefixed fields repeat (a few topics, thousands of aggregates, small versions):
+        # caching them keeps the per-event work to one join and one SHA-256 (bench/verify.py).
+        ids: dict[str, bytes] = {}
+        topics: dict[str, bytes] = {}
+        versions: dict[int, bytes] = {}
+        finding: Finding | None = None
+        e = c = None
+        for e, c in zip(events, chain):
+            if e is None or c is None or e[0] != c[0]:
+                break
+            position, originator_id, version, topic, state = e
+            if position > watch:
+                finding = _missing(watch)
+                break
+            o = ids.get(originator_id)
+            if o is None:
+                if len(ids) > 100_000:
+                    ids.clear()
+                raw = originator_id.encode()
+                o = ids[originator_id] = u64(len(raw)) + raw
+            v = versions.get(version)
+            if v is None:
+                raw = str(version).encode()
+                v = versions[version] = u64(len(raw)) + raw
+            t = topics.get(topic)
+            if t is None:
+                raw = topic.encode()
+                t = topics[topic] = u64(len(raw)) + raw
+            r = c[1].encode()
+            checked += 1
+            if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
+                      ).digest() != c[3]:
+                finding = _mismatch(e, c, previous_position, chained_at)
+                break
+            previous, previous_position, last = c[3], position, c
+            if builder is not None:
+                builder.append(sha256(b"\x00" + previous).digest())
+            if c[1] != self.stamp and state[:10] == STAMPED_HEAD:
+                finding = self._stamped(position, c[1])
+            if finding is None and position == watch:
+                self.previous, self.checked = previous, checked
+                finding = self._at_checkpoint()
+                builder, watch = self.builder, self.watch
             if finding is not None:
-                return stop(finding)
-            if not keep_building:
-                builder = None
-    if e is not None or c is not None:
-        # The first position where the event and the chain row are not both there.
+                break
+        else:
+            e = c = None
+        self.previous, self.previous_position, self.last, self.checked = previous, previous_position, last, checked
+        return finding, e, c
+
+    def _stamped(self, position: int, recorded_at: str) -> Finding | None:
+        """Stamped under the write lock: never earlier than the stamped event before it."""
+        moment = datetime.fromisoformat(recorded_at)
+        if self.stamp_moment is not None and moment < self.stamp_moment:
+            return Finding("modified", position, f"recorded at {recorded_at}, before the event before it "
+                           f"({self.stamp}): recording times never go back along positions")
+        self.first_stamp = self.first_stamp or recorded_at
+        self.stamp, self.stamp_moment = recorded_at, moment
+        return None
+
+    def _at_checkpoint(self) -> Finding | None:
+        assert self.checkpoint is not None
+        self.checkpoint_checked, self.watch = True, NEVER
+        finding = _against_checkpoint(self.checkpoint, self.previous, self.checked, self.builder)
+        if finding is None and not self.keep_building:
+            self.builder = None
+        return finding
+
+    def where_they_part(self, e: Any, c: Any, chain: Iterator[Any], chained_at: Callable[[bytes], int | None],
+                        stored_at: Callable[[bytes], int | None]) -> Finding:
+        """The diagnosis at the first position where the event and the chain row are not both there."""
         position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
-        if position > watch:
-            return stop(_missing(watch))
+        if position > self.watch:
+            return _missing(self.watch)
         if c is None or c[0] != position:
-            return stop(Finding("inserted", position, "an event is stored at a position that was never chained"))
+            return Finding("inserted", position, "an event is stored at a position that was never chained")
         # A chain row with no event at its position: an event deleted or moved, or a link added.
         first = chained_at(c[2])
         if first is not None and first != position:
-            return stop(Finding("inserted", position, f"a chain link repeating the one of position {first}, "
-                                "with no event"))
+            return Finding("inserted", position, f"a chain link repeating the one of position {first}, with no event")
         elsewhere = stored_at(c[2])
         if elsewhere is not None:
-            return stop(Finding("reordered", position, f"the event chained at this position is stored at "
-                                f"position {elsewhere}"))
+            return Finding("reordered", position, f"the event chained at this position is stored at "
+                           f"position {elsewhere}")
         following = next(chain, None)
         if (e is not None and following is not None and following[0] == e[0]
-                and _link_of(previous, e, following) == following[3]
+                and _link_of(self.previous, e, following) == following[3]
                 and _link_of(c[3], e, following) != following[3]):
             # The next event was chained on the link before this row: this row was never part of it.
-            return stop(Finding("inserted", position, "a chain link that the chain does not pass through, "
-                                "with no event"))
-        return stop(Finding("deleted", position, "the event chained at this position is no longer stored"))
-    if checkpoint is not None and not checkpoint_checked:
-        end = last[0] if last else 0
-        return stop(Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
-                            f"position {checkpoint.position}: events after {end} were deleted"))
-    return Verdict(checked, None if last is None else ChainRow(*last), None, checkpoint_checked,
-                   builder.root() if builder is not None else None, first_stamp, stamp or None)
+            return Finding("inserted", position, "a chain link that the chain does not pass through, with no event")
+        return Finding("deleted", position, "the event chained at this position is no longer stored")
+
+    def checkpoint_unreached(self) -> Finding | None:
+        if self.checkpoint is None or self.checkpoint_checked:
+            return None
+        end = self.last[0] if self.last else 0
+        return Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
+                       f"position {self.checkpoint.position}: events after {end} were deleted")
+
+    def verdict(self, finding: Finding | None) -> Verdict:
+        if finding is not None:
+            return Verdict(self.checked, None, finding, self.checkpoint_checked)
+        return Verdict(self.checked, None if self.last is None else ChainRow(*self.last), None, self.checkpoint_checked,
+                       self.builder.root() if self.builder is not None else None, self.first_stamp,
+                       self.stamp or None)
 
 
 def _link_of(previous: bytes, e: EventRow, c: ChainRow) -> bytes:
