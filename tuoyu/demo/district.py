@@ -45,7 +45,6 @@ class Inst:
     awaiting: int = 0
     winding_down: bool = False  # closing soon: takes no new children
     visits: list[tuple[date, str]] = field(default_factory=list)  # inspections planned: (day, kind), in order
-    planned_year: int = 0  # the year whose supervision programme is planned
     outcomes: list[tuple[date, str]] = field(default_factory=list)  # every inspection's (day, outcome)
     rectifications: dict[str, date | None] = field(default_factory=dict)  # id -> day done (None: never)
     health_trained: bool = False  # its health staff had the pre-job training (plan task 14)

@@ -63,6 +63,8 @@ def generate(seed: int = 2023, today: date | None = None) -> list[DemoEvent]:
         for key, story in stories[day]:
             if key in district.insts:
                 story(district, district.insts[key], day)
+        if (day.month, day.day) == (1, 1):
+            district.supervision.plan_year(district.insts.values(), day)
         district.run_agenda(day)
         district.rehome_due(day)
         for inst in list(district.insts.values()):

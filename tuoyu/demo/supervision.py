@@ -2,11 +2,12 @@
 assessments with their seven scores, rectifications (most completed in time, a few late, one
 or two never), and the annual 风险+信用 grading.
 
-Each institution's year is planned on its first working days (or when it is filed): a
-routine visit for most, an unannounced one for about a third, a 督导 visit (task 9) for some
-from 2024, now and then a complaint; so by December most institutions, not all, have been
-visited that year. From the 2024 school year every institution that has run for half a year
-is assessed once a year between September and mid-December (task 2). A newly filed or
+The year is planned on 1 January: a routine visit for every institution but the few (about
+one in eight, at least three) left out of that year's random draw (双随机), an unannounced one
+for about a third, a 督导 visit (task 9) for some from 2024, now and then a complaint; so by
+December most institutions, never all, have been visited that year. From the 2024 school
+year every institution that has run for half a year is assessed once a year between
+September and mid-December (task 2). A newly filed or
 reopened institution gets its first routine visit one to three months after.
 
 A passed inspection or a grading changes nothing the rules depend on, so now and then one is
@@ -17,6 +18,7 @@ RectificationCompleted must come after it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +48,8 @@ FINDINGS = {
     "family_community": ("家长开放日活动未按计划开展",),
     "activities": ("一日生活安排与保育计划不符",),
 }
-# A year's programme per institution: the chance of each kind of visit (督导 from 2024).
-VISIT_CHANCES = (("routine", 0.8), ("unannounced", 0.3), ("supervision", 0.15), ("complaint", 0.05))
+# Besides the routine visit of the yearly draw, the chance of each other kind of visit (督导 from 2024).
+OTHER_VISITS = (("unannounced", 0.3), ("supervision", 0.15), ("complaint", 0.05))
 ASSESSMENTS_FROM = 2024
 
 
@@ -63,25 +65,28 @@ class Supervision:
     def first_visit(self, inst: Inst, day: date) -> None:
         """A newly filed (or reopened) institution: a routine visit in the next one to three months."""
         inst.visits = [(weekday(day + timedelta(days=self.rng.randint(30, 100))), "routine")]
-        inst.planned_year = day.year
+
+    def plan_year(self, insts: Iterable[Inst], first: date) -> None:
+        """The year's programme, drawn on its first day (双随机): a routine visit for all but a few
+        institutions left out of this year's draw, and other visits by chance."""
+        rng, year = self.rng, first.year
+        operating = [i for i in insts if i.operating and i.story != "high_risk"]
+        drawn = len(operating) - max(3, round(0.12 * len(operating)))
+        left_out = {i.id for i in rng.sample(operating, len(operating) - max(0, drawn))}
+        days = (date(year, 12, 18) - first).days
+        for inst in operating:
+            kinds = [] if inst.id in left_out else ["routine"] + [
+                kind for kind, chance in OTHER_VISITS
+                if rng.random() < chance and (kind != "supervision" or year >= 2024)]
+            planned = [(weekday(first + timedelta(days=rng.randint(2, days))), kind) for kind in kinds]
+            if year >= ASSESSMENTS_FROM and inst.opened_on <= date(year, 3, 1):
+                planned.append((weekday(date(year, 9, 2) + timedelta(days=rng.randint(0, 100))), "quality_assessment"))
+            inst.visits = sorted(inst.visits + planned)
 
     def visit_due(self, inst: Inst, day: date) -> None:
-        if day.year > inst.planned_year and inst.story != "high_risk":
-            self._plan_year(inst, day)
         while inst.visits and inst.visits[0][0] <= day:
             _, kind = inst.visits.pop(0)
             self.inspect(inst, day, kind)
-
-    def _plan_year(self, inst: Inst, first: date) -> None:
-        rng, year = self.rng, first.year
-        inst.planned_year = year
-        days = max(2, (date(year, 12, 18) - first).days)
-        planned = [(weekday(first + timedelta(days=rng.randint(2, days))), kind)
-                   for kind, chance in VISIT_CHANCES
-                   if rng.random() < chance and (kind != "supervision" or year >= 2024)]
-        if year >= ASSESSMENTS_FROM and inst.opened_on <= date(year, 3, 1):
-            planned.append((weekday(date(year, 9, 2) + timedelta(days=rng.randint(0, 100))), "quality_assessment"))
-        inst.visits = sorted(inst.visits + planned)
 
     # ---- one inspection --------------------------------------------------------------------
 
