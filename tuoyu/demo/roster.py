@@ -21,7 +21,8 @@ VALLEY = ("dayu", "chengzi", "yongding", "longquan", "dongxinfang")
 
 # key, township, kind, slots, inclusive, filed between (two ISO days), name, growth (day, +slots).
 # Names with {brand} or {community} are filled from the lists below. Keys name the
-# institutions the generator's stories are about (see generator.STORIES).
+# institutions the generator's stories are about (generator._stories); recent.py adds one
+# filing relative to `today`.
 ROWS: tuple[tuple[Any, ...], ...] = (
     # Existing institutions, filed when the registry opened in early 2023.
     ("A1", "dayu", "kindergarten_class", 40, True, "2023-01-09", "2023-02-24", "门头沟区大峪第一幼儿园托班",
