@@ -24,21 +24,24 @@ With --workdir the generated SQLite store is kept there and reused by the next r
 from __future__ import annotations
 
 import argparse
-from functools import partial
 import hashlib
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import orjson
 import psycopg
 
-from bench.run import POSTGRES, new_store
-from tuoyu.audit.log import signed_checkpoint
+from tests.support.stores import POSTGRES_URL as POSTGRES
+from tests.support.stores import fresh_store
 from tuoyu.audit.keys import log_signer
+from tuoyu.audit.log import signed_checkpoint
 from tuoyu.audit.store import verify_store
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.importing import import_all_or_nothing
@@ -67,11 +70,15 @@ def _source(workdir: Path, size: int) -> Path:
     return source
 
 
-def _store(kind: str, workdir: Path, size: int) -> tuple[Settings, callable, bool]:
-    """(settings, drop, already filled): bench/run.py's store; a SQLite file is kept between runs."""
-    name = f"verify{size}"
-    settings, drop = new_store(kind, workdir, name)
-    return settings, drop, kind == "sqlite" and (workdir / f"{name}.db").exists()
+def _store(kind: str, workdir: Path, size: int) -> tuple[Settings, Callable[[], None], bool]:
+    """(settings, drop, already filled): a SQLite file is kept between runs (recording a million
+    events takes minutes); a PostgreSQL schema of its own (tests.support.stores) is dropped."""
+    if kind == "sqlite":
+        path = workdir / f"verify{size}.db"
+        return Settings(data_dir=workdir, store=f"sqlite:///{path}"), lambda: None, path.exists()
+    resources = ExitStack()
+    settings = resources.enter_context(fresh_store(kind, workdir, f"verify{size}"))
+    return settings, resources.close, False
 
 
 def _raw(kind: str, settings: Settings, table: str, hashing: bool, chain: bool = False) -> int:

@@ -36,9 +36,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import builders as b
 from tuoyu import clock
-from tuoyu.audit.bundle import export_bundle, replay_bundle, verify_bundle
+from tuoyu.audit.bundle import export_bundle
+from tuoyu.audit.bundle_check import replay_bundle, verify_bundle
 from tuoyu.domain.importing import import_skipping_invalid
 from tuoyu.projections.fold import apply, new_part
+from tuoyu.service.auditing import audit_settings
 from tuoyu.service.config import Settings
 from tuoyu.service.http.app import create_app
 from tuoyu.service.tokens import create_token
@@ -236,7 +238,8 @@ class Store:
 
     def exports_and_verifies(self, position: int) -> None:
         bundle = self.work / f"bundle-{next(self.numbers)}"
-        exported = export_bundle(self.platform.registry.recorder, clock.now() + timedelta(days=1), bundle)
+        exported = export_bundle(self.platform.registry.recorder, clock.now() + timedelta(days=1), bundle,
+                                 audit_settings(self.settings).signer())
         assert exported.position == position
         verdict = verify_bundle(bundle)
         assert verdict.intact, verdict.as_dict()

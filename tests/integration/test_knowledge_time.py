@@ -8,12 +8,13 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+import orjson
 import psycopg
 import pytest
 
-from tests.conftest import POSTGRES_URL
 from tests.integration.audit_helpers import Tables, record_history, verdict
 from tests.support.builders import CST, enrolled, filed, open_app
+from tests.support.stores import POSTGRES_URL, fresh_store
 from tuoyu.domain.importing import import_all_or_nothing
 from tuoyu.service.config import Settings
 from tuoyu.views.reading import read_facts
@@ -125,19 +126,26 @@ def _waiting_for_a_lock(schema: str) -> bool:
                             "datname = current_database() AND query ILIKE %s", (f"%{schema}%",)).fetchone()[0] > 0
 
 
+@pytest.fixture
+def postgres_settings(tmp_path):
+    """A fresh PostgreSQL store: the lock order under test is PostgreSQL's (SQLite's IMMEDIATE
+    transaction takes its one lock first, so it has no such order to get wrong)."""
+    with fresh_store("postgres", tmp_path) as settings:
+        yield settings
+
+
 @pytest.mark.postgres
-def test_an_import_and_an_api_writer_on_one_event_id_both_finish(store_settings, tmp_path):
+def test_an_import_and_an_api_writer_on_one_event_id_both_finish(postgres_settings):
     """The import has inserted its first page and holds the table lock; the API writer submits
     the event_id the import's second page holds. Had the writer inserted its claim before
     waiting for the lock, the import would then wait on that claim: a deadlock, one of them
     aborted with an error nobody retries. Now the writer waits for the lock first, then finds
     the event recorded and answers it as a repeat."""
-    if not store_settings.is_postgres:
-        pytest.skip("the lock order is PostgreSQL's (SQLite's IMMEDIATE transaction takes its lock first)")
+    store_settings = postgres_settings
     schema = store_settings.store.split("schema=")[1]
     shared = filed("SHARED")
-    first_page = b"".join(__import__("orjson").dumps(filed(f"I{n}")) + b"\n" for n in range(1000))
-    second_page = __import__("orjson").dumps(shared) + b"\n"
+    first_page = b"".join(orjson.dumps(filed(f"I{n}")) + b"\n" for n in range(1000))
+    second_page = orjson.dumps(shared) + b"\n"
     importer, writer = open_app(store_settings), open_app(store_settings)
     writer_started, outcomes, failures = threading.Event(), {}, []
 
@@ -153,14 +161,15 @@ def test_an_import_and_an_api_writer_on_one_event_id_both_finish(store_settings,
         def __exit__(self, *exc):
             return False
 
-        def __iter__(self):
-            for number, line in enumerate(self.lines, start=1):
-                if number == 1001:  # the first page is inserted (lock held): the writer now
-                    writer_started.set()
-                    deadline = time.monotonic() + 10
-                    while not _waiting_for_a_lock(schema) and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                yield line
+        def readline(self, limit: int = -1) -> bytes:
+            """The import reads the file line by line (bounded; these lines are short)."""
+            self.number = getattr(self, "number", 0) + 1
+            if self.number == 1001:  # the first page is inserted (lock held): the writer now
+                writer_started.set()
+                deadline = time.monotonic() + 10
+                while not _waiting_for_a_lock(schema) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            return next(self.lines, b"")
 
     def api_writer() -> None:
         writer_started.wait(30)
