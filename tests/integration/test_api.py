@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from eventsourcing.persistence import IntegrityError
 from fastapi.routing import APIRoute
 
@@ -509,8 +508,6 @@ def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fi
 # ---- GET /metrics -------------------------------------------------------------------------------------
 
 def test_the_metric_table_of_this_suite_is_the_one_of_kpis_md():
-    if not KPIS_MD.exists():
-        pytest.skip(f"{KPIS_MD} is not beside this checkout")
     assert metrics_table_of_kpis_md(KPIS_MD.read_text(encoding="utf-8")) == CONTRACT_METRICS
 
 
