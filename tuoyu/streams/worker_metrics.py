@@ -97,14 +97,18 @@ def open_closures(owned: Mapping[str, Part]) -> list[dict[str, Any]]:
 class WorkerCollector(Collector):
     """The contract series of KpiCollector for this worker's slice, and its position as
     childcare_projection_position{view="faust"}. No childcare_events_recorded: a worker does
-    not know the store's newest position (the API or relay exports it)."""
+    not know the store's newest position (the API or relay exports it). Where a fact's fold
+    raised and the worker stopped a partition: childcare_projection_stuck{view="faust"} (1 while
+    stuck) and childcare_projection_stuck_position (the earliest such fact's position, 0 if none)."""
 
     def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]],
                  counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
-                 jumps: Callable[[], tuple[int, int]] = lambda: (0, 0)):
+                 jumps: Callable[[], tuple[int, int]] = lambda: (0, 0),
+                 stuck: Callable[[], int | None] = lambda: None):
         self.cached = cached
         self.counts = counts
         self.jumps = jumps
+        self.stuck = stuck
         self.kpis = KpiCollector(cached, lambda: (0, {VIEW: self.cached()["position"]}), closures_of)
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -122,6 +126,15 @@ class WorkerCollector(Collector):
         yield CounterMetricFamily("tuoyu_worker_offset_jumps_unrecovered",
                                   "jumps whose records the broker no longer had: facts this worker never folded",
                                   value=unrecovered)
+        position = self.stuck()
+        stuck = GaugeMetricFamily("childcare_projection_stuck",
+                                  "1 while the view stopped at a fact whose fold raised", labels=["view"])
+        stuck.add_metric([VIEW], 0 if position is None else 1)
+        yield stuck
+        at = GaugeMetricFamily("childcare_projection_stuck_position",
+                               "position of the fact the view stopped at (0: not stuck)", labels=["view"])
+        at.add_metric([VIEW], position or 0)
+        yield at
         if self.cached().get("pending"):
             # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
             return
