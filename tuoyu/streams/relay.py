@@ -36,6 +36,10 @@ TOPIC = "childcare.events"
 TRACKING_NAME = "relay"
 PARTITIONS = 4
 DEFAULT_BATCH = 1000
+# While a backlog is sent, the acknowledged position is written at most this often (and at the
+# end): each write is a committed transaction, and a position written less often only means a
+# few more facts sent twice after a crash.
+TRACK_EVERY_SECONDS = 0.5
 
 
 def new_producer(bootstrap: list[str]) -> Any:
@@ -116,6 +120,7 @@ class Relay:
         self.published_total = 0
         self.failed_rounds = 0
         self.last_success_at = 0.0
+        self._tracked_at = float("-inf")
 
     @property
     def position(self) -> int:
@@ -141,7 +146,8 @@ class Relay:
                            for key, value, headers in messages_of(facts)]
                 sent.append((facts[-1]["position"], len(facts), futures))
                 published += len(facts)
-                self._track_acknowledged(sent)
+                if time.monotonic() - self._tracked_at >= TRACK_EVERY_SECONDS:
+                    self._track_acknowledged(sent)
                 if limit is not None and published >= limit:
                     break
             self.producer.flush()
@@ -179,6 +185,7 @@ class Relay:
 
     def _track(self, position: int) -> None:
         self.tracking.insert_tracking(Tracking(self.name, position))
+        self._tracked_at = time.monotonic()
         self.acknowledged = position
         self.last_success_at = time.time()
 

@@ -28,6 +28,7 @@ sums the per-township series across workers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import time
@@ -58,7 +59,7 @@ SUMMARIES_TABLE = "kpi-summaries"
 KEYS = (DISTRICT, *TOWNSHIP_IDS)
 
 
-class FactBatch(faust.Record, serializer="json", include_metadata=False):
+class FactBatch(faust.Record, serializer=adapter.ORJSON, include_metadata=False):
     """One message of the relay (streams.messages): consecutive facts of one key, in order."""
 
     key: str
@@ -105,6 +106,10 @@ class KpiWorker:
             producer_acks=-1, broker_session_timeout=config.session_timeout,
             broker_heartbeat_interval=min(3.0, config.session_timeout / 5),
             stream_buffer_maxsize=4 * config.batch_size, consumer_max_fetch_size=4 << 20,
+            # The changelog topics are created as the worker starts; a group member whose metadata
+            # predates one leaves it out of the assignment (faust's assignor: "Ignoring missing
+            # topic") until its metadata is refreshed, after 5 minutes by default.
+            consumer_metadata_max_age_ms=5000,
             **config.faust_settings)
         self.source = self.app.topic(config.topic, key_type=str, value_type=FactBatch,
                                      partitions=config.partitions)
@@ -113,15 +118,17 @@ class KpiWorker:
             help="the KPI view state of each township (and the district), as projections.fold keeps it"))
         self.read_to = self.app.Table(READ_TO_TABLE, key_type=int, value_type=int, partitions=config.partitions,
                                       help="per source partition, the offset of the last message folded")
-        # use_partitioner: summaries are written by the timer (no current event), and every worker
-        # reads every partition of the global table.
-        self.summaries = self.app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1, use_partitioner=True,
-                                              recovery_buffer_size=1,
+        # One partition, which every worker reads; written by the timer, to partition 0.
+        self.summaries = self.app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1, recovery_buffer_size=1,
                                               help="per-township summaries the district owner evaluates targets from")
         self.app.agent(self.source, name="fold")(self.fold)
         self.app.timer(config.flush_seconds, name="reread")(self.reread)
         self.app.timer(config.flush_seconds, name="refresh")(self.refresh)
         self.rewinds = Rewinds()
+        # Per source partition, the offset of the last message folded, ahead of the read-to table
+        # while the batch's parts are on their way to the brokers (keep).
+        self.folded_to: dict[int, int] = {}
+        self.offsets_kept: asyncio.Future | None = None
         self.stuck: dict[int, Stuck] = {}
         self.export = Export(config.clock, config.refresh_seconds)
 
@@ -144,7 +151,7 @@ class KpiWorker:
         for event in events:
             tp, offset = event.message.tp, event.message.offset
             if tp.partition not in last_read:
-                last_read[tp.partition] = adapter.held(self.read_to).get(tp.partition)
+                last_read[tp.partition] = self.last_folded(tp.partition)
             verdict = self.rewinds.check(tp.partition, offset, last_read[tp.partition])
             if verdict is Verdict.SEEK:
                 log.warning("%s: offset %d read where %s was next", tp, offset,
@@ -159,13 +166,30 @@ class KpiWorker:
                 last_read[tp.partition] = offset
         return reads
 
+    def last_folded(self, partition: int) -> int | None:
+        folded = self.folded_to.get(partition)
+        return folded if folded is not None else adapter.held(self.read_to).get(partition)
+
     async def keep(self, folded: Folded, partition_of: dict[str, int]) -> None:
-        """The changed parts to their changelog partitions; once the brokers have them, the offsets."""
-        if folded.changed:
-            await adapter.write_through(self.parts, {key: (partition_of[key], part)
-                                                     for key, part in folded.changed.items()})
+        """The changed parts to the table and their changelog partitions; once the brokers have
+        them (and the offsets of every batch before), the offsets, while the next batch is folded."""
+        if self.offsets_kept is not None and self.offsets_kept.done():
+            self.offsets_kept.result()  # a changelog write failed: the agent stops (and restarts)
+        sent = adapter.write(self.parts, {key: (partition_of[key], part) for key, part in folded.changed.items()})
         if folded.read_to:
-            await adapter.write_through(self.read_to, {p: (p, offset) for p, offset in folded.read_to.items()})
+            self.folded_to.update(folded.read_to)
+            self.offsets_kept = asyncio.ensure_future(self.keep_offsets(self.offsets_kept, sent, folded.read_to))
+
+    async def keep_offsets(self, before: asyncio.Future | None, sent: list[asyncio.Future],
+                           read_to: dict[int, int]) -> None:
+        try:
+            if before is not None:
+                await before
+            await asyncio.gather(*sent)
+        except BaseException:
+            self.folded_to.clear()  # read on from what the table holds
+            raise
+        adapter.write(self.read_to, {p: (p, offset) for p, offset in read_to.items()})
 
     def note_stuck(self, folded: Folded) -> None:
         for partition, stuck in folded.stuck.items():
@@ -219,6 +243,7 @@ class KpiWorker:
 
     def resumed(self, sought: dict[TP, int]) -> None:
         for tp, offset in sought.items():
+            self.folded_to.pop(tp.partition, None)
             self.rewinds.resumed(tp.partition, offset)
 
     # -- the timers ------------------------------------------------------------------------------
@@ -227,8 +252,9 @@ class KpiWorker:
         """Seek again where a seek back brought nothing, and where a held partition is due."""
         for partition in self.rewinds.overdue():
             tp = TP(self.config.topic, partition)
-            given_up = await self.seek_back(tp, adapter.held(self.read_to).get(partition))
+            given_up = await self.seek_back(tp, self.last_folded(partition))
             if given_up is not None:  # between batches: kept as a batch keeps it
+                self.folded_to[partition] = given_up
                 await adapter.write_through(self.read_to, {partition: (partition, given_up)})
 
     async def refresh(self) -> None:
@@ -239,9 +265,10 @@ class KpiWorker:
         owned: dict[str, Part] = {key: parts.get(key) or new_part() for key in KEYS
                                   if key_partition(key, self.config.partitions) in owned_partitions}
         summaries = adapter.held(self.summaries)
-        for key, part in owned.items():
-            if key != DISTRICT and (summaries.get(key) or {}).get("position") != part["position"]:
-                self.summaries[key] = self.export.summary(part)
+        stale = {key: (0, self.export.summary(part)) for key, part in owned.items()
+                 if key != DISTRICT and (summaries.get(key) or {}).get("position") != part["position"]}
+        if stale:
+            await adapter.write_through(self.summaries, stale)
         self.export.refresh(owned, {t: summaries[t] for t in TOWNSHIP_IDS if t in summaries})
 
 
