@@ -192,7 +192,7 @@ def main() -> None:
         settings = Settings(data_dir=workdir, store=f"sqlite:///{workdir / 'tuoyu.db'}")
         facts = record_history(settings, args.events)
         count = len(facts)
-        with KafkaBroker(workdir / "kafka") as broker:
+        with KafkaBroker(workdir / "kafka", quick_start=False) as broker:
             raw_seconds = raw_production(broker.bootstrap, facts)
             relay_seconds, published = relay_publishing(broker.bootstrap, settings)
             assert published == count, (published, count)
