@@ -37,7 +37,8 @@ LIBS = ROOT / "build" / "kafka" / "libs"
 READY_LINE = b"Kafka Server started"
 
 # Settings for a fast single-node broker: one partition and one replica for Kafka's own topics,
-# no delay before the first rebalance of a group, a small log cleaner (the changelogs are
+# no delay before the first rebalance of a group, short session timeouts allowed (the tests'
+# workers take over a killed one's partitions after 4 s), a small log cleaner (the changelogs are
 # compacted) and every record kept, as the platform's topic asks.
 SERVER_SETTINGS = """\
 process.roles=broker,controller
@@ -56,6 +57,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
 group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
 log.cleaner.dedupe.buffer.size=4194304
 log.cleaner.threads=1
 num.network.threads=2

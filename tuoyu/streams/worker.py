@@ -85,10 +85,29 @@ class WorkerConfig:
     datadir: str | Path | None = None
     clock: Callable[[], datetime] = clock.now
     refresh_seconds: float = 30.0  # rebuild the export at least this often (the clock moves)
-    flush_seconds: float = 1.0  # longest wait for a batch; how often summaries are looked at
+    flush_seconds: float = 1.0  # longest wait for a batch, and between two looks for seeks due
+    refresh_interval: float = 1.0  # how often stale summaries are republished and the export looked at
     session_timeout: float = 10.0
     batch_size: int = 100  # messages per batch (a message holds up to messages.MAX_FACTS facts)
     faust_settings: dict[str, Any] = field(default_factory=dict)
+
+
+def faust_settings(config: WorkerConfig) -> dict[str, Any]:
+    return {
+        "broker": [f"kafka://{b.strip()}" for b in config.brokers.split(",") if b.strip()],
+        "store": "memory://",
+        "datadir": str(config.datadir or Path(tempfile.gettempdir()) / f"{config.app_id}-data"),
+        "table_standby_replicas": 0, "topic_partitions": config.partitions, "topic_replication_factor": 1,
+        "consumer_auto_offset_reset": "earliest", "web_enabled": False,  # metrics: prometheus_client
+        "producer_acks": -1, "broker_session_timeout": config.session_timeout,
+        "broker_heartbeat_interval": min(3.0, config.session_timeout / 5),
+        "stream_buffer_maxsize": 4 * config.batch_size, "consumer_max_fetch_size": 4 << 20,
+        # The changelog topics are created as the worker starts; a group member whose metadata
+        # predates one leaves it out of the assignment (faust's assignor: "Ignoring missing
+        # topic") until its metadata is refreshed, after 5 minutes by default.
+        "consumer_metadata_max_age_ms": 5000,
+        **config.faust_settings,
+    }
 
 
 class KpiWorker:
@@ -96,21 +115,7 @@ class KpiWorker:
 
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
-        self.app = adapter.App(
-            config.app_id, positions=self,
-            broker=[f"kafka://{b.strip()}" for b in config.brokers.split(",") if b.strip()],
-            store="memory://",
-            datadir=str(config.datadir or Path(tempfile.gettempdir()) / f"{config.app_id}-data"),
-            table_standby_replicas=0, topic_partitions=config.partitions, topic_replication_factor=1,
-            consumer_auto_offset_reset="earliest", web_enabled=False,  # metrics: prometheus_client
-            producer_acks=-1, broker_session_timeout=config.session_timeout,
-            broker_heartbeat_interval=min(3.0, config.session_timeout / 5),
-            stream_buffer_maxsize=4 * config.batch_size, consumer_max_fetch_size=4 << 20,
-            # The changelog topics are created as the worker starts; a group member whose metadata
-            # predates one leaves it out of the assignment (faust's assignor: "Ignoring missing
-            # topic") until its metadata is refreshed, after 5 minutes by default.
-            consumer_metadata_max_age_ms=5000,
-            **config.faust_settings)
+        self.app = adapter.App(config.app_id, positions=self, **faust_settings(config))
         self.source = self.app.topic(config.topic, key_type=str, value_type=FactBatch,
                                      partitions=config.partitions)
         self.parts = self.app.tables.add(adapter.PartsTable(
@@ -123,7 +128,7 @@ class KpiWorker:
                                               help="per-township summaries the district owner evaluates targets from")
         self.app.agent(self.source, name="fold")(self.fold)
         self.app.timer(config.flush_seconds, name="reread")(self.reread)
-        self.app.timer(config.flush_seconds, name="refresh")(self.refresh)
+        self.app.timer(config.refresh_interval, name="refresh")(self.refresh)
         self.rewinds = Rewinds()
         # Per source partition, the offset of the last message folded, ahead of the read-to table
         # while the batch's parts are on their way to the brokers (keep).
