@@ -44,9 +44,10 @@ TARGET_FIELDS = {"childcare_target_value": "value", "childcare_target_expected":
 WORKER_SETUP = """
 import os, sys
 from datetime import datetime
-from tuoyu.streams.worker import KpiWorker, WorkerConfig, serve
+from tuoyu.streams.worker import KpiWorker, WorkerConfig, serve, topic_partitions
 now = datetime.fromisoformat(sys.argv[3])
-config = WorkerConfig(sys.argv[1], 4, topic=sys.argv[7], app_id=sys.argv[4], datadir=sys.argv[5],
+# As run_worker: the topic's partition count from the brokers (waiting for them), then the app.
+config = WorkerConfig(sys.argv[1], topic_partitions(sys.argv[1], sys.argv[7]), topic=sys.argv[7], app_id=sys.argv[4], datadir=sys.argv[5],
                       clock=lambda: now, flush_seconds=0.2, refresh_interval=float(sys.argv[8]),
                       session_timeout=4.0, batch_size=int(sys.argv[6]), faust_settings=FAUST)
 """
