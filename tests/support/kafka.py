@@ -131,8 +131,9 @@ class KafkaBroker:
         (self.home / "log4j2.properties").write_text(LOGGING, encoding="utf-8")
         # A cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints).
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        formatted = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster,
-                                              "-c", str(config), "-g"),
+        # `--cluster-id=ID`, not `-t ID`: an id may start with "-", which argparse takes for an option.
+        formatted = subprocess.run(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster}",
+                                              "--config", str(config), "--ignore-formatted"),
                                    capture_output=True, text=True, timeout=120)
         if formatted.returncode != 0:
             raise RuntimeError(f"formatting {self.data} failed:\n{formatted.stdout}\n{formatted.stderr}")
