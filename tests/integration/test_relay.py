@@ -52,7 +52,11 @@ def record(settings: Settings, count: int, seed: int = 7) -> int:
     try:
         events = list(synthetic_events(count, seed=seed))
         middle = len(events) // 2
-        app.record(events[:middle] + district_events(seed) + events[middle:], "relay-test")
+        events = events[:middle] + district_events(seed) + events[middle:]
+        # In parts: one transaction of 12,000 events outlasts PostgreSQL's idle-in-transaction
+        # timeout (eventsourcing's default) on a machine busy with other work.
+        for start in range(0, len(events), 1000):
+            app.record(events[start:start + 1000], "relay-test")
         return app.position()
     finally:
         app.close()
