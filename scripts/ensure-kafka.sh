@@ -31,6 +31,8 @@ fi
 echo "assembling Apache Kafka from Maven Central into $libs" >&2
 rm -rf "$out"
 mkdir -p "$out"
-mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs"
+# Debian's Maven 3.8 writes colour resets even in batch mode: dropped (pipefail keeps its status).
+mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" 2>&1 \
+  | sed 's/\x1b\[[0-9;]*m//g'
 ls "$libs"/kafka_2.13-*.jar >/dev/null
 echo "$want" > "$out/pom.sha256"
