@@ -146,7 +146,7 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
                 first = (now, applied)
             if applied >= count and first is not None:
                 return (now - first[0]) * count / max(count - first[1], 1)
-            time.sleep(0.1)  # each scrape costs the worker a little: not too often
+            time.sleep(0.2)  # each scrape costs the worker a little (renders every series): not too often
         raise RuntimeError("the worker did not apply every fact in 600 s")
     finally:
         # SIGINT: the worker stops on it, and py-spy (when profiling) writes its profile; then the

@@ -241,13 +241,14 @@ def test_the_relay_rides_out_a_broker_killed_and_restarted(tmp_path, killable_ka
     follower = threading.Thread(target=relay.run, args=(stop, 0.05), daemon=True)
     follower.start()
 
+    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}  # noqa: E731
+
     def wait_for(position: int, timeout: float) -> None:
+        """Until the tracked position and the served one (set just after it is tracked) reach it."""
         deadline = time.monotonic() + timeout
-        while relay.position < position:
+        while relay.position < position or served()["tuoyu_relay_position"] < position:
             assert time.monotonic() < deadline, f"the relay is at {relay.position}, not {position}"
             time.sleep(0.02)
-
-    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}  # noqa: E731
     try:
         wait_for(first, 30)
         assert served()["tuoyu_relay_position"] == first

@@ -266,6 +266,9 @@ class KpiWorker:
         """Republish the stale summaries of owned townships, and rebuild the export when anything
         it is made of moved (or refresh_seconds passed: pace and overdue follow the clock)."""
         owned_partitions = adapter.owned_partitions(self.app, self.config.topic)
+        for partition in [p for p in self.stuck if p not in owned_partitions]:
+            self.stuck.pop(partition)  # moved to another worker, which reads it again from the state
+            self.export.stuck_at(min((s.position for s in self.stuck.values()), default=None))
         parts = adapter.held(self.parts)
         owned: dict[str, Part] = {key: parts.get(key) or new_part() for key in KEYS
                                   if key_partition(key, self.config.partitions) in owned_partitions}
