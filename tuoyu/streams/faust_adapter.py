@@ -47,6 +47,7 @@ from aiokafka.errors import IllegalStateError
 from faust.serializers import codecs
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP, EventT
+from faust.types.tables import CollectionT
 
 from tuoyu.streams.progress import keep_newest
 
@@ -133,7 +134,7 @@ class _Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    async def seek_to_committed(self) -> Mapping[TP, int | None]:
+    async def seek_to_committed(self) -> Mapping[TP, int]:
         # Faust calls this after every recovery (and when records came while flow was stopped).
         positions: SourcePositions = self.app.positions  # type: ignore[attr-defined]
         sought = await self._thread.seek_to_resume(positions.resume_offsets(self.assignment()))  # type: ignore[attr-defined]
@@ -172,27 +173,27 @@ class PartsTable(faust.Table):
         super().apply_changelog_batch(list(keep_newest(batch, self.data)))
 
 
-def write(table: faust.Table, items: Mapping[Any, tuple[int, Any]]) -> list[asyncio.Future]:
+def write(table: CollectionT, items: Mapping[Any, tuple[int, Any]]) -> list[Any]:
     """Put {key: (partition, value)} in the table and send each to its changelog partition;
     returns the sends, each done when the brokers acknowledged the record (FutureMessage)."""
     sent = [table.send_changelog(partition, key, value) for key, (partition, value) in items.items()]
-    table.data.update({key: value for key, (_, value) in items.items()})
+    table.data.update({key: value for key, (_, value) in items.items()})  # type: ignore[attr-defined]
     return sent
 
 
-async def write_through(table: faust.Table, items: Mapping[Any, tuple[int, Any]]) -> None:
+async def write_through(table: CollectionT, items: Mapping[Any, tuple[int, Any]]) -> None:
     """`write`, and wait until the brokers acknowledged every record."""
     await asyncio.gather(*write(table, items))
 
 
-def held(table: faust.Table) -> Mapping[Any, Any]:
+def held(table: CollectionT) -> Mapping[Any, Any]:
     """What the table holds on this worker, read without Faust's per-key bookkeeping."""
-    return table.data
+    return table.data  # type: ignore[attr-defined, no-any-return]
 
 
 async def accept_gap(app: faust.App, tp: TP, first: int, last: int) -> None:
     """Let Faust commit past offsets first..last, which the broker no longer has."""
-    await app.consumer._add_gap(tp, first, last)
+    await app.consumer._add_gap(tp, first, last)  # type: ignore[attr-defined]
 
 
 def owned_partitions(app: faust.App, topic: str) -> frozenset[int]:

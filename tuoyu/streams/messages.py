@@ -45,7 +45,7 @@ def _message(key: str, first: int, last: int, encoded: list[bytes]) -> Message:
 
 
 class _Chunk:
-    __slots__ = ("first", "last", "encoded", "size")
+    __slots__ = ("encoded", "first", "last", "size")
 
     def __init__(self, first: int) -> None:
         self.first = self.last = first

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+
 def resume_offset(read_to: Mapping[int, Any], partition: int) -> int | None:
     """The next source offset to read for a partition: after the last one folded into the state,
     or None when the state has none (read from the beginning)."""

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import TP, EventT
@@ -166,7 +166,7 @@ class KpiWorker:
                     last_read[tp.partition] = given_up
                     verdict = Verdict.FOLD
             if verdict is Verdict.FOLD:
-                batch: FactBatch = event.value
+                batch = cast(FactBatch, event.value)
                 reads.append(Read(tp.partition, offset, batch.key, batch.facts))
                 last_read[tp.partition] = offset
         return reads

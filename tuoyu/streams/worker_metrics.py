@@ -21,12 +21,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
+from tuoyu.metrics.collectors import KpiCollector
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import TRAINED, district_figures, offers_inclusive_care, township_figures
 from tuoyu.projections.fold import Part, new_part
 from tuoyu.projections.lists import closures
 from tuoyu.projections.targets import targets_in_force
-from tuoyu.metrics.collectors import KpiCollector
 
 VIEW = "faust"
 Summary = dict[str, Any]
