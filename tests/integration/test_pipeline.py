@@ -11,7 +11,15 @@ from pathlib import Path
 
 from tests.integration.test_relay import TUOYU, relay_position
 from tests.integration.test_worker import (  # noqa: F401 (store is a fixture)
-    NOW, Store, Worker, check_equal, history, markers, matches, store, wait_for,
+    NOW,
+    Store,
+    Worker,
+    check_equal,
+    history,
+    markers,
+    matches,
+    store,
+    wait_for,
 )
 from tests.support.kafka import KafkaNames
 from tests.support.processes import LoggedProcess
@@ -25,9 +33,9 @@ BATCH = 250
 class Relay(LoggedProcess):
     """`tuoyu relay` following the store, as deployed."""
 
-    def __init__(self, store: Store, kafka: KafkaNames, root: Path) -> None:
-        env = {**os.environ, "TUOYU_DATA_DIR": str(store.settings.data_dir),
-               "TUOYU_STORE": store.settings.store, "TUOYU_KAFKA": kafka.bootstrap}
+    def __init__(self, recorded: Store, kafka: KafkaNames, root: Path) -> None:
+        env = {**os.environ, "TUOYU_DATA_DIR": str(recorded.settings.data_dir),
+               "TUOYU_STORE": recorded.settings.store, "TUOYU_KAFKA": kafka.bootstrap}
         super().__init__([TUOYU, "relay", "--quiet", "--topic", kafka.topic, "--batch", "200", "--poll", "0.1"],
                          root / "relay.log", env)
 
@@ -35,17 +43,17 @@ class Relay(LoggedProcess):
         assert self.process.poll() is None, f"relay exited with {self.process.returncode}:\n{self.tail()}"
 
 
-def record_in_batches(store: Store, events: list[dict], size: int = BATCH, pause: float = 0.0) -> None:
+def record_in_batches(recorded: Store, events: list[dict], size: int = BATCH, pause: float = 0.0) -> None:
     for start in range(0, len(events), size):
-        store.record(events[start:start + size])
+        recorded.record(events[start:start + size])
         if pause:
             time.sleep(pause)
 
 
-def settle(store: Store, relay: Relay, workers: list[Worker], tag: str, timeout: float = 120.0) -> dict:
+def settle(recorded: Store, relay: Relay, workers: list[Worker], tag: str, timeout: float = 120.0) -> dict:
     """Markers last on every partition, then wait until the worker serves the replay of the store."""
-    store.record(markers(tag))
-    facts = store.facts()
+    recorded.record(markers(tag))
+    facts = recorded.facts()
     snapshot = replay_snapshot(facts, NOW)
     relay.check_alive()
     [served] = wait_for(workers, matches(snapshot), timeout=timeout)
@@ -55,7 +63,7 @@ def settle(store: Store, relay: Relay, workers: list[Worker], tag: str, timeout:
     return served
 
 
-def test_the_whole_pipeline_ends_equal_to_a_replay(kafka, store, tmp_path):
+def test_the_whole_pipeline_ends_equal_to_a_replay(kafka, store, tmp_path):  # noqa: F811
     ensure_topic([kafka.bootstrap], kafka.topic, PARTITIONS)
     record_in_batches(store, history())
     relay = Relay(store, kafka, tmp_path)
@@ -73,7 +81,7 @@ def test_the_whole_pipeline_ends_equal_to_a_replay(kafka, store, tmp_path):
 
 
 def test_the_broker_killed_mid_stream_and_restarted_loses_nothing_and_counts_nothing_twice(
-        killable_kafka, store, tmp_path):
+        killable_kafka, store, tmp_path):  # noqa: F811
     broker = killable_kafka.broker
     ensure_topic([broker.bootstrap], killable_kafka.topic, PARTITIONS)
     record_in_batches(store, history())
@@ -101,7 +109,8 @@ def test_the_broker_killed_mid_stream_and_restarted_loses_nothing_and_counts_not
         worker.stop()
 
 
-def test_a_relay_and_a_worker_started_before_the_broker_wait_and_then_proceed(killable_kafka, store, tmp_path):
+def test_a_relay_and_a_worker_started_before_the_broker_wait_and_then_proceed(
+        killable_kafka, store, tmp_path):  # noqa: F811
     broker = killable_kafka.broker
     record_in_batches(store, history())
     broker.kill()

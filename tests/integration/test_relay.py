@@ -241,7 +241,7 @@ def test_the_relay_rides_out_a_broker_killed_and_restarted(tmp_path, killable_ka
     follower = threading.Thread(target=relay.run, args=(stop, 0.05), daemon=True)
     follower.start()
 
-    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}  # noqa: E731
+    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}
 
     def wait_for(position: int, timeout: float) -> None:
         """Until the tracked position and the served one (set just after it is tracked) reach it."""
@@ -270,7 +270,7 @@ def test_the_relay_rides_out_a_broker_killed_and_restarted(tmp_path, killable_ka
         follower.join(30)
         relay.close()
     records = consume_all(broker.bootstrap, killable_kafka.topic)
-    assert set(one.position for one in delivered(records)) == set(range(1, total + 1))
+    assert {one.position for one in delivered(records)} == set(range(1, total + 1))
     check_messages(records, stored_facts(settings))
     check_order_and_fold(records, stored_facts(settings))
 

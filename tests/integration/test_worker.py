@@ -6,7 +6,6 @@ batch and the next summary refresh, ends equal to the replay; records skipped ar
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import defaultdict

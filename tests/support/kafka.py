@@ -134,7 +134,7 @@ class KafkaBroker:
         # `--cluster-id=ID`, not `-t ID`: an id may start with "-", which argparse takes for an option.
         formatted = subprocess.run(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster}",
                                               "--config", str(config), "--ignore-formatted"),
-                                   capture_output=True, text=True, timeout=120)
+                                   capture_output=True, text=True, timeout=120, check=False)
         if formatted.returncode != 0:
             raise RuntimeError(f"formatting {self.data} failed:\n{formatted.stdout}\n{formatted.stderr}")
         return config

@@ -7,11 +7,11 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 
+from tests.unit.stream_facts import facts_of
 from tuoyu.projections.facts import partition_of
 from tuoyu.projections.fold import apply
 from tuoyu.streams.batches import Read, fold_batch
 from tuoyu.views.replay import fold_all
-from tests.unit.stream_facts import facts_of
 
 
 def reads_of(facts: list[dict], per_message: int = 7, partitions: int = 2) -> list[Read]:

@@ -3,8 +3,8 @@ image of the version deploy/kafka/pom.xml assembles for the tests."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import yaml
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import orjson
 
+from tests.unit.stream_facts import facts_of
 from tuoyu.projections.facts import partition_of
 from tuoyu.streams import messages
 from tuoyu.streams.messages import decode, messages_of
-from tests.unit.stream_facts import facts_of
 
 
 def test_a_round_becomes_one_message_per_key_holding_its_facts_in_recorded_order():
@@ -29,12 +29,12 @@ def test_a_message_is_cut_at_max_facts_and_max_bytes(monkeypatch):
     facts = [f for f in recorded if partition_of(f) == partition_of(recorded[0])]
     monkeypatch.setattr(messages, "MAX_FACTS", 10)
     cut = [decode(v)["facts"] for _, v, _ in messages_of(facts)]
-    assert all(len(c) <= 10 for c in cut) and sum(cut, []) == facts
+    assert all(len(c) <= 10 for c in cut) and [f for c in cut for f in c] == facts
     monkeypatch.setattr(messages, "MAX_FACTS", 10_000)
     monkeypatch.setattr(messages, "MAX_BYTES", 2000)
     sent = list(messages_of(facts))
     assert all(len(v) < 2000 + 200 for _, v, _ in sent) and len(sent) > 1
-    assert sum((decode(v)["facts"] for _, v, _ in sent), []) == facts
+    assert [f for _, v, _ in sent for f in decode(v)["facts"]] == facts
 
 
 def test_the_value_is_the_json_the_worker_decodes():
