@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -213,7 +214,7 @@ class KafkaBroker:
         except OSError:
             return ""
 
-    def __enter__(self) -> KafkaBroker:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
