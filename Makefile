@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TUOYU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean
+.PHONY: run test lint test-unit test-integration test-e2e test-browser screenshots bench setup services demo clean generate
+# Two at a time: most tests wait on servers (PostgreSQL, Kafka, Prometheus, a browser), not on the CPU.
+PYTEST := $(BIN)/python -m pytest -q -n 2 --durations=10
 
 # The embedded default: load the demo district into an empty store, keep an admin token for
 # trying the API in $(TUOYU_DATA_DIR)/admin.token, and serve at http://127.0.0.1:8000.
@@ -17,28 +19,35 @@ run: setup
 		--name make-run-admin-$$(date +%s) | tail -n 1 > "$(TUOYU_DATA_DIR)/admin.token")
 	$(BIN)/tuoyu serve --alerting
 
-test: setup services
-	$(BIN)/python -m pytest -q tests
+test: setup services lint
+	$(PYTEST) tests
+
+# ruff (lint and format), mypy and the layers contract (import-linter) on tuoyu/.
+lint: setup
+	$(BIN)/ruff check tuoyu tests bench scripts
+	$(BIN)/ruff format --check tuoyu
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-unit: setup
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 test-integration: setup services
-	$(BIN)/python -m pytest -q tests/integration
+	$(PYTEST) tests/integration
 
 test-e2e: setup services
-	$(BIN)/python -m pytest -q tests/e2e
+	$(PYTEST) tests/e2e
 
 # The wall page and the map in Debian's chromium (installed by `services` where missing).
 test-browser: setup services
-	$(BIN)/python -m pytest -q tests/browser
+	$(PYTEST) tests/browser
 
 # docs/wall.png and docs/map.png, from the demo district served for real.
 screenshots: setup services
 	$(BIN)/python scripts/screenshots.py
 
 bench: setup services
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 setup: $(STAMP)
 
@@ -48,7 +57,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The tests use the machine's PostgreSQL (127.0.0.1:5432, user postgres, database test), the
+# The tests use the machine's PostgreSQL (127.0.0.1:5432, role and database tuoyu_test), the
 # real Prometheus and Alertmanager (Debian packages, installed where missing) and Apache Kafka
 # (assembled from Maven Central into build/kafka; the tests start it).
 services:
@@ -58,6 +67,11 @@ services:
 
 demo: setup
 	$(BIN)/tuoyu demo --if-empty
+
+# Alert rules, Alertmanager configurations, dashboards (and the packaged copies of the tunables
+# and the runbook) from alerts/tunables.yaml and tuoyu/dashboards/subsystems/ (docs/alerting.md).
+generate: setup
+	$(BIN)/tuoyu generate
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -1,7 +1,7 @@
 """Load test: concurrent writers and readers against a real `tuoyu serve`, then a full check.
 
-    .venv/bin/python bench/load.py [--store sqlite|postgres] [--writers 4] [--readers 2]
-                                   [--requests 200] [--events-per-request 100]
+    .venv/bin/python -m bench.load [--store sqlite|postgres] [--writers 4] [--readers 2]
+                                      [--requests 200] [--events-per-request 100]
 
 `--requests` is the total number of write requests, shared out evenly between the writers.
 Each writer owns its institutions (synthetic_events with seed = its index, so its ids are
@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,17 +37,14 @@ from typing import Any
 
 import httpx
 import orjson
-import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.ports import free_port
+from tests.support.stores import fresh_store, store_env
+from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.service.wiring import open_registry
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import replay_snapshot
 
-from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
-from tuoyu.service.config import Settings  # noqa: E402
-from tuoyu.service.wiring import open_registry  # noqa: E402
-from tuoyu.views.reading import read_facts  # noqa: E402
-from tuoyu.views.replay import replay_snapshot  # noqa: E402
-
-POSTGRES = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
 STARTED = time.monotonic()
 COMPARED = ("position", "district", "townships", "targets")  # as_of/known_at are evaluation times
@@ -61,33 +57,19 @@ def log(message: str) -> None:
 # ---- stores and the server ------------------------------------------------------------------
 
 class Store:
-    """A fresh, empty store: a SQLite file, or a new schema in PostgreSQL (dropped by close())."""
+    """A fresh, empty store (tests.support.stores.fresh_store), kept until close()."""
 
     def __init__(self, kind: str, workdir: Path, name: str) -> None:
-        self.kind, self.schema = kind, None
-        if kind == "sqlite":
-            self.settings = Settings(data_dir=workdir, store=f"sqlite:///{workdir / name}.db")
-            return
-        self.schema = f"load_{name}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {self.schema}")
-        self.settings = Settings(data_dir=workdir, store=f"{POSTGRES}?schema={self.schema}")
+        self.kind = kind
+        self._resources = ExitStack()
+        self.settings = self._resources.enter_context(fresh_store(kind, workdir, name))
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "TUOYU_DATA_DIR": str(self.settings.data_dir), "TUOYU_STORE": self.settings.store}
+        return store_env(self.settings)
 
     def close(self) -> None:
-        if self.schema:
-            with psycopg.connect(POSTGRES, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
-            self.schema = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        self._resources.close()
 
 
 def create_token(store: Store) -> str:

@@ -1,6 +1,6 @@
 """Benchmarks: ingest and replay, each beside a raw baseline measured in the same run.
 
-    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--stores sqlite,postgres]
+    .venv/bin/python -m bench.run [--sizes 100000,1000000] [--stores sqlite,postgres]
 
 Ingest: `tuoyu import` (schema, rules, aggregates, claims, one transaction) against
 eventsourcing's recorder inserting the very same stored events (copied from the first
@@ -18,37 +18,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.stores import POSTGRES_URL as POSTGRES
+from tests.support.stores import fresh_store, store_env
+from tuoyu import clock
+from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.domain.application import Registry
+from tuoyu.service.config import Settings
+from tuoyu.service.wiring import open_registry
+from tuoyu.views.reading import read_facts
+from tuoyu.views.replay import replay_snapshot
 
-from tuoyu.demo.synthetic import synthetic_events  # noqa: E402
-from tuoyu.service.config import Settings  # noqa: E402
-from tuoyu.service.wiring import open_registry  # noqa: E402
-from tuoyu.views.reading import read_facts  # noqa: E402
-from tuoyu.views.replay import replay_snapshot  # noqa: E402
-
-POSTGRES = "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test"
 PAGE = 1000
-
-
-def new_store(kind: str, workdir: Path, name: str) -> tuple[Settings, callable]:
-    if kind == "sqlite":
-        return Settings(data_dir=workdir, store=f"sqlite:///{workdir / name}.db"), lambda: None
-    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    return Settings(data_dir=workdir, store=f"{POSTGRES}?schema={schema}"), drop
 
 
 def _timed(work) -> tuple[float, object]:
@@ -77,6 +63,34 @@ def _raw_scan(kind: str, settings: Settings, table: str) -> int:
     return rows
 
 
+def _import(source: Path, settings: Settings) -> tuple[float, float]:
+    """The real user path: `tuoyu import` in its own process, so its peak memory is its own.
+    Returns the seconds it took and its peak RSS in MB."""
+    started = time.perf_counter()
+    child = subprocess.Popen([str(Path(sys.executable).parent / "tuoyu"), "import", str(source)],
+                             env=store_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"import failed: {child.stderr.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _raw_insert(app: Registry, raw_recorder: Any) -> float:
+    """The same stored events, read back, inserted by the bare recorder in pages: the seconds it took."""
+    notifications: list[Any] = []
+    after = 0
+    while True:
+        page = app.recorder.select_notifications(start=after + 1, limit=10000)
+        notifications.extend(page)
+        if len(page) < 10000:
+            break
+        after = page[-1].id
+    seconds, _ = _timed(lambda: [raw_recorder.insert_events(notifications[i:i + PAGE])
+                                 for i in range(0, len(notifications), PAGE)])
+    return seconds
+
+
 def bench(kind: str, size: int, workdir: Path) -> dict[str, float]:
     source = workdir / f"events-{size}.jsonl"
     if not source.exists():
@@ -84,45 +98,17 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, float]:
             for event in synthetic_events(size):
                 out.write(orjson.dumps(event) + b"\n")
 
-    domain_settings, drop_domain = new_store(kind, workdir, f"domain{size}")
-    raw_settings, drop_raw = new_store(kind, workdir, f"raw{size}")
-    try:
-        # The real user path: `tuoyu import` in its own process, so its peak memory is its own.
-        env = {**os.environ, "TUOYU_DATA_DIR": str(workdir), "TUOYU_STORE": domain_settings.store}
-        started = time.perf_counter()
-        child = subprocess.Popen([str(Path(sys.executable).parent / "tuoyu"), "import", str(source)], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(child.pid, 0)
-        ingest_s = time.perf_counter() - started
-        if status != 0:
-            sys.exit(f"import failed: {child.stderr.read().decode()[-2000:]}")
-        import_peak_mb = usage.ru_maxrss / 1024
-        app = open_registry(domain_settings)
-        assert app.position() == size
-
-        # The same stored events, read back, inserted by the bare recorder in pages.
-        notifications = []
-        after = 0
-        while True:
-            page = app.recorder.select_notifications(start=after + 1, limit=10000)
-            notifications.extend(page)
-            if len(page) < 10000:
-                break
-            after = page[-1].id
-        raw_app = open_registry(raw_settings)  # keep it: it owns the connection pool
-        raw_recorder = raw_app.recorder
-        raw_ingest_s, _ = _timed(lambda: [raw_recorder.insert_events(notifications[i:i + PAGE])
-                                          for i in range(0, len(notifications), PAGE)])
-        notifications = []  # let the copies go before the replay
-
-        now = datetime.now(timezone.utc)
-        replay_s, snapshot = _timed(lambda: replay_snapshot(read_facts(app.recorder), now))
-        assert snapshot["position"] == size
-        scan_s, rows = _timed(lambda: _raw_scan(kind, domain_settings, app.recorder.events_table_name))
-        assert rows == size
-    finally:
-        drop_domain()
-        drop_raw()
+    with fresh_store(kind, workdir, f"domain{size}") as domain_settings, \
+            fresh_store(kind, workdir, f"raw{size}") as raw_settings:
+        ingest_s, import_peak_mb = _import(source, domain_settings)
+        with open_registry(domain_settings) as app, open_registry(raw_settings) as raw_app:
+            assert app.position() == size
+            raw_ingest_s = _raw_insert(app, raw_app.recorder)
+            now = clock.now()
+            replay_s, snapshot = _timed(lambda: replay_snapshot(read_facts(app.recorder), now))
+            assert snapshot["position"] == size
+            scan_s, rows = _timed(lambda: _raw_scan(kind, domain_settings, app.recorder.events_table_name))
+            assert rows == size
     return {"store": kind, "events": size,
             "ingest_per_s": size / ingest_s, "import_peak_rss_mb": import_peak_mb, "raw_insert_per_s": size / raw_ingest_s,
             "ingest_ratio": raw_ingest_s / ingest_s,

@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-import gc
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from tests.support import stores
+from tests.support.stores import fresh_store
 from tuoyu.service.config import Settings
-
-POSTGRES_URL = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for a fresh, empty store of each kind."""
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 'tuoyu.db'}")
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Settings(data_dir=tmp_path, store=f"{POSTGRES_URL}?schema={schema}")
-    finally:
-        # Registries a test did not close give their pooled connections back when collected;
-        # without this, a long run could exhaust the server's max_connections.
-        gc.collect()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_store(request.param, tmp_path) as settings:
+        yield settings
 
 
 @pytest.fixture
 def store_env(store_settings: Settings) -> dict[str, str]:
     """Environment variables that point the `tuoyu` command at the fresh store."""
-    return {**os.environ, "TUOYU_DATA_DIR": str(store_settings.data_dir), "TUOYU_STORE": store_settings.store}
+    return stores.store_env(store_settings)
 
 
 @pytest.fixture

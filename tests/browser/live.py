@@ -57,6 +57,7 @@ class LiveService:
     platform: Any
     admin: str
     prometheus_url: str | None = None
+    alertmanager_url: str | None = None
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,9 +122,11 @@ def demo_service(tmp: Path, alerting: bool = True) -> Iterator[LiveService]:
     try:
         if alerting:
             stack = start_alerting(tmp, f"127.0.0.1:{port}", free_port(), free_port(), fast_tunables(), "1s")
-        app = create_app(platform, prometheus_url=stack.prometheus_url if stack else None)
+        app = create_app(platform, prometheus_url=stack.prometheus_url if stack else None,
+                         alertmanager_url=stack.alertmanager_url if stack else None)
         with serving(app, port) as base:
-            yield LiveService(base, platform, admin, stack.prometheus_url if stack else None)
+            yield LiveService(base, platform, admin, stack.prometheus_url if stack else None,
+                              stack.alertmanager_url if stack else None)
     finally:
         if stack is not None:
             stack.stop()

@@ -8,6 +8,7 @@ Prometheus's HTTP API. A panel allowed to be empty here is declared below with t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -15,10 +16,20 @@ import httpx
 import pytest
 
 from tests.e2e.harness import TUOYU, fast_tunables, running_service
+from tests.support.demo import DEMO_NOW, DEMO_TODAY
 from tuoyu.dashboards import dashboards
-from tuoyu.dashboards.queries import PanelQuery, label_values_selector, panel_queries, variable_queries
+from tuoyu.dashboards.queries import (
+    PanelQuery,
+    label_values_selector,
+    panel_queries,
+    variable_queries,
+)
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 
 # The demo's township with an open emergency closure, so that its page shows every panel filled.
 TOWNSHIP = "chengzi"
@@ -36,15 +47,30 @@ QUERIES = [q for d in dashboards().values() for q in panel_queries(d)]
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory):
+def served(tmp_path_factory):
+    """A Prometheus client scraping the demo served for real, and the replayed snapshot of its store."""
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
         pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
                     "prometheus and prometheus-alertmanager")
-    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables()) as (service, stack):
-        subprocess.run([TUOYU, "demo"], env=service.env, check=True, capture_output=True, timeout=60)
+    # The demo as of a fixed day, served on that day: the figures never depend on when tests run.
+    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(),
+                         now=DEMO_NOW) as (service, stack):
+        subprocess.run([TUOYU, "demo", "--today", DEMO_TODAY.isoformat()], env=service.env, check=True,
+                       capture_output=True, timeout=60)
         with httpx.Client(base_url=stack.prometheus_url, timeout=10) as client:
             service.wait_until(lambda: _scraped_every_township(client), timeout=30)
-            yield client
+            yield client, replayed(service.env)
+
+
+@pytest.fixture(scope="module")
+def prometheus(served) -> httpx.Client:
+    return served[0]
+
+
+def replayed(env: dict[str, str]) -> dict:
+    """The snapshot of the same store on the same day, from a replay (`tuoyu replay --json`)."""
+    out = subprocess.run([TUOYU, "replay", "--json"], env=env, check=True, capture_output=True, timeout=60)
+    return json.loads(out.stdout)
 
 
 def _scraped_every_township(client: httpx.Client) -> bool:
@@ -98,15 +124,26 @@ def test_the_panels_declared_empty_are_empty_and_exist(prometheus):
         assert series(prometheus, by_name[name]) == [], f"{name} has data now: remove it ({reason})"
 
 
-def test_the_wall_shows_the_demo_figures(prometheus):
-    def value(expr: str) -> float:
-        return float(prometheus.get("/api/v1/query", params={"query": expr}).json()["data"]["result"][0]["value"][1])
+def expected_status(snapshot: dict, township: str) -> str:
+    """The map's colour of a township, from a replay: 2 an open emergency closure; 1 below the
+    floor after its due date, or overdue rectifications; 0 otherwise."""
+    figures = snapshot["townships"][township]
+    floor = next((t for t in snapshot["targets"] if t["scope"] == township and t["kpi"] == "township_min_slots"), None)
+    if figures["emergency_closures_open"]:
+        return "2"
+    below = floor is not None and floor["status"] == "missed"
+    return "1" if below or figures["rectifications_overdue"] else "0"
 
-    assert value("district:childcare_slots:sum") == 1177  # the demo's slots (tuoyu replay)
-    assert value("district:childcare_emergency_closures_open:sum") == 1
-    status = {r["metric"]["township"]: r["value"][1] for r in prometheus.get("/api/v1/query", params={
+
+def test_the_wall_shows_the_demo_figures(served):
+    client, snapshot = served
+
+    def value(expr: str) -> float:
+        return float(client.get("/api/v1/query", params={"query": expr}).json()["data"]["result"][0]["value"][1])
+
+    assert value("district:childcare_slots:sum") == snapshot["district"]["slots_total"]
+    assert value("district:childcare_emergency_closures_open:sum") == snapshot["district"]["emergency_closures_open"] == 1
+    status = {r["metric"]["township"]: r["value"][1] for r in client.get("/api/v1/query", params={
         "query": next(q.expr for q in QUERIES if q.panel == "镇街分布" and q.ref == "B")}).json()["data"]["result"]}
-    assert len(status) == len(TOWNSHIP_IDS)
-    assert status["chengzi"] == "2"  # the open emergency closure
-    assert status["qingshui"] == "1" and status["dayu"] == "1"  # below the floor; overdue rectifications
-    assert status["yongding"] == "0"
+    assert status == {t: expected_status(snapshot, t) for t in TOWNSHIP_IDS}
+    assert set(status.values()) == {"0", "1", "2"}  # the demo shows every colour

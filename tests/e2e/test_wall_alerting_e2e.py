@@ -12,7 +12,11 @@ import httpx
 import pytest
 
 from tests.support.ports import free_port
-from tuoyu.service.alerting import ALERTMANAGER_BINARIES, PROMETHEUS_BINARIES, find_binary
+from tuoyu.service.alerting import (
+    ALERTMANAGER_BINARIES,
+    PROMETHEUS_BINARIES,
+    find_binary,
+)
 
 
 def test_serve_with_alerting_shows_the_firing_alerts_of_its_own_prometheus_on_the_wall(tmp_path):

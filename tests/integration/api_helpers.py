@@ -4,18 +4,33 @@ checking refusals, one event of each type ready to record, and reading /metrics.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.builders import (
-    capacity, closed, enrolled, filed, filing_changed, granted, graded, guidance, inspection, rectified, rehomed,
-    reopened, revoked, staff, target, training, withdrawn,
+from tests.support.builders import (
+    capacity,
+    closed,
+    enrolled,
+    filed,
+    filing_changed,
+    graded,
+    granted,
+    guidance,
+    inspection,
+    rectified,
+    rehomed,
+    reopened,
+    revoked,
+    staff,
+    target,
+    training,
+    withdrawn,
 )
+from tuoyu import clock
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.projections.facts import SHANGHAI
 
 ROLES = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
 
@@ -108,7 +123,7 @@ def metrics_table_of_kpis_md(text: str) -> dict[str, tuple[str, ...]]:
 
 
 def shanghai_today(offset_days: int = 0) -> str:
-    return (datetime.now(SHANGHAI).date() + timedelta(days=offset_days)).isoformat()
+    return (clock.today() + timedelta(days=offset_days)).isoformat()
 
 
 # ---- talking to the API ------------------------------------------------------------------------

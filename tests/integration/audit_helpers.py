@@ -12,8 +12,8 @@ import orjson
 import psycopg
 import pytest
 
-from tests.conftest import POSTGRES_URL
-from tests.integration.builders import enrolled, filed, open_app, record, staff, training, withdrawn
+from tests.support.stores import POSTGRES_URL
+from tests.support.builders import enrolled, filed, open_app, record, staff, training, withdrawn
 from tuoyu.service.cli import main
 from tuoyu.service.config import Settings
 

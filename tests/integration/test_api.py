@@ -8,21 +8,51 @@ metrics, health) is what the recorded events make.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 from fastapi.routing import APIRoute
 
 from tests.integration.api_helpers import (
-    ALL_TYPES, CONTRACT_METRICS, INSTITUTION_TYPES, KPIS_MD, ROLES, TOWNSHIP_METRIC_FIGURES, allowed_types,
-    capability_words, events_recorded, metrics_table_of_kpis_md, one_of_each, position, post, prepare_one_of_each,
-    read, recorded, refused, sample, scrape, shanghai_today, token_name,
+    ALL_TYPES,
+    CONTRACT_METRICS,
+    INSTITUTION_TYPES,
+    KPIS_MD,
+    ROLES,
+    TOWNSHIP_METRIC_FIGURES,
+    allowed_types,
+    capability_words,
+    events_recorded,
+    metrics_table_of_kpis_md,
+    one_of_each,
+    position,
+    post,
+    prepare_one_of_each,
+    read,
+    recorded,
+    refused,
+    sample,
+    scrape,
+    shanghai_today,
+    token_name,
 )
-from tests.integration.builders import (
-    capacity, closed, enrolled, filed, granted, graded, guidance, inspection, rectified, rehomed, reopened, staff,
-    target, training,
+from tests.support.builders import (
+    capacity,
+    closed,
+    enrolled,
+    filed,
+    graded,
+    granted,
+    guidance,
+    inspection,
+    rectified,
+    rehomed,
+    reopened,
+    staff,
+    target,
+    training,
 )
+from tuoyu import clock
 from tuoyu.contracts import townships_document
 from tuoyu.domain.catalogue import COURSES, INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.projections.facts import day_end
@@ -297,7 +327,7 @@ def test_the_live_kpi_snapshot_equals_a_replay_of_the_store(api):
     _record_a_district(api)
     api.wait_for_view()
     live = read(api, "/api/kpi")
-    replayed = replay_snapshot(read_facts(api.platform.registry.recorder), datetime.now(timezone.utc))
+    replayed = replay_snapshot(read_facts(api.platform.registry.recorder), clock.now())
     assert _without_times(live) == _without_times(replayed)
     assert live["position"] == position(api)
     assert set(live["townships"]) == set(TOWNSHIP_IDS)
@@ -313,7 +343,7 @@ def test_the_live_kpi_snapshot_equals_a_replay_of_the_store(api):
 
 def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_replay_and_bad_times_are_422(api):
     recorded(api, "admin", filed("A", slots=20, occurred_at="2024-03-01T09:00:00+08:00"))
-    between = datetime.now(timezone.utc)
+    between = clock.now()
     time.sleep(0.02)
     recorded(api, "admin", filed("B", slots=30, occurred_at="2025-03-01T09:00:00+08:00"),
              enrolled("A", 4, occurred_at="2025-03-02T09:00:00+08:00"))
@@ -321,13 +351,13 @@ def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_re
     cases = [
         ({"as_of": "2024-12-31"}, 20, 3),
         ({"known_at": between.isoformat()}, 20, 1),
-        ({"as_of": "2025-03-01T12:00:00+08:00", "known_at": datetime.now(timezone.utc).isoformat()}, 50, 3),
+        ({"as_of": "2025-03-01T12:00:00+08:00", "known_at": clock.now().isoformat()}, 50, 3),
         ({"as_of": "2024-12-31", "known_at": "2020-01-01"}, 0, 0),
     ]
     for params, slots, at in cases:
         snapshot = read(api, "/api/kpi", **params)
         as_of, known_at = (parse_moment(params[n], n) if n in params else None for n in ("as_of", "known_at"))
-        replayed = replay_snapshot(facts(), datetime.now(timezone.utc), as_of, known_at)
+        replayed = replay_snapshot(facts(), clock.now(), as_of, known_at)
         if as_of is None:
             assert _without_times(snapshot) == _without_times(replayed), params
         else:

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.integration.builders import enrolled, filed, filing_changed
+from tests.support.builders import enrolled, filed, filing_changed
 from tuoyu.service.http.body import MAX_BODY_BYTES, MAX_DEPTH, MAX_EVENTS_PER_REQUEST
 
 EVENTS = "/api/events"

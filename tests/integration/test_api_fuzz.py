@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from tests.integration.builders import (
+from tests.support.builders import (
     capacity, closed, enrolled, filed, filing_changed, granted, graded, guidance, inspection, rectified, rehomed,
     reopened, revoked, staff, target, training, withdrawn,
 )

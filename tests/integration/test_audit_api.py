@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.api_helpers import ROLES, read, recorded
 from tests.integration.audit_helpers import Tables
-from tests.integration.builders import CST, capacity, enrolled, filed
+from tests.support.builders import CST, capacity, enrolled, filed
 
 K0 = datetime(2025, 1, 10, 9, 0, tzinfo=CST)
 K1 = datetime(2025, 1, 20, 9, 0, tzinfo=CST)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import Tables, record_history, run, verdict
-from tests.integration.builders import enrolled, filed, open_app
+from tests.support.builders import enrolled, filed, open_app
 from tuoyu.persistence.chain import GENESIS, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
 from tuoyu.service.config import Settings

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import Tables, run
-from tests.integration.builders import CST, capacity, enrolled, filed, open_app, record
+from tests.support.builders import CST, capacity, enrolled, filed, open_app, record
 from tuoyu.service.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,23 +7,21 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
-import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import POSTGRES_URL
+from tests.support.stores import fresh_store
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import INSTITUTION_KINDS, TOWNSHIP_IDS
 from tuoyu.domain.problems import EventsRejected
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import ADDITIVE
 from tuoyu.projections.snapshot import build_snapshot
-from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_projector, open_registry
 from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import fold_all
@@ -67,19 +65,6 @@ def to_event(n: int, step: tuple) -> dict:
     }[what]()
 
 
-def fresh_store(kind: str, tmp: Path) -> tuple[Settings, callable]:
-    if kind == "sqlite":
-        return Settings(data_dir=tmp, store=f"sqlite:///{tmp}/{uuid.uuid4().hex}.db"), lambda: None
-    schema = f"h_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    return Settings(data_dir=tmp, store=f"{POSTGRES_URL}?schema={schema}"), drop
-
-
 def check_view_invariants(snapshot: dict) -> None:
     district, townships = snapshot["district"], snapshot["townships"].values()
     for name in ADDITIVE:
@@ -95,33 +80,31 @@ def check_view_invariants(snapshot: dict) -> None:
 
 
 def run_history(kind: str, tmp: Path, history: list, cuts: list[int], as_of_day: int) -> None:
-    settings_, drop = fresh_store(kind, tmp)
-    try:
-        app = open_registry(settings_, clock=lambda: NOW)
-        projector = open_projector(settings_, batch=3)
-        for n, step in enumerate(history):
-            try:
-                app.record([to_event(n, step)], "hypothesis")
-            except EventsRejected:
-                pass  # a random step may break a rule; the property is about what was accepted
-            if n in cuts:
-                projector.catch_up(limit=1 + n % 4)
-        projector.catch_up()
-        replayed, position = fold_all(read_facts(app.recorder))
-        assert projector.view == replayed
-        assert projector.position == position == app.position()
-        live = build_snapshot(projector.view, NOW, NOW)
-        assert live == build_snapshot(replayed, NOW, NOW)
-        check_view_invariants(live)
-        for inst in projector.view[TOWNSHIP_IDS[0]]["institutions"].values():
-            assert 0 <= inst["enrolled"] <= inst["slots"]
-        as_of = T0 + timedelta(days=as_of_day)
-        past, _ = fold_all(read_facts(app.recorder), as_of=as_of, known_at=NOW)
-        check_view_invariants(build_snapshot(past, as_of, NOW))
-        projector.close()
-        app.close()
-    finally:
-        drop()
+    with fresh_store(kind, tmp) as settings_, open_registry(settings_, clock=lambda: NOW) as app, \
+            open_projector(settings_, batch=3) as projector:
+        check_history(app, projector, history, cuts, as_of_day)
+
+
+def check_history(app, projector, history: list, cuts: list[int], as_of_day: int) -> None:
+    for n, step in enumerate(history):
+        try:
+            app.record([to_event(n, step)], "hypothesis")
+        except EventsRejected:
+            pass  # a random step may break a rule; the property is about what was accepted
+        if n in cuts:
+            projector.catch_up(limit=1 + n % 4)
+    projector.catch_up()
+    replayed, position = fold_all(read_facts(app.recorder))
+    assert projector.view == replayed
+    assert projector.position == position == app.position()
+    live = build_snapshot(projector.view, NOW, NOW)
+    assert live == build_snapshot(replayed, NOW, NOW)
+    check_view_invariants(live)
+    for inst in projector.view[TOWNSHIP_IDS[0]]["institutions"].values():
+        assert 0 <= inst["enrolled"] <= inst["slots"]
+    as_of = T0 + timedelta(days=as_of_day)
+    past, _ = fold_all(read_facts(app.recorder), as_of=as_of, known_at=NOW)
+    check_view_invariants(build_snapshot(past, as_of, NOW))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -146,22 +129,26 @@ def test_a_projector_killed_mid_run_resumes_and_ends_equal_to_a_full_replay(stor
     subprocess.run([TUOYU, "import", str(source)], env=store_env, check=True, capture_output=True)
 
     follower = subprocess.Popen([TUOYU, "project", "--quiet", "--batch", "50", "--poll", "0.1"], env=store_env)
-    projector = open_projector(store_settings)
+    with open_projector(store_settings) as projector:
+        killed_at = kill_when_past(follower, projector, 2000)
+    assert 0 < killed_at < total, f"the projector was not caught mid-run (position {killed_at} of {total})"
+
+    subprocess.run([TUOYU, "project", "--once", "--quiet"], env=store_env, check=True, timeout=120)
+    with open_projector(store_settings) as resumed, open_registry(store_settings) as registry:
+        replayed, position = fold_all(read_facts(registry.recorder))
+        assert resumed.position == position == total
+        assert resumed.view == replayed
+
+
+def kill_when_past(follower: subprocess.Popen, projector, position: int) -> int:
+    """SIGKILL the following process once the view it commits is past `position`; where it was."""
     try:
         deadline = time.monotonic() + 60
-        while projector.position < 2000 and time.monotonic() < deadline:
+        while projector.position < position and time.monotonic() < deadline:
             time.sleep(0.02)
         follower.send_signal(signal.SIGKILL)
         follower.wait(10)
     finally:
         if follower.poll() is None:
             follower.kill()
-    killed_at = projector.position
-    assert 0 < killed_at < total, f"the projector was not caught mid-run (position {killed_at} of {total})"
-
-    subprocess.run([TUOYU, "project", "--once", "--quiet"], env=store_env, check=True, timeout=120)
-    resumed = open_projector(store_settings)
-    registry = open_registry(store_settings)
-    replayed, position = fold_all(read_facts(registry.recorder))
-    assert resumed.position == position == total
-    assert resumed.view == replayed
+    return projector.position

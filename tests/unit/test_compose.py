@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuoyu.alerts.files import compose_alertmanager, load_tunables
+from tuoyu.alerts.config import load_config
+from tuoyu.dashboards.generated import COMPOSE as COMPOSE_DEPLOYMENT, alertmanager_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -80,9 +81,8 @@ def test_services_that_serve_have_health_checks_and_dependents_wait_for_them():
 
 
 def test_the_deployment_alertmanager_config_is_rendered_from_the_tunables():
-    expected = compose_alertmanager(load_tunables(ROOT / "alerts" / "tunables.yaml"))
-    assert (ROOT / "deploy" / "alertmanager.yml").read_text(encoding="utf-8") == expected, (
-        "run `.venv/bin/tuoyu alerts render`")
+    expected = alertmanager_file(load_config(ROOT / "alerts" / "tunables.yaml"), COMPOSE_DEPLOYMENT)
+    assert (ROOT / "deploy" / "alertmanager.yml").read_text(encoding="utf-8") == expected, "run `make generate`"
 
 
 def test_prometheus_scrapes_the_api_and_both_workers_and_loads_the_rules():
@@ -90,7 +90,7 @@ def test_prometheus_scrapes_the_api_and_both_workers_and_loads_the_rules():
     targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
     assert {"api:8000", "worker-1:9108", "worker-2:9108"} <= targets
     mounts = SERVICES["prometheus"]["volumes"]
-    assert "./alerts/rules:/etc/prometheus/rules:ro" in mounts
+    assert "./alerts/generated/rules:/etc/prometheus/rules:ro" in mounts
     assert prometheus["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
     check = subprocess.run(["promtool", "check", "config", str(ROOT / "deploy" / "prometheus.yml")],
                            capture_output=True, text=True)

@@ -13,6 +13,9 @@ COPIES = {
     "spec/townships.json": PROJECT / "tuoyu" / "contracts" / "townships.json",
     "spec/plan-targets.jsonl": PROJECT / "tuoyu" / "contracts" / "plan-targets.jsonl",
     "fixtures/sample-events.jsonl": PROJECT / "tests" / "fixtures" / "sample-events.jsonl",
+    # The contract's prose, which the code cites, kept beside the docs.
+    "spec/kpis.md": PROJECT / "docs" / "spec" / "kpis.md",
+    "spec/units.json": PROJECT / "docs" / "spec" / "units.json",
 }
 
 

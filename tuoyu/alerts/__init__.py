@@ -1,2 +1,3 @@
-"""Alerting: Prometheus rules and Alertmanager config rendered from alerts/tunables.yaml,
-and the health commission's on-call receiver."""
+"""Alerting as code: the typed tunables (alerts/tunables.yaml), recording rules and alerts as data,
+annotation templates, Alertmanager's receivers, routes and working hours, and what people read.
+The subsystems that use this vocabulary are in tuoyu/dashboards/subsystems/ (docs/alerting.md)."""

@@ -14,11 +14,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grafana_foundation_sdk.builders import common as cb, geomap
-from grafana_foundation_sdk.models import common as cm, dashboard as dm, geomap as gm
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import geomap
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import geomap as gm
 
 from tuoyu.dashboards.panels import DATASOURCE, mapped, query, thresholds
-from tuoyu.dashboards.promql import SLOTS, STATUS_COLOURS, STATUS_NAMES, TOWNSHIP_NAMES, TOWNSHIP_STATUS
+from tuoyu.dashboards.promql import (
+    SLOTS,
+    STATUS_COLOURS,
+    STATUS_NAMES,
+    TOWNSHIP_NAMES,
+    TOWNSHIP_STATUS,
+)
 from tuoyu.domain.catalogue import TOWNSHIPS
 
 GAZETTEER_FILE = "mentougou-townships.json"

@@ -14,9 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from grafana_foundation_sdk.builders import bargauge, common as cb, dashboard as db, prometheus, stat, table
-from grafana_foundation_sdk.builders import timeseries
-from grafana_foundation_sdk.models import common as cm, dashboard as dm, prometheus as pm
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    prometheus,
+    stat,
+    table,
+    timeseries,
+)
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import prometheus as pm
+
+from tuoyu.dashboards.promql import TOWNSHIP_NAMES
 
 DATASOURCE_UID = "tuoyu-prometheus"
 DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
@@ -127,6 +138,25 @@ def instant_table(title: str, columns: Sequence[tuple[str, str]], key: str, wher
     if sort_by:
         panel = panel.sort_by([cb.TableSortByFieldState().display_name(sort_by).desc(descending)])
     return panel
+
+
+SEVERITY_NAMES = {"critical": "紧急", "warning": "警告", "info": "提示"}
+SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
+
+
+def alerts_table(title: str, expr: str, where: dm.GridPos) -> table.Panel:
+    """Prometheus's ALERTS series matching `expr`, one row per alert, labels by their Chinese names."""
+    labels = {"alertname": "告警", "severity": "级别", "township": "镇街", "scope": "范围", "kpi": "指标"}
+    return (table.Panel().title(title).datasource(DATASOURCE).grid_pos(where)
+            .description("Prometheus 的 ALERTS 序列：当前处于 firing 状态的告警。")
+            .with_target(query(expr, as_table=True))
+            .with_transformation(dm.DataTransformerConfig(id_val="organize", options={
+                "includeByName": {name: True for name in labels},
+                "indexByName": {name: index for index, name in enumerate(labels)},
+                "renameByName": labels}))
+            .override_by_name("镇街", [mapped(TOWNSHIP_NAMES)])
+            .override_by_name("级别", [mapped(SEVERITY_NAMES, SEVERITY_COLOURS), cells("color-background")])
+            .no_value("无告警"))
 
 
 def mapped(names: dict[str, str], colours: dict[str, str] | None = None) -> dm.DynamicConfigValue:

@@ -1,7 +1,7 @@
 """The PromQL the dashboards share, and the targets and tunables their thresholds come from.
 
 Only contract metrics (kpis.md), the series the code exports beside them, and the recording
-rules of alerts/rules/. Per-township series go through `max by (township)` as in the rules:
+rules of alerts/generated/rules/. Per-township series go through `max by (township)` as in the rules:
 in the distributed deployment a township can briefly be exported by two workers during a
 partition hand-over.
 """
@@ -9,9 +9,7 @@ partition hand-over.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from tuoyu.alerts.files import TUNABLES, load_tunables
 from tuoyu.contracts import plan_targets
 from tuoyu.domain.catalogue import DISTRICT, KIND_NAMES_ZH, TOWNSHIPS
 
@@ -28,14 +26,16 @@ def plan_target(kpi: str) -> float | None:
     return values[-1] if values else None
 
 
-@cache
-def tunables() -> dict[str, Any]:
-    """The alerting tunables (alerts/tunables.yaml): dashboards colour by the same limits as alerts."""
-    return load_tunables(TUNABLES)["rules"]
-
-
 def per_township(metric: str, selector: str = "") -> str:
     return f"max by (township) ({metric}{selector})"
+
+
+# The township page's variable.
+ONE_TOWNSHIP = '{township="$township"}'
+
+
+def of_township(metric: str) -> str:
+    return f"max by (township) ({metric}{ONE_TOWNSHIP})"
 
 
 def district_target(metric: str, kpi: str) -> str:

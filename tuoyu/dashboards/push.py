@@ -12,7 +12,11 @@ from typing import Any
 
 import requests
 from grafana_client import GrafanaApi, TokenAuth
-from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
+from grafana_client.client import (
+    GrafanaClientError,
+    GrafanaException,
+    GrafanaUnauthorizedError,
+)
 
 from tuoyu.dashboards import FOLDER_TITLE, FOLDER_UID, dashboards
 

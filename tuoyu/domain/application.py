@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +41,12 @@ class Registry(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = clock.now) -> None:
         super().__init__(env)
         self.clock = clock
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()  # gives the store's connections back
 
     def construct_transcoder(self) -> Transcoder:
         return PlainJSONTranscoder()
@@ -89,21 +95,29 @@ class Registry(Application[UUID]):
     def new_decisions(self, recorded_by: str, authorize: Authorizer | None = None) -> Decisions:
         return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock(), authorize)
 
-    def record_notifications(self, payload: dict[str, Any], receiver: str = "alertmanager") -> Outcome:
-        """Record each alert of an Alertmanager (version 4) webhook payload, all or nothing."""
+    def record_notifications(self, payload: dict[str, Any], receiver: str = "alertmanager",
+                             repeats: dict[str, int] | None = None,
+                             record_every: timedelta = timedelta(hours=24)) -> Outcome:
+        """Record the alerts of an Alertmanager (version 4) webhook payload, all or nothing.
+
+        A notification that only repeats what is recorded is counted in `repeats` (fingerprint ->
+        count, kept by the caller) instead of recorded; the next recorded notification of that
+        alert carries the count (`count`), so an alert that never ends makes about one event a
+        day (`record_every`), not one per notification.
+        """
         from tuoyu.domain.oncall import Alert
 
+        repeats = {} if repeats is None else repeats
         for _ in range(20):
-            now, events = self.clock(), []
+            now, events, counted = self.clock(), [], dict(repeats)
             touched: dict[UUID, Alert] = {}
             for alert in payload["alerts"]:
-                event = {"type": "AlertNotified", "occurred_at": now.isoformat(), "fingerprint": alert["fingerprint"],
-                         "status": alert["status"], "alertname": alert["labels"].get("alertname"),
-                         "labels": alert["labels"], "annotations": alert.get("annotations", {}),
-                         "starts_at": alert.get("startsAt"), "ends_at": alert.get("endsAt"),
-                         "receiver": payload.get("receiver"), "group_key": payload.get("groupKey")}
                 aggregate_id = Alert.create_id(alert["fingerprint"])
                 aggregate = touched.get(aggregate_id) or self.load(aggregate_id)
+                if aggregate is not None and aggregate.is_repeat(alert, now, record_every):
+                    counted[alert["fingerprint"]] = counted.get(alert["fingerprint"], 0) + 1
+                    continue
+                event = _notified(alert, payload, now, 1 + counted.pop(alert["fingerprint"], 0))
                 if aggregate is None:
                     aggregate = Alert.notify_first(event, receiver, now)
                 else:
@@ -111,13 +125,18 @@ class Registry(Application[UUID]):
                 touched[aggregate_id] = aggregate
                 events.extend(aggregate.collect_events())
             try:
-                recordings = self.save(*events)
+                recordings = self.save(*events) if events else []
             except IntegrityError:
                 continue
+            repeats.clear()
+            repeats.update(counted)
             return Outcome(len(recordings), recordings[-1].notification.id if recordings else self.position())
         raise ConflictingEvent([Problem(0, None, None, "alert notifications kept colliding; try again", conflict=True)])
 
-    def acknowledge_alert(self, fingerprint: str, by: str, note: str | None) -> Outcome:
+    def acknowledge_alert(self, fingerprint: str, by: str, note: str | None,
+                          silence: dict[str, Any] | None = None) -> Outcome:
+        """Record an acknowledgement; `silence` ({"silence_id", "silenced_until"}) is the
+        Alertmanager silence it created, if any."""
         from tuoyu.domain.oncall import Alert
 
         alert = self.load(Alert.create_id(fingerprint))
@@ -125,7 +144,7 @@ class Registry(Application[UUID]):
             raise EventsRejected([Problem(0, None, "fingerprint", f"no alert {fingerprint!r} was ever notified")])
         now = self.clock()
         event = {"type": "AlertAcknowledged", "occurred_at": now.isoformat(), "fingerprint": fingerprint,
-                 "acknowledged_by": by, **({"note": note} if note else {})}
+                 "acknowledged_by": by, **({"note": note} if note else {}), **(silence or {})}
         try:
             alert.acknowledge(event, by, now)
             recordings = self.save(alert)
@@ -144,3 +163,12 @@ class Registry(Application[UUID]):
 
     def position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+def _notified(alert: dict[str, Any], payload: dict[str, Any], now: datetime, count: int) -> dict[str, Any]:
+    """An AlertNotified event: `count` notifications (this one and the repeats counted since the last)."""
+    return {"type": "AlertNotified", "occurred_at": now.isoformat(), "fingerprint": alert["fingerprint"],
+            "status": alert["status"], "alertname": alert["labels"].get("alertname"), "labels": alert["labels"],
+            "annotations": alert.get("annotations", {}), "starts_at": alert.get("startsAt"),
+            "ends_at": alert.get("endsAt"), "receiver": payload.get("receiver"), "group_key": payload.get("groupKey"),
+            "count": count}

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, GC_COLLECTOR, PLATFORM_COLLECTO
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tuoyu.domain.catalogue import INSTITUTION_KINDS
+from tuoyu.domain.catalogue import INSTITUTION_KINDS, KPI_NAMES_ZH, TOWNSHIPS
 from tuoyu.projections.facts import day_end
 
 PER_TOWNSHIP = (
@@ -41,6 +41,7 @@ class KpiCollector(Collector):
         self.open_closures = open_closures
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from names()
         if self.kpis:
             yield from self._kpi_families()
         recorded, views = self.positions()
@@ -100,6 +101,11 @@ class KpiCollector(Collector):
                                      labels=labels),
             "behind": GaugeMetricFamily("childcare_target_behind", "1 when the target is behind or missed",
                                         labels=labels),
+            # Beyond the contract: TargetBehindPace compares it with its one day, where a `for: 1d`
+            # would restart with every missed scrape or restart of Prometheus.
+            "since": GaugeMetricFamily("childcare_target_behind_since_timestamp_seconds",
+                                       "Since when a target behind its straight line has been behind, Unix time",
+                                       labels=labels),
         }
         for t in targets:
             key = [t["scope"], t["kpi"]]
@@ -108,7 +114,23 @@ class KpiCollector(Collector):
             families["actual"].add_metric(key, t["actual"])
             families["due"].add_metric(key, day_end(t["due"]).timestamp())
             families["behind"].add_metric(key, 1 if t["status"] in ("behind", "missed") else 0)
+            if t.get("behind_since"):
+                families["since"].add_metric(key, datetime.fromisoformat(t["behind_since"]).timestamp())
         yield from families.values()
+
+
+def names() -> Iterator[GaugeMetricFamily]:
+    """Info metrics (value 1) naming the ids in Chinese, for alert annotations to look up: one
+    lookup instead of a branch per township in every annotation."""
+    townships = GaugeMetricFamily("childcare_township_info", "Chinese name of each township id (镇街名称)",
+                                  labels=["township", "name_zh"])
+    for township in TOWNSHIPS:
+        townships.add_metric([township.id, township.name_zh], 1)
+    yield townships
+    kpis = GaugeMetricFamily("childcare_kpi_info", "Chinese name of each target kpi (指标名称)", labels=["kpi", "name_zh"])
+    for kpi, name in KPI_NAMES_ZH.items():
+        kpis.add_metric([kpi, name], 1)
+    yield kpis
 
 
 def metrics_registry(collector: Collector) -> CollectorRegistry:

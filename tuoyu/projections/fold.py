@@ -9,6 +9,7 @@ targets.py at an evaluation time.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tuoyu.projections.facts import Fact, business_date
@@ -58,24 +59,43 @@ def apply(part: Part, fact: Fact) -> Part:
 
 
 def _apply_oncall(part: Part, fact: Fact) -> None:
-    """The on-call record: latest state of each alert, when the commission was told and acted."""
+    """The on-call record: latest state of each alert, when the commission was told and acted.
+
+    An episode runs from a firing notification to the resolution; its `starts_at` is the first
+    start Alertmanager gave. An acknowledgement holds for its episode, or, when it created a
+    silence, until the silence ends: an alert that resolves and fires again meanwhile stays
+    acknowledged. `notifications` counts every notification, repeats recorded as a count
+    included (events stored before counts existed stand for one each).
+    """
     event = fact["event"]
     alerts = part.setdefault("alerts", {})
     if event["type"] == "AlertNotified":
         known = alerts.get(event["fingerprint"])
-        if known is None or known["starts_at"] != event["starts_at"]:
-            # A new episode of the alert: any acknowledgement was for the previous one.
+        # A new episode only after a resolution: a start that moves while the alert still fires
+        # (Prometheus, then Alertmanager, restarted) continues the episode.
+        if known is None or (known["status"] == "resolved" and known["starts_at"] != event["starts_at"]):
+            held = known is not None and _later(known.get("silenced_until"), fact["recorded_at"])
+            acknowledgement = {k: known.get(k) for k in _ACKNOWLEDGEMENT} if held and known else {}
             known = alerts[event["fingerprint"]] = {
                 "fingerprint": event["fingerprint"], "alertname": event["alertname"], "labels": event["labels"],
                 "starts_at": event["starts_at"], "first_notified_at": fact["recorded_at"], "notifications": 0,
-                "acknowledged_by": None, "acknowledged_at": None, "note": None}
+                **{k: None for k in _ACKNOWLEDGEMENT}, **acknowledgement}
         known.update(status=event["status"], annotations=event["annotations"], ends_at=event["ends_at"],
-                     last_notified_at=fact["recorded_at"], notifications=known["notifications"] + 1)
+                     last_notified_at=fact["recorded_at"], notifications=known["notifications"] + event.get("count", 1))
         if event["status"] == "resolved":
             known["resolved_at"] = fact["recorded_at"]
     elif event["fingerprint"] in alerts:
         alerts[event["fingerprint"]].update(acknowledged_by=event["acknowledged_by"],
-                                            acknowledged_at=fact["recorded_at"], note=event.get("note"))
+                                            acknowledged_at=fact["recorded_at"], note=event.get("note"),
+                                            silence_id=event.get("silence_id"),
+                                            silenced_until=event.get("silenced_until"))
+
+
+_ACKNOWLEDGEMENT = ("acknowledged_by", "acknowledged_at", "note", "silence_id", "silenced_until")
+
+
+def _later(moment: str | None, than: str) -> bool:
+    return moment is not None and datetime.fromisoformat(moment) > datetime.fromisoformat(than)
 
 
 def _apply_institution_event(part: Part, fact: Fact) -> None:

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from tuoyu.domain.catalogue import DISTRICT, TARGET_KPIS, TOWNSHIP_IDS
-from tuoyu.projections.facts import day_end, day_start
+from tuoyu.projections.facts import SHANGHAI, day_end, day_start
 from tuoyu.projections.figures import ratio
 from tuoyu.projections.fold import CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, SLOTS, Part
+from tuoyu.projections.pace import actual_steps, behind_since
 
 COURSE_OF = {"heads_trained": "head", "caregivers_trained": "caregiver"}
 
@@ -59,6 +60,17 @@ def evaluate(target: dict[str, Any], baseline: float, actual: float, now: dateti
     return {**target, "baseline": baseline, "actual": actual, "expected": expected, "status": status}
 
 
+def _with_since(evaluated: dict[str, Any], scope_parts: list[Part], township_parts: list[Part],
+                now: datetime) -> dict[str, Any]:
+    """The target with `behind_since` (ISO time, or None unless behind): when it fell behind."""
+    since = None
+    if evaluated["status"] == "behind":
+        today = now.astimezone(SHANGHAI).date().isoformat()
+        steps = actual_steps(evaluated["kpi"], scope_parts, township_parts, evaluated["start"], today)
+        since = behind_since(evaluated, steps, now)
+    return {**evaluated, "behind_since": since.isoformat() if since else None}
+
+
 def targets_in_force(parts: dict[str, Part], figures: dict[str, dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """Every target, in the order district first then townships, kpis in the schema's order."""
     township_parts = {t: parts[t] for t in TOWNSHIP_IDS}
@@ -73,9 +85,11 @@ def targets_in_force(parts: dict[str, Part], figures: dict[str, dict[str, Any]],
                 # Each township must reach the floor: one row per township (kpis.md).
                 for township in TOWNSHIP_IDS:
                     baseline = value_before([township_parts[township]], SLOTS, target["start"])
-                    results.append(evaluate({**target, "scope": township}, baseline,
-                                            figures[township]["slots_total"], now))
+                    results.append(_with_since(evaluate({**target, "scope": township}, baseline,
+                                                        figures[township]["slots_total"], now),
+                                               [township_parts[township]], [], now))
                 continue
             baseline, actual = _baseline_and_actual(kpi, scope_parts, township_parts, figures[scope], target["start"])
-            results.append(evaluate(target, baseline, actual, now))
+            results.append(_with_since(evaluate(target, baseline, actual, now), scope_parts,
+                                       list(township_parts.values()), now))
     return results

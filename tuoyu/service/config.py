@@ -29,6 +29,15 @@ class Settings:
     # Slippy-map tiles under the public map, e.g. https://tile.example/{z}/{x}/{y}.png
     # (TUOYU_MAP_TILE_URL). None: the map draws the district as a schematic, fully offline.
     map_tile_url: str | None = None
+    # The Alertmanager an acknowledgement silences the alert in (TUOYU_ALERTMANAGER_URL; `serve
+    # --alerting` uses the one it starts). None: acknowledgements are recorded without a silence.
+    alertmanager_url: str | None = None
+    # Where people reach the service, for the links in alerts (TUOYU_EXTERNAL_URL; None: the
+    # tunables' external_url, or with `serve --alerting` its own address).
+    external_url: str | None = None
+    # The alerting tunables `serve --alerting` runs with (TUOYU_TUNABLES; None: the packaged copy
+    # of alerts/tunables.yaml).
+    tunables: Path | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -49,8 +58,18 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     if tile_url and not all(part in tile_url for part in ("{z}", "{x}", "{y}")):
         raise ConfigError(f"TUOYU_MAP_TILE_URL={tile_url!r}: expected a URL with {{z}}, {{x}} and {{y}}, "
                           "e.g. https://tile.example/{z}/{x}/{y}.png")
+    alertmanager_url = (environ.get("TUOYU_ALERTMANAGER_URL") or "").rstrip("/") or None
+    external_url = (environ.get("TUOYU_EXTERNAL_URL") or "").rstrip("/") or None
+    if external_url and not external_url.startswith(("http://", "https://")):
+        raise ConfigError(f"TUOYU_EXTERNAL_URL={external_url!r}: expected http://… or https://…, "
+                          "e.g. https://tuoyu.example.gov.cn")
+    tunables = Path(environ["TUOYU_TUNABLES"]) if environ.get("TUOYU_TUNABLES") else None
+    if tunables is not None and not tunables.is_file():
+        raise ConfigError(f"TUOYU_TUNABLES={str(tunables)!r}: no such file (a copy of alerts/tunables.yaml)")
     return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka,
-                    prometheus_url=prometheus_url, map_tile_url=tile_url)
+                    prometheus_url=prometheus_url, map_tile_url=tile_url, external_url=external_url,
+                    alertmanager_url=alertmanager_url,
+                    tunables=tunables)
 
 
 def kafka_bootstrap(settings: Settings) -> list[str]:

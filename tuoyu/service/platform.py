@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-import time
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,12 @@ class Platform:
 
     # ---- lifecycle ------------------------------------------------------------------
 
+    def __enter__(self) -> "Platform":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def start(self) -> None:
         if self.projector is not None and self._thread is None:
             self.projector.catch_up()
@@ -85,18 +91,6 @@ class Platform:
         outcome = self.registry.record(events, recorded_by=f"{token.name} ({token.role})",
                                        authorize=lambda event, township: refusal(token.role, event, township))
         if self.projector is not None and outcome.recorded:
-            self.projector.wake()
-        return outcome
-
-    def record_notifications(self, payload: dict[str, Any]) -> Outcome:
-        outcome = self.registry.record_notifications(payload)
-        if self.projector is not None:
-            self.projector.wake()
-        return outcome
-
-    def acknowledge(self, fingerprint: str, token: TokenRecord, note: str | None) -> Outcome:
-        outcome = self.registry.acknowledge_alert(fingerprint, f"{token.name} ({token.role})", note)
-        if self.projector is not None:
             self.projector.wake()
         return outcome
 

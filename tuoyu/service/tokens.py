@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from tuoyu import clock
 
-from tuoyu.domain.permissions import FIXED_ROLES, valid_role
+from tuoyu import clock
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.domain.permissions import FIXED_ROLES, valid_role
 from tuoyu.persistence.tokens import IntegrityError, TokenRecord
 
 

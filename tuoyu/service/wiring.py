@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from eventsourcing.persistence import InfrastructureFactory
@@ -10,6 +11,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from tuoyu import clock as wall_clock
 from tuoyu.domain.application import Registry
 from tuoyu.service.config import Settings, eventsourcing_env
+from tuoyu.views.projector import EmbeddedProjector
 
 
 def open_registry(settings: Settings, clock: Callable[[], datetime] = wall_clock.now) -> Registry:
@@ -30,15 +32,17 @@ def open_view_recorder(settings: Settings):
     return factory.tracking_recorder()
 
 
-def open_projector(settings: Settings, on_change=None, batch: int = 1000):
-    """The embedded projector on the configured store."""
-    from tuoyu.views.projector import EmbeddedProjector
-
-    registry = open_registry(settings)
-    projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch,
-                                  on_change=on_change)
-    projector.owner = registry  # the registry owns the connection pool the projector reads through
-    return projector
+@contextmanager
+def open_projector(settings: Settings, on_change=None, batch: int = 1000) -> Iterator[EmbeddedProjector]:
+    """The embedded projector on the configured store, reading through a registry of its own;
+    both are closed when the block ends."""
+    with open_registry(settings) as registry:
+        projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch,
+                                      on_change=on_change)
+        try:
+            yield projector
+        finally:
+            projector.close()
 
 
 def open_relay(settings: Settings, topic: str | None = None, partitions: int | None = None,
@@ -72,7 +76,6 @@ def open_tokens(registry):
 def open_platform(settings: Settings, clock: Callable[[], datetime] = wall_clock.now, project: bool = True):
     """The running platform: write side, live view (unless `project` is False) and tokens."""
     from tuoyu.service.platform import Platform
-    from tuoyu.views.projector import EmbeddedProjector
 
     registry = open_registry(settings, clock)
     projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings)) if project else None

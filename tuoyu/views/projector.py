@@ -80,10 +80,8 @@ class EmbeddedProjector:
         self.views.save_view(self.name, state, Tracking(self.name, position))
 
     def close(self) -> None:
+        """Give the view recorder's connections back (the events recorder belongs to its registry)."""
         self.views.datastore.close()
-        owner = getattr(self, "owner", None)
-        if owner is not None:
-            owner.close()
 
     def wake(self) -> None:
         """Called by the write path after recording, so the view follows without polling delay."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -11,10 +11,9 @@ from tuoyu.audit.store import checkpoint_of, verify_store
 from tuoyu.audit.trail import diff, trail
 from tuoyu.domain.permissions import AUDITING_ROLES
 from tuoyu.persistence.tokens import TokenRecord
-from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.platform import Platform
-from tuoyu.service.timeargs import parse_moment
+from tuoyu.service.timeargs import bounded_moment
 from tuoyu.views.reading import read_facts
 
 
@@ -31,14 +30,9 @@ def _moment(text: str | None, field: str, required: bool = True) -> datetime | N
                                       "(2024-12-31T18:00:00+08:00)")
         return None
     try:
-        moment = parse_moment(text, field)
-        moment.astimezone(timezone.utc), moment.astimezone(SHANGHAI)  # the snapshot converts both ways
+        return bounded_moment(text, field)
     except ValueError as error:
         raise BadParameter(field, str(error)) from None
-    except OverflowError:
-        raise BadParameter(field, f"{field} {text!r} is out of range: it must fall within the years 0001 to 9999 "
-                                  "in UTC and in Asia/Shanghai") from None
-    return moment
 
 
 def _bad(error: BadParameter) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""The health commission's on-call receiver: Alertmanager's webhook in, acknowledgements out."""
+"""The health commission's on-call receiver: Alertmanager's webhook in, the on-call page
+(/oncall) and acknowledgements out."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tuoyu.domain.problems import ConflictingEvent, EventsRejected
 from tuoyu.persistence.tokens import TokenRecord
 from tuoyu.service.http.body import BodyError, read_json
 from tuoyu.service.http.responses import JSONResponse
+from tuoyu.service.oncall import OnCallDesk
 from tuoyu.service.platform import Platform
 
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
@@ -45,7 +47,8 @@ def webhook_problem(payload: Any) -> str | None:
     return None
 
 
-def oncall_routes(platform: Platform, caller) -> APIRouter:
+def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
+    """The webhook, the on-call list and acknowledgements (the page itself is served by pages.py)."""
     router = APIRouter(tags=["on-call"])
 
     @router.post("/api/alerts/webhook")
@@ -65,17 +68,18 @@ def oncall_routes(platform: Platform, caller) -> APIRouter:
         problem = webhook_problem(payload)
         if problem:
             return JSONResponse({"error": problem}, 422)
-        outcome = await run_in_threadpool(platform.record_notifications, payload)
+        outcome = await run_in_threadpool(desk.record, payload)
         return {"recorded": outcome.recorded, "position": outcome.position}
 
     @router.get("/api/oncall")
     def oncall(status: AlertStatus = AlertStatus.all, token: TokenRecord = Depends(caller)) -> Any:
         """Alerts the commission was notified of, firing first, with their acknowledgement."""
-        return {"status": status.value, "alerts": platform.oncall(status.value)}
+        return {"status": status.value, "alerts": desk.alerts(status.value)}
 
     @router.post("/api/oncall/{fingerprint}/ack")
     async def acknowledge(fingerprint: str, request: Request, token: TokenRecord = Depends(caller)) -> Any:
-        """Acknowledge an alert (roles admin and oncall); recorded as an event."""
+        """Acknowledge an alert (roles admin and oncall): silenced in Alertmanager for the tunables'
+        acknowledgement_silence, and recorded as an event."""
         if token.role not in ACKNOWLEDGING_ROLES:
             raise HTTPException(403, f"role {token.role} may not acknowledge alerts; roles "
                                      f"{' and '.join(ACKNOWLEDGING_ROLES)} may")
@@ -90,11 +94,10 @@ def oncall_routes(platform: Platform, caller) -> APIRouter:
                 return JSONResponse({"error": 'expected {"note": "…"}'}, 422)
             note = body.get("note") or None
         try:
-            outcome = await run_in_threadpool(platform.acknowledge, fingerprint, token, note)
+            return await run_in_threadpool(desk.acknowledge, fingerprint, token, note)
         except EventsRejected as error:
             return JSONResponse({"error": error.problems[0].message}, 404)
         except ConflictingEvent as error:
             return JSONResponse({"error": error.problems[0].message}, 409)
-        return {"acknowledged": fingerprint, "position": outcome.position}
 
     return router

@@ -17,24 +17,26 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, TOWNSHIPS
 from tuoyu import clock
+from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, TOWNSHIPS
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.service.http.responses import JSONResponse
-from tuoyu.service.prometheus_alerts import FiringAlerts
 from tuoyu.service.platform import Platform
+from tuoyu.service.prometheus_alerts import FiringAlerts
 
 STATIC = Path(__file__).with_name("static")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 WALL_REFRESH_SECONDS = 10
-# The alerts of kpis.md as the wall names them (a test keeps this equal to the alert catalogue).
+# The alerts as the wall names them (a test keeps this equal to the subsystems' alerts).
 ALERT_NAMES_ZH = {
     "EmergencyClosureOpen": "应急关停", "ChildrenAwaitingRehomingTooLong": "幼儿超时未安置",
     "RectificationOverdue": "整改逾期", "TownshipBelowSlotFloor": "镇街托位未达下限",
     "InclusiveShareBelowTarget": "普惠占比未达目标", "TargetBehindPace": "目标进度落后",
     "TargetMissed": "目标逾期未完成", "CaregiverCertificationBelowTarget": "持证率未达目标",
     "ProjectionLagging": "数据投影滞后", "KpiMetricsAbsent": "指标数据缺失",
+    "Watchdog": "值班通道自检", "ScrapeTargetDown": "采集中断", "TownshipMetricsMissing": "镇街指标缺失",
+    "AlertmanagerNotificationsFailing": "告警通知发送失败", "MonitoringRestarted": "监控组件重启",
 }
 
 
@@ -51,6 +53,10 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
     @router.get("/", include_in_schema=False)
     def wall_page() -> HTMLResponse:
         return _page("wall.html", wall_config)
+
+    @router.get("/oncall", include_in_schema=False)
+    def oncall_page() -> HTMLResponse:
+        return _page("oncall.html", {**common, "alerts_zh": ALERT_NAMES_ZH})
 
     @router.get("/map", include_in_schema=False)
     def map_page() -> HTMLResponse:
