@@ -199,7 +199,9 @@ def main() -> None:
             consume_seconds = asyncio.run(_raw_consumption(broker.bootstrap, count, fold=False))
             fold_seconds = asyncio.run(_raw_consumption(broker.bootstrap, count, fold=True))
             worker_seconds = worker_folding(broker.bootstrap, count, workdir)
-    rate = lambda seconds: count / seconds
+    def rate(seconds: float) -> float:
+        return count / seconds
+
     print(f"{count:,} facts, Apache Kafka {kafka_version()} (one node), {PARTITIONS} partitions, "
           f"load average {os.getloadavg()[0]:.1f}\n")
     print("| part | rate (facts/s) | baseline | baseline rate | ratio |")

@@ -241,7 +241,8 @@ def test_the_relay_rides_out_a_broker_killed_and_restarted(tmp_path, killable_ka
     follower = threading.Thread(target=relay.run, args=(stop, 0.05), daemon=True)
     follower.start()
 
-    served = lambda: {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}
+    def served() -> dict[str, float]:
+        return {f.name: f.samples[0].value for f in RelayCollector(relay).collect()}
 
     def wait_for(position: int, timeout: float) -> None:
         """Until the tracked position and the served one (set just after it is tracked) reach it."""

@@ -46,7 +46,8 @@ from datetime import datetime
 from tuoyu.streams.worker import KpiWorker, WorkerConfig, serve, topic_partitions
 now = datetime.fromisoformat(sys.argv[3])
 # As run_worker: the topic's partition count from the brokers (waiting for them), then the app.
-config = WorkerConfig(sys.argv[1], topic_partitions(sys.argv[1], sys.argv[7]), topic=sys.argv[7], app_id=sys.argv[4], datadir=sys.argv[5],
+config = WorkerConfig(sys.argv[1], topic_partitions(sys.argv[1], sys.argv[7]), topic=sys.argv[7],
+                      app_id=sys.argv[4], datadir=sys.argv[5],
                       clock=lambda: now, flush_seconds=0.2, refresh_interval=float(sys.argv[8]),
                       session_timeout=4.0, batch_size=int(sys.argv[6]), faust_settings=FAUST)
 """
@@ -106,7 +107,8 @@ class Store:
 
 def history(count: int = EVENTS) -> list[dict]:
     events = list(synthetic_events(count, seed=11))
-    district = [{"event_id": f"train-{n}", "type": "TrainingCompleted", "occurred_at": f"2025-0{1 + n}-10T10:00:00+08:00",
+    district = [{"event_id": f"train-{n}", "type": "TrainingCompleted",
+                 "occurred_at": f"2025-0{1 + n}-10T10:00:00+08:00",
                  "course": ("head", "caregiver", "health")[n % 3], "people": 5 + n} for n in range(6)]
     return [*plan_targets(), *events[: count // 2], *district, *events[count // 2:]]
 
@@ -231,7 +233,8 @@ def matches(snapshot: dict, workers: int = 1):
             return False
         total = summed(scraped)
         ready.differs = {metric: sorted(set(total.get(metric, {}).items()) ^ set(series.items()))[:6]
-                         for metric, series in expected.items() if dict(total.get(metric, {})) != pytest.approx(dict(series))}
+                         for metric, series in expected.items()
+                         if dict(total.get(metric, {})) != pytest.approx(dict(series))}
         return not ready.differs
     return ready
 

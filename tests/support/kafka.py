@@ -118,8 +118,8 @@ class KafkaBroker:
 
     def _java(self, main: str, *args: str) -> list[str]:
         classpath = f"{kafka_libs()}/*"
-        return ["java", *JVM, *(QUICK_START if self.quick_start else []), f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-                "-cp", classpath, main, *args]
+        logging = f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}"
+        return ["java", *JVM, *(QUICK_START if self.quick_start else []), logging, "-cp", classpath, main, *args]
 
     def _configure(self) -> Path:
         """Write the settings and format the data directory, once per broker."""
@@ -173,9 +173,9 @@ class KafkaBroker:
         while True:
             try:
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
-            except Exception as error:  # noqa: BLE001 (not answering yet)
+            except Exception as error:  # not answering yet
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"Kafka at {self.bootstrap} is not answering ({error!r}):\n{self.tail()}")
+                    raise RuntimeError(f"Kafka at {self.bootstrap} is not answering:\n{self.tail()}") from error
                 time.sleep(0.1)
                 continue
             try:

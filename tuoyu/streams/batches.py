@@ -65,8 +65,7 @@ def copy_part(part: Part) -> Part:
     return orjson.loads(orjson.dumps(part))
 
 
-def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read],
-               fold: Callable[[Part, Fact], Any] = apply) -> Folded:
+def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read], fold: Callable[[Part, Fact], Any] = apply) -> Folded:
     """Fold `reads` (in offset order per partition) into copies of `parts`. See the module's doc."""
     folded = Folded()
     first_touch: dict[str, int] = {}  # key: offset of the first message of this batch that changed it
@@ -84,7 +83,7 @@ def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read],
                 first_touch[read.key] = read.offset
             try:
                 fold(part, fact)
-            except Exception as error:  # noqa: BLE001 (any fold error stops the partition, never the worker)
+            except Exception as error:
                 _stop(folded, read, fact, first_touch.pop(read.key), error)
                 break
             folded.applied += 1
@@ -102,5 +101,6 @@ def _stop(folded: Folded, read: Read, fact: Fact, first_offset: int, error: Exce
     del folded.changed[read.key]
     if read.partition in folded.read_to:
         folded.read_to[read.partition] = min(folded.read_to[read.partition], first_offset - 1)
-    folded.stuck[read.partition] = Stuck(read.partition, first_offset, fact["position"], read.key,
-                                         f"{type(error).__name__}: {error}")
+    folded.stuck[read.partition] = Stuck(
+        read.partition, first_offset, fact["position"], read.key, f"{type(error).__name__}: {error}"
+    )

@@ -37,10 +37,10 @@ def encode(key: str, facts: list[Fact]) -> Message:
 
 def _message(key: str, first: int, last: int, encoded: list[bytes]) -> Message:
     # The value is put together from the facts encoded once each (their size decides the cut).
-    value = b"".join((orjson.dumps({"key": key, "first": first, "last": last})[:-1], b',"facts":[',
-                      b",".join(encoded), b"]}"))
-    headers = [("first", str(first).encode()), ("last", str(last).encode()),
-               ("count", str(len(encoded)).encode())]
+    value = b"".join(
+        (orjson.dumps({"key": key, "first": first, "last": last})[:-1], b',"facts":[', b",".join(encoded), b"]}")
+    )
+    headers = [("first", str(first).encode()), ("last", str(last).encode()), ("count", str(len(encoded)).encode())]
     return key.encode(), value, headers
 
 

@@ -66,8 +66,7 @@ def new_producer(bootstrap: list[str]) -> Any:
 KEEP_EVERYTHING = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
-def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PARTITIONS,
-                 replication: int = 1) -> bool:
+def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PARTITIONS, replication: int = 1) -> bool:
     """Create the topic unless it exists; returns True when it was created here.
 
     It keeps every record (retention.ms=-1, not the broker's default of a week): a worker with
@@ -103,9 +102,16 @@ class Relay:
     creating the topic) runs before the first publishing round, and again until it succeeds.
     """
 
-    def __init__(self, events: Any, tracking: Any, producer_factory: Callable[[], Any], topic: str = TOPIC,
-                 name: str = TRACKING_NAME, batch: int = DEFAULT_BATCH,
-                 prepare: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        events: Any,
+        tracking: Any,
+        producer_factory: Callable[[], Any],
+        topic: str = TOPIC,
+        name: str = TRACKING_NAME,
+        batch: int = DEFAULT_BATCH,
+        prepare: Callable[[], Any] | None = None,
+    ) -> None:
         self.events = events
         self.tracking = tracking
         self.producer_factory = producer_factory
@@ -142,8 +148,10 @@ class Relay:
         sent: deque[tuple[int, int, list[Any]]] = deque()  # (last position, facts, futures) per round
         try:
             for facts in self._rounds(self.position):
-                futures = [self.producer.send(self.topic, key=key, value=value, headers=headers)
-                           for key, value, headers in messages_of(facts)]
+                futures = [
+                    self.producer.send(self.topic, key=key, value=value, headers=headers)
+                    for key, value, headers in messages_of(facts)
+                ]
                 sent.append((facts[-1]["position"], len(facts), futures))
                 published += len(facts)
                 if time.monotonic() - self._tracked_at >= TRACK_EVERY_SECONDS:
@@ -176,8 +184,9 @@ class Relay:
                 if not future.succeeded():
                     if position is not None:
                         self._track(position)
-                    raise DeliveryFailed(f"publishing to {self.topic} failed before position {last}: "
-                                         f"{future.exception!r}")
+                    raise DeliveryFailed(
+                        f"publishing to {self.topic} failed before position {last}: {future.exception!r}"
+                    )
             position = last
             self.published_total += count
         if position is not None:
@@ -200,8 +209,9 @@ class Relay:
     def wake(self) -> None:
         self._wake.set()
 
-    def run(self, stop: threading.Event, poll_seconds: float = 0.5,
-            on_publish: Callable[[int, int], None] | None = None) -> None:
+    def run(
+        self, stop: threading.Event, poll_seconds: float = 0.5, on_publish: Callable[[int, int], None] | None = None
+    ) -> None:
         """Follow the store until `stop` is set; `on_publish(count, position)` after each round that published."""
         while not stop.is_set():
             try:

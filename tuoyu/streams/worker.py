@@ -97,11 +97,16 @@ def faust_settings(config: WorkerConfig) -> dict[str, Any]:
         "broker": [f"kafka://{b.strip()}" for b in config.brokers.split(",") if b.strip()],
         "store": "memory://",
         "datadir": str(config.datadir or Path(tempfile.gettempdir()) / f"{config.app_id}-data"),
-        "table_standby_replicas": 0, "topic_partitions": config.partitions, "topic_replication_factor": 1,
-        "consumer_auto_offset_reset": "earliest", "web_enabled": False,  # metrics: prometheus_client
-        "producer_acks": -1, "broker_session_timeout": config.session_timeout,
+        "table_standby_replicas": 0,
+        "topic_partitions": config.partitions,
+        "topic_replication_factor": 1,
+        "consumer_auto_offset_reset": "earliest",
+        "web_enabled": False,  # metrics: prometheus_client
+        "producer_acks": -1,
+        "broker_session_timeout": config.session_timeout,
         "broker_heartbeat_interval": min(3.0, config.session_timeout / 5),
-        "stream_buffer_maxsize": 4 * config.batch_size, "consumer_max_fetch_size": 4 << 20,
+        "stream_buffer_maxsize": 4 * config.batch_size,
+        "consumer_max_fetch_size": 4 << 20,
         # The changelog topics are created as the worker starts; a group member whose metadata
         # predates one leaves it out of the assignment (faust's assignor: "Ignoring missing
         # topic") until its metadata is refreshed, after 5 minutes by default.
@@ -116,16 +121,32 @@ class KpiWorker:
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
         self.app = adapter.App(config.app_id, positions=self, **faust_settings(config))
-        self.source = self.app.topic(config.topic, key_type=str, value_type=FactBatch,
-                                     partitions=config.partitions)
-        self.parts = self.app.tables.add(adapter.PartsTable(
-            self.app, name=PARTS_TABLE, key_type=str, partitions=config.partitions, beacon=self.app.tables.beacon,
-            help="the KPI view state of each township (and the district), as projections.fold keeps it"))
-        self.read_to = self.app.Table(READ_TO_TABLE, key_type=int, value_type=int, partitions=config.partitions,
-                                      help="per source partition, the offset of the last message folded")
+        self.source = self.app.topic(config.topic, key_type=str, value_type=FactBatch, partitions=config.partitions)
+        self.parts = self.app.tables.add(
+            adapter.PartsTable(
+                self.app,
+                name=PARTS_TABLE,
+                key_type=str,
+                partitions=config.partitions,
+                beacon=self.app.tables.beacon,
+                help="the KPI view state of each township (and the district), as projections.fold keeps it",
+            )
+        )
+        self.read_to = self.app.Table(
+            READ_TO_TABLE,
+            key_type=int,
+            value_type=int,
+            partitions=config.partitions,
+            help="per source partition, the offset of the last message folded",
+        )
         # One partition, which every worker reads; written by the timer, to partition 0.
-        self.summaries = self.app.GlobalTable(SUMMARIES_TABLE, key_type=str, partitions=1, recovery_buffer_size=1,
-                                              help="per-township summaries the district owner evaluates targets from")
+        self.summaries = self.app.GlobalTable(
+            SUMMARIES_TABLE,
+            key_type=str,
+            partitions=1,
+            recovery_buffer_size=1,
+            help="per-township summaries the district owner evaluates targets from",
+        )
         self.app.agent(self.source, name="fold")(self.fold)
         self.app.timer(config.flush_seconds, name="reread")(self.reread)
         self.app.timer(config.refresh_interval, name="refresh")(self.refresh)
@@ -159,8 +180,12 @@ class KpiWorker:
                 last_read[tp.partition] = self.last_folded(tp.partition)
             verdict = self.rewinds.check(tp.partition, offset, last_read[tp.partition])
             if verdict is Verdict.SEEK:
-                log.warning("%s: offset %d read where %s was next", tp, offset,
-                            self.rewinds.next_offset(tp.partition, last_read[tp.partition]))
+                log.warning(
+                    "%s: offset %d read where %s was next",
+                    tp,
+                    offset,
+                    self.rewinds.next_offset(tp.partition, last_read[tp.partition]),
+                )
                 given_up = await self.seek_back(tp, last_read[tp.partition])
                 if given_up is not None and offset == given_up + 1:
                     last_read[tp.partition] = given_up
@@ -185,8 +210,9 @@ class KpiWorker:
             self.folded_to.update(folded.read_to)
             self.offsets_kept = asyncio.ensure_future(self.keep_offsets(self.offsets_kept, sent, folded.read_to))
 
-    async def keep_offsets(self, before: asyncio.Future | None, sent: list[asyncio.Future],
-                           read_to: dict[int, int]) -> None:
+    async def keep_offsets(
+        self, before: asyncio.Future | None, sent: list[asyncio.Future], read_to: dict[int, int]
+    ) -> None:
         try:
             if before is not None:
                 await before
@@ -200,14 +226,22 @@ class KpiWorker:
         for partition, stuck in folded.stuck.items():
             wait = self.rewinds.hold(partition, stuck.offset)
             if partition not in self.stuck:
-                log.error("partition %d stopped at the fact at position %d (key %s, message offset %d): %s; "
-                          "nothing after it in this partition is folded until it goes through "
-                          "(tried again in %.0f s, then less and less often)",
-                          partition, stuck.position, stuck.key, stuck.offset, stuck.error, wait)
+                log.error(
+                    "partition %d stopped at the fact at position %d (key %s, message offset %d): %s; "
+                    "nothing after it in this partition is folded until it goes through "
+                    "(tried again in %.0f s, then less and less often)",
+                    partition,
+                    stuck.position,
+                    stuck.key,
+                    stuck.offset,
+                    stuck.error,
+                    wait,
+                )
             self.stuck[partition] = stuck
         for partition in [p for p, s in self.stuck.items() if folded.read_to.get(p, -1) >= s.offset]:
-            log.warning("partition %d goes on: the fact at position %d is folded", partition,
-                        self.stuck.pop(partition).position)
+            log.warning(
+                "partition %d goes on: the fact at position %d is folded", partition, self.stuck.pop(partition).position
+            )
         self.export.stuck_at(min((s.position for s in self.stuck.values()), default=None))
 
     # -- seeking back ----------------------------------------------------------------------------
@@ -221,13 +255,14 @@ class KpiWorker:
             return None
         try:
             earliest = (await self.app.consumer.earliest_offsets(tp)).get(tp)
-        except Exception as error:  # noqa: BLE001 (the broker unreachable for now: tried again)
+        except Exception as error:
             log.warning("%s: cannot read the earliest offset (%s); seeking back later", tp, error)
             return None
         missing = None
         if earliest is not None and earliest > target:
-            log.error("%s: offsets %d to %d are no longer on the broker; going on without them", tp, target,
-                      earliest - 1)
+            log.error(
+                "%s: offsets %d to %d are no longer on the broker; going on without them", tp, target, earliest - 1
+            )
             missing, target = (target, earliest - 1), earliest
         log.warning("%s: reading again from %d", tp, target)
         if not await self.app.consumer.rewind(tp, target):  # type: ignore[attr-defined]
@@ -270,11 +305,17 @@ class KpiWorker:
             self.stuck.pop(partition)  # moved to another worker, which reads it again from the state
             self.export.stuck_at(min((s.position for s in self.stuck.values()), default=None))
         parts = adapter.held(self.parts)
-        owned: dict[str, Part] = {key: parts.get(key) or new_part() for key in KEYS
-                                  if key_partition(key, self.config.partitions) in owned_partitions}
+        owned: dict[str, Part] = {
+            key: parts.get(key) or new_part()
+            for key in KEYS
+            if key_partition(key, self.config.partitions) in owned_partitions
+        }
         summaries = adapter.held(self.summaries)
-        stale = {key: (0, self.export.summary(part)) for key, part in owned.items()
-                 if key != DISTRICT and (summaries.get(key) or {}).get("position") != part["position"]}
+        stale = {
+            key: (0, self.export.summary(part))
+            for key, part in owned.items()
+            if key != DISTRICT and (summaries.get(key) or {}).get("position") != part["position"]
+        }
         if stale:
             await adapter.write_through(self.summaries, stale)
         self.export.refresh(owned, {t: summaries[t] for t in TOWNSHIP_IDS if t in summaries})
@@ -301,7 +342,7 @@ def topic_partitions(brokers: str, topic: str = TOPIC, create_with: int = PARTIT
             if found and found[0]["partitions"]:
                 return len(found[0]["partitions"])
             problem: object = described
-        except Exception as error:  # noqa: BLE001 (the brokers not up yet)
+        except Exception as error:
             problem = error
         if time.monotonic() > deadline:
             raise RuntimeError(f"topic {topic} not available at {brokers} within {timeout:g} s: {problem!r}")
@@ -309,8 +350,16 @@ def topic_partitions(brokers: str, topic: str = TOPIC, create_with: int = PARTIT
         time.sleep(1.0)
 
 
-def run_worker(brokers: str, metrics_port: int, *, metrics_host: str = "0.0.0.0", topic: str = TOPIC,
-               partitions: int | None = None, loglevel: str = "warning", **config: Any) -> int:
+def run_worker(
+    brokers: str,
+    metrics_port: int,
+    *,
+    metrics_host: str = "0.0.0.0",
+    topic: str = TOPIC,
+    partitions: int | None = None,
+    loglevel: str = "warning",
+    **config: Any,
+) -> int:
     """Run one worker until it is stopped (SIGINT/SIGTERM); returns the exit code.
 
     `brokers`: "host:port[,host:port]" (TUOYU_KAFKA). `partitions`: the source topic's

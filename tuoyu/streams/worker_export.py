@@ -45,8 +45,10 @@ class Export:
 
     def refresh(self, owned: Mapping[str, Part], summaries: Mapping[str, Summary]) -> bool:
         """Rebuild the cache if the owned parts or the summaries moved, or it is old; True if rebuilt."""
-        made_of = (tuple(sorted((key, part["position"]) for key, part in owned.items())),
-                   tuple(sorted((key, s["position"]) for key, s in summaries.items())))
+        made_of = (
+            tuple(sorted((key, part["position"]) for key, part in owned.items())),
+            tuple(sorted((key, s["position"]) for key, s in summaries.items())),
+        )
         if made_of == self._made_of and time.monotonic() - self._built_at < self.refresh_seconds:
             return False
         snapshot = worker_snapshot(owned, summaries, self.clock())
@@ -57,7 +59,10 @@ class Export:
         return True
 
     def collector(self, rewinds: Rewinds) -> WorkerCollector:
-        return WorkerCollector(self.current, lambda: self.current()["open_closures"],
-                               lambda: (self.applied, self.duplicates),
-                               lambda: (rewinds.found, rewinds.unrecovered),
-                               lambda: self.stuck_position)
+        return WorkerCollector(
+            self.current,
+            lambda: self.current()["open_closures"],
+            lambda: (self.applied, self.duplicates),
+            lambda: (rewinds.found, rewinds.unrecovered),
+            lambda: self.stuck_position,
+        )

@@ -37,15 +37,25 @@ def summary_of(part: Part) -> Summary:
     figures targets read, whether it counts toward inclusive coverage, and the part's dated
     quantities (baselines) and targets. Small next to the part (no institutions)."""
     figures = township_figures(part, "")  # targets read no date-dependent figure
-    return {"position": part["position"], "figures": figures, "covered": offers_inclusive_care(part),
-            "history": part["history"], "training": part["training"], "targets": part["targets"]}
+    return {
+        "position": part["position"],
+        "figures": figures,
+        "covered": offers_inclusive_care(part),
+        "history": part["history"],
+        "training": part["training"],
+        "targets": part["targets"],
+    }
 
 
 def _summary_part(summary: Summary) -> Part:
     """A part shaped enough for targets_in_force (it reads history, training and targets)."""
     part = new_part()
-    part.update(position=summary["position"], history=summary["history"], training=summary["training"],
-                targets=summary["targets"])
+    part.update(
+        position=summary["position"],
+        history=summary["history"],
+        training=summary["training"],
+        targets=summary["targets"],
+    )
     return part
 
 
@@ -60,10 +70,16 @@ def worker_snapshot(owned: Mapping[str, Part], summaries: Mapping[str, Summary],
     """
     today = now.astimezone(SHANGHAI).date().isoformat()
     townships = {t: township_figures(owned[t], today) for t in TOWNSHIP_IDS if t in owned}
-    trained = {name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
-               for course, name in TRAINED.items()}
-    snapshot: dict[str, Any] = {"townships": townships, "district": trained, "targets": [],
-                                "position": max((p["position"] for p in owned.values()), default=0)}
+    trained = {
+        name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
+        for course, name in TRAINED.items()
+    }
+    snapshot: dict[str, Any] = {
+        "townships": townships,
+        "district": trained,
+        "targets": [],
+        "position": max((p["position"] for p in owned.values()), default=0),
+    }
     if DISTRICT in owned:
         snapshot["targets"] = district_targets(owned, summaries, now)
     return snapshot
@@ -101,10 +117,14 @@ class WorkerCollector(Collector):
     raised and the worker stopped a partition: childcare_projection_stuck{view="faust"} (1 while
     stuck) and childcare_projection_stuck_position (the earliest such fact's position, 0 if none)."""
 
-    def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]],
-                 counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
-                 jumps: Callable[[], tuple[int, int]] = lambda: (0, 0),
-                 stuck: Callable[[], int | None] = lambda: None):
+    def __init__(
+        self,
+        cached: Callable[[], dict[str, Any]],
+        closures_of: Callable[[], list[dict[str, Any]]],
+        counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
+        jumps: Callable[[], tuple[int, int]] = lambda: (0, 0),
+        stuck: Callable[[], int | None] = lambda: None,
+    ):
         self.cached = cached
         self.counts = counts
         self.jumps = jumps
@@ -114,25 +134,36 @@ class WorkerCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         # The worker's own throughput (for the pipeline dashboard and the bench), also while pending.
         applied, duplicates = self.counts()
-        yield CounterMetricFamily("tuoyu_worker_facts_applied", "facts this worker folded into its tables",
-                                  value=applied)
-        yield CounterMetricFamily("tuoyu_worker_duplicates_dropped",
-                                  "facts dropped as already applied (re-sent, or consumed again after a restart)",
-                                  value=duplicates)
+        yield CounterMetricFamily(
+            "tuoyu_worker_facts_applied", "facts this worker folded into its tables", value=applied
+        )
+        yield CounterMetricFamily(
+            "tuoyu_worker_duplicates_dropped",
+            "facts dropped as already applied (re-sent, or consumed again after a restart)",
+            value=duplicates,
+        )
         found, unrecovered = self.jumps()
-        yield CounterMetricFamily("tuoyu_worker_offset_jumps",
-                                  "jumps in a source partition's offsets (records skipped), each read again",
-                                  value=found)
-        yield CounterMetricFamily("tuoyu_worker_offset_jumps_unrecovered",
-                                  "jumps whose records the broker no longer had: facts this worker never folded",
-                                  value=unrecovered)
+        yield CounterMetricFamily(
+            "tuoyu_worker_offset_jumps",
+            "jumps in a source partition's offsets (records skipped), each read again",
+            value=found,
+        )
+        yield CounterMetricFamily(
+            "tuoyu_worker_offset_jumps_unrecovered",
+            "jumps whose records the broker no longer had: facts this worker never folded",
+            value=unrecovered,
+        )
         position = self.stuck()
-        stuck = GaugeMetricFamily("childcare_projection_stuck",
-                                  "1 while the view stopped at a fact whose fold raised", labels=["view"])
+        stuck = GaugeMetricFamily(
+            "childcare_projection_stuck", "1 while the view stopped at a fact whose fold raised", labels=["view"]
+        )
         stuck.add_metric([VIEW], 0 if position is None else 1)
         yield stuck
-        at = GaugeMetricFamily("childcare_projection_stuck_position",
-                               "position of the fact the view stopped at (0: not stuck)", labels=["view"])
+        at = GaugeMetricFamily(
+            "childcare_projection_stuck_position",
+            "position of the fact the view stopped at (0: not stuck)",
+            labels=["view"],
+        )
         at.add_metric([VIEW], position or 0)
         yield at
         if self.cached().get("pending"):
