@@ -372,6 +372,32 @@ def run_worker(
     return serve(worker, metrics_port, metrics_host=metrics_host, loglevel=loglevel)
 
 
+def create_changelogs(worker: KpiWorker) -> None:
+    """Create the tables' changelog topics (compacted) before Faust starts, if missing.
+
+    Faust creates them as it starts, and its consumer may join the group with metadata from
+    before: its assignor then leaves the new topic out ("Ignoring missing topic") and the
+    worker waits for a table partition nobody was given (seen with the first worker on a new
+    broker, the worker never ready)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    tables = (worker.parts, worker.read_to, worker.summaries)
+    wanted = {table.changelog_topic.get_topic_name(): table.partitions or worker.config.partitions for table in tables}
+    bootstrap = [b.strip() for b in worker.config.brokers.split(",") if b.strip()]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tuoyu-worker-admin")
+    try:
+        missing = [name for name in wanted if name not in set(admin.list_topics())]
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, wanted[name], 1, topic_configs={"cleanup.policy": "compact"})])
+            except TopicAlreadyExistsError:  # another worker created it meanwhile
+                pass
+    finally:
+        admin.close()
+
+
 def serve(worker: KpiWorker, metrics_port: int, *, metrics_host: str = "0.0.0.0", loglevel: str = "warning") -> int:
     """Serve the worker's metrics and run it until it is stopped; the exit code."""
     from prometheus_client import start_http_server
@@ -380,6 +406,7 @@ def serve(worker: KpiWorker, metrics_port: int, *, metrics_host: str = "0.0.0.0"
 
     registry = metrics_registry(worker.export.collector(worker.rewinds))
     server, _thread = start_http_server(metrics_port, metrics_host, registry)
+    create_changelogs(worker)
     runner = faust.Worker(worker.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     try:
         runner.execute_from_commandline()
