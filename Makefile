@@ -57,11 +57,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The tests use the machine's PostgreSQL (127.0.0.1:5432, role and database tuoyu_test) and
-# the real Prometheus and Alertmanager (Debian packages, installed where missing).
+# The tests use the machine's PostgreSQL (127.0.0.1:5432, role and database tuoyu_test), the
+# real Prometheus and Alertmanager (Debian packages, installed where missing) and Apache Kafka
+# (assembled from Maven Central into build/kafka; the tests start it).
 services:
 	@bash scripts/ensure-services.sh
 	@bash scripts/ensure-tools.sh
+	@bash scripts/ensure-kafka.sh
 
 demo: setup
 	$(BIN)/tuoyu demo --if-empty

@@ -1,11 +1,12 @@
 """The worker's bookkeeping of where it has read each source partition (tuoyu.streams.progress):
-jumps in offsets, changelog recovery that never takes a part back, where to resume."""
+jumps in offsets, partitions held where a fold raised, changelog recovery that never takes a
+part back, where to resume."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from tuoyu.streams.progress import Rewinds, Verdict, keep_newest, offset_key, resume_offset
+from tuoyu.streams.progress import Rewinds, Verdict, keep_newest, resume_offset
 
 
 class Clock:
@@ -157,40 +158,57 @@ def test_recovery_within_one_batch_keeps_the_newest_of_a_key():
     assert [e.value["position"] for e in kept] == [30]
 
 
-def test_recovered_offsets_are_taken_as_written():
-    """The last offset written wins, also a lower one (a re-created topic): the parts beside it
-    are at least that far, and reading again costs only duplicates."""
-    held = {offset_key(2): 900}
-    kept = list(keep_newest([event(offset_key(2), 40)], held))
-    assert [e.value for e in kept] == [40]
-
-
 def test_resume_after_the_last_offset_folded_or_from_the_beginning():
-    held = {offset_key(0): 41, offset_key(3): 0}
-    assert resume_offset(held, 0) == 42
-    assert resume_offset(held, 3) == 1
-    assert resume_offset(held, 1) is None
+    read_to = {0: 41, 3: 0}
+    assert resume_offset(read_to, 0) == 42
+    assert resume_offset(read_to, 3) == 1
+    assert resume_offset(read_to, 1) is None
 
 
-def test_the_worker_table_recovers_through_keep_newest():
+def test_the_worker_parts_table_recovers_through_keep_newest():
     """The glue: the worker's parts table (Faust's memory store underneath) keeps a part further
-    than its changelog record, takes newer ones, and offsets as written."""
-    from tuoyu.streams.worker import PARTS_TABLE, create_app
+    than its changelog record and takes newer ones."""
+    from tuoyu.streams.worker import KpiWorker, WorkerConfig
 
-    app, _ = create_app("127.0.0.1:1", 4)
-    parts = app.tables[PARTS_TABLE]
+    parts = KpiWorker(WorkerConfig("127.0.0.1:1")).parts
     parts.data["a"] = {"position": 50}
 
     def changelog(key, value, partition=1):
         return SimpleNamespace(key=key, value=value, message=SimpleNamespace(partition=partition, value=b"x"))
 
-    parts.apply_changelog_batch([changelog("a", {"position": 40}), changelog("b", {"position": 7}),
-                                 changelog(offset_key(1), 900), changelog(offset_key(1), 30)])
+    parts.apply_changelog_batch([changelog("a", {"position": 40}), changelog("b", {"position": 7})])
     assert parts.data["a"] == {"position": 50}
     assert parts.data["b"] == {"position": 7}
-    assert parts.data[offset_key(1)] == 30
     parts.apply_changelog_batch([changelog("a", {"position": 60})])
     assert parts.data["a"] == {"position": 60}
+
+
+def test_a_held_partition_skips_everything_until_sought_back_then_folds_from_where_it_stopped():
+    clock = Clock()
+    rewinds = Rewinds(retry=1, clock=clock)
+    assert rewinds.hold(0, 11) == 1
+    assert rewinds.check(0, 12, 10) is SKIP  # read ahead before the hold: not folded
+    assert rewinds.overdue() == []
+    clock.now = 1
+    assert rewinds.overdue() == [0] and rewinds.seek_target(0, 10) == 11
+    rewinds.sought(0)
+    assert rewinds.overdue() == []
+    assert rewinds.check(0, 13, 10) is SKIP  # delivered before the seek took effect
+    assert rewinds.check(0, 11, 10) is F
+    assert rewinds.check(0, 12, 11) is F and not rewinds.holds  # past where it stopped: released
+
+
+def test_a_partition_held_again_at_the_same_place_waits_twice_as_long_up_to_a_minute():
+    rewinds = Rewinds(retry=1, clock=Clock())
+    assert [rewinds.hold(0, 11) for _ in range(9)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert rewinds.hold(0, 20) == 1  # stopped somewhere else: from the start
+
+
+def test_a_held_partition_resumed_after_a_rebalance_is_tried_again_at_once():
+    rewinds = Rewinds(retry=1, clock=Clock())
+    rewinds.hold(0, 11)
+    rewinds.resumed(0, 11)
+    assert rewinds.check(0, 11, 10) is F
 
 
 def test_a_seek_back_that_brought_nothing_is_due_again_from_the_timer():
@@ -223,8 +241,8 @@ def test_seeking_again_backs_off_until_the_reread_progresses():
 
 def test_the_relay_creates_the_topic_keeping_every_record(monkeypatch):
     """A worker without state reads the topic from its beginning: the topic must keep the whole
-    history, not the broker's default week (Tansu ignores topic configs, so this is checked on
-    what is asked of the broker)."""
+    history, not the broker's default week (what is asked of the broker; tests/integration/
+    test_relay.py reads the created topic's configuration back from Apache Kafka)."""
     import kafka
 
     from tuoyu.streams.relay import ensure_topic

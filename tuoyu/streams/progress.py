@@ -1,19 +1,21 @@
 """How far the worker has read each source partition, kept with the state it describes.
 
 Faust resumes a partition from the consumer group's committed offset, which is written apart
-from the tables' changelog; whatever goes wrong between the two (a kill, a rebalance while
+from the tables' changelogs; whatever goes wrong between the two (a kill, a rebalance while
 records were read ahead, a changelog recovered short of its end) leaves a window where facts
-are neither in the state nor read again. Here the offset of the last record folded from each
-source partition is a value of the parts table itself, written to that partition's changelog
-after the batch's parts: the changelog never holds an offset ahead of the parts it covers
-(read as written, to any point; a compacted changelog keeps each key's newest value, and
-recovery reads it to its end), so reading again from that offset, with the duplicates dropped
-by position, gives exactly the replay. The worker resumes from it (seeking.Transport) and checks every
-record against it (Rewinds): Faust itself counts a jump in offsets as "acked" and commits past
-it, which is right for compacted topics but not for this one, where a jump means facts skipped.
-Such skips around rebalances are known in Faust (faust-streaming issues #216, #221, #606) and
-were seen here: a CI run lost one fact when partitions moved back to a worker, and a worker
-under load once read offset 608 of a partition right after 606.
+are neither in the state nor read again. Here the offset of the last message folded from each
+source partition is a value of the worker's `read-to` table, written after the batch's parts
+have been acknowledged by the brokers: the tables never hold an offset ahead of the parts it
+covers, so reading again from that offset, with duplicates dropped by position, gives exactly
+the replay. The worker resumes from it (faust_adapter) and checks every message against it
+(Rewinds): Faust itself counts a jump in offsets as "acked" and commits past it, which is right
+for compacted topics but not for this one, where a jump means facts skipped. Such skips around
+rebalances are known in Faust (faust-streaming issues #216, #221, #606) and were seen here: a
+CI run lost one fact when partitions moved back to a worker, and a worker under load once read
+offset 608 of a partition right after 606.
+
+A partition also stops where a fold raised (batches.Stuck): Rewinds holds it there and has it
+read again after 1, 2, 4 ... up to 60 s, until the fold goes through.
 
 Faust still commits the group's offsets (lag tools read them), but nothing resumes from them.
 
@@ -28,18 +30,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-OFFSET_KEY_PREFIX = "source-offset/"
 
-
-def offset_key(partition: int) -> str:
-    """The parts-table key of a source partition's offset; it lives in that partition's changelog."""
-    return f"{OFFSET_KEY_PREFIX}{partition}"
-
-
-def resume_offset(held: Mapping[str, Any], partition: int) -> int | None:
+def resume_offset(read_to: Mapping[int, Any], partition: int) -> int | None:
     """The next source offset to read for a partition: after the last one folded into the state,
     or None when the state has none (read from the beginning)."""
-    last = held.get(offset_key(partition))
+    last = read_to.get(partition)
     return None if last is None else int(last) + 1
 
 
@@ -47,9 +42,7 @@ def newer_or_equal(held: Any, incoming: Any) -> bool:
     """Whether a changelog value may replace what the table holds. Parts never go back: a part
     already further (by position) than the changelog record stays. That happens when a worker
     gets back a partition it kept the parts of (Faust's memory store forgets on revocation only
-    the keys it recovered, not those the agent wrote) or when recovery stops short of the end
-    (Tansu's end offsets trail). Offsets are taken as written, the last one wins: the parts
-    beside them are at least that far."""
+    the keys it recovered, not those the agent wrote)."""
     if isinstance(held, dict) and isinstance(incoming, dict):
         return incoming.get("position", 0) >= held.get("position", 0)
     return True
@@ -70,6 +63,14 @@ class Verdict(enum.Enum):
     FOLD = "fold"  # the next record, or one read again (dropped later by position)
     SEEK = "seek"  # records were skipped, or the seek back has not taken: seek back, drop this one
     SKIP = "skip"  # delivered before the seek back took effect: it comes again
+
+
+@dataclass
+class _Hold:
+    offset: int  # where the partition stopped: read again from here
+    due: float  # when to read it again
+    attempts: int  # holds at this offset in a row
+    sought: bool = False
 
 
 @dataclass
@@ -95,10 +96,13 @@ class Rewinds:
     given up; the worker finds those by the partition's earliest offset before seeking (`lost`).
     """
 
+    MAX_HOLD = 60.0
+
     def __init__(self, retry: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.retry = retry
         self.clock = clock
         self.pending: dict[int, _Jump] = {}
+        self.holds: dict[int, _Hold] = {}
         self.floors: dict[int, int] = {}  # partition: the offset it was last sought to from the state
         self.found = 0  # jumps seen (each answered by seeking back)
         self.unrecovered = 0  # holes accepted: records the broker no longer had
@@ -112,6 +116,12 @@ class Rewinds:
         """`last`: the offset of the last record folded from this partition (None: none yet)."""
         expected = self.next_offset(partition, last)
         in_order = expected is None or offset <= expected
+        held = self.holds.get(partition)
+        if held is not None:
+            if last is not None and last >= held.offset:
+                del self.holds[partition]  # read again and folded past where it stopped
+            else:  # nothing until the timer has sought it back; then the re-read from where it stopped
+                return Verdict.FOLD if held.sought and offset <= held.offset else Verdict.SKIP
         now = self.clock()
         jump = self.pending.get(partition)
         if jump is not None and last is not None and last >= jump.to:
@@ -134,14 +144,35 @@ class Rewinds:
         wait = self.retry * 2 ** min(max(jump.seeks - 1, 0), 4)
         return now - max(jump.sought, jump.progress) >= wait
 
+    def hold(self, partition: int, offset: int) -> float:
+        """The partition stopped at `offset` (a fold raised there): records are skipped until it is
+        due again, after 1, 2, 4 ... `MAX_HOLD` x `retry` seconds in a row at the same offset;
+        returns the wait."""
+        before = self.holds.get(partition)
+        attempts = before.attempts + 1 if before is not None and before.offset == offset else 1
+        wait = min(self.retry * 2 ** (attempts - 1), self.MAX_HOLD * self.retry)
+        self.holds[partition] = _Hold(offset, self.clock() + wait, attempts)
+        self.pending.pop(partition, None)
+        return wait
+
     def overdue(self) -> list[int]:
-        """Partitions whose seek back has brought nothing for a while, not even a record to check:
-        to seek again, from a timer."""
+        """Partitions to seek back now, from a timer: a seek back that has brought nothing for a
+        while, not even a record to check, or a held partition that is due."""
         now = self.clock()
-        return [partition for partition, jump in self.pending.items() if self._due(jump, now)]
+        jumps = [partition for partition, jump in self.pending.items() if self._due(jump, now)]
+        return jumps + [p for p, held in self.holds.items() if not held.sought and now >= held.due]
+
+    def seek_target(self, partition: int, last: int | None) -> int | None:
+        """Where to seek the partition back to: where it is held, or after the last record folded."""
+        held = self.holds.get(partition)
+        return held.offset if held is not None else self.next_offset(partition, last)
 
     def sought(self, partition: int) -> None:
         """The worker has sought the partition back (a no-op if a rebalance settled it meanwhile)."""
+        held = self.holds.get(partition)
+        if held is not None:
+            held.sought = True
+            return
         jump = self.pending.get(partition)
         if jump is not None:
             jump.sought = self.clock()
@@ -154,9 +185,14 @@ class Rewinds:
     def forget(self, partition: int) -> None:
         """The partition is no longer this worker's: its next owner resumes it from the state."""
         self.pending.pop(partition, None)
+        self.holds.pop(partition, None)
 
     def resumed(self, partition: int, offset: int) -> None:
         """The partition was sought to `offset` from the state (after a rebalance): whatever was
-        pending is moot, and `offset` is what comes next when the state has no offset yet."""
+        pending is moot, and `offset` is what comes next when the state has no offset yet. A
+        held partition was sought back to where it stopped (the state's offset): it is tried
+        again now, and held again if the fold still raises."""
         self.pending.pop(partition, None)
+        if partition in self.holds:
+            self.holds[partition].sought = True
         self.floors[partition] = offset

@@ -1,16 +1,18 @@
 """The relay: publishes every recorded event to Kafka, in the store's global order.
 
-It follows the store's notification log and sends each fact to the topic `childcare.events`,
-keyed by township (partition_of: "district" for events without one), so one township's
-events stay in order within one partition. Headers carry the event type, the position (the
-store's notification id) and the event_id; the value is the fact as JSON, the same dict the
-projections fold.
+It follows the store's notification log and sends the facts to the topic `childcare.events`,
+keyed by township (partition_of: "district" for events without one), so one township's facts
+stay in order within one partition. A round reads up to `batch` facts and sends them as one
+message per township (messages.py): the value holds the facts as JSON, the same dicts the
+projections fold, and headers give the positions of the first and last.
 
-Its position is an eventsourcing tracking record beside the views. It is advanced only after
-the producer has flushed, i.e. after the brokers acknowledged (acks=all) everything up to it:
-after a crash the relay starts again from its last tracked position, so a few events may be
-published twice, none never. Consumers deduplicate by position (views track the last applied
-notification id), which is what makes a duplicate harmless.
+Its position is an eventsourcing tracking record beside the views. It is advanced only to a
+round whose messages, and those of every round before it, the brokers acknowledged (acks=all,
+idempotent producer): after a crash the relay starts again from its last tracked position, so
+a few facts may be published twice, none never. Consumers deduplicate by position (views track
+the last applied notification id), which is what makes a duplicate harmless. The relay does
+not wait for one round's acknowledgements before reading and sending the next: the producer
+sends while the store is read, and the position follows the acknowledgements.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import orjson
 from eventsourcing.persistence import Tracking
 
-from tuoyu.projections.facts import Fact, partition_of
+from tuoyu.projections.facts import Fact
+from tuoyu.streams.messages import MAX_BYTES, messages_of
 from tuoyu.views.reading import read_facts
 
 log = logging.getLogger(__name__)
@@ -33,17 +36,10 @@ TOPIC = "childcare.events"
 TRACKING_NAME = "relay"
 PARTITIONS = 4
 DEFAULT_BATCH = 1000
-
-
-def message_of(fact: Fact) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """(key, value, headers) of the Kafka message that carries a fact."""
-    event = fact["event"]
-    headers = [
-        ("type", str(event.get("type", "")).encode()),
-        ("position", str(fact["position"]).encode()),
-        ("event_id", str(event.get("event_id", "")).encode()),
-    ]
-    return partition_of(fact).encode(), orjson.dumps(fact), headers
+# While a backlog is sent, the acknowledged position is written at most this often (and at the
+# end): each write is a committed transaction, and a position written less often only means a
+# few more facts sent twice after a crash.
+TRACK_EVERY_SECONDS = 0.5
 
 
 def new_producer(bootstrap: list[str]) -> Any:
@@ -59,6 +55,10 @@ def new_producer(bootstrap: list[str]) -> Any:
         retries=2**31 - 1,  # bounded by delivery_timeout_ms instead
         max_in_flight_requests_per_connection=5,  # the most idempotence allows while keeping order
         linger_ms=5,
+        # A message may be up to messages.MAX_BYTES; records of a partition go out together up
+        # to this size (kafka-python's default, 16 KiB, would send most messages alone).
+        batch_size=MAX_BYTES + 64 * 1024,
+        max_request_size=4 * (MAX_BYTES + 64 * 1024),
         compression_type=None,
     )
 
@@ -66,8 +66,7 @@ def new_producer(bootstrap: list[str]) -> Any:
 KEEP_EVERYTHING = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
-def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PARTITIONS,
-                 replication: int = 1) -> bool:
+def ensure_topic(bootstrap: list[str], topic: str = TOPIC, partitions: int = PARTITIONS, replication: int = 1) -> bool:
     """Create the topic unless it exists; returns True when it was created here.
 
     It keeps every record (retention.ms=-1, not the broker's default of a week): a worker with
@@ -103,9 +102,16 @@ class Relay:
     creating the topic) runs before the first publishing round, and again until it succeeds.
     """
 
-    def __init__(self, events: Any, tracking: Any, producer_factory: Callable[[], Any], topic: str = TOPIC,
-                 name: str = TRACKING_NAME, batch: int = DEFAULT_BATCH,
-                 prepare: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        events: Any,
+        tracking: Any,
+        producer_factory: Callable[[], Any],
+        topic: str = TOPIC,
+        name: str = TRACKING_NAME,
+        batch: int = DEFAULT_BATCH,
+        prepare: Callable[[], Any] | None = None,
+    ) -> None:
         self.events = events
         self.tracking = tracking
         self.producer_factory = producer_factory
@@ -120,6 +126,7 @@ class Relay:
         self.published_total = 0
         self.failed_rounds = 0
         self.last_success_at = 0.0
+        self._tracked_at = float("-inf")
 
     @property
     def position(self) -> int:
@@ -127,45 +134,67 @@ class Relay:
         return self.tracking.max_tracking_id(self.name) or 0
 
     def publish_pending(self, limit: int | None = None) -> int:
-        """Publish every recorded event after the tracked position (at most `limit`); returns how many.
+        """Publish every recorded event after the tracked position (at most about `limit`: whole
+        rounds); returns how many.
 
-        Raises on a delivery failure, leaving the position at the last flushed batch.
+        Raises on a delivery failure, leaving the position at the last round acknowledged.
         """
         if self.prepare is not None:
             self.prepare()
             self.prepare = None
         if self.producer is None:
             self.producer = self.producer_factory()
-        published = pending = 0
-        futures: list[Any] = []
-        position = self.position
+        published = 0
+        sent: deque[tuple[int, int, list[Any]]] = deque()  # (last position, facts, futures) per round
         try:
-            for fact in read_facts(self.events, after=position, page=max(self.batch, 1)):
-                key, value, headers = message_of(fact)
-                futures.append(self.producer.send(self.topic, key=key, value=value, headers=headers))
-                position = fact["position"]
-                published += 1
-                pending += 1
-                if pending >= self.batch:
-                    self._commit(futures, position)
-                    futures, pending = [], 0
+            for facts in self._rounds(self.position):
+                futures = [
+                    self.producer.send(self.topic, key=key, value=value, headers=headers)
+                    for key, value, headers in messages_of(facts)
+                ]
+                sent.append((facts[-1]["position"], len(facts), futures))
+                published += len(facts)
+                if time.monotonic() - self._tracked_at >= TRACK_EVERY_SECONDS:
+                    self._track_acknowledged(sent)
                 if limit is not None and published >= limit:
                     break
-            if pending:
-                self._commit(futures, position)
+            self.producer.flush()
+            self._track_acknowledged(sent)
         except Exception:
             self._discard_producer()
             raise
         return published
 
-    def _commit(self, futures: list[Any], position: int) -> None:
-        self.producer.flush()
-        for future in futures:
-            if not future.succeeded():  # flush() returns when every record completed, well or not
-                raise DeliveryFailed(f"publishing to {self.topic} failed before position {position}: "
-                                     f"{future.exception!r}")
+    def _rounds(self, after: int) -> Iterator[list[Fact]]:
+        page: list[Fact] = []
+        for fact in read_facts(self.events, after=after, page=max(self.batch, 1)):
+            page.append(fact)
+            if len(page) >= self.batch:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _track_acknowledged(self, sent: deque[tuple[int, int, list[Any]]]) -> None:
+        """Advance the tracked position over the rounds acknowledged so far, oldest first."""
+        position = None
+        while sent and all(future.is_done for future in sent[0][2]):
+            last, count, futures = sent.popleft()
+            for future in futures:
+                if not future.succeeded():
+                    if position is not None:
+                        self._track(position)
+                    raise DeliveryFailed(
+                        f"publishing to {self.topic} failed before position {last}: {future.exception!r}"
+                    )
+            position = last
+            self.published_total += count
+        if position is not None:
+            self._track(position)
+
+    def _track(self, position: int) -> None:
         self.tracking.insert_tracking(Tracking(self.name, position))
-        self.published_total += len(futures)
+        self._tracked_at = time.monotonic()
         self.acknowledged = position
         self.last_success_at = time.time()
 
@@ -180,8 +209,9 @@ class Relay:
     def wake(self) -> None:
         self._wake.set()
 
-    def run(self, stop: threading.Event, poll_seconds: float = 0.5,
-            on_publish: Callable[[int, int], None] | None = None) -> None:
+    def run(
+        self, stop: threading.Event, poll_seconds: float = 0.5, on_publish: Callable[[int, int], None] | None = None
+    ) -> None:
         """Follow the store until `stop` is set; `on_publish(count, position)` after each round that published."""
         while not stop.is_set():
             try:

@@ -20,14 +20,21 @@ class RelayCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         relay = self.relay
-        yield GaugeMetricFamily("tuoyu_relay_position",
-                                "store position up to which every event is acknowledged by the brokers",
-                                value=relay.acknowledged)
-        yield CounterMetricFamily("tuoyu_relay_published", "events published and acknowledged",
-                                  value=relay.published_total)
-        yield CounterMetricFamily("tuoyu_relay_failed_rounds",
-                                  "publishing rounds that failed (brokers unreachable, delivery failed)",
-                                  value=relay.failed_rounds)
-        yield GaugeMetricFamily("tuoyu_relay_last_success_timestamp_seconds",
-                                "when the relay last had everything it sent acknowledged (0: not yet)",
-                                value=relay.last_success_at)
+        yield GaugeMetricFamily(
+            "tuoyu_relay_position",
+            "store position up to which every event is acknowledged by the brokers",
+            value=relay.acknowledged,
+        )
+        yield CounterMetricFamily(
+            "tuoyu_relay_published", "events published and acknowledged", value=relay.published_total
+        )
+        yield CounterMetricFamily(
+            "tuoyu_relay_failed_rounds",
+            "publishing rounds that failed (brokers unreachable, delivery failed)",
+            value=relay.failed_rounds,
+        )
+        yield GaugeMetricFamily(
+            "tuoyu_relay_last_success_timestamp_seconds",
+            "when the relay last had everything it sent acknowledged (0: not yet)",
+            value=relay.last_success_at,
+        )

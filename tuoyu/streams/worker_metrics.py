@@ -21,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
+from tuoyu.metrics.collectors import KpiCollector
 from tuoyu.projections.facts import SHANGHAI
 from tuoyu.projections.figures import TRAINED, district_figures, offers_inclusive_care, township_figures
 from tuoyu.projections.fold import Part, new_part
@@ -29,7 +30,6 @@ from tuoyu.projections.moments import instant
 from tuoyu.projections.provision import fee_cap_in_force, guidance_this_year, inclusive_fees, population_at
 from tuoyu.projections.supervision import supervision_records
 from tuoyu.projections.targets import targets_in_force
-from tuoyu.metrics.collectors import KpiCollector
 
 VIEW = "faust"
 Summary = dict[str, Any]
@@ -120,31 +120,59 @@ def open_closures(owned: Mapping[str, Part]) -> list[dict[str, Any]]:
 class WorkerCollector(Collector):
     """The contract series of KpiCollector for this worker's slice, and its position as
     childcare_projection_position{view="faust"}. No childcare_events_recorded: a worker does
-    not know the store's newest position (the API or relay exports it)."""
+    not know the store's newest position (the API or relay exports it). Where a fact's fold
+    raised and the worker stopped a partition: childcare_projection_stuck{view="faust"} (1 while
+    stuck) and childcare_projection_stuck_position (the earliest such fact's position, 0 if none)."""
 
-    def __init__(self, cached: Callable[[], dict[str, Any]], closures_of: Callable[[], list[dict[str, Any]]],
-                 counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
-                 jumps: Callable[[], tuple[int, int]] = lambda: (0, 0)):
+    def __init__(
+        self,
+        cached: Callable[[], dict[str, Any]],
+        closures_of: Callable[[], list[dict[str, Any]]],
+        counts: Callable[[], tuple[int, int]] = lambda: (0, 0),
+        jumps: Callable[[], tuple[int, int]] = lambda: (0, 0),
+        stuck: Callable[[], int | None] = lambda: None,
+    ):
         self.cached = cached
         self.counts = counts
         self.jumps = jumps
+        self.stuck = stuck
         self.kpis = KpiCollector(cached, lambda: (0, {VIEW: self.cached()["position"]}), closures_of)
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         # The worker's own throughput (for the pipeline dashboard and the bench), also while pending.
         applied, duplicates = self.counts()
-        yield CounterMetricFamily("tuoyu_worker_facts_applied", "facts this worker folded into its tables",
-                                  value=applied)
-        yield CounterMetricFamily("tuoyu_worker_duplicates_dropped",
-                                  "facts dropped as already applied (re-sent, or consumed again after a restart)",
-                                  value=duplicates)
+        yield CounterMetricFamily(
+            "tuoyu_worker_facts_applied", "facts this worker folded into its tables", value=applied
+        )
+        yield CounterMetricFamily(
+            "tuoyu_worker_duplicates_dropped",
+            "facts dropped as already applied (re-sent, or consumed again after a restart)",
+            value=duplicates,
+        )
         found, unrecovered = self.jumps()
-        yield CounterMetricFamily("tuoyu_worker_offset_jumps",
-                                  "jumps in a source partition's offsets (records skipped), each read again",
-                                  value=found)
-        yield CounterMetricFamily("tuoyu_worker_offset_jumps_unrecovered",
-                                  "jumps whose records the broker no longer had: facts this worker never folded",
-                                  value=unrecovered)
+        yield CounterMetricFamily(
+            "tuoyu_worker_offset_jumps",
+            "jumps in a source partition's offsets (records skipped), each read again",
+            value=found,
+        )
+        yield CounterMetricFamily(
+            "tuoyu_worker_offset_jumps_unrecovered",
+            "jumps whose records the broker no longer had: facts this worker never folded",
+            value=unrecovered,
+        )
+        position = self.stuck()
+        stuck = GaugeMetricFamily(
+            "childcare_projection_stuck", "1 while the view stopped at a fact whose fold raised", labels=["view"]
+        )
+        stuck.add_metric([VIEW], 0 if position is None else 1)
+        yield stuck
+        at = GaugeMetricFamily(
+            "childcare_projection_stuck_position",
+            "position of the fact the view stopped at (0: not stuck)",
+            labels=["view"],
+        )
+        at.add_metric([VIEW], position or 0)
+        yield at
         if self.cached().get("pending"):
             # Not yet assigned and built: no KPI series rather than zeros that would pull sums down.
             return

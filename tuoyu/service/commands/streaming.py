@@ -14,7 +14,7 @@ def register(commands: Any) -> None:
     p = commands.add_parser("relay", help="publish every recorded event to Kafka (TUOYU_KAFKA), following the store")
     p.add_argument("--once", action="store_true", help="publish what is recorded, and exit")
     p.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the store when idle")
-    p.add_argument("--batch", type=int, default=1000, help="events published between two flushes and position commits")
+    p.add_argument("--batch", type=int, default=1000, help="events read and sent per round (one message per township)")
     p.add_argument("--topic", default=None, help="the topic (default childcare.events)")
     p.add_argument("--partitions", type=int, default=4, help="partitions of the topic when the relay creates it")
     p.add_argument("--metrics-port", type=int, default=None,
@@ -26,10 +26,8 @@ def register(commands: Any) -> None:
     p = commands.add_parser("worker", help="a Faust worker keeping the KPI view from Kafka (TUOYU_KAFKA)")
     p.add_argument("--metrics-port", type=int, default=9108, help="where the worker serves its metrics")
     p.add_argument("--metrics-host", default="0.0.0.0")
-    p.add_argument("--tansu-compat", action="store_true",
-                   help="settings for the Tansu broker of the tests (not for Apache Kafka)")
-    p.add_argument("--batch", type=int, default=500,
-                   help="facts applied between two changelog writes (and offset commits)")
+    p.add_argument("--batch", type=int, default=100,
+                   help="messages (each up to 500 facts of one township) folded between two changelog writes")
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_worker)
 
@@ -89,4 +87,4 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = settings_from_env()
     return run_worker(settings.kafka, args.metrics_port, metrics_host=args.metrics_host,
-                      loglevel=args.loglevel, tansu_compat=args.tansu_compat, batch_size=args.batch)
+                      loglevel=args.loglevel, batch_size=args.batch)
