@@ -15,7 +15,8 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
   && command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # The report's PDF (`tuoyu report --out FILE.pdf`, GET /api/report?format=pdf); the same
 # packages make the same PDF bytes (docs/report.md).
-has_lib() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$1"; }
+# grep reads all of ldconfig's output: with pipefail, `grep -q` stopping early would fail the pipe.
+has_lib() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep "$1" >/dev/null; }
 has_lib libpango-1.0.so.0 || missing+=(libpango-1.0-0)
 has_lib libpangoft2-1.0.so.0 || missing+=(libpangoft2-1.0-0)
 has_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
