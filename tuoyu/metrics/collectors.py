@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tuoyu.domain.catalogue import (
-    GUIDANCE_FORMATS, INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INSTITUTION_KINDS, KPI_NAMES_ZH, TOWNSHIPS,
+    GUIDANCE_FORMATS, INCIDENT_CATEGORIES, INCIDENT_CATEGORY_NAMES_ZH, INCIDENT_SEVERITIES, INSTITUTION_KINDS,
+    KPI_NAMES_ZH, TOWNSHIPS, UNIT_NAMES_ZH,
 )
 from tuoyu.projections.moments import day_last
 
@@ -218,6 +219,16 @@ def names() -> Iterator[GaugeMetricFamily]:
     for kpi, name in KPI_NAMES_ZH.items():
         kpis.add_metric([kpi, name], 1)
     yield kpis
+    units = GaugeMetricFamily("childcare_unit_info", "Chinese name of each responsible unit id (责任单位名称)",
+                              labels=["unit", "name_zh"])
+    for unit, name in UNIT_NAMES_ZH.items():
+        units.add_metric([unit, name], 1)
+    yield units
+    categories = GaugeMetricFamily("childcare_incident_category_info", "Chinese name of each incident category "
+                                   "(安全事件类别)", labels=["category", "name_zh"])
+    for category in INCIDENT_CATEGORIES:
+        categories.add_metric([category, INCIDENT_CATEGORY_NAMES_ZH[category]], 1)
+    yield categories
 
 
 def metrics_registry(collector: Collector) -> CollectorRegistry:

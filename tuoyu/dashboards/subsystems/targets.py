@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from tuoyu.alerts.config import Config
-from tuoyu.alerts.rules import Alert, Record, after_due, by, missed
-from tuoyu.alerts.templates import IS_RATIO, figure, number
+from tuoyu.alerts.rules import Alert, Record, after_due, by, missed, per_unit
+from tuoyu.alerts.templates import IS_RATIO, RESPONSIBLE_UNIT, figure, number
 from tuoyu.dashboards.panels import ANY_IS_BAD, at_least, big_stat, grid
 from tuoyu.dashboards.promql import TOWNSHIPS_BELOW_FLOOR, district_target, plan_target
 
@@ -44,21 +44,22 @@ def alerts(config: Config) -> list[Alert]:
                      f"< {r.target_missed_pages_for.seconds:g})")
     certified = '{kpi="certified_share"}'
     return [
-        Alert("TargetBehindPace", "warning", _behind(config),
+        Alert("TargetBehindPace", "warning", per_unit(_behind(config)),
               IS_RATIO + "目标进度落后：{{ $labels.scope }} {{ $labels.kpi }} 实际 " + number("$value"),
               IS_RATIO + "{{ $labels.scope }} 的 {{ $labels.kpi }} 目前为 " + number("$value") + "，按进度今日应达 "
               + figure("childcare_target_expected") + "，目标值 " + figure("childcare_target_value")
-              + "；已连续落后超过 " + r.behind_pace_after + "。",
+              + "；已连续落后超过 " + r.behind_pace_after + "。" + RESPONSIBLE_UNIT,
               r.pending_for, r.behind_pace_keep_firing_for),
-        Alert("TargetMissed", "critical", missed(others, missed_lately),
+        Alert("TargetMissed", "critical", per_unit(missed(others, missed_lately)),
               IS_RATIO + "目标未按期完成：{{ $labels.scope }} {{ $labels.kpi }} 实际 " + number("$value"),
               IS_RATIO + "{{ $labels.scope }} 的 {{ $labels.kpi }} 截止日期已过，实际 " + number("$value") + "，目标值 "
-              + figure("childcare_target_value") + "（截止后每日提醒，共 " + r.target_missed_pages_for + "）。",
+              + figure("childcare_target_value") + "（截止后每日提醒，共 " + r.target_missed_pages_for + "）。"
+              + RESPONSIBLE_UNIT,
               r.pending_for, r.keep_firing_for),
-        Alert("CaregiverCertificationBelowTarget", "warning", missed(certified, after_due(certified, grace)),
+        Alert("CaregiverCertificationBelowTarget", "warning", per_unit(missed(certified, after_due(certified, grace))),
               "保育人员持证率未达目标：{{ $value | humanizePercentage }}",
               "{{ $labels.scope }} 保育人员持证上岗率为 {{ $value | humanizePercentage }}，目标不低于 "
-              + figure("childcare_target_value", "certified_share") + "（截止日期已过）。",
+              + figure("childcare_target_value", "certified_share") + "（截止日期已过）。" + RESPONSIBLE_UNIT,
               r.pending_for, r.keep_firing_for),
     ]
 
