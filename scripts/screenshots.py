@@ -44,12 +44,15 @@ def main() -> int:
 
 
 def wait_for_alerts(service, count: int, timeout: float = 60) -> None:
+    """Until at least `count` alerts fire and the figures have been scraped (KpiMetricsAbsent,
+    which fires while Prometheus has no figures yet, has resolved)."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         alerts = httpx.get(f"{service.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]
-        if sum(a["state"] == "firing" for a in alerts) >= count:
+        firing = [a["labels"]["alertname"] for a in alerts if a["state"] == "firing"]
+        if len(firing) >= count and "KpiMetricsAbsent" not in firing:
             time.sleep(1.5)  # let the remaining rules of this evaluation fire too
             return
         time.sleep(0.5)

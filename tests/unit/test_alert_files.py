@@ -413,7 +413,8 @@ def test_amtool_routes_an_alert_about_a_target_to_the_unit_it_names(unit: str) -
 
 def test_every_unit_but_the_commission_and_every_township_has_its_receiver_with_the_tunables_contacts() -> None:
     assert set(ROUTED_UNITS) == set(UNIT_IDS) - {"health_commission"}
-    contacts = {f"unit-{c.id}": c for c in CONFIG.routing.units} | {f"township-{c.id}": c for c in CONFIG.routing.townships}
+    contacts = ({f"unit-{c.id}": c for c in CONFIG.routing.units}
+                | {f"township-{c.id}": c for c in CONFIG.routing.townships})
     for path in ALERTMANAGER_FILES:
         people = {r["name"]: r for r in load(path)["receivers"]}
         expected = {f"unit-{u}" for u in ROUTED_UNITS} | {f"township-{t}" for t in TOWNSHIP_IDS}
@@ -430,8 +431,10 @@ def test_units_and_townships_get_critical_alerts_at_once_and_warnings_as_a_worki
     for route in told:
         assert route["continue"] is True and route["group_wait"] == a.critical_group_wait, route["receiver"]
         daily, digest = route["routes"]
-        assert daily["matchers"] == ['alertname="TargetMissed"'] and daily["repeat_interval"] == a.target_missed_repeat_interval
-        assert digest["active_time_intervals"] == ["working-hours"] and digest["mute_time_intervals"] == ["public-holidays"]
+        assert daily["matchers"] == ['alertname="TargetMissed"']
+        assert daily["repeat_interval"] == a.target_missed_repeat_interval
+        assert digest["active_time_intervals"] == ["working-hours"]
+        assert digest["mute_time_intervals"] == ["public-holidays"]
         assert {daily["receiver"], digest["receiver"]} == {route["receiver"]}
 
 

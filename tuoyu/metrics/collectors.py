@@ -190,6 +190,10 @@ class KpiCollector(Collector):
                                         "for targets past due (截止日实际值)", labels=labels),
             "responsible": GaugeMetricFamily("childcare_target_responsible", "1 for each responsible unit of a "
                                              "target, lead first (责任单位)", labels=[*labels, "unit"]),
+            # Beyond the contract: a target's units by their Chinese names, lead first, in one label,
+            # so that a table can show them in one cell (PromQL cannot join strings of series).
+            "info": GaugeMetricFamily("childcare_target_info", "1 for each target; its responsible units in "
+                                      "Chinese, lead first (责任单位)", labels=[*labels, "responsible_zh"]),
         }
         for t in targets:
             key = [t["scope"], t["kpi"]]
@@ -204,6 +208,7 @@ class KpiCollector(Collector):
                 families["at_due"].add_metric(key, t["actual_at_due"])
             for unit in t["responsible"]:
                 families["responsible"].add_metric([*key, unit], 1)
+            families["info"].add_metric([*key, "、".join(UNIT_NAMES_ZH[unit] for unit in t["responsible"])], 1)
         yield from families.values()
 
 

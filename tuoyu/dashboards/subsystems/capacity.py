@@ -126,8 +126,8 @@ def _township_page() -> list[Any]:
 def panels(config: Config) -> dict[str, list[Any]]:
     return {
         "tuoyu-overview": [
-            township_map("镇街分布", grid(0, 5, 10, 15)),
-            township_table(grid(10, 5, 14, 15)),
+            township_map("镇街分布", grid(0, 5, 7, 15)),
+            township_table(grid(7, 5, 9, 15)),
             trend("全区托位变化", [("托位总数", "district:childcare_slots:sum"),
                                  ("普惠托位", "district:childcare_inclusive_slots:sum"),
                                  ("托位目标", district_target("childcare_target_value", "slots_total"))],
