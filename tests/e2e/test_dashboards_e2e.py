@@ -32,7 +32,7 @@ from tuoyu.service.alerting import (
 )
 
 # The demo's township with an open emergency closure, so that its page shows every panel filled.
-TOWNSHIP = "chengzi"
+TOWNSHIP = "longquan"
 EMPTY_WITH_THE_DEMO = {
     "tuoyu-pipeline/工作进程位置（按实例）/A":
         "no Faust worker runs here (the service's embedded projector keeps the view); the job "

@@ -4,12 +4,14 @@ Each method checks the model before it writes an event and then updates the mode
 the events obey the registry's rules by construction (enrolled within 0..slots, closed
 institutions take only what the rules allow, grant/revoke only from the right status).
 The log records each institution's events in the order they occurred. Inspections and
-gradings are in supervision.py.
+gradings are in supervision.py, incidents in safety.py.
 """
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -35,15 +37,18 @@ class Inst:
     last_moment: datetime
     next_care: date
     next_staff: date
-    next_inspection: date
     next_change: date
     next_grading: date
+    health_staff: int  # 卫生保健人员 it employs
     operating: bool = True
     enrolled: int = 0
     awaiting: int = 0
     winding_down: bool = False  # closing soon: takes no new children
-    last_outcome: str = "pass"
+    visits: list[tuple[date, str]] = field(default_factory=list)  # inspections planned: (day, kind), in order
+    outcomes: list[tuple[date, str]] = field(default_factory=list)  # every inspection's (day, outcome)
     rectifications: dict[str, date | None] = field(default_factory=dict)  # id -> day done (None: never)
+    health_trained: bool = False  # its health staff had the pre-job training (plan task 14)
+    story: str | None = None  # the story around `today` it plays in (recent.py): no other story takes it
 
     @property
     def id(self) -> str:
@@ -55,7 +60,17 @@ class District:
         self.rng, self.log, self.today = rng, log, today
         self.insts: dict[str, Inst] = {}  # by roster key
         self.rehoming: list[tuple[date, Inst, int]] = []
+        self.agenda: defaultdict[date, list[Callable[[date], None]]] = defaultdict(list)
+        self.fee_cap: int | None = None  # the inclusive fee cap in force (programme.py sets it)
         self.supervision = Supervision(self)
+
+    def later(self, day: date, action: Callable[[date], None]) -> None:
+        """Do `action` on `day` (if the history reaches it), in the day's turn of the loop."""
+        self.agenda[day].append(action)
+
+    def run_agenda(self, day: date) -> None:
+        for action in self.agenda.pop(day, []):
+            action(day)
 
     # ---- writing ---------------------------------------------------------------------
 
@@ -83,9 +98,11 @@ class District:
         inst = Inst(planned, planned.slots, planned.inclusive, planned.details["monthly_fee_yuan"],
                     occupancy=rng.uniform(0.68, 0.9), quality=rng.gauss(85, 4), caregiver_ratio=rng.uniform(3.2, 4.8),
                     opened_on=day, last_moment=datetime.combine(day, time(8), SHANGHAI),
-                    next_care=later(2, 12), next_staff=later(3, 20), next_inspection=later(30, 100),
-                    next_change=later(200, 500), next_grading=_march_after(rng, max(day, date(2024, 1, 1))))
+                    next_care=later(2, 12), next_staff=later(3, 20), next_change=later(200, 500),
+                    next_grading=_first_grading(rng, day), health_staff=1 if planned.slots < 60 else 2,
+                    story=planned.story)
         self.insts[planned.key] = inst
+        self.supervision.first_visit(inst, day)
         event = {"type": "InstitutionFiled", "name": planned.name, "township": planned.township,
                  "kind": planned.kind, "slots": planned.slots, "inclusive": planned.inclusive, **planned.details,
                  "source": "托育机构登记备案"}
@@ -136,6 +153,7 @@ class District:
             affected = 0
             self.emit(inst, day, {"type": "InstitutionClosed", "emergency": False, "reason": reason})
         inst.operating, inst.enrolled, inst.awaiting = False, 0, affected
+        inst.visits = []  # nobody visits a closed place on the programme
 
     def rehome_due(self, day: date) -> None:
         due = [r for r in self.rehoming if r[0] == day]
@@ -148,6 +166,7 @@ class District:
         self.emit(inst, day, {"type": "InstitutionReopened", "slots": inst.slots, "note": note})
         inst.operating, inst.enrolled, inst.awaiting, inst.opened_on = True, 0, 0, day
         inst.next_care = day + timedelta(days=2)
+        self.supervision.first_visit(inst, day)
 
     # ---- the routine of an operating institution ---------------------------------------
 
@@ -160,9 +179,7 @@ class District:
         if day >= inst.next_staff:
             self._report_staff(inst, day)
             inst.next_staff = day + timedelta(days=self.rng.randint(80, 110))
-        if day >= inst.next_inspection:
-            self.supervision.inspect(inst, day)
-            inst.next_inspection = day + timedelta(days=self.rng.randint(140, 240))
+        self.supervision.visit_due(inst, day)
         if day >= inst.next_grading:
             self.supervision.grade(inst, day)
             inst.next_grading = _march_after(self.rng, day + timedelta(days=60))
@@ -234,7 +251,7 @@ class District:
         share = CERTIFIED_FROM + (CERTIFIED_TO - CERTIFIED_FROM) * progress + self.rng.uniform(-0.06, 0.06)
         self.emit(inst, day, {"type": "StaffReported", "caregivers": caregivers,
                               "certified_caregivers": min(caregivers, round(caregivers * share)),
-                              "health_staff": 1 if inst.slots < 60 else 2})
+                              "health_staff": inst.health_staff})
 
     def _change_filing(self, inst: Inst, day: date) -> None:
         rng = self.rng
@@ -250,6 +267,14 @@ class District:
 
 def _noted(event: dict[str, Any], note: str | None) -> dict[str, Any]:
     return {**event, "note": note} if note else event
+
+
+def _first_grading(rng: random.Random, filed: date) -> date:
+    """Institutions filed before the first annual round (March 2024) are graded in it; later
+    ones get a first grading a month or two after filing, then join the March rounds."""
+    if filed < date(2024, 1, 1):
+        return _march_after(rng, date(2024, 1, 1))
+    return filed + timedelta(days=rng.randint(25, 60))
 
 
 def _march_after(rng: random.Random, day: date) -> date:

@@ -4,9 +4,13 @@
 recorded order; recording them in that order passes every rule of kpis.md. The history
 follows the plan (门政办发〔2024〕6号): about 455 slots at the end of 2023, about 1055 at the
 end of 2024, inclusive share from under half to above 60%, mountain towns near the
-20-slot floor, training and parenting guidance through the plan period, inspections
-with rectifications (a few still open, one or two overdue), the July 2023 flood, and an
-emergency closure a few days before `today` whose children are not all placed yet.
+20-slot floor, training and parenting guidance through the plan period, yearly 风险+信用
+grading, visits and quality assessments with rectifications, a few incidents a year, the
+population reported every March, an inclusive fee cap, the July 2023 flood and a
+food-safety incident in October 2025; and around `today` what the wall should show
+(recent.py): an emergency closure, an overdue rectification, a high-risk institution left
+uninspected, a new centre waiting for its health training, a fee above the cap, an open
+incident.
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tuoyu import clock
-from tuoyu.contracts import plan_targets
 from tuoyu.demo.district import District, Inst
 from tuoyu.demo.log import DemoEvent, Log
-from tuoyu.demo.roster import VALLEY, build_roster
-from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.demo.population import Population
+from tuoyu.demo.programme import Programme
+from tuoyu.demo.recent import Recent
+from tuoyu.demo.roster import build_roster
+from tuoyu.demo.safety import Safety
 from tuoyu.projections.facts import SHANGHAI
 
 __all__ = ["DemoEvent", "generate"]
 
 PLAN_START = date(2023, 1, 1)
+REVIEW_FAILED = "普惠托育服务年度复核未通过：收费超出普惠价格标准"
+MERGED = "托育点撤并，幼儿转入区托育综合服务中心"
 Story = Callable[[District, Inst, date], None]
 
 
@@ -38,13 +46,13 @@ def generate(seed: int = 2023, today: date | None = None) -> list[DemoEvent]:
     log = Log(rng, horizon=datetime.combine(today, time.min, SHANGHAI))
     district = District(rng, log, today)
     roster = build_roster(rng)
+    safety = Safety(district, rng)
+    stories = _by_day(_stories(rng, safety))
+    recent = Recent(rng, district, safety, storied={key for dated in stories.values() for key, _ in dated})
+    roster += recent.new_filing(roster)
     filings = _by_day((p.filed_on, p) for p in roster)
     growth = _by_day((day, (p.key, extra)) for p in roster for day, extra in p.growth)
-    stories = _by_day(_stories(rng))
-    programme = Programme(rng, log, district)
-    # A rectification nobody gets round to (overdue today), and an emergency closure three
-    # days ago whose children are not all placed yet.
-    neglected, recent = today - timedelta(days=75), today - timedelta(days=3)
+    workers = (recent, Programme(rng, log, district), Population(rng, log))
     for day in _days(PLAN_START, today):
         for planned in filings[day]:
             district.file(planned, day)
@@ -55,41 +63,82 @@ def generate(seed: int = 2023, today: date | None = None) -> list[DemoEvent]:
         for key, story in stories[day]:
             if key in district.insts:
                 story(district, district.insts[key], day)
-        if day == neglected:
-            _neglected_rectification(district, rng, day)
-        if day == recent:
-            _recent_emergency(district, rng, day)
+        if (day.month, day.day) == (1, 1):
+            district.supervision.plan_year(district.insts.values(), day)
+        district.run_agenda(day)
         district.rehome_due(day)
         for inst in list(district.insts.values()):
             district.routine(inst, day)
-        programme.run(day)
+        safety.run(day)
+        for worker in workers:
+            worker.run(day)
     return log.finish()
 
 
-def _stories(rng: random.Random) -> Iterator[tuple[date, tuple[str, Story]]]:
+def _stories(rng: random.Random, safety: Safety) -> Iterator[tuple[date, tuple[str, Story]]]:
     """What the plan period holds for particular institutions (keys of roster.ROWS)."""
     def on(year: int, month: int, first: int = 1, last: int = 28) -> date:
         return date(year, month, rng.randint(first, last))
 
     # The "23·7" rainstorm flooded Mentougou at the end of July 2023.
-    yield date(2023, 7, 31), ("A8", lambda d, i, day: d.close(i, day, True, "特大暴雨致园舍进水受损，紧急停止收托"))
+    yield date(2023, 7, 31), ("A8", lambda d, i, day: _flood(d, i, day, safety))
     yield date(2023, 10, 16), ("A8", lambda d, i, day: d.reopen(i, day, "园舍修缮完成，经验收恢复运营"))
-    yield on(2024, 11, 4, 22), ("A8", lambda d, i, day: d.grant(i, day, 2400))
-    yield on(2025, 3, 3, 21), ("A4", lambda d, i, day: d.grant(i, day, 2500))
+    yield on(2024, 11, 4, 22), ("A8", lambda d, i, day: d.grant(i, day, 2200))
+    yield on(2025, 3, 3, 21), ("A4", lambda d, i, day: d.grant(i, day, 2400))
     yield on(2025, 4, 7, 25), ("A6", _fire)
     yield on(2025, 5, 12, 23), ("A3", _failed_assessment)
+    yield on(2025, 5, 6, 27), ("A7", _fee_raised)
     yield date(2025, 6, 30), ("A3", lambda d, i, day: d.close(i, day, False, "经营调整，主动停办"))
-    yield on(2025, 6, 2, 20), ("B6", lambda d, i, day: d.grant(i, day, 2400))
-    yield on(2025, 9, 8, 26), ("A7", lambda d, i, day: d.revoke(i, day, "普惠托育服务年度复核未通过：收费超出普惠价格标准"))
+    yield on(2025, 6, 2, 20), ("B6", lambda d, i, day: d.grant(i, day, 2300))
+    yield on(2025, 9, 8, 26), ("A7", lambda d, i, day: d.revoke(i, day, REVIEW_FAILED))
+    yield _school_day(on(2025, 10, 13, 24)), ("B3", lambda d, i, day: _food_safety(d, i, day, safety))
     # The civil servants' childcare point merges into the district centre at the new year.
     yield date(2025, 12, 1), ("A9", lambda d, i, day: d.wind_down(i))
-    yield on(2026, 1, 12, 16), ("A9", lambda d, i, day: d.close(i, day, False, "托育点撤并，幼儿转入区托育综合服务中心"))
+    yield on(2026, 1, 12, 16), ("A9", lambda d, i, day: d.close(i, day, False, MERGED))
+
+
+def _flood(district: District, inst: Inst, day: date, safety: Safety) -> None:
+    if inst.operating:
+        children = inst.enrolled
+        district.close(inst, day, True, "特大暴雨致园舍进水受损，紧急停止收托")
+        incident = safety.report(inst, day, "other", "serious",
+                                 "特大暴雨致园舍进水，在托幼儿已全部安全转移，无人员伤亡", children)
+        safety.resolve_later(inst, incident, day + timedelta(days=4), "在托幼儿均已妥善安置，园舍停用待修缮")
+
+
+def _food_safety(district: District, inst: Inst, day: date, safety: Safety) -> None:
+    """Several children fall ill after lunch: reported within the hour, an unannounced visit the
+    next morning, handled within days (the cause found, the children back, the kitchen cleaned)."""
+    if not inst.operating or inst.enrolled < 6:
+        return
+    rng = district.rng
+    incident = safety.report(inst, day, "food_safety", "serious",
+                             "午餐后多名幼儿出现呕吐、腹泻症状，疑似食源性疾病，"
+                             "已送医观察并报告区卫生健康委、区市场监管局", rng.randint(6, min(11, inst.enrolled)))
+
+    def visit(when: date) -> None:
+        district.supervision.inspect(inst, when, "unannounced", "rectify", [
+            {"code": "health-1", "severity": "high", "text": "食品留样记录缺失，餐具消毒不规范"}])
+    district.later(_school_day(day + timedelta(days=1)), visit)
+    safety.resolve_later(inst, incident, day + timedelta(days=rng.randint(3, 5)),
+                         "经区疾控中心流行病学调查及市场监管部门抽检，确认为诺如病毒感染所致；患病幼儿均已康复返园，"
+                         "食堂完成全面消毒整改")
+
+
+def _fee_raised(district: District, inst: Inst, day: date) -> None:
+    """An inclusive employer's childcare room raises its fee above the cap; the annual review
+    in September revokes its inclusive status."""
+    if inst.operating and inst.inclusive:
+        inst.fee = 2800
+        district.emit(inst, day, {"type": "FilingChanged", "changes": {"monthly_fee_yuan": inst.fee},
+                                  "note": "调整收费标准"})
 
 
 def _fire(district: District, inst: Inst, day: date) -> None:
     if inst.operating:
         district.supervision.inspect(inst, day, "unannounced", "fail", [
-            {"code": "safety-9", "severity": "high", "text": "消防设施不合格，疏散通道堵塞，存在重大火灾隐患"}], "urgent")
+            {"code": "safety-9", "severity": "high", "text": "消防设施不合格，疏散通道堵塞，存在重大火灾隐患"}],
+            "urgent")
         district.close(inst, day, True, "消防安全检查不合格，存在重大火灾隐患，责令立即停止收托")
         district.supervision.grade(inst, day)
 
@@ -103,103 +152,10 @@ def _failed_assessment(district: District, inst: Inst, day: date) -> None:
         district.wind_down(inst)  # the operator decided to close at the end of June
 
 
-def _candidates(district: District, day: date) -> list[Inst]:
-    """Operating institutions with nothing still to be recorded from before `day`."""
-    start = datetime.combine(day, time.min, SHANGHAI)
-    return [i for i in district.insts.values() if i.operating and not i.winding_down and district.log.idle(i.id, start)]
-
-
-def _neglected_rectification(district: District, rng: random.Random, day: date) -> None:
-    candidates = _candidates(district, day)
-    if candidates:
-        inst = rng.choice(candidates)
-        district.supervision.inspect(inst, day, "complaint", "rectify", neglected=True)
-
-
-def _recent_emergency(district: District, rng: random.Random, day: date) -> None:
-    # A small place with children in it: enough to rehome, not enough to upset the year's figures.
-    candidates = [i for i in _candidates(district, day) if i.enrolled >= 8 and i.slots <= 40
-                  and i.plan.kind in ("kindergarten_class", "community", "private")]
-    if candidates:
-        inst = rng.choice(sorted(candidates, key=lambda i: -i.enrolled)[:4])
-        district.close(inst, day, True, "园舍漏水，屋顶渗漏存在安全隐患，紧急停止收托")
-
-
-class Programme:
-    """District-wide work of the plan: targets, training sessions, parenting guidance."""
-
-    COURSES = {  # course: (first session, days between sessions, people per session)
-        "head": (date(2023, 4, 10), (85, 120), (8, 16)),
-        "caregiver": (date(2023, 3, 6), (28, 48), (12, 30)),
-        "health": (date(2023, 5, 8), (60, 100), (5, 12)),
-    }
-    COURSE_NOTES = {"head": "托育机构负责人培训班", "caregiver": "保育人员岗位能力提升培训", "health": "卫生保健人员岗前培训"}
-    TOPICS = ("婴幼儿营养与科学喂养", "婴幼儿睡眠与习惯养成", "婴幼儿早期发展亲子活动", "婴幼儿常见病预防与居家护理",
-              "入托适应家长课堂", "婴幼儿意外伤害预防")
-
-    def __init__(self, rng: random.Random, log: Log, district: District) -> None:
-        self.rng, self.log, self.district = rng, log, district
-        self.next = {course: first for course, (first, _, _) in self.COURSES.items()}
-        self.next["offline"], self.next["online"] = date(2023, 2, 15), date(2023, 3, 20)
-        self.sessions: dict[str, int] = defaultdict(int)
-
-    def run(self, day: date) -> None:
-        if day == date(2024, 8, 12):
-            self._targets()
-        for course, (_, (low, high), _) in self.COURSES.items():
-            if day >= self.next[course]:
-                self._train(course, day)
-                self.next[course] = day + timedelta(days=self.rng.randint(low, high))
-        if day >= self.next["offline"]:
-            self._guide(day, "offline")
-            self.next["offline"] = day + timedelta(days=self.rng.randint(12, 30))
-        if day >= self.next["online"]:
-            self._guide(day, "online")
-            self.next["online"] = day + timedelta(days=self.rng.randint(45, 100))
-
-    def _moment(self, day: date) -> datetime:
-        return datetime.combine(day, time(self.rng.randint(9, 15), self.rng.choice((0, 30))), SHANGHAI)
-
-    def _targets(self) -> None:
-        # The plan's targets, recorded the day the plan was issued.
-        for target in plan_targets():
-            moment = datetime.fromisoformat(target["occurred_at"])
-            self.log.detached(moment, target, "exact")
-        # The district then gave a few townships their own targets.
-        moment = datetime.combine(date(2024, 9, 10), time(10), SHANGHAI)
-        for scope, kpi, value, due in (("yongding", "new_slots", 150, "2024-12-31"),
-                                       ("zhaitang", "slots_total", 25, "2025-12-31"),
-                                       ("miaofengshan", "slots_total", 20, "2025-12-31")):
-            self.log.detached(moment, {"type": "TargetSet", "scope": scope, "kpi": kpi, "value": value,
-                                       "start": "2024-01-01", "due": due, "source": "区卫生健康委",
-                                       "note": "镇街托位建设任务分解"})
-
-    def _train(self, course: str, day: date) -> None:
-        rng = self.rng
-        self.sessions[course] += 1
-        event: dict[str, Any] = {"type": "TrainingCompleted", "course": course,
-                                 "people": rng.randint(*self.COURSES[course][2]),
-                                 "note": f"{self.COURSE_NOTES[course]}（第{self.sessions[course]}期）"}
-        centre = self.district.insts.get("B1")
-        if course == "health" and centre is not None and centre.operating:
-            # Held at the district centre once it opened: recorded after its filing.
-            self.district.emit(centre, day, {**event, "source": "门头沟区托育综合服务中心"})
-            return
-        if course == "caregiver" and rng.random() < 0.5:
-            event["township"] = rng.choice(VALLEY)
-        self.log.detached(self._moment(day), event, "late" if rng.random() < 0.06 else "usual")
-
-    def _guide(self, day: date, form: str) -> None:
-        rng = self.rng
-        event: dict[str, Any] = {"type": "ParentingGuidanceHeld", "format": form}
-        if form == "offline":
-            event["township"] = rng.choice(VALLEY * 2 + TOWNSHIP_IDS)
-            event["participants"] = rng.randint(15, 80)
-            event["note"] = f"科学育儿指导：{rng.choice(self.TOPICS)}"
-        else:
-            event["participants"] = rng.randint(300, 2500)
-            event["note"] = f"线上科学育儿直播课：{rng.choice(self.TOPICS)}"
-        self.log.detached(self._moment(day), event)
+def _school_day(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def _days(first: date, end: date) -> Iterator[date]:

@@ -21,10 +21,12 @@ VALLEY = ("dayu", "chengzi", "yongding", "longquan", "dongxinfang")
 
 # key, township, kind, slots, inclusive, filed between (two ISO days), name, growth (day, +slots).
 # Names with {brand} or {community} are filled from the lists below. Keys name the
-# institutions the generator's stories are about (see generator.STORIES).
+# institutions the generator's stories are about (generator._stories); recent.py adds one
+# filing relative to `today`.
 ROWS: tuple[tuple[Any, ...], ...] = (
     # Existing institutions, filed when the registry opened in early 2023.
-    ("A1", "dayu", "kindergarten_class", 40, True, "2023-01-09", "2023-02-24", "门头沟区大峪第一幼儿园托班", (("2024-09-02", 20),)),
+    ("A1", "dayu", "kindergarten_class", 40, True, "2023-01-09", "2023-02-24", "门头沟区大峪第一幼儿园托班",
+     (("2024-09-02", 20),)),
     ("A2", "dayu", "private", 60, False, "2023-01-09", "2023-03-31", "门头沟区{brand}托育中心", ()),
     ("A3", "chengzi", "private", 60, False, "2023-01-16", "2023-04-14", "{brand}托育中心（城子店）", ()),
     ("A4", "yongding", "private", 90, False, "2023-01-16", "2023-04-14", "{brand}国际托育园", ()),
@@ -38,9 +40,11 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ("A11", "chengzi", "kindergarten_class", 25, True, "2023-08-21", "2023-09-08", "门头沟区城子幼儿园托班",
      (("2024-09-02", 15),)),
     ("A12", "junzhuang", "kindergarten_class", 20, True, "2023-08-21", "2023-09-08", "门头沟区军庄中心幼儿园托班", ()),
-    ("A13", "datai", "community", 12, True, "2023-10-09", "2023-11-30", "大台街道{community}社区托育点", (("2024-06-17", 8),)),
+    ("A13", "datai", "community", 12, True, "2023-10-09", "2023-11-30", "大台街道{community}社区托育点",
+     (("2024-06-17", 8),)),
     # 2024: the plan's 600 new slots.
-    ("B1", "yongding", "district_center", 110, True, "2024-05-20", "2024-06-21", "门头沟区托育综合服务中心", (("2025-09-01", 20),)),
+    ("B1", "yongding", "district_center", 110, True, "2024-05-20", "2024-06-21", "门头沟区托育综合服务中心",
+     (("2025-09-01", 20),)),
     ("B2", "dayu", "kindergarten_class", 40, True, "2024-08-19", "2024-09-06", "门头沟区大峪第二幼儿园托班", ()),
     ("B3", "yongding", "kindergarten_class", 50, True, "2024-08-19", "2024-09-06", "门头沟区永定幼儿园托班", ()),
     ("B4", "yongding", "community", 30, True, "2024-04-08", "2024-06-28", "永定镇{community}社区托育点", ()),
@@ -105,6 +109,7 @@ class Planned:
     growth: list[tuple[date, int]]
     details: dict[str, Any] = field(default_factory=dict)  # the optional fields of InstitutionFiled
     institution_id: str = ""
+    story: str | None = None  # the story around `today` it is filed for (recent.py)
 
     def slots_on(self, day: date) -> int:
         """Planned slots on `day` (0 before filing); closures are the generator's stories."""
@@ -123,6 +128,16 @@ def build_roster(rng: random.Random) -> list[Planned]:
         planned.institution_id = f"MTG-{number:04d}"
         planned.details = _details(rng, planned)
     return roster
+
+
+def later_filing(rng: random.Random, roster: list[Planned], key: str, township: str, kind: str, slots: int,
+                 day: date, name: str, story: str) -> Planned:
+    """One more institution (not inclusive) filed on `day` for a story, numbered after the roster."""
+    brand = next(b for b in BRANDS if all(b not in p.name for p in roster))
+    planned = Planned(key, township, kind, slots, False, day, name.format(brand=brand), [], story=story)
+    planned.institution_id = f"MTG-{len(roster) + 1:04d}"
+    planned.details = _details(rng, planned)
+    return planned
 
 
 def total_slots(roster: list[Planned], day: date) -> int:
@@ -177,7 +192,7 @@ def _fee(rng: random.Random, kind: str, inclusive: bool) -> int:
     if not inclusive:
         return rng.randrange(2800, 3601, 100)
     low, high = {"kindergarten_class": (1000, 1500), "school_staff": (1000, 1500), "employer": (1200, 2000),
-                 "district_center": (2000, 2500)}.get(kind, (1500, 2200))
+                 "district_center": (2000, 2400)}.get(kind, (1500, 2200))
     return rng.randrange(low, high + 1, 50)
 
 
@@ -195,5 +210,5 @@ def _operator(p: Planned) -> str:
 def credit_code(rng: random.Random, prefix: str) -> str:
     """A 统一社会信用代码 registered in Mentougou (110109), with its GB 32100 check character."""
     body = prefix + "110109" + "".join(rng.choice(_CODE_CHARS) for _ in range(9))
-    total = sum(_CODE_CHARS.index(c) * w for c, w in zip(body, _CODE_WEIGHTS))
+    total = sum(_CODE_CHARS.index(c) * w for c, w in zip(body, _CODE_WEIGHTS, strict=True))
     return body + _CODE_CHARS[(31 - total % 31) % 31]
