@@ -47,7 +47,6 @@ SUPERVISION_ALERTS = (
     "SeriousIncidentOpen|HighRiskInstitutionUninspected|InstitutionFailedInspection|"
     "HealthTrainingMissing|InclusiveFeeAboveCap"
 )
-PERCENT = {"unit": "percentunit", "decimals": 0}
 
 
 def _share_stat(x: int, title: str, kpi: str, expr: str) -> Any:
@@ -58,7 +57,8 @@ def _share_stat(x: int, title: str, kpi: str, expr: str) -> Any:
         expr,
         grid(x, 0, 3, 5),
         at_least(target),
-        **PERCENT,
+        unit="percentunit",
+        decimals=0,
         description=f"实际值；目标取自区规划（指标 {kpi}），规划未设时以灰色显示，当前生效的目标见下方趋势。",
     )
 
