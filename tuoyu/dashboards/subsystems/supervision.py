@@ -43,69 +43,52 @@ def _sum_of_townships(metric: str) -> str:
     return f"sum(max by (township) ({metric}))"
 
 
+def _share(level: str, counted: str) -> Record:
+    """Of the operating institutions, those counted (this year's visits, the 365 days' assessments)."""
+    if level == "township":
+        expr = f"max by (township) ({counted}) / on (township) township:childcare_institutions:sum > -1"
+    else:
+        expr = _sum_of_townships(counted) + " / sum(township:childcare_institutions:sum) > -1"
+    return Record(f"{level}:{counted}:ratio", expr)
+
+
+def _mean(level: str, name: str, by: str) -> Record:
+    """Any level's mean is a sum over a count (kpis.md): never a mean of the townships' means."""
+    sums, counts = (f"max by (township{by}) ({name}_{part})" for part in ("sum", "count"))
+    if level == "district":
+        outer = f"sum by ({by.lstrip(', ')}) " if by else "sum"
+        sums, counts = f"{outer}({sums})", f"{outer}({counts})"
+    return Record(f"{level}:{name}:mean", f"{sums} / {counts} > -1")
+
+
 def records(config: Config) -> list[Record]:
-    operating = "sum by (township) (max by (township, kind) (childcare_institutions))"
+    counts = (
+        "childcare_high_risk_uninspected",
+        "childcare_failed_inspection_institutions",
+        "childcare_new_institutions_without_health_training",
+        "childcare_inclusive_over_cap",
+    )
     return [
-        Record("township:childcare_institutions:sum", operating),
         Record(
-            "township:childcare_inspected_institutions:ratio",
-            "max by (township) (childcare_inspected_institutions) / on (township) township:childcare_institutions:sum"
-            " > -1",
+            "township:childcare_institutions:sum",
+            "sum by (township) (max by (township, kind) (childcare_institutions))",
+        ),
+        *(
+            _share(level, counted)
+            for counted in ("childcare_inspected_institutions", "childcare_assessed_institutions")
+            for level in ("township", "district")
+        ),
+        _mean("township", "childcare_quality_score", ", dimension"),
+        _mean("district", "childcare_quality_score", ", dimension"),
+        _mean("township", "childcare_inclusive_fee_yuan", ""),
+        _mean("district", "childcare_inclusive_fee_yuan", ""),
+        Record(
+            "district:childcare_incidents_open:sum", f"sum by (category, severity) ({INCIDENTS.format(selector='')})"
         ),
         Record(
-            "township:childcare_assessed_institutions:ratio",
-            "max by (township) (childcare_assessed_institutions) / on (township) township:childcare_institutions:sum"
-            " > -1",
+            "township:childcare_incidents_open_serious:sum", f"sum by (township) ({INCIDENTS.format(selector=SERIOUS)})"
         ),
-        Record(
-            "district:childcare_inspected_institutions:ratio",
-            _sum_of_townships("childcare_inspected_institutions") + " / sum(township:childcare_institutions:sum) > -1",
-        ),
-        Record(
-            "district:childcare_assessed_institutions:ratio",
-            _sum_of_townships("childcare_assessed_institutions") + " / sum(township:childcare_institutions:sum) > -1",
-        ),
-        # Any level's mean is a sum over a count (kpis.md): never a mean of the townships' means.
-        Record(
-            "township:childcare_quality_score:mean",
-            "max by (township, dimension) (childcare_quality_score_sum) / max by (township, dimension) "
-            "(childcare_quality_score_count) > -1",
-        ),
-        Record(
-            "district:childcare_quality_score:mean",
-            "sum by (dimension) (max by (township, dimension) (childcare_quality_score_sum)) / sum by (dimension) "
-            "(max by (township, dimension) (childcare_quality_score_count)) > -1",
-        ),
-        Record(
-            "district:childcare_incidents_open:sum",
-            "sum by (category, severity) (" + INCIDENTS.format(selector="") + ")",
-        ),
-        Record(
-            "township:childcare_incidents_open_serious:sum",
-            "sum by (township) (" + INCIDENTS.format(selector=SERIOUS) + ")",
-        ),
-        Record("district:childcare_high_risk_uninspected:sum", _sum_of_townships("childcare_high_risk_uninspected")),
-        Record(
-            "district:childcare_failed_inspection_institutions:sum",
-            _sum_of_townships("childcare_failed_inspection_institutions"),
-        ),
-        Record(
-            "district:childcare_new_institutions_without_health_training:sum",
-            _sum_of_townships("childcare_new_institutions_without_health_training"),
-        ),
-        Record(
-            "township:childcare_inclusive_fee_yuan:mean",
-            "max by (township) (childcare_inclusive_fee_yuan_sum) / max by (township) "
-            "(childcare_inclusive_fee_yuan_count) > -1",
-        ),
-        Record(
-            "district:childcare_inclusive_fee_yuan:mean",
-            _sum_of_townships("childcare_inclusive_fee_yuan_sum")
-            + " / "
-            + _sum_of_townships("childcare_inclusive_fee_yuan_count")
-            + " > -1",
-        ),
-        Record("district:childcare_inclusive_over_cap:sum", _sum_of_townships("childcare_inclusive_over_cap")),
+        *(Record(f"district:{metric}:sum", _sum_of_townships(metric)) for metric in counts),
     ]
 
 
