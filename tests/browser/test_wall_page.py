@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.conftest import open_page
 from tests.browser.live import serving
-from tuoyu.domain.catalogue import TOWNSHIP_IDS
+from tuoyu.domain.catalogue import TOWNSHIP_IDS, UNIT_NAMES_ZH
 from tuoyu.service.http.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,14 @@ REQUIRED = {"district.slots_total", "district.slots_inclusive", "district.inclus
             "district.emergency_closures_open", "district.children_awaiting_rehoming",
             "targets.district.slots_total.value", "targets.district.inclusive_share.value",
             "targets.district.inclusive_coverage.value", "targets.district.certified_share.value",
-            *(f"townships.{t}.slots_total" for t in TOWNSHIP_IDS)}
+            *(f"townships.{t}.slots_total" for t in TOWNSHIP_IDS),
+            # supervision (kpis.md, revision of 2026-11-30)
+            "district.incidents_open", "district.incidents_open_serious", "district.high_risk_uninspected",
+            "district.failed_latest", "district.new_without_health_training", "district.inspected_share",
+            "district.assessed_share", "district.inclusive_over_cap",
+            # past targets, judged at due
+            "targets.district.slots_total.actual_at_due", "targets.district.new_slots.actual_at_due",
+            "targets.district.kindergarten_new_inclusive_slots.actual_at_due"}
 
 
 def resolve(snapshot: dict[str, Any], path: str) -> Any:
@@ -44,6 +51,8 @@ def resolve(snapshot: dict[str, Any], path: str) -> Any:
 def shown(value: Any, form: str) -> str:
     if value is None:
         return "—"
+    if form == "dec2":
+        return f"{value:.2f}"
     return f"{value * 100:.1f}%" if form == "pct" else f"{value:,}"
 
 
@@ -147,8 +156,12 @@ def test_a_wall_whose_requests_hang_shows_its_data_are_stale_then_that_it_is_cut
 
 def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
     def firing() -> list[str]:
+        """Prometheus's firing alerts, an alert about a target once (it fires once per responsible
+        unit: the wall lists it once)"""
         alerts = httpx.get(f"{service.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]
-        return sorted(a["labels"]["alertname"] for a in alerts if a["state"] == "firing")
+        distinct = {tuple(sorted((k, v) for k, v in a["labels"].items() if k != "unit")) for a in alerts
+                    if a["state"] == "firing"}
+        return sorted(dict(labels)["alertname"] for labels in distinct)
 
     deadline = time.monotonic() + 40
     while "EmergencyClosureOpen" not in firing():  # the demo district has an open emergency closure
@@ -190,3 +203,67 @@ def test_without_prometheus_the_wall_says_alerting_is_not_running(browser, servi
             assert page.outside == [] and page.errors == []
         finally:
             page.context.close()
+
+
+def test_past_targets_show_their_outcome_at_due_and_their_responsible_units_in_chinese(page, service):
+    open_wall(page, service)
+    snapshot = service.kpi()
+    past = {f"{t['scope']}.{t['kpi']}": t for t in snapshot["targets"] if t["outcome"] is not None}
+    rows = page.eval_on_selector_all("#targets-table tr[data-target]", """rows => rows.map(r => ({
+        key: r.dataset.target, outcome: r.querySelector('[data-outcome]').dataset.outcome,
+        units: r.querySelector('[data-responsible]').dataset.responsible,
+        unitsText: r.querySelector('[data-responsible]').textContent}))""")
+    hidden = page.eval_on_selector_all("#targets-table [data-hidden-targets]",
+                                       "n => n.map(m => +m.dataset.hiddenTargets)")
+    floors = [t for t in past.values() if t["kpi"] == "township_min_slots"]
+    singles = [key for key, t in past.items() if t["kpi"] != "township_min_slots"]
+    assert len(rows) + sum(hidden) == len(singles) + 1, "every past target is shown or counted"
+    assert len(rows) >= 10, "a 1920×1080 wall has room for the plan's past targets"
+    for row in rows:
+        if row["key"] == "townships.township_min_slots":  # one row for the floor every township must reach
+            met = sum(t["outcome"] == "met" for t in floors)
+            assert row["outcome"] == ("met" if met == len(floors) else "missed")
+            assert page.get_attribute('[data-floor-met]', "data-floor-met") == str(met)
+            responsible = floors[0]["responsible"]
+        else:
+            assert row["outcome"] == past[row["key"]]["outcome"], row
+            responsible = past[row["key"]]["responsible"]
+        assert row["units"] == ",".join(responsible), row
+        assert row["unitsText"] == ("、".join(UNIT_NAMES_ZH[u] for u in responsible) or "—"), row
+    # The district's targets first, earliest due first.
+    scopes = [row["key"].split(".")[0] for row in rows]
+    district = [r for r in rows if r["key"].startswith("district.")]
+    assert scopes[:len(district)] == ["district"] * len(district)
+    assert [past[r["key"]]["due"] for r in district] == sorted(past[r["key"]]["due"] for r in district)
+
+
+def test_an_open_serious_incident_heads_the_supervision_panel_until_it_is_resolved(page, service):
+    open_wall(page, service)
+    page.evaluate("window.stillTheSamePage = true")
+    institution = next(f["properties"] for f in service.registry() if f["properties"]["township"] == "wangping")
+    incident_id = f"SJ-WALL-{time.time_ns()}"
+    service.post({"event_id": f"{incident_id}-r", "type": "IncidentReported",
+                  "occurred_at": "2026-11-30T09:00:00+08:00",
+                  "institution_id": institution["institution_id"], "incident_id": incident_id,
+                  "category": "fire_safety", "severity": "major", "children_affected": 0})
+    try:
+        item = page.wait_for_selector('#serious-incidents li[data-incident="wangping.fire_safety.major"]',
+                                      timeout=15000)
+        assert "王平镇" in item.text_content() and "消防安全·重大" in item.text_content()
+        listed = page.eval_on_selector_all("#serious-incidents li", "n => n.map(m => m.dataset.incident || '')")
+        severities = [key.rsplit(".", 1)[-1] for key in listed]
+        assert severities == sorted(severities, key=["major", "serious"].index), "the most severe first"
+        first = page.query_selector("#supervision-body > *:first-child")
+        assert first.get_attribute("id") == "serious-incidents", "open serious incidents head the panel"
+        count = item.query_selector("[data-path]")
+        assert count.get_attribute("data-path") == (
+            "townships.wangping.incidents_open_by_category_severity.fire_safety.major")
+        assert int(count.get_attribute("data-value")) >= 1
+        page.wait_for_selector('[data-path="district.incidents_open_serious"]:not([data-value="0"])', timeout=15000)
+    finally:
+        service.post({"event_id": f"{incident_id}-x", "type": "IncidentResolved",
+                      "occurred_at": "2026-11-30T09:30:00+08:00",
+                      "institution_id": institution["institution_id"], "incident_id": incident_id})
+    page.wait_for_selector('#serious-incidents li[data-incident="wangping.fire_safety.major"]', state="detached",
+                           timeout=15000)
+    assert page.evaluate("window.stillTheSamePage") is True, "the page reloaded"

@@ -24,7 +24,8 @@ TUOYU = str(Path(sys.executable).parent / "tuoyu")
 def fast_tunables(**changes: Any) -> Config:
     """The real rules and routes with the clock turned up: what takes minutes in production
     takes seconds here. Everything else (expressions, labels, inhibitions) is unchanged. No mail
-    or WeCom unless a test sets `receivers.*` to its own servers (`changes`, dotted names)."""
+    or WeCom unless a test sets `receivers.*` (and `routing.*`) to its own servers (`changes`,
+    dotted names)."""
     fast = {f"rules.{name}": "1s" for name in ("evaluation_interval", "emergency_closure_for", "pending_for",
                                                 "after_due_grace")}
     fast |= {"rules.keep_firing_for": "20s", "rules.projection_lag_for": "5s", "rules.metrics_absent_for": "5s",
@@ -36,7 +37,7 @@ def fast_tunables(**changes: Any) -> Config:
              "alertmanager.escalate_after": "1m", "alertmanager.watchdog_url": "",
              "alertmanager.working_hours.times": [{"start_time": "00:00", "end_time": "24:00"}],
              "alertmanager.working_hours.weekdays": ["sunday:saturday"],
-             "receivers.email.to": "", "receivers.wecom.corp_id": ""}
+             "receivers.email.to": "", "receivers.wecom.corp_id": "", "routing.units": [], "routing.townships": []}
     return packaged_config().replace(**{**fast, **changes})
 
 

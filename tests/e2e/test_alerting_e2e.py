@@ -3,11 +3,12 @@ Alertmanager posting to the service's on-call receiver."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.harness import fast_tunables, running_service
+from tests.e2e.harness import TUOYU, fast_tunables, running_service
 from tuoyu.service.alerting import (
     ALERTMANAGER_BINARIES,
     PROMETHEUS_BINARIES,
@@ -83,3 +84,40 @@ def test_a_township_below_the_slot_floor_after_its_due_date_alerts(servers):
                                timeout=90)
     assert "qingshui" in {a["labels"]["township"] for a in floor}  # nothing filed there: 0 slots, below 20
     assert all(a["labels"]["severity"] == "warning" for a in floor)
+
+
+def township_token(service, township: str) -> str:
+    made = subprocess.run([TUOYU, "token", "create", "--role", f"township:{township}", "--name", f"e2e-{township}"],
+                          env=service.env, capture_output=True, text=True, check=True)
+    return made.stdout.strip().splitlines()[-1]
+
+
+def inbox(service, token: str) -> list[dict]:
+    answer = service.http.get("/api/oncall", params={"status": "all"}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["alerts"]
+
+
+def test_a_serious_incident_recorded_through_the_api_pages_and_resolving_it_resolves_the_alert(servers):
+    service, _ = servers
+    assert service.post([
+        {"event_id": "e2e-inc-1", "type": "InstitutionFiled", "occurred_at": at(40), "institution_id": "E2E-INC",
+         "name": "安全事件测试托育点", "township": "junzhuang", "kind": "community", "slots": 25, "inclusive": True},
+        {"event_id": "e2e-inc-2", "type": "IncidentReported", "occurred_at": at(0.01), "institution_id": "E2E-INC",
+         "incident_id": "SJ-E2E-1", "category": "food_safety", "severity": "serious", "children_affected": 4,
+         "description": "午餐后多名幼儿呕吐"},
+    ]).status_code == 201
+    firing = service.wait_until(oncall(service, "SeriousIncidentOpen", "firing"), timeout=90)[0]
+    assert firing["labels"] == {"alertname": "SeriousIncidentOpen", "severity": "critical",
+                                "team": "health-commission", "township": "junzhuang"}
+    assert firing["annotations"]["summary"] == "安全事件未处置完毕：军庄镇 有 1 起较大或重大安全事件"
+    assert "食品安全（较大）1 起" in firing["annotations"]["description"]
+
+    # The township's government sees it in its inbox; another township's does not.
+    assert firing["fingerprint"] in {a["fingerprint"] for a in inbox(service, township_token(service, "junzhuang"))}
+    assert firing["fingerprint"] not in {a["fingerprint"] for a in inbox(service, township_token(service, "dayu"))}
+
+    assert service.post({"event_id": "e2e-inc-3", "type": "IncidentResolved", "occurred_at": at(0.005),
+                         "institution_id": "E2E-INC", "incident_id": "SJ-E2E-1"}).status_code == 201
+    resolved = service.wait_until(oncall(service, "SeriousIncidentOpen", "resolved"), timeout=90)[0]
+    assert resolved["fingerprint"] == firing["fingerprint"]

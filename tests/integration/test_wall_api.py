@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.support.builders import closed, enrolled, filed, staff, target
 from tuoyu.alerts.config import packaged_config
+from tuoyu.contracts import units_document
 from tuoyu.dashboards.subsystems import SUBSYSTEMS
+from tuoyu.domain.catalogue import INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, RATIO_KPIS, TARGET_KPIS
 from tuoyu.service.http.app import create_app
 from tuoyu.service.http.pages import ALERT_NAMES_ZH
 from tuoyu.service.prometheus_alerts import FiringAlerts, firing_alerts
@@ -127,6 +129,20 @@ def test_firing_alerts_ignore_what_is_not_an_alert():
 
 def test_every_alert_of_the_catalogue_has_a_chinese_name_on_the_wall():
     assert set(ALERT_NAMES_ZH) == {alert.name for s in SUBSYSTEMS for alert in s.alerts(packaged_config())}
+
+
+def test_the_wall_names_every_responsible_unit_kpi_and_incident_category_in_chinese(api):
+    html = api.client.get("/").text
+    opening = '<script type="application/json" id="config">'
+    start = html.index(opening) + len(opening)
+    config = json.loads(html[start:html.index("</script>", start)])
+    assert config["units_zh"] == {u["id"]: u["name_zh"] for u in units_document()["units"]}
+    assert set(config["kpis_zh"]) == set(TARGET_KPIS)
+    assert set(config["incident_categories_zh"]) == set(INCIDENT_CATEGORIES)
+    assert set(config["incident_severities_zh"]) == set(INCIDENT_SEVERITIES)
+    assert set(config["ratio_kpis"]) == RATIO_KPIS and config["decimal_kpis"] == ["slots_per_1000"]
+    for name in ("wall-figure.js", "wall-supervision.js", "wall-targets.js"):
+        assert api.client.get(f"/static/{name}").headers["content-type"].startswith("text/javascript")
 
 
 def test_the_pages_are_html_with_a_policy_that_keeps_them_on_the_service(api):

@@ -21,10 +21,11 @@ import pytest
 import yaml
 
 from tuoyu.alerts.calendar import make_up_working_days, public_holidays
-from tuoyu.alerts.config import Duration, load_config
+from tuoyu.alerts.config import ROUTED_UNITS, Duration, load_config
 from tuoyu.alerts.routing import WECOM_SECRET_PLACEHOLDER
 from tuoyu.dashboards.generated import kpi_alerts
 from tuoyu.dashboards.subsystems import SUBSYSTEMS
+from tuoyu.domain.catalogue import TOWNSHIP_IDS, UNIT_IDS
 
 PROJECT = Path(__file__).resolve().parents[2]
 RULES_DIR = PROJECT / "alerts" / "generated" / "rules"
@@ -59,19 +60,38 @@ SCOPE_LABELS = {
     "TownshipMetricsMissing": (),
     "AlertmanagerNotificationsFailing": ("integration",),
     "MonitoringRestarted": ("job", "instance"),
+    "SeriousIncidentOpen": ("township",),
+    "HighRiskInstitutionUninspected": ("township",),
+    "InstitutionFailedInspection": ("township",),
+    "HealthTrainingMissing": ("township",),
+    "InclusiveFeeAboveCap": ("township",),
 }
 TEAM = {"team": "health-commission"}
 PEOPLE = "oncall"
 # `amtool config routes test` cases: the labels an alert arrives with -> the receivers it reaches.
 # Every alert but Watchdog reaches the recorder; critical ones page (mail, WeCom) at once and
 # escalate unless acknowledged; TargetMissed pages daily; warnings go to the working-hours digest.
+# An alert about one township also reaches that township's government (township-<id>), and an
+# alert about a target the unit it names (unit-<id>; kpis.md, revision of 2026-11-30).
 ROUTE_CASES = [
     ({"alertname": "EmergencyClosureOpen", "severity": "critical", "township": "dayu", **TEAM},
-     "recorder,escalation,oncall"),
+     "recorder,escalation,township-dayu,oncall"),
     ({"alertname": "ChildrenAwaitingRehomingTooLong", "severity": "critical", "township": "qingshui", **TEAM},
-     "recorder,escalation,oncall"),
+     "recorder,escalation,township-qingshui,oncall"),
     ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "slots_total", **TEAM},
      "recorder,escalation,oncall-daily"),
+    # The plan's 2024 kindergarten target names the education commission: it is told, daily.
+    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district",
+      "kpi": "kindergarten_new_inclusive_slots", "unit": "education_commission", **TEAM},
+     "recorder,escalation,unit-education_commission,oncall-daily"),
+    # A district target naming 各镇街 (no one township): the townships' own receiver.
+    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "inclusive_coverage",
+      "unit": "townships", **TEAM}, "recorder,escalation,unit-townships,oncall-daily"),
+    # The commission's copy of a target alert: its own receivers only (it gets everything anyway).
+    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "slots_total",
+      "unit": "health_commission", **TEAM}, "recorder,escalation,oncall-daily"),
+    ({"alertname": "TargetMissed", "severity": "critical", "scope": "yongding", "township": "yongding",
+      "kpi": "new_slots", **TEAM}, "recorder,escalation,township-yongding,oncall-daily"),
     ({"alertname": "KpiMetricsAbsent", "severity": "critical", **TEAM}, "recorder,escalation,oncall"),
     ({"alertname": "ScrapeTargetDown", "severity": "critical", "job": "tuoyu", "instance": "x:8000", **TEAM},
      "recorder,escalation,oncall"),
@@ -81,16 +101,30 @@ ROUTE_CASES = [
     ({"alertname": "MonitoringRestarted", "severity": "warning", "job": "alertmanager", **TEAM},
      "recorder,oncall-digest"),
     ({"alertname": "RectificationOverdue", "severity": "warning", "township": "yanchi", **TEAM},
-     "recorder,oncall-digest"),
+     "recorder,township-yanchi,oncall-digest"),
+    # A township floor alert reaches that township (each copy: the townships' and the commission's).
     ({"alertname": "TownshipBelowSlotFloor", "severity": "warning", "township": "qingshui", "scope": "qingshui",
-      "kpi": "township_min_slots", **TEAM}, "recorder,oncall-digest"),
+      "kpi": "township_min_slots", "unit": "townships", **TEAM}, "recorder,township-qingshui,oncall-digest"),
+    ({"alertname": "TownshipBelowSlotFloor", "severity": "warning", "township": "qingshui", "scope": "qingshui",
+      "kpi": "township_min_slots", "unit": "health_commission", **TEAM}, "recorder,township-qingshui,oncall-digest"),
     ({"alertname": "InclusiveShareBelowTarget", "severity": "warning", "scope": "district",
-      "kpi": "inclusive_share", **TEAM}, "recorder,oncall-digest"),
-    ({"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "new_slots", **TEAM},
-     "recorder,oncall-digest"),
+      "kpi": "inclusive_share", "unit": "education_commission", **TEAM},
+     "recorder,unit-education_commission,oncall-digest"),
+    ({"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "heads_trained",
+      "unit": "human_resources", **TEAM}, "recorder,unit-human_resources,oncall-digest"),
     ({"alertname": "CaregiverCertificationBelowTarget", "severity": "warning", "scope": "district",
-      "kpi": "certified_share", **TEAM}, "recorder,oncall-digest"),
+      "kpi": "certified_share", "unit": "human_resources", **TEAM}, "recorder,unit-human_resources,oncall-digest"),
     ({"alertname": "ProjectionLagging", "severity": "warning", "view": "kpi.v3", **TEAM}, "recorder,oncall-digest"),
+    ({"alertname": "SeriousIncidentOpen", "severity": "critical", "township": "yongding", **TEAM},
+     "recorder,escalation,township-yongding,oncall"),
+    ({"alertname": "HighRiskInstitutionUninspected", "severity": "warning", "township": "zhaitang", **TEAM},
+     "recorder,township-zhaitang,oncall-digest"),
+    ({"alertname": "InstitutionFailedInspection", "severity": "warning", "township": "longquan", **TEAM},
+     "recorder,township-longquan,oncall-digest"),
+    ({"alertname": "HealthTrainingMissing", "severity": "warning", "township": "junzhuang", **TEAM},
+     "recorder,township-junzhuang,oncall-digest"),
+    ({"alertname": "InclusiveFeeAboveCap", "severity": "warning", "township": "dayu", **TEAM},
+     "recorder,township-dayu,oncall-digest"),
     ({"alertname": "Watchdog", "severity": "info", **TEAM}, "deadmansswitch"),
     # Not in the catalogue, but must not be lost: info joins the digest, no severity pages.
     ({"alertname": "SomeFutureNotice", "severity": "info", **TEAM}, "recorder,oncall-digest"),
@@ -263,6 +297,8 @@ def test_the_rules_hold_the_alerts_of_kpis_md_and_the_self_monitoring_ones() -> 
     contract = {"TownshipBelowSlotFloor", "TargetBehindPace", "TargetMissed", "InclusiveShareBelowTarget",
                 "EmergencyClosureOpen", "ChildrenAwaitingRehomingTooLong", "RectificationOverdue",
                 "CaregiverCertificationBelowTarget", "ProjectionLagging", "KpiMetricsAbsent"}
+    contract |= {"SeriousIncidentOpen", "HighRiskInstitutionUninspected", "InstitutionFailedInspection",
+                 "InclusiveFeeAboveCap", "HealthTrainingMissing"}  # the revision of 2026-11-30
     watchers = {"Watchdog", "ScrapeTargetDown", "TownshipMetricsMissing", "AlertmanagerNotificationsFailing",
                 "MonitoringRestarted"}
     assert sorted(all_alert_rules()) == sorted(ALERTS) == sorted(contract | watchers)
@@ -352,6 +388,54 @@ def test_amtool_routes_each_alert_to_its_receivers(labels: dict[str, str], recei
     result = run(tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}",
                  f"--verify.receivers={receivers}", *args)
     assert result.returncode == 0, f"amtool routes {labels} elsewhere than {receivers}:\n{result.stdout}{result.stderr}"
+
+
+def _routed(labels: dict[str, str], receivers: str) -> None:
+    args = [f"{key}={value}" for key, value in labels.items()]
+    result = run(tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}",
+                 f"--verify.receivers={receivers}", *args)
+    assert result.returncode == 0, f"amtool routes {labels} elsewhere than {receivers}:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("township", TOWNSHIP_IDS)
+def test_amtool_routes_an_alert_about_a_township_to_that_townships_government_and_no_other(township: str) -> None:
+    _routed({"alertname": "InstitutionFailedInspection", "severity": "warning", "township": township, **TEAM},
+            f"recorder,township-{township},oncall-digest")
+    _routed({"alertname": "SeriousIncidentOpen", "severity": "critical", "township": township, **TEAM},
+            f"recorder,escalation,township-{township},oncall")
+
+
+@pytest.mark.parametrize("unit", ROUTED_UNITS)
+def test_amtool_routes_an_alert_about_a_target_to_the_unit_it_names(unit: str) -> None:
+    _routed({"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "new_slots",
+             "unit": unit, **TEAM}, f"recorder,unit-{unit},oncall-digest")
+
+
+def test_every_unit_but_the_commission_and_every_township_has_its_receiver_with_the_tunables_contacts() -> None:
+    assert set(ROUTED_UNITS) == set(UNIT_IDS) - {"health_commission"}
+    contacts = ({f"unit-{c.id}": c for c in CONFIG.routing.units}
+                | {f"township-{c.id}": c for c in CONFIG.routing.townships})
+    for path in ALERTMANAGER_FILES:
+        people = {r["name"]: r for r in load(path)["receivers"]}
+        expected = {f"unit-{u}" for u in ROUTED_UNITS} | {f"township-{t}" for t in TOWNSHIP_IDS}
+        assert expected <= set(people) and "unit-health_commission" not in people
+        for name in expected:
+            assert people[name]["email_configs"][0]["to"] == contacts[name].email, name
+            assert people[name]["wechat_configs"][0]["to_party"] == contacts[name].wecom_party, name
+
+
+def test_units_and_townships_get_critical_alerts_at_once_and_warnings_as_a_working_hours_digest() -> None:
+    told = [r for r in load(ALERTMANAGER_YML)["route"]["routes"] if r["receiver"].startswith(("unit-", "township-"))]
+    assert len(told) == len(ROUTED_UNITS) + len(TOWNSHIP_IDS)
+    a = CONFIG.alertmanager
+    for route in told:
+        assert route["continue"] is True and route["group_wait"] == a.critical_group_wait, route["receiver"]
+        daily, digest = route["routes"]
+        assert daily["matchers"] == ['alertname="TargetMissed"']
+        assert daily["repeat_interval"] == a.target_missed_repeat_interval
+        assert digest["active_time_intervals"] == ["working-hours"]
+        assert digest["mute_time_intervals"] == ["public-holidays"]
+        assert {daily["receiver"], digest["receiver"]} == {route["receiver"]}
 
 
 def test_every_catalogued_alert_has_a_route_case() -> None:

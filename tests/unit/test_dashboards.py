@@ -66,9 +66,9 @@ def metrics_read(expr: str) -> list[str | None]:
     return names
 
 
-def test_there_are_four_dashboards_with_fixed_uids_chinese_titles_and_a_30s_refresh():
+def test_there_are_five_dashboards_with_fixed_uids_chinese_titles_and_a_30s_refresh():
     titles = {d["uid"]: d["title"] for d in DASHBOARDS.values()}
-    assert titles == {"tuoyu-overview": "托育服务总览", "tuoyu-township": "镇街详情",
+    assert titles == {"tuoyu-overview": "托育服务总览", "tuoyu-township": "镇街详情", "tuoyu-supervision": "监督管理",
                       "tuoyu-closures": "应急关停", "tuoyu-pipeline": "数据管道"}
     for name, document in DASHBOARDS.items():
         assert name == f"{document['uid']}.json"

@@ -18,7 +18,13 @@ from typing import Any
 
 import yaml
 
+from tuoyu.domain.catalogue import TOWNSHIP_IDS, UNIT_IDS
+
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+# The health commission receives every alert through the on-call receivers; the other units of
+# units.json have a receiver each.
+COMMISSION = "health_commission"
+ROUTED_UNITS: tuple[str, ...] = tuple(unit for unit in UNIT_IDS if unit != COMMISSION)
 SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
@@ -113,6 +119,23 @@ class Receivers:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Where one responsible unit or township government is told: a mailbox, a WeCom party."""
+    id: str
+    email: str
+    wecom_party: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Contacts of the responsible units (units.json) and of the township governments: each has
+    its own receiver and route; one not listed (or with both fields empty) has a receiver that
+    notifies nobody, and its alerts are still in the platform's on-call record."""
+    units: list[Contact]
+    townships: list[Contact]
+
+
+@dataclass(frozen=True)
 class OnCall:
     acknowledgement_silence: Duration
     repeat_record_interval: Duration
@@ -124,6 +147,7 @@ class Config:
     rules: Rules
     alertmanager: Alertmanager
     receivers: Receivers
+    routing: Routing
     oncall: OnCall
 
     def replace(self, **changes: Any) -> "Config":
@@ -222,7 +246,21 @@ def parse_config(text: str, source: str = "tunables.yaml") -> Config:
         raise ConfigProblem(f"{source}{line}: not YAML: {getattr(error, 'problem', error)}") from None
     if not isinstance(raw, dict):
         raise ConfigProblem(f"{source}: expected a mapping of {', '.join(_field_types(Config))}")
-    return _build(Config, raw, "", source)
+    config = _build(Config, raw, "", source)
+    _check_contacts(config.routing, source)
+    return config
+
+
+def _check_contacts(routing: Routing, source: str) -> None:
+    for field_name, allowed in (("units", ROUTED_UNITS), ("townships", TOWNSHIP_IDS)):
+        seen: set[str] = set()
+        for n, contact in enumerate(getattr(routing, field_name)):
+            if contact.id not in allowed:
+                raise ConfigProblem(f"{source}: routing.{field_name}[{n}].id: {contact.id!r} is not known; "
+                                    f"allowed: {', '.join(allowed)}")
+            if contact.id in seen:
+                raise ConfigProblem(f"{source}: routing.{field_name}[{n}].id: {contact.id!r} is listed twice")
+            seen.add(contact.id)
 
 
 def load_config(path: Path) -> Config:

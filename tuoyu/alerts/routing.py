@@ -2,8 +2,10 @@
 
 Routes, in order: Watchdog to the dead man's switch (only there); every other alert to the
 platform's recorder (`continue: true`); critical alerts to the escalation receivers after
-`escalate_after` (`continue: true`; an acknowledgement's silence stops it); TargetMissed daily;
-critical alerts to mail and WeCom at once; warnings as a digest in working hours.
+`escalate_after` (`continue: true`; an acknowledgement's silence stops it); each township's alerts
+to its government and each target's to its responsible units (`continue: true`, kpis.md's
+revision of 2026-11-30); then the commission's: TargetMissed daily, critical alerts to mail and
+WeCom at once, warnings as a digest in working hours.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuoyu.alerts.calendar import time_intervals
-from tuoyu.alerts.config import Config
+from tuoyu.alerts.config import ROUTED_UNITS, Config, Contact
 from tuoyu.alerts.notices import EMAIL_HTML, EMAIL_SUBJECT, EMAIL_TEXT, WECOM_MESSAGE
+from tuoyu.domain.catalogue import TOWNSHIP_IDS
 
 GROUP_BY = ["alertname", "township", "scope", "kpi", "view", "job", "instance", "integration"]
 # Alertmanager 0.25 takes WeCom's API secret only inline (no api_secret_file): committed files
@@ -46,6 +49,8 @@ def routes(config: Config) -> dict[str, Any]:
          **_timing(a.recorder_group_wait, a.critical_group_interval, a.critical_repeat_interval)},
         {"matchers": ['severity="critical"'], "receiver": "escalation", "continue": True,
          **_timing(a.escalate_after, a.critical_group_interval, a.escalation_repeat_interval)},
+        *[_told(config, TOWNSHIP_RECEIVER + township, [f'township="{township}"']) for township in TOWNSHIP_IDS],
+        *[_told(config, UNIT_RECEIVER + unit, _unit_matchers(unit)) for unit in ROUTED_UNITS],
         {"matchers": ['alertname="TargetMissed"'], "receiver": "oncall-daily",
          **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval)},
         {"matchers": ['severity="critical"'], "receiver": "oncall", **critical},
@@ -56,6 +61,34 @@ def routes(config: Config) -> dict[str, Any]:
         {"receiver": "oncall", **critical},
     ]
     return {"receiver": "oncall", "group_by": GROUP_BY, **critical, "routes": children}
+
+
+TOWNSHIP_RECEIVER = "township-"
+UNIT_RECEIVER = "unit-"
+# units.json: "`townships` stands for the government of each town or subdistrict concerned: an
+# alert about one township goes to that township" (through its township route).
+EACH_TOWNSHIP = "townships"
+
+
+def _unit_matchers(unit: str) -> list[str]:
+    if unit == EACH_TOWNSHIP:
+        return [f'unit="{unit}"', 'township=""']
+    return [f'unit="{unit}"']
+
+
+def _told(config: Config, receiver: str, matchers: list[str]) -> dict[str, Any]:
+    """A unit's or a township government's route: like the commission's (critical at once and
+    hourly, TargetMissed daily, warnings as a working-hours digest), then on to the next routes."""
+    a = config.alertmanager
+    return {"matchers": matchers, "receiver": receiver, "continue": True,
+            **_timing(a.critical_group_wait, a.critical_group_interval, a.critical_repeat_interval),
+            "routes": [
+                {"matchers": ['alertname="TargetMissed"'], "receiver": receiver,
+                 **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval)},
+                {"matchers": ['severity=~"warning|info"'], "receiver": receiver, "group_by": ["alertname"],
+                 **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
+                 "active_time_intervals": ["working-hours"], "mute_time_intervals": ["public-holidays"]},
+            ]}
 
 
 MISSED_TARGET_ALERTS = ("TargetMissed", "TownshipBelowSlotFloor", "InclusiveShareBelowTarget",
@@ -94,7 +127,7 @@ def _wecom(config: Config, deployment: Deployment, party: str, send_resolved: bo
 def _people(config: Config, deployment: Deployment, name: str, to: str, party: str,
             send_resolved: bool = True) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": name}
-    if config.receivers.email.to and to:
+    if to:
         receiver["email_configs"] = [_email(config, to, send_resolved)]
     if config.receivers.wecom.corp_id and party:
         receiver["wechat_configs"] = [_wecom(config, deployment, party, send_resolved)]
@@ -112,11 +145,27 @@ def receivers(config: Config, deployment: Deployment) -> list[dict[str, Any]]:
         # TargetMissed stops after target_missed_pages_for: no "resolved" mail for that.
         _people(config, deployment, "oncall-daily", e.to, w.to_party, send_resolved=False),
         _people(config, deployment, "oncall-digest", e.to, w.to_party),
-        _people(config, deployment, "escalation", e.escalate_to, w.escalate_to_party),
+        # An empty `to` leaves the commission's mail out, escalations included.
+        _people(config, deployment, "escalation", e.escalate_to if e.to else "", w.escalate_to_party),
     ]
+    found += contact_receivers(config, deployment)
     if config.alertmanager.watchdog_url:
         found.append({"name": "deadmansswitch", "webhook_configs": [
             {"url": config.alertmanager.watchdog_url, "send_resolved": False}]})
+    return found
+
+
+def contact_receivers(config: Config, deployment: Deployment) -> list[dict[str, Any]]:
+    """One receiver per township government and per responsible unit but the commission; a
+    township or unit without a contact in the tunables notifies nobody (the record still has it)."""
+    routing = config.routing
+    found = []
+    for prefix, ids, contacts in ((TOWNSHIP_RECEIVER, TOWNSHIP_IDS, routing.townships),
+                                  (UNIT_RECEIVER, ROUTED_UNITS, routing.units)):
+        by_id = {contact.id: contact for contact in contacts}
+        for id_ in ids:
+            contact = by_id.get(id_, Contact(id_, "", ""))
+            found.append(_people(config, deployment, prefix + id_, contact.email, contact.wecom_party))
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tuoyu.alerts.config import Config
 from tuoyu.alerts.templates import readable
+from tuoyu.domain.catalogue import TOWNSHIP_IDS
 
 TEAM = "health-commission"
 SEVERITIES = ("critical", "warning", "info")
@@ -73,3 +74,16 @@ def missed(selector: str, after: str) -> str:
     """Targets matching `selector` whose actual is below their value, `and` the condition `after`."""
     return (by("scope, kpi", f"childcare_target_actual{selector}") + " < "
             + by("scope, kpi", f"childcare_target_value{selector}") + " and " + after)
+
+
+RESPONSIBLE = "max by (scope, kpi, unit) (childcare_target_responsible)"
+
+
+def per_unit(expr: str) -> str:
+    """An alert about a target, once per responsible unit (kpis.md: "joined from
+    childcare_target_responsible"): `expr`, one series per (scope, kpi), with each unit of its
+    target as the label `unit`; a target naming no unit alerts once, without `unit`. A target
+    about one township also carries `township`, so that its government is told (routing.py)."""
+    joined = (f"({expr}) * on (scope, kpi) group_right {RESPONSIBLE}"
+              f" or ({expr}) unless on (scope, kpi) {RESPONSIBLE}")
+    return f'label_replace({joined}, "township", "$1", "scope", "({"|".join(TOWNSHIP_IDS)})")'

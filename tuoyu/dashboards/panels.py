@@ -116,18 +116,22 @@ def bars(title: str, expr: str, legend: str, where: dm.GridPos, *, mappings: Ite
 
 def instant_table(title: str, columns: Sequence[tuple[str, str]], key: str, where: dm.GridPos, *,
                   key_title: str, sort_by: str | None = None, descending: bool = True,
-                  key_names: dict[str, str] | None = None, description: str = "") -> table.Panel:
+                  key_names: dict[str, str] | None = None, description: str = "",
+                  labels: Sequence[tuple[str, str, str]] = ()) -> table.Panel:
     """One row per value of the label `key`, one column per (title, expr): instant table
-    queries merged on the label, the label shown by its Chinese name. Small rows: the 13
-    townships fit a 15-row panel on a 1080p wall without scrolling."""
+    queries merged on the label, the label shown by its Chinese name; `labels` (label, title,
+    expr): a column showing a label of a query, not its value. Small rows: the 13 townships fit a
+    15-row panel on a 1080p wall without scrolling."""
     panel = (table.Panel().title(title).description(description).datasource(DATASOURCE).grid_pos(where)
              .cell_height(cm.TableCellHeight.SM).align(cm.FieldTextAlignment.CENTER))
-    renames = {key: key_title}
+    renames = {key: key_title, **{label: column for label, column, _ in labels}}
     for index, (column, expr) in enumerate(columns):
         ref = chr(ord("A") + index)
         panel = panel.with_target(query(expr, ref, as_table=True))
         renames[f"Value #{ref}"] = column
-    keep = [key, *(f"Value #{chr(ord('A') + i)}" for i in range(len(columns)))]
+    for index, (_, _, expr) in enumerate(labels, start=len(columns)):
+        panel = panel.with_target(query(expr, chr(ord("A") + index), as_table=True))
+    keep = [key, *(f"Value #{chr(ord('A') + i)}" for i in range(len(columns))), *(label for label, _, _ in labels)]
     panel = (panel.with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
              .with_transformation(dm.DataTransformerConfig(id_val="organize", options={
                  "includeByName": {name: True for name in keep},

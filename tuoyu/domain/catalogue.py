@@ -77,6 +77,18 @@ KIND_NAMES_ZH: dict[str, str] = {
     "private": "社会办托育机构",
 }
 COURSE_NAMES_ZH: dict[str, str] = {"head": "机构负责人培训", "caregiver": "保育人员培训", "health": "卫生保健培训"}
+# Supervision vocabularies as officials read them (dashboards, the wall, alert texts).
+RISK_NAMES_ZH: dict[str, str] = {"low": "低风险", "medium": "中风险", "high": "高风险", UNGRADED: "未评级"}
+CREDIT_NAMES_ZH: dict[str, str] = {"A": "A级", "B": "B级", "C": "C级", "D": "D级", UNGRADED: "未评级"}
+QUALITY_DIMENSION_NAMES_ZH: dict[str, str] = {
+    "management": "机构管理", "staffing": "队伍建设", "environment": "照护环境", "safety": "安全保障",
+    "health": "卫生保健", "family_community": "与家庭和社区合作", "activities": "照护活动",
+}
+INCIDENT_CATEGORY_NAMES_ZH: dict[str, str] = {
+    "personal_safety": "人身安全", "food_safety": "食品安全", "fire_safety": "消防安全", "health": "卫生保健",
+    "other": "其他",
+}
+INCIDENT_SEVERITY_NAMES_ZH: dict[str, str] = {"general": "一般", "serious": "较大", "major": "重大"}
 
 KPI_NAMES_ZH = {
     "slots_total": "托位总数", "new_slots": "新增托位", "inclusive_share": "普惠托位占比",

@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tuoyu.domain.catalogue import (
-    GUIDANCE_FORMATS, INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INSTITUTION_KINDS, KPI_NAMES_ZH, TOWNSHIPS,
+    GUIDANCE_FORMATS, INCIDENT_CATEGORIES, INCIDENT_CATEGORY_NAMES_ZH, INCIDENT_SEVERITIES, INSTITUTION_KINDS,
+    KPI_NAMES_ZH, TOWNSHIPS, UNIT_NAMES_ZH,
 )
 from tuoyu.projections.moments import day_last
 
@@ -195,6 +196,10 @@ class KpiCollector(Collector):
                                         "for targets past due (截止日实际值)", labels=labels),
             "responsible": GaugeMetricFamily("childcare_target_responsible", "1 for each responsible unit of a "
                                              "target, lead first (责任单位)", labels=[*labels, "unit"]),
+            # Beyond the contract: a target's units by their Chinese names, lead first, in one label,
+            # so that a table can show them in one cell (PromQL cannot join strings of series).
+            "info": GaugeMetricFamily("childcare_target_info", "1 for each target; its responsible units in "
+                                      "Chinese, lead first (责任单位)", labels=[*labels, "responsible_zh"]),
         }
         for t in targets:
             key = [t["scope"], t["kpi"]]
@@ -209,6 +214,7 @@ class KpiCollector(Collector):
                 families["at_due"].add_metric(key, t["actual_at_due"])
             for unit in t["responsible"]:
                 families["responsible"].add_metric([*key, unit], 1)
+            families["info"].add_metric([*key, "、".join(UNIT_NAMES_ZH[unit] for unit in t["responsible"])], 1)
         yield from families.values()
 
 
@@ -237,6 +243,16 @@ def names() -> Iterator[GaugeMetricFamily]:
     for kpi, name in KPI_NAMES_ZH.items():
         kpis.add_metric([kpi, name], 1)
     yield kpis
+    units = GaugeMetricFamily("childcare_unit_info", "Chinese name of each responsible unit id (责任单位名称)",
+                              labels=["unit", "name_zh"])
+    for unit, name in UNIT_NAMES_ZH.items():
+        units.add_metric([unit, name], 1)
+    yield units
+    categories = GaugeMetricFamily("childcare_incident_category_info", "Chinese name of each incident category "
+                                   "(安全事件类别)", labels=["category", "name_zh"])
+    for category in INCIDENT_CATEGORIES:
+        categories.add_metric([category, INCIDENT_CATEGORY_NAMES_ZH[category]], 1)
+    yield categories
 
 
 def metrics_registry(collector: Collector) -> CollectorRegistry:

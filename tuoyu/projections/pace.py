@@ -2,111 +2,105 @@
 compares with its threshold (one day), instead of a `for: 1d` that a missed scrape or a restart
 of Prometheus would reset.
 
-The actual of a target changes only on days with recorded changes (the part's daily deltas, or
-training days); between two such days it is constant while the expected value moves on its
-straight line. So, walking back from now over those days: in each stretch the target is behind
-from the moment the line passed the stretch's actual; the first stretch not behind from its
-start ends the walk.
+A target's actual changes only at known instants: the days with recorded changes of a scope's
+quantities (slots, staff, covered townships), training and guidance days, population reports,
+and the edges of the institutions' inspection spans (a visit counts to the end of its year, an
+assessment for 365 days, an institution while it operates). Between two of them the actual is
+constant while the expected value moves on its straight line. So, walking back from now over
+those instants: in each stretch the target is behind from the moment the line passed the
+stretch's actual; the first stretch not behind from its start ends the walk. The actual of a
+stretch is asked for lazily (targets.kpi_at: the same code that judges the target), most recent
+first, so a walk that stops early reads little.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.projections.facts import day_end, day_start
-from tuoyu.projections.fold import CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, SLOTS, Part
+from tuoyu.projections.fold import Part
+from tuoyu.projections.moments import day_last, day_start
 
+# Level kpis read from the daily deltas of the scope's parts.
+FROM_HISTORY = frozenset(
+    {
+        "slots_total",
+        "township_min_slots",
+        "new_slots",
+        "new_inclusive_slots",
+        "kindergarten_new_inclusive_slots",
+        "inclusive_share",
+        "certified_share",
+    }
+)
 COURSE_OF = {"heads_trained": "head", "caregivers_trained": "caregiver"}
-HISTORY_KPIS = ("slots_total", "township_min_slots", "new_slots", "inclusive_share", "certified_share")
-# The kpis whose actual over time is walked here; the others have no behind_since yet.
-PACED = frozenset({*HISTORY_KPIS, "inclusive_coverage", *COURSE_OF})
-Steps = list[tuple[str, float]]  # (day the actual took this value, the value), in day order
+SPAN_KEYS = ("spans", "visits", "assessed")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _share(numerator: float, denominator: float) -> float:
-    return round(numerator / denominator, 4) if denominator else 0.0
+def as_datetime(at: int) -> datetime:
+    """An instant (microseconds since the epoch) as an aware date-time."""
+    return _EPOCH + timedelta(microseconds=at)
 
 
-def _history_steps(kpi: str, parts: list[Part], start: str, today: str) -> Steps:
-    """The actual after each day of changes, for kpis read from the daily deltas."""
-    deltas: dict[str, list[int]] = {}
-    for part in parts:
-        for day, delta in part["history"].items():
-            if day <= today:
-                total = deltas.setdefault(day, [0, 0, 0, 0, 0])
-                for i in range(5):
-                    total[i] += delta[i]
-    running, before_start, steps = [0, 0, 0, 0, 0], 0, [("", 0.0)]
-    for day in sorted(deltas):
-        if day < start:
-            before_start += deltas[day][SLOTS]
-        running = [a + b for a, b in zip(running, deltas[day])]
-        value = {"slots_total": running[SLOTS], "township_min_slots": running[SLOTS],
-                 "new_slots": running[SLOTS] - before_start,
-                 "inclusive_share": _share(running[INCLUSIVE_SLOTS], running[SLOTS]),
-                 "certified_share": _share(running[CERTIFIED], running[CAREGIVERS])}[kpi]
-        steps.append((day, float(value)))
-    return steps
+def _days(days: Iterable[str], begin: int, now: int) -> set[int]:
+    return {at for at in map(day_start, days) if begin < at <= now}
 
 
-def _coverage_steps(townships: list[Part], today: str) -> Steps:
-    points: dict[str, list[tuple[int, int]]] = {}
-    for n, part in enumerate(townships):
-        for day, delta in part["history"].items():
-            if day <= today and delta[INCLUSIVE_POINTS]:
-                points.setdefault(day, []).append((n, delta[INCLUSIVE_POINTS]))
-    running, steps = [0] * len(townships), [("", 0.0)]
-    for day in sorted(points):
-        for n, change in points[day]:
-            running[n] += change
-        steps.append((day, round(sum(1 for r in running if r > 0) / len(TOWNSHIP_IDS), 4)))
-    return steps
+def change_moments(kpi: str, parts: list[Part], own: Part, townships: list[Part], start: str, now: int) -> list[int]:
+    """The instants in [00:00 of `start`, `now`] at which the kpi's actual may change, ascending,
+    the start first (a superset is harmless: a stretch may simply repeat its predecessor's value)."""
+    begin = day_start(start)
+    if kpi in FROM_HISTORY:
+        found = _days((day for part in parts for day in part["history"]), begin, now)
+    elif kpi == "inclusive_coverage":
+        found = _days((day for part in townships for day in part["history"]), begin, now)
+    elif kpi == "slots_per_1000":
+        found = _days((day for part in parts for day in part["history"]), begin, now)
+        found |= {report[3] for report in own["population"] if begin < report[3] <= now}
+    elif kpi in COURSE_OF:
+        found = _days((day for part in parts for day in part["training"].get(COURSE_OF[kpi], {})), begin, now)
+    elif kpi == "offline_guidance_activities":
+        found = _days((day for part in parts for day, counts in part["guidance_days"].items() if counts[0]), begin, now)
+    elif kpi in ("inspected_share", "assessed_share"):
+        found = {
+            edge
+            for part in parts
+            for inst in part["institutions"].values()
+            for key in SPAN_KEYS
+            for span in inst[key]
+            for edge in span
+            if edge is not None and begin < edge <= now
+        }
+    else:
+        raise ValueError(f"no rule for the pace of kpi {kpi}")
+    return [begin, *sorted(found)]
 
 
-def _training_steps(course: str, parts: list[Part], start: str, today: str) -> Steps:
-    days: dict[str, int] = {}
-    for part in parts:
-        for day, people in part["training"].get(course, {}).items():
-            if start <= day <= today:
-                days[day] = days.get(day, 0) + people
-    total, steps = 0, [("", 0.0)]
-    for day in sorted(days):
-        total += days[day]
-        steps.append((day, float(total)))
-    return steps
-
-
-def actual_steps(kpi: str, scope_parts: list[Part], township_parts: list[Part], start: str, today: str) -> Steps:
-    if kpi == "inclusive_coverage":
-        return _coverage_steps(township_parts, today)
-    if kpi in COURSE_OF:
-        return _training_steps(COURSE_OF[kpi], scope_parts, start, today)
-    return _history_steps(kpi, scope_parts, start, today)
-
-
-def behind_since(target: dict[str, Any], steps: Steps, now: datetime) -> datetime | None:
-    """The moment from which `target` (evaluated, status "behind") has been behind without a break."""
+def behind_since(target: dict[str, Any], moments: list[int], actual_at: Callable[[int], float], now: int) -> int | None:
+    """The instant from which `target` (evaluated, status "behind") has been behind without a
+    break. `moments`: change_moments; `actual_at(moment)`: the actual from that moment on."""
     if target["status"] != "behind":
         return None
-    begin, end_of_due = day_start(target["start"]), day_end(target["due"])
-    span = (end_of_due - begin).total_seconds()
+    begin, end_of_due = day_start(target["start"]), day_last(target["due"]) + 1
+    span = end_of_due - begin
     baseline, value = target["baseline"], target["value"]
 
-    def expected(moment: datetime) -> float:
-        fraction = min(1.0, max(0.0, (moment - begin).total_seconds() / span)) if span > 0 else 1.0
-        return baseline + (value - baseline) * fraction
+    def expected(at: int) -> float:
+        return baseline + (value - baseline) * min(1.0, max(0.0, (at - begin) / span))
 
-    end, since = now, now
-    for day, actual in reversed(steps):
-        low = max(day_start(day), begin) if day else begin
+    end = since = now
+    for moment in reversed(moments):
+        low = max(moment, begin)
         if low >= end:
             continue
+        actual = actual_at(moment)
         if value > baseline:  # the line rises: behind from where it passed `actual`
-            crossing = begin.timestamp() + span * (actual - baseline) / (value - baseline)
-            since = max(low, datetime.fromtimestamp(crossing, tz=now.tzinfo))
-            if since > low or actual >= value:
+            crossing = begin + span * (actual - baseline) / (value - baseline)
+            since = min(end, max(low, math.ceil(crossing)))
+            if since > low:
                 break
         elif actual < min(expected(low), expected(end)):
             since = low

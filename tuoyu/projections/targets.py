@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tuoyu.domain.catalogue import DISTRICT, TARGET_KPIS, TOWNSHIP_IDS
 from tuoyu.projections.fold import (
-    CAREGIVERS, CERTIFIED, INCLUSIVE_POINTS, INCLUSIVE_SLOTS, KINDERGARTEN_INCLUSIVE, SLOTS, Part,
+    CAREGIVERS,
+    CERTIFIED,
+    INCLUSIVE_POINTS,
+    INCLUSIVE_SLOTS,
+    KINDERGARTEN_INCLUSIVE,
+    SLOTS,
+    Part,
 )
-from tuoyu.projections.facts import SHANGHAI
-from tuoyu.projections.moments import day_last, day_start, instant
-from tuoyu.projections.pace import PACED, actual_steps, behind_since
+from tuoyu.projections.moments import day_last, day_start, instant, shanghai_date
+from tuoyu.projections.pace import as_datetime, behind_since, change_moments
 from tuoyu.projections.provision import KINDERGARTEN, OFFLINE, guidance_between, population_at, ratio
 from tuoyu.projections.supervision import covered_at, covered_today
 
@@ -30,6 +35,7 @@ NEW = {"new_slots": (SLOTS, lambda f: f["slots_total"]),
        "new_inclusive_slots": (INCLUSIVE_SLOTS, lambda f: f["slots_inclusive"]),
        "kindergarten_new_inclusive_slots": (KINDERGARTEN_INCLUSIVE, lambda f: f["inclusive_slots_by_kind"][KINDERGARTEN])}
 COUNTED = (*COURSE_OF, "offline_guidance_activities")
+_ONE_DAY = timedelta(days=1)
 SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in (operating, visited, assessed)
 
 
@@ -56,9 +62,12 @@ def level(parts: list[Part], index: int, moment: Moment) -> int:
                if d < day or (through and d == day))
 
 
-def _counted(kpi: str, scope: Scope, target: dict[str, Any]) -> int:
-    """Sessions or activities that occurred from start to the end of due (township: naming it)."""
+def _counted(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment | None = None) -> int:
+    """Sessions or activities that occurred from start to the end of due (township: naming it),
+    or, at a `moment` before then, to that moment (its day, with or without its events)."""
     first, last = target["start"], target["due"]
+    if moment is not None and moment.day <= last:
+        last = moment.day if moment.through else (date.fromisoformat(moment.day) - _ONE_DAY).isoformat()
     if kpi in COURSE_OF:
         return sum(people for part in scope.parts
                    for day, people in part["training"].get(COURSE_OF[kpi], {}).items() if first <= day <= last)
@@ -80,7 +89,7 @@ def kpi_at(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment) -> fl
         covered = sum(1 for p in scope.townships.values() if level([p], INCLUSIVE_POINTS, moment) > 0)
         return round(covered / len(TOWNSHIP_IDS), 4)
     if kpi in COUNTED:
-        return _counted(kpi, scope, target)
+        return _counted(kpi, scope, target, moment)
     if kpi == "slots_per_1000":
         report = population_at(scope.own, moment.at)
         return (ratio(level(parts, SLOTS, moment) * 1000, report[1]) or 0) if report else 0
@@ -151,14 +160,18 @@ def _judged(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> dict[st
 
 
 def _with_since(judged: dict[str, Any], scope: Scope, now: datetime) -> dict[str, Any]:
-    """The target with `behind_since` (ISO time, or None unless behind): when it fell behind."""
-    since = None
-    if judged["status"] == "behind" and judged["kpi"] in PACED:
-        today = now.astimezone(SHANGHAI).date().isoformat()
-        townships = list(scope.townships.values())
-        steps = actual_steps(judged["kpi"], scope.parts, townships, judged["start"], today)
-        since = behind_since(judged, steps, now)
-    return {**judged, "behind_since": since.isoformat() if since else None}
+    """The target with `behind_since` (ISO time, or None unless behind): when it fell behind,
+    from the kpi at each instant its actual may have changed (pace.py), read by kpi_at."""
+    if judged["status"] != "behind":
+        return {**judged, "behind_since": None}
+    kpi, at = judged["kpi"], instant(now)
+    moments = change_moments(kpi, scope.parts, scope.own, list(scope.townships.values()), judged["start"], at)
+
+    def actual_at(moment: int) -> float:
+        return kpi_at(kpi, scope, judged, Moment(shanghai_date(moment).isoformat(), True, moment))
+
+    since = behind_since(judged, moments, actual_at, at)
+    return {**judged, "behind_since": None if since is None else as_datetime(since).astimezone(now.tzinfo).isoformat()}
 
 
 def targets_in_force(parts: dict[str, Part], figures: dict[str, dict[str, Any]], now: datetime) -> list[dict[str, Any]]:

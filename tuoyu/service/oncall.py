@@ -71,6 +71,25 @@ class Silences:
             raise SilenceFailed(f"Alertmanager {self.url} is not reachable: {error}") from None
 
 
+TOWNSHIP_ROLE = "township:"
+# units.json: `townships` (各镇街) stands for the government of each township concerned.
+EACH_TOWNSHIP = "townships"
+
+
+def visible_to(role: str | None, labels: dict[str, str]) -> bool:
+    """What an on-call inbox lists: a township's token (`township:<id>`) sees the alerts about its
+    township (label `township`) and, of the district-wide alerts, only those about a target its
+    government shares with every other township (`unit="townships"`, e.g. the inclusive coverage);
+    no other township's alerts, no other unit's targets, no platform alerts. Every other role
+    sees every alert."""
+    if role is None or not role.startswith(TOWNSHIP_ROLE):
+        return True
+    township = labels.get("township")
+    if township is not None:
+        return township == role.removeprefix(TOWNSHIP_ROLE)
+    return labels.get("unit") == EACH_TOWNSHIP
+
+
 class OnCallDesk:
     def __init__(self, platform: Platform, tunables: OnCall, alertmanager_url: str | None) -> None:
         self.platform = platform
@@ -88,11 +107,12 @@ class OnCallDesk:
             self.platform.projector.wake()
         return outcome
 
-    def alerts(self, status: str) -> list[dict[str, Any]]:
-        """The record's alerts, each with `acknowledged`: whether an acknowledgement holds now (it
-        holds for its episode, and one with a silence until the silence ends)."""
+    def alerts(self, status: str, role: str | None = None) -> list[dict[str, Any]]:
+        """The record's alerts (those `role` sees: visible_to), each with `acknowledged`: whether
+        an acknowledgement holds now (it holds for its episode, and one with a silence until the
+        silence ends)."""
         now = clock.now()
-        listed = self.platform.oncall(status)
+        listed = [alert for alert in self.platform.oncall(status) if visible_to(role, alert["labels"])]
         for alert in listed:
             until = alert.get("silenced_until")
             alert["acknowledged"] = bool(alert.get("acknowledged_by")) and (

@@ -15,6 +15,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tuoyu.dashboards.subsystems import capacity, closures, oncall, pipeline, targets
+from tuoyu.dashboards.subsystems import capacity, closures, oncall, pipeline, supervision, targets
 
-SUBSYSTEMS: tuple[ModuleType, ...] = (capacity, targets, closures, pipeline, oncall)
+SUBSYSTEMS: tuple[ModuleType, ...] = (capacity, targets, closures, supervision, pipeline, oncall)

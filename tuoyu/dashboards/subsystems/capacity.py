@@ -9,8 +9,8 @@ from typing import Any
 from grafana_foundation_sdk.models import dashboard as dm
 
 from tuoyu.alerts.config import Config
-from tuoyu.alerts.rules import Alert, Record, after_due, missed
-from tuoyu.alerts.templates import figure
+from tuoyu.alerts.rules import Alert, Record, after_due, missed, per_unit
+from tuoyu.alerts.templates import RESPONSIBLE_UNIT, figure
 from tuoyu.dashboards.geomap import township_map
 from tuoyu.dashboards.panels import (
     at_least,
@@ -67,19 +67,20 @@ def records(config: Config) -> list[Record]:
 def alerts(config: Config) -> list[Alert]:
     r = config.rules
     grace = r.after_due_grace.seconds
-    floor = ('label_replace(' + missed('{kpi="township_min_slots"}', after_due('{kpi="township_min_slots"}', grace))
-             + ', "township", "$1", "scope", "(.*)")')
-    share = missed('{kpi="inclusive_share"}', after_due('{kpi="inclusive_share"}', grace))
+    # The floor is reported per township (scope = the township): per_unit labels its township.
+    floor = per_unit(missed('{kpi="township_min_slots"}', after_due('{kpi="township_min_slots"}', grace)))
+    share = per_unit(missed('{kpi="inclusive_share"}', after_due('{kpi="inclusive_share"}', grace)))
     return [
         Alert("TownshipBelowSlotFloor", "warning", floor,
               "镇街托位未达下限：{{ $labels.township }} 现有 {{ $value }} 个托位",
               "{{ $labels.township }} 现有托位 {{ $value }} 个，低于每个镇街至少 "
-              + figure("childcare_target_value", "township_min_slots") + " 个托位的目标（截止日期已过）。",
+              + figure("childcare_target_value", "township_min_slots") + " 个托位的目标（截止日期已过）。"
+              + RESPONSIBLE_UNIT,
               r.pending_for, r.keep_firing_for),
         Alert("InclusiveShareBelowTarget", "warning", share,
               "普惠托位占比未达目标：{{ $value | humanizePercentage }}",
               "{{ $labels.scope }} 普惠托位占比为 {{ $value | humanizePercentage }}，目标不低于 "
-              + figure("childcare_target_value", "inclusive_share") + "（截止日期已过）。",
+              + figure("childcare_target_value", "inclusive_share") + "（截止日期已过）。" + RESPONSIBLE_UNIT,
               r.pending_for, r.keep_firing_for),
     ]
 
@@ -125,8 +126,8 @@ def _township_page() -> list[Any]:
 def panels(config: Config) -> dict[str, list[Any]]:
     return {
         "tuoyu-overview": [
-            township_map("镇街分布", grid(0, 5, 10, 15)),
-            township_table(grid(10, 5, 14, 15)),
+            township_map("镇街分布", grid(0, 5, 7, 15)),
+            township_table(grid(7, 5, 9, 15)),
             trend("全区托位变化", [("托位总数", "district:childcare_slots:sum"),
                                  ("普惠托位", "district:childcare_inclusive_slots:sum"),
                                  ("托位目标", district_target("childcare_target_value", "slots_total"))],

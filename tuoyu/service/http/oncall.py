@@ -74,8 +74,10 @@ def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
 
     @router.get("/api/oncall")
     def oncall(status: AlertStatus = AlertStatus.all, token: TokenRecord = Depends(caller)) -> Any:
-        """Alerts the commission was notified of, firing first, with their acknowledgement."""
-        return {"status": status.value, "alerts": desk.alerts(status.value)}
+        """Alerts the commission was notified of, firing first, with their acknowledgement. A
+        township's token lists its township's alerts (and the district's targets shared by every
+        township), no others."""
+        return {"status": status.value, "alerts": desk.alerts(status.value, token.role)}
 
     @router.post("/api/oncall/{fingerprint}/ack")
     async def acknowledge(fingerprint: str, request: Request, token: TokenRecord = Depends(caller)) -> Any:

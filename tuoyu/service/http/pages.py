@@ -18,8 +18,20 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tuoyu import clock
-from tuoyu.domain.catalogue import DISTRICT_NAME_ZH, KIND_NAMES_ZH, TOWNSHIPS
+from tuoyu.alerts.templates import DECIMAL_KPIS
+from tuoyu.domain.catalogue import (
+    DISTRICT_NAME_ZH,
+    INCIDENT_CATEGORY_NAMES_ZH,
+    INCIDENT_SEVERITY_NAMES_ZH,
+    KIND_NAMES_ZH,
+    KPI_NAMES_ZH,
+    RATIO_KPIS,
+    TOWNSHIPS,
+    UNIT_NAMES_ZH,
+)
 from tuoyu.projections.facts import SHANGHAI
+from tuoyu.projections.moments import DAY
+from tuoyu.projections.supervision import SEEN_WINDOW
 from tuoyu.service.http.responses import JSONResponse
 from tuoyu.service.platform import Platform
 from tuoyu.service.prometheus_alerts import FiringAlerts
@@ -37,7 +49,14 @@ ALERT_NAMES_ZH = {
     "ProjectionLagging": "数据投影滞后", "KpiMetricsAbsent": "指标数据缺失",
     "Watchdog": "值班通道自检", "ScrapeTargetDown": "采集中断", "TownshipMetricsMissing": "镇街指标缺失",
     "AlertmanagerNotificationsFailing": "告警通知发送失败", "MonitoringRestarted": "监控组件重启",
+    "SeriousIncidentOpen": "安全事件未处置", "HighRiskInstitutionUninspected": "高风险机构未检查",
+    "InstitutionFailedInspection": "检查不合格", "HealthTrainingMissing": "未完成岗前卫生保健培训",
+    "InclusiveFeeAboveCap": "普惠收费超上限",
 }
+# What the wall needs to name and format the revision's figures and targets.
+WALL_WORDS = {"units_zh": UNIT_NAMES_ZH, "kpis_zh": KPI_NAMES_ZH, "incident_categories_zh": INCIDENT_CATEGORY_NAMES_ZH,
+              "incident_severities_zh": INCIDENT_SEVERITY_NAMES_ZH, "ratio_kpis": sorted(RATIO_KPIS),
+              "decimal_kpis": sorted(DECIMAL_KPIS), "seen_days": SEEN_WINDOW // DAY}
 
 
 def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None) -> APIRouter:
@@ -46,7 +65,7 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES} if STATIC.is_dir() else {}
     townships = [{"id": t.id, "name_zh": t.name_zh, "kind": t.kind, "lat": t.lat, "lon": t.lon} for t in TOWNSHIPS]
     common = {"district_zh": DISTRICT_NAME_ZH, "townships": townships, "kinds_zh": KIND_NAMES_ZH}
-    wall_config = {**common, "alerts_zh": ALERT_NAMES_ZH, "refresh_seconds": WALL_REFRESH_SECONDS}
+    wall_config = {**common, **WALL_WORDS, "alerts_zh": ALERT_NAMES_ZH, "refresh_seconds": WALL_REFRESH_SECONDS}
     map_config = {**common, "tile_url": map_tile_url}
     tile_origin = _origin(map_tile_url)
 

@@ -27,5 +27,6 @@ export function svg(tag, attrs, text) {
 export function fmt(value, format) {
   if (value === null || value === undefined) return "—";
   if (format === "pct") return (value * 100).toFixed(1) + "%";
+  if (format === "dec2") return Number(value).toFixed(2);
   return Number(value).toLocaleString("zh-CN");
 }

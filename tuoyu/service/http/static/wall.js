@@ -1,8 +1,12 @@
-// The wall page: polls /api/wall, draws the figures, the township table, the slots chart and the
-// firing alerts. Every figure element carries data-path (where it is in the snapshot of kpis.md),
-// data-value (the raw value) and data-format, so tests compare what is shown with /api/kpi.
+// The wall page: polls /api/wall, draws the figures, the township table, the slots chart, the past
+// targets, the supervision panel and the firing alerts. Every figure element carries data-path
+// (where it is in the snapshot of kpis.md), data-value (the raw value) and data-format, so tests
+// compare what is shown with /api/kpi.
 import { drawChart } from "/static/chart.js";
 import { el, fmt, readConfig } from "/static/dom.js";
+import { figure } from "/static/wall-figure.js";
+import { supervisionPanel } from "/static/wall-supervision.js";
+import { pastTargetRows } from "/static/wall-targets.js";
 
 const config = readConfig();
 const params = new URLSearchParams(location.search);
@@ -15,12 +19,6 @@ const CONNECTION = { loading: "◌ 正在加载", live: "● 实时", stale: "�
   disconnected: "✖ 连接中断" };
 let lastData = null;
 let lastSuccess = 0;
-
-// A figure of the snapshot: shown formatted, with its path and raw value for tests.
-function figure(path, value, format, cls) {
-  return el("span", { class: cls || "fig", "data-path": path, "data-value": JSON.stringify(value ?? null),
-    "data-format": format || "int" }, fmt(value, format));
-}
 
 function badge(status) {
   const [shape, words] = STATUS[status] || ["–", "无目标"];
@@ -127,6 +125,18 @@ function townshipRows(snapshot) {
 }
 
 // ---- firing alerts ----------------------------------------------------------------------
+// An alert about a target fires once per responsible unit; the wall receives only the rule labels
+// (no `unit`) and the copies share their summary (their descriptions name the unit): each is listed
+// once. Alerts that differ in a label the wall is not given (a job, an instance) have their own
+// summaries, and stay apart.
+function distinct(firing) {
+  const seen = new Set();
+  return firing.filter((alert) => {
+    const key = JSON.stringify([Object.entries(alert.labels).sort(), alert.summary]);
+    return seen.has(key) ? false : seen.add(key);
+  });
+}
+
 function alertItems(alerts) {
   const count = document.getElementById("alerts-count");
   const list = document.getElementById("alerts-list");
@@ -136,10 +146,11 @@ function alertItems(alerts) {
     count.setAttribute("data-alerts-count", "");
     return [el("li", { class: "unavailable", title: alerts.error || "" }, "◌ 告警服务未运行")];
   }
-  count.textContent = String(alerts.firing.length);
-  count.setAttribute("data-alerts-count", String(alerts.firing.length));
-  if (!alerts.firing.length) return [el("li", { class: "none" }, "✔ 当前无告警")];
-  return alerts.firing.map((alert) => {
+  const firing = distinct(alerts.firing);
+  count.textContent = String(firing.length);
+  count.setAttribute("data-alerts-count", String(firing.length));
+  if (!firing.length) return [el("li", { class: "none" }, "✔ 当前无告警")];
+  return firing.map((alert) => {
     const severity = alert.labels.severity || "info";
     const [shape, words] = SEVERITY[severity] || SEVERITY.info;
     const name = config.alerts_zh[alert.labels.alertname] || "告警";
@@ -153,6 +164,21 @@ function alertItems(alerts) {
         minute: "2-digit", hour12: false })} 起` : ""]
         .filter(Boolean).join(" · ")));
   });
+}
+
+// Past targets that do not fit give way, the latest due first, to a row that counts them.
+function fitTargets() {
+  const panel = document.querySelector("section.targets");
+  const body = document.querySelector("#targets-table tbody");
+  const rows = [...body.querySelectorAll("tr[data-target]")];
+  let hidden = 0;
+  while (panel.scrollHeight > panel.clientHeight + 1 && rows.length > 1) {
+    rows.pop().remove();
+    hidden += 1;
+    body.querySelector(".more")?.remove();
+    body.append(el("tr", { class: "more", "data-hidden-targets": hidden },
+      el("td", { colspan: "5" }, `…另有 ${hidden} 项已到期目标未显示`)));
+  }
 }
 
 // ---- refresh loop and freshness -----------------------------------------------------------
@@ -170,6 +196,8 @@ function render(data) {
   const snapshot = data.snapshot;
   document.getElementById("tiles").replaceChildren(...tiles(snapshot));
   document.querySelector("#township-table tbody").replaceChildren(...townshipRows(snapshot));
+  document.querySelector("#targets-table tbody").replaceChildren(...pastTargetRows(snapshot, config));
+  document.getElementById("supervision-body").replaceChildren(...supervisionPanel(snapshot, config));
   const list = document.getElementById("alerts-list");
   list.replaceChildren(...alertItems(data.alerts));
   // More alerts than the panel holds: the least severe give way to a line that counts them.
@@ -181,6 +209,7 @@ function render(data) {
     list.querySelector(".more")?.remove();
     list.append(el("li", { class: "more", "data-hidden-alerts": hidden }, `…另有 ${hidden} 条告警未显示`));
   }
+  fitTargets();
   drawChart(document.getElementById("slots-chart"), data.history, snapshot.as_of,
     targetOf(snapshot, "district", "slots_total"));
   const updated = document.getElementById("updated");
