@@ -34,7 +34,14 @@ ALERTMANAGER_FILES = (PROJECT / "alerts" / "generated" / "alertmanager.yml", PRO
 ALERTMANAGER_YML = ALERTMANAGER_FILES[0]
 CONFIG = load_config(PROJECT / "alerts" / "tunables.yaml")
 RUNBOOK = PROJECT / "docs" / "runbook.md"
-METRICS_SOURCE = PROJECT / "tuoyu" / "metrics" / "collectors.py"
+METRICS_SOURCES = sorted((PROJECT / "tuoyu" / "metrics").glob("*.py"))
+
+
+def exported_names() -> set[str]:
+    """Every childcare_* family the collectors name (a counter's samples end in _total)."""
+    names = {name for source in METRICS_SOURCES
+             for name in re.findall(r'"(childcare_[a-z_]+)"', source.read_text(encoding="utf-8"))}
+    return names | {f"{name}_total" for name in names}
 PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
 RULE_FILES = tuple(s.NAME for s in SUBSYSTEMS)
 # alert name -> (severity, subsystem)
@@ -54,6 +61,8 @@ SCOPE_LABELS = {
     "TargetMissed": ("scope", "kpi"),
     "CaregiverCertificationBelowTarget": ("scope", "kpi"),
     "ProjectionLagging": ("view",),
+    "ProjectionStuck": ("job", "instance", "view"),
+    "ProjectionUnknownEvents": ("view", "type"),
     "KpiMetricsAbsent": (),
     "Watchdog": (),
     "ScrapeTargetDown": ("job", "instance"),
@@ -115,6 +124,10 @@ ROUTE_CASES = [
     ({"alertname": "CaregiverCertificationBelowTarget", "severity": "warning", "scope": "district",
       "kpi": "certified_share", "unit": "human_resources", **TEAM}, "recorder,unit-human_resources,oncall-digest"),
     ({"alertname": "ProjectionLagging", "severity": "warning", "view": "kpi.v3", **TEAM}, "recorder,oncall-digest"),
+    ({"alertname": "ProjectionStuck", "severity": "critical", "view": "kpi.v5", "job": "tuoyu",
+      "instance": "127.0.0.1:8000", **TEAM}, "recorder,escalation,oncall"),
+    ({"alertname": "ProjectionUnknownEvents", "severity": "warning", "view": "kpi.v5", "type": "InstitutionRelocated",
+      **TEAM}, "recorder,oncall-digest"),
     ({"alertname": "SeriousIncidentOpen", "severity": "critical", "township": "yongding", **TEAM},
      "recorder,escalation,township-yongding,oncall"),
     ({"alertname": "HighRiskInstitutionUninspected", "severity": "warning", "township": "zhaitang", **TEAM},
@@ -272,7 +285,7 @@ def test_each_test_file_covers_every_rule_of_its_file(name: str) -> None:
 
 @pytest.mark.parametrize("name", RULE_FILES)
 def test_test_inputs_are_the_exported_metrics_as_scraped(name: str) -> None:
-    exported = set(re.findall(r'"(childcare_[a-z_]+)"', METRICS_SOURCE.read_text(encoding="utf-8")))
+    exported = exported_names()
     for group in load(alert_test_file(name))["tests"]:
         for series in group.get("input_series", []):
             metric = series["series"].split("{")[0]
@@ -284,7 +297,7 @@ def test_test_inputs_are_the_exported_metrics_as_scraped(name: str) -> None:
 
 
 def test_the_rules_read_only_metrics_the_service_exports() -> None:
-    exported = set(re.findall(r'"(childcare_[a-z_]+)"', METRICS_SOURCE.read_text(encoding="utf-8")))
+    exported = exported_names()
     for name in RULE_FILES:
         for rule in rules_of(name):
             used = set(re.findall(r"(?<![\w:])(childcare_[a-z_]+)(?![\w:])", rule["expr"] + str(rule.get("annotations"))))
@@ -301,7 +314,8 @@ def test_the_rules_hold_the_alerts_of_kpis_md_and_the_self_monitoring_ones() -> 
                  "InclusiveFeeAboveCap", "HealthTrainingMissing"}  # the revision of 2026-11-30
     watchers = {"Watchdog", "ScrapeTargetDown", "TownshipMetricsMissing", "AlertmanagerNotificationsFailing",
                 "MonitoringRestarted"}
-    assert sorted(all_alert_rules()) == sorted(ALERTS) == sorted(contract | watchers)
+    views = {"ProjectionStuck", "ProjectionUnknownEvents"}  # a view stopped at, or skipping, events (#12, #18)
+    assert sorted(all_alert_rules()) == sorted(ALERTS) == sorted(contract | watchers | views)
 
 
 @pytest.mark.parametrize("alert", sorted(ALERTS))
@@ -536,8 +550,8 @@ def test_absent_metrics_mute_every_kpi_alert_but_not_the_pipeline_and_self_monit
     absent = _alert_labels("KpiMetricsAbsent")
     for alert in kpi_alerts(CONFIG):
         assert _inhibited_by(absent, _alert_labels(alert, township="dayu", scope="district", kpi="slots_total")), alert
-    for alert in ("ProjectionLagging", "ScrapeTargetDown", "TownshipMetricsMissing", "KpiMetricsAbsent",
-                  "AlertmanagerNotificationsFailing"):
+    for alert in ("ProjectionLagging", "ProjectionStuck", "ProjectionUnknownEvents", "ScrapeTargetDown",
+                  "TownshipMetricsMissing", "KpiMetricsAbsent", "AlertmanagerNotificationsFailing"):
         assert not _inhibited_by(absent, _alert_labels(alert, view="kpi.v3")), alert
 
 

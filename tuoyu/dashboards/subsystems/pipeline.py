@@ -49,6 +49,24 @@ def alerts(config: Config) -> list[Alert]:
               "视图滞后：{{ $labels.view }} 落后 {{ $value }} 个事件",
               "视图 {{ $labels.view }} 落后最新记录超过 " + str(r.projection_lag_events) + " 个事件已持续 "
               + r.projection_lag_for + "（至少仍落后 {{ $value }} 个）；看板和告警数据可能不是最新。", r.pending_for),
+        # A view that cannot apply a fact stops before it (never moves past it): every figure after
+        # it is missing while the lag may look small. Per view and per process (the workers of
+        # the distributed deployment each export their own).
+        Alert("ProjectionStuck", "critical",
+              "max by (job, instance, view) (childcare_projection_stuck_position) "
+              "and on (job, instance, view) max by (job, instance, view) (childcare_projection_stuck) == 1",
+              "视图停滞：{{ $labels.view }} 无法应用位置 {{ $value }} 的事件",
+              "{{ $labels.instance }} 的视图 {{ $labels.view }} 无法应用位置 {{ $value }} 的事件，已停在它之前并在重试；"
+              "大屏、/api/kpi、指标和依据它们的告警都停留在该事件之前的数字。请按运行手册处理："
+              "查看 /healthz 的 projection_stuck 和服务日志，用 tuoyu verify 确认记录完整。",
+              r.pending_for, r.keep_firing_for),
+        # A fact of a type this release's fold does not know (recorded by a newer release, say) is
+        # skipped and counted, never a crash: the figures leave it out until the fold learns it.
+        Alert("ProjectionUnknownEvents", "warning",
+              "max by (view, type) (childcare_projection_unknown_events_total) > 0",
+              "视图 {{ $labels.view }} 跳过了未知类型的事件 {{ $labels.type }}",
+              "投影不认识事件类型 {{ $labels.type }}，已跳过 {{ $value }} 条，相关指标未计入这些事件。"
+              "请升级平台（折叠逻辑），视图将从零重建。", r.pending_for),
         Alert("KpiMetricsAbsent", "critical", f"absent_over_time(childcare_slots[{r.metrics_absent_for}])",
               "托育指标缺失：Prometheus 未采集到 childcare_slots",
               "已 " + r.metrics_absent_for + " 未采集到托育指标（应有 13 个镇街的 childcare_slots），"
@@ -69,9 +87,11 @@ def panels(config: Config) -> dict[str, list[Any]]:
                  [(None, "green"), (1, "orange"), (lag_limit, "red")],
                  description="各视图落后最新记录事件的事件数；持续超过阈值触发 ProjectionLagging。"),
         big_stat("采集失败的目标", f"count(up{PLATFORM_JOBS} == 0) or vector(0)", grid(12, 0, 6, 6), ANY_IS_BAD),
-        big_stat("管道告警", 'count(ALERTS{alertstate="firing",alertname=~"ProjectionLagging|KpiMetricsAbsent"}) '
-                 "or vector(0)", grid(18, 0, 6, 6), ANY_IS_BAD,
-                 description="ProjectionLagging 与 KpiMetricsAbsent 正在触发的个数。"),
+        big_stat("管道告警", 'count(ALERTS{alertstate="firing",alertname=~"'
+                 'ProjectionLagging|ProjectionStuck|ProjectionUnknownEvents|KpiMetricsAbsent"}) or vector(0)',
+                 grid(18, 0, 6, 6), ANY_IS_BAD,
+                 description="ProjectionLagging、ProjectionStuck、ProjectionUnknownEvents 与 KpiMetricsAbsent "
+                             "正在触发的个数。"),
         targets,
         trend("视图滞后（事件）", [("{{view}}", LAG)], grid(12, 6, 12, 8)),
         trend("存储与视图位置", [("事件存储", "max(childcare_events_recorded)"),
