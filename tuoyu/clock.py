@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 ENV_VAR = "TUOYU_NOW"
 # Mainland China has kept UTC+8 without daylight saving since 1991; a fixed offset avoids
@@ -36,7 +36,7 @@ class _Clock:
 
     def now(self) -> datetime:
         if self.start is None:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         if not self.running:
             return self.start
         return self.start + timedelta(seconds=time.monotonic() - self.started)
@@ -50,8 +50,10 @@ def parse_moment(text: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), datetime.min.time().replace(hour=10), SHANGHAI)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{ENV_VAR}={text!r}: expected a date (2027-03-01) or a date-time with an offset "
-                         "(2027-03-01T10:00:00+08:00)") from None
+        raise ValueError(
+            f"{ENV_VAR}={text!r}: expected a date (2027-03-01) or a date-time with an offset "
+            "(2027-03-01T10:00:00+08:00)"
+        ) from None
     if moment.tzinfo is None:
         raise ValueError(f"{ENV_VAR}={text!r}: give the offset, e.g. 2027-03-01T10:00:00+08:00")
     return moment

@@ -71,6 +71,16 @@ def test_the_installed_generator_writes_the_rules_routes_and_dashboards(installe
     assert any(name.endswith(".json") for name in written), written
 
 
+def test_the_installed_package_records_the_demo_and_writes_the_report(installed, tmp_path):
+    """The report's template and stylesheet are package data: the report renders from the wheel."""
+    assert run(installed, "demo", "--today", "2025-03-31", cwd=tmp_path).returncode == 0
+    for name in ("report.html", "report.pdf"):
+        done = run(installed, "report", "--as-of", "2024-12-31", "--out", str(tmp_path / name), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert "托育服务工作监测报告" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
 def test_the_installed_worker_command_starts(installed, tmp_path):
     done = run(installed, "worker", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -35,14 +35,20 @@ def make_up_working_days(years: list[int]) -> list[date]:
 def _check(years: list[int]) -> None:
     unknown = sorted(set(years) - _known_years())
     if unknown:
-        raise ConfigProblem(f"alertmanager.working_hours.holiday_years: {unknown[0]} is not in the chinesecalendar "
-                            f"package's calendar (it knows {min(_known_years())} to {max(_known_years())}); "
-                            "upgrade the package once the State Council has published that year")
+        raise ConfigProblem(
+            f"alertmanager.working_hours.holiday_years: {unknown[0]} is not in the chinesecalendar "
+            f"package's calendar (it knows {min(_known_years())} to {max(_known_years())}); "
+            "upgrade the package once the State Council has published that year"
+        )
 
 
 def _on(day: date, location: str, times: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    interval: dict[str, Any] = {"years": [str(day.year)], "months": [str(day.month)],
-                                "days_of_month": [str(day.day)], "location": location}
+    interval: dict[str, Any] = {
+        "years": [str(day.year)],
+        "months": [str(day.month)],
+        "days_of_month": [str(day.day)],
+        "location": location,
+    }
     if times:
         interval["times"] = times
     return interval
@@ -54,5 +60,7 @@ def time_intervals(hours: WorkingHours) -> list[dict[str, Any]]:
     working = [{"weekdays": hours.weekdays, "times": times, "location": hours.location}]
     working += [_on(day, hours.location, times) for day in make_up_working_days(hours.holiday_years)]
     holidays = [_on(day, hours.location) for day in public_holidays(hours.holiday_years)]
-    return [{"name": "working-hours", "time_intervals": working},
-            {"name": "public-holidays", "time_intervals": holidays}]
+    return [
+        {"name": "working-hours", "time_intervals": working},
+        {"name": "public-holidays", "time_intervals": holidays},
+    ]

@@ -121,6 +121,7 @@ class Receivers:
 @dataclass(frozen=True)
 class Contact:
     """Where one responsible unit or township government is told: a mailbox, a WeCom party."""
+
     id: str
     email: str
     wecom_party: str
@@ -131,6 +132,7 @@ class Routing:
     """Contacts of the responsible units (units.json) and of the township governments: each has
     its own receiver and route; one not listed (or with both fields empty) has a receiver that
     notifies nobody, and its alerts are still in the platform's on-call record."""
+
     units: list[Contact]
     townships: list[Contact]
 
@@ -150,10 +152,13 @@ class Config:
     routing: Routing
     oncall: OnCall
 
-    def replace(self, **changes: Any) -> "Config":
+    def replace(self, **changes: Any) -> Config:
         """A copy with top-level or dotted fields changed: replace(**{"rules.pending_for": "1s"})."""
-        return _replace(self, {key.split(".")[0]: value for key, value in changes.items() if "." not in key},
-                        {key: value for key, value in changes.items() if "." in key})
+        return _replace(
+            self,
+            {key.split(".")[0]: value for key, value in changes.items() if "." not in key},
+            {key: value for key, value in changes.items() if "." in key},
+        )
 
     @property
     def runbook_url(self) -> str:
@@ -173,8 +178,11 @@ def _replace(config: Any, top: dict[str, Any], dotted: dict[str, Any]) -> Any:
         head, rest = key.split(".", 1)
         nested.setdefault(head, {})[rest] = value
     for head, inner in nested.items():
-        values[head] = _replace(getattr(config, head), {k: v for k, v in inner.items() if "." not in k},
-                                {k: v for k, v in inner.items() if "." in k})
+        values[head] = _replace(
+            getattr(config, head),
+            {k: v for k, v in inner.items() if "." not in k},
+            {k: v for k, v in inner.items() if "." in k},
+        )
     return dataclasses.replace(config, **values)
 
 
@@ -199,8 +207,9 @@ def _coerce(value: Any, kind: Any, where: str, source: str) -> Any:
         return [_coerce(v, item, f"{where}[{n}]", source) for n, v in enumerate(value)]
     if kind is Duration:
         if not isinstance(value, str) or not DURATION.match(value):
-            raise ConfigProblem(f"{source}: {where}: {value!r} is not a duration; expected Prometheus syntax "
-                                "such as 30s, 10m, 6h, 2d")
+            raise ConfigProblem(
+                f"{source}: {where}: {value!r} is not a duration; expected Prometheus syntax such as 30s, 10m, 6h, 2d"
+            )
         return Duration(value)
     if kind is bool:
         if not isinstance(value, bool):
@@ -256,8 +265,10 @@ def _check_contacts(routing: Routing, source: str) -> None:
         seen: set[str] = set()
         for n, contact in enumerate(getattr(routing, field_name)):
             if contact.id not in allowed:
-                raise ConfigProblem(f"{source}: routing.{field_name}[{n}].id: {contact.id!r} is not known; "
-                                    f"allowed: {', '.join(allowed)}")
+                raise ConfigProblem(
+                    f"{source}: routing.{field_name}[{n}].id: {contact.id!r} is not known; "
+                    f"allowed: {', '.join(allowed)}"
+                )
             if contact.id in seen:
                 raise ConfigProblem(f"{source}: routing.{field_name}[{n}].id: {contact.id!r} is listed twice")
             seen.add(contact.id)

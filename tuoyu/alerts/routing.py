@@ -28,6 +28,7 @@ WECOM_SECRET_PLACEHOLDER = "__WECOM_API_SECRET__"
 @dataclass(frozen=True)
 class Deployment:
     """Where the recorder is and how Alertmanager authenticates to it, in one deployment."""
+
     recorder_url: str
     recorder_secret_file: str
     wecom_secret: str = WECOM_SECRET_PLACEHOLDER
@@ -42,21 +43,42 @@ def routes(config: Config) -> dict[str, Any]:
     critical = _timing(a.critical_group_wait, a.critical_group_interval, a.critical_repeat_interval)
     children: list[dict[str, Any]] = []
     if a.watchdog_url:
-        children.append({"matchers": ['alertname="Watchdog"'], "receiver": "deadmansswitch",
-                         **_timing("0s", a.watchdog_repeat_interval, a.watchdog_repeat_interval)})
+        children.append(
+            {
+                "matchers": ['alertname="Watchdog"'],
+                "receiver": "deadmansswitch",
+                **_timing("0s", a.watchdog_repeat_interval, a.watchdog_repeat_interval),
+            }
+        )
     children += [
-        {"matchers": ['alertname!="Watchdog"'], "receiver": "recorder", "continue": True,
-         **_timing(a.recorder_group_wait, a.critical_group_interval, a.critical_repeat_interval)},
-        {"matchers": ['severity="critical"'], "receiver": "escalation", "continue": True,
-         **_timing(a.escalate_after, a.critical_group_interval, a.escalation_repeat_interval)},
+        {
+            "matchers": ['alertname!="Watchdog"'],
+            "receiver": "recorder",
+            "continue": True,
+            **_timing(a.recorder_group_wait, a.critical_group_interval, a.critical_repeat_interval),
+        },
+        {
+            "matchers": ['severity="critical"'],
+            "receiver": "escalation",
+            "continue": True,
+            **_timing(a.escalate_after, a.critical_group_interval, a.escalation_repeat_interval),
+        },
         *[_told(config, TOWNSHIP_RECEIVER + township, [f'township="{township}"']) for township in TOWNSHIP_IDS],
         *[_told(config, UNIT_RECEIVER + unit, _unit_matchers(unit)) for unit in ROUTED_UNITS],
-        {"matchers": ['alertname="TargetMissed"'], "receiver": "oncall-daily",
-         **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval)},
+        {
+            "matchers": ['alertname="TargetMissed"'],
+            "receiver": "oncall-daily",
+            **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval),
+        },
         {"matchers": ['severity="critical"'], "receiver": "oncall", **critical},
-        {"matchers": ['severity=~"warning|info"'], "receiver": "oncall-digest", "group_by": ["alertname"],
-         **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
-         "active_time_intervals": ["working-hours"], "mute_time_intervals": ["public-holidays"]},
+        {
+            "matchers": ['severity=~"warning|info"'],
+            "receiver": "oncall-digest",
+            "group_by": ["alertname"],
+            **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
+            "active_time_intervals": ["working-hours"],
+            "mute_time_intervals": ["public-holidays"],
+        },
         # Anything else (no severity): paged, never lost behind the recorder's `continue`.
         {"receiver": "oncall", **critical},
     ]
@@ -80,39 +102,71 @@ def _told(config: Config, receiver: str, matchers: list[str]) -> dict[str, Any]:
     """A unit's or a township government's route: like the commission's (critical at once and
     hourly, TargetMissed daily, warnings as a working-hours digest), then on to the next routes."""
     a = config.alertmanager
-    return {"matchers": matchers, "receiver": receiver, "continue": True,
-            **_timing(a.critical_group_wait, a.critical_group_interval, a.critical_repeat_interval),
-            "routes": [
-                {"matchers": ['alertname="TargetMissed"'], "receiver": receiver,
-                 **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval)},
-                {"matchers": ['severity=~"warning|info"'], "receiver": receiver, "group_by": ["alertname"],
-                 **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
-                 "active_time_intervals": ["working-hours"], "mute_time_intervals": ["public-holidays"]},
-            ]}
+    return {
+        "matchers": matchers,
+        "receiver": receiver,
+        "continue": True,
+        **_timing(a.critical_group_wait, a.critical_group_interval, a.critical_repeat_interval),
+        "routes": [
+            {
+                "matchers": ['alertname="TargetMissed"'],
+                "receiver": receiver,
+                **_timing(a.critical_group_wait, a.critical_group_interval, a.target_missed_repeat_interval),
+            },
+            {
+                "matchers": ['severity=~"warning|info"'],
+                "receiver": receiver,
+                "group_by": ["alertname"],
+                **_timing(a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval),
+                "active_time_intervals": ["working-hours"],
+                "mute_time_intervals": ["public-holidays"],
+            },
+        ],
+    }
 
 
-MISSED_TARGET_ALERTS = ("TargetMissed", "TownshipBelowSlotFloor", "InclusiveShareBelowTarget",
-                        "CaregiverCertificationBelowTarget")
+MISSED_TARGET_ALERTS = (
+    "TargetMissed",
+    "TownshipBelowSlotFloor",
+    "InclusiveShareBelowTarget",
+    "CaregiverCertificationBelowTarget",
+)
 
 
 def inhibit_rules(kpi_alerts: list[str]) -> list[dict[str, Any]]:
     return [
         # A missed target is no longer behind pace: its missed alert replaces TargetBehindPace.
-        {"source_matchers": ['alertname=~"' + "|".join(MISSED_TARGET_ALERTS) + '"'],
-         "target_matchers": ['alertname="TargetBehindPace"'], "equal": ["scope", "kpi"]},
+        {
+            "source_matchers": ['alertname=~"' + "|".join(MISSED_TARGET_ALERTS) + '"'],
+            "target_matchers": ['alertname="TargetBehindPace"'],
+            "equal": ["scope", "kpi"],
+        },
         # A township below its slot floor says what a missed slot target of that township says.
-        {"source_matchers": ['alertname="TownshipBelowSlotFloor"'],
-         "target_matchers": ['alertname="TargetMissed"', 'kpi=~"slots_total|new_slots"'], "equal": ["scope"]},
-        {"source_matchers": ['alertname="KpiMetricsAbsent"'],
-         "target_matchers": ['alertname=~"' + "|".join(kpi_alerts) + '"'], "equal": ["team"]},
+        {
+            "source_matchers": ['alertname="TownshipBelowSlotFloor"'],
+            "target_matchers": ['alertname="TargetMissed"', 'kpi=~"slots_total|new_slots"'],
+            "equal": ["scope"],
+        },
+        {
+            "source_matchers": ['alertname="KpiMetricsAbsent"'],
+            "target_matchers": ['alertname=~"' + "|".join(kpi_alerts) + '"'],
+            "equal": ["team"],
+        },
     ]
 
 
 def _email(config: Config, to: str, send_resolved: bool = True) -> dict[str, Any]:
     e = config.receivers.email
-    mail: dict[str, Any] = {"to": to, "from": e.from_, "smarthost": e.smarthost, "require_tls": e.require_tls,
-                            "send_resolved": send_resolved, "headers": {"Subject": EMAIL_SUBJECT},
-                            "html": EMAIL_HTML, "text": EMAIL_TEXT}
+    mail: dict[str, Any] = {
+        "to": to,
+        "from": e.from_,
+        "smarthost": e.smarthost,
+        "require_tls": e.require_tls,
+        "send_resolved": send_resolved,
+        "headers": {"Subject": EMAIL_SUBJECT},
+        "html": EMAIL_HTML,
+        "text": EMAIL_TEXT,
+    }
     if e.auth_username:
         mail.update(auth_username=e.auth_username, auth_password_file=e.auth_password_file)
     return mail
@@ -120,12 +174,20 @@ def _email(config: Config, to: str, send_resolved: bool = True) -> dict[str, Any
 
 def _wecom(config: Config, deployment: Deployment, party: str, send_resolved: bool = True) -> dict[str, Any]:
     w = config.receivers.wecom
-    return {"api_url": w.api_url, "corp_id": w.corp_id, "agent_id": w.agent_id, "api_secret": deployment.wecom_secret,
-            "to_party": party, "message": WECOM_MESSAGE, "send_resolved": send_resolved}
+    return {
+        "api_url": w.api_url,
+        "corp_id": w.corp_id,
+        "agent_id": w.agent_id,
+        "api_secret": deployment.wecom_secret,
+        "to_party": party,
+        "message": WECOM_MESSAGE,
+        "send_resolved": send_resolved,
+    }
 
 
-def _people(config: Config, deployment: Deployment, name: str, to: str, party: str,
-            send_resolved: bool = True) -> dict[str, Any]:
+def _people(
+    config: Config, deployment: Deployment, name: str, to: str, party: str, send_resolved: bool = True
+) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": name}
     if to:
         receiver["email_configs"] = [_email(config, to, send_resolved)]
@@ -136,9 +198,12 @@ def _people(config: Config, deployment: Deployment, name: str, to: str, party: s
 
 def receivers(config: Config, deployment: Deployment) -> list[dict[str, Any]]:
     e, w = config.receivers.email, config.receivers.wecom
-    recorder = {"url": deployment.recorder_url, "send_resolved": True, "max_alerts": 0,
-                "http_config": {"authorization": {"type": "Bearer",
-                                                  "credentials_file": deployment.recorder_secret_file}}}
+    recorder = {
+        "url": deployment.recorder_url,
+        "send_resolved": True,
+        "max_alerts": 0,
+        "http_config": {"authorization": {"type": "Bearer", "credentials_file": deployment.recorder_secret_file}},
+    }
     found = [
         {"name": "recorder", "webhook_configs": [recorder]},
         _people(config, deployment, "oncall", e.to, w.to_party),
@@ -150,8 +215,12 @@ def receivers(config: Config, deployment: Deployment) -> list[dict[str, Any]]:
     ]
     found += contact_receivers(config, deployment)
     if config.alertmanager.watchdog_url:
-        found.append({"name": "deadmansswitch", "webhook_configs": [
-            {"url": config.alertmanager.watchdog_url, "send_resolved": False}]})
+        found.append(
+            {
+                "name": "deadmansswitch",
+                "webhook_configs": [{"url": config.alertmanager.watchdog_url, "send_resolved": False}],
+            }
+        )
     return found
 
 
@@ -160,8 +229,10 @@ def contact_receivers(config: Config, deployment: Deployment) -> list[dict[str, 
     township or unit without a contact in the tunables notifies nobody (the record still has it)."""
     routing = config.routing
     found = []
-    for prefix, ids, contacts in ((TOWNSHIP_RECEIVER, TOWNSHIP_IDS, routing.townships),
-                                  (UNIT_RECEIVER, ROUTED_UNITS, routing.units)):
+    for prefix, ids, contacts in (
+        (TOWNSHIP_RECEIVER, TOWNSHIP_IDS, routing.townships),
+        (UNIT_RECEIVER, ROUTED_UNITS, routing.units),
+    ):
         by_id = {contact.id: contact for contact in contacts}
         for id_ in ids:
             contact = by_id.get(id_, Contact(id_, "", ""))

@@ -47,9 +47,13 @@ class Alert:
         if self.keep_firing_for:
             rule["keep_firing_for"] = self.keep_firing_for
         rule["labels"] = {"severity": self.severity, "team": TEAM, **self.labels}
-        rule["annotations"] = {"summary": readable(self.summary), "description": readable(self.description),
-                               "runbook_url": f"{config.runbook_url}#{self.name.lower()}",
-                               "oncall_url": config.oncall_url, **self.links}
+        rule["annotations"] = {
+            "summary": readable(self.summary),
+            "description": readable(self.description),
+            "runbook_url": f"{config.runbook_url}#{self.name.lower()}",
+            "oncall_url": config.oncall_url,
+            **self.links,
+        }
         return rule
 
 
@@ -72,8 +76,13 @@ def after_due(selector: str, grace_seconds: float) -> str:
 
 def missed(selector: str, after: str) -> str:
     """Targets matching `selector` whose actual is below their value, `and` the condition `after`."""
-    return (by("scope, kpi", f"childcare_target_actual{selector}") + " < "
-            + by("scope, kpi", f"childcare_target_value{selector}") + " and " + after)
+    return (
+        by("scope, kpi", f"childcare_target_actual{selector}")
+        + " < "
+        + by("scope, kpi", f"childcare_target_value{selector}")
+        + " and "
+        + after
+    )
 
 
 RESPONSIBLE = "max by (scope, kpi, unit) (childcare_target_responsible)"
@@ -84,6 +93,5 @@ def per_unit(expr: str) -> str:
     childcare_target_responsible"): `expr`, one series per (scope, kpi), with each unit of its
     target as the label `unit`; a target naming no unit alerts once, without `unit`. A target
     about one township also carries `township`, so that its government is told (routing.py)."""
-    joined = (f"({expr}) * on (scope, kpi) group_right {RESPONSIBLE}"
-              f" or ({expr}) unless on (scope, kpi) {RESPONSIBLE}")
+    joined = f"({expr}) * on (scope, kpi) group_right {RESPONSIBLE} or ({expr}) unless on (scope, kpi) {RESPONSIBLE}"
     return f'label_replace({joined}, "township", "$1", "scope", "({"|".join(TOWNSHIP_IDS)})")'

@@ -17,13 +17,17 @@ COUNT = 'printf "%.0f"'
 DECIMAL = 'printf "%.2f"'
 DECIMAL_KPIS = frozenset({"slots_per_1000"})
 # For alerts over any kpi: declared once at the start of an annotation, read by number().
-IS_RATIO = ('{{ $ratio := match "^(' + "|".join(sorted(RATIO_KPIS)) + ')$" $labels.kpi }}'
-            '{{ $decimal := match "^(' + "|".join(sorted(DECIMAL_KPIS)) + ')$" $labels.kpi }}')
+IS_RATIO = (
+    '{{ $ratio := match "^(' + "|".join(sorted(RATIO_KPIS)) + ')$" $labels.kpi }}'
+    '{{ $decimal := match "^(' + "|".join(sorted(DECIMAL_KPIS)) + ')$" $labels.kpi }}'
+)
 
 
 def _lookup(info: str, key: str, label: str) -> str:
-    return ("{{ with printf \"" + info + "{" + key + "=%q}\" $labels." + label + " | query }}"
-            "{{ . | first | label \"name_zh\" }}{{ else }}{{ $labels." + label + " }}{{ end }}")
+    return (
+        '{{ with printf "' + info + "{" + key + '=%q}" $labels.' + label + " | query }}"
+        '{{ . | first | label "name_zh" }}{{ else }}{{ $labels.' + label + " }}{{ end }}"
+    )
 
 
 def township_name(label: str = "township") -> str:
@@ -33,8 +37,15 @@ def township_name(label: str = "township") -> str:
 
 def scope_name() -> str:
     """The district's name, or the township's, for the alert's `scope`."""
-    return ('{{ if eq $labels.scope "' + DISTRICT + '" }}' + DISTRICT_NAME_ZH + "{{ else }}"
-            + township_name("scope") + "{{ end }}")
+    return (
+        '{{ if eq $labels.scope "'
+        + DISTRICT
+        + '" }}'
+        + DISTRICT_NAME_ZH
+        + "{{ else }}"
+        + township_name("scope")
+        + "{{ end }}"
+    )
 
 
 def kpi_name() -> str:
@@ -51,8 +62,21 @@ def number(pipeline: str, kpi: str | None = None) -> str:
     if kpi is not None:
         how = PERCENT if kpi in RATIO_KPIS else DECIMAL if kpi in DECIMAL_KPIS else COUNT
         return "{{ " + pipeline + " | " + how + " }}"
-    return ("{{ if $ratio }}{{ " + pipeline + " | " + PERCENT + " }}{{ else }}{{ if $decimal }}{{ " + pipeline
-            + " | " + DECIMAL + " }}{{ else }}{{ " + pipeline + " | " + COUNT + " }}{{ end }}{{ end }}")
+    return (
+        "{{ if $ratio }}{{ "
+        + pipeline
+        + " | "
+        + PERCENT
+        + " }}{{ else }}{{ if $decimal }}{{ "
+        + pipeline
+        + " | "
+        + DECIMAL
+        + " }}{{ else }}{{ "
+        + pipeline
+        + " | "
+        + COUNT
+        + " }}{{ end }}{{ end }}"
+    )
 
 
 # Appended to the description of an alert about a target: the unit this copy of it is for.
@@ -61,13 +85,20 @@ RESPONSIBLE_UNIT = "{{ if $labels.unit }}责任单位：{{ $labels.unit }}。{{ 
 
 def figure(metric: str, kpi: str | None = None) -> str:
     """A query template quoting another target series of the alert's scope and kpi."""
-    return ('{{ with printf "max(' + metric + '{scope=%q,kpi=%q})" $labels.scope $labels.kpi | query }}'
-            + number(". | first | value", kpi) + "{{ end }}")
+    return (
+        '{{ with printf "max('
+        + metric
+        + '{scope=%q,kpi=%q})" $labels.scope $labels.kpi | query }}'
+        + number(". | first | value", kpi)
+        + "{{ end }}"
+    )
 
 
 def readable(text: str) -> str:
     """Officials read names, not ids: {{ $labels.township }} becomes 永定镇."""
-    return (text.replace("{{ $labels.township }}", township_name())
-            .replace("{{ $labels.scope }}", scope_name())
-            .replace("{{ $labels.kpi }}", kpi_name())
-            .replace("{{ $labels.unit }}", unit_name()))
+    return (
+        text.replace("{{ $labels.township }}", township_name())
+        .replace("{{ $labels.scope }}", scope_name())
+        .replace("{{ $labels.kpi }}", kpi_name())
+        .replace("{{ $labels.unit }}", unit_name())
+    )

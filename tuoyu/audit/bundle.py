@@ -77,8 +77,9 @@ def _last_position_known_at(recorder: Any, moment: datetime) -> int:
     return last
 
 
-def export_bundle(recorder: Any, moment: datetime, out: Path, signer: Signer, township: str | None = None,
-                  personal: bool = False) -> Exported:
+def export_bundle(
+    recorder: Any, moment: datetime, out: Path, signer: Signer, township: str | None = None, personal: bool = False
+) -> Exported:
     """Write the bundle of every event recorded up to `moment` (a prefix of the log) to `out`."""
     position = _last_position_known_at(recorder, moment)
     if position == 0:
@@ -94,16 +95,25 @@ def export_bundle(recorder: Any, moment: datetime, out: Path, signer: Signer, to
     files = {"checkpoint": checkpoint.render().encode()}
     if personal:
         values = recorder.select_personal_rows()
-        files["personal.jsonl"] = b"".join(orjson.dumps({"digest": d, "salt": s, "value": v}) + b"\n"
-                                           for d, s, v in values if d in digests)
+        files["personal.jsonl"] = b"".join(
+            orjson.dumps({"digest": d, "salt": s, "value": v}) + b"\n" for d, s, v in values if d in digests
+        )
     facts = facts_of(read_events(out), _values(files.get("personal.jsonl")))
     snapshot = replay_snapshot(facts, moment, moment, moment)
     files["snapshot.json"] = orjson.dumps(snapshot, option=orjson.OPT_INDENT_2) + b"\n"
     for name, data in files.items():
         (out / name).write_bytes(data)
         hashes[name] = sha256(data).hexdigest()
-    manifest = {"format": FORMAT, "as_of": snapshot["as_of"], "known_at": snapshot["known_at"],
-                "position": position, "events": kept, "township": township, "personal": personal, "files": hashes}
+    manifest = {
+        "format": FORMAT,
+        "as_of": snapshot["as_of"],
+        "known_at": snapshot["known_at"],
+        "position": position,
+        "events": kept,
+        "township": township,
+        "personal": personal,
+        "files": hashes,
+    }
     (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
     return Exported(position, kept, checkpoint, snapshot)
 
@@ -131,15 +141,26 @@ def _lines(recorder: Any, checkpoint: Checkpoint, township: str | None) -> Itera
     for index, (e, c) in enumerate(pairs):
         event, chained = EventRow(*e), ChainRow(*c)
         if partition_of(fact_from_stored(event.position, bytes(event.state))) == township:
-            yield {**_line(event, chained), "leaf_index": index, "previous_link": previous.hex(),
-                   "path": [h.hex() for h in inclusion_proof(leaves, index, len(leaves))]}
+            yield {
+                **_line(event, chained),
+                "leaf_index": index,
+                "previous_link": previous.hex(),
+                "path": [h.hex() for h in inclusion_proof(leaves, index, len(leaves))],
+            }
         previous = bytes(chained.link)
 
 
 def _line(e: EventRow, c: ChainRow) -> dict[str, Any]:
-    return {"position": e.position, "originator_id": e.originator_id, "version": e.version, "topic": e.topic,
-            "state": bytes(e.state).decode("utf-8"), "recorded_at": c.recorded_at, "digest": bytes(c.digest).hex(),
-            "link": bytes(c.link).hex()}
+    return {
+        "position": e.position,
+        "originator_id": e.originator_id,
+        "version": e.version,
+        "topic": e.topic,
+        "state": bytes(e.state).decode("utf-8"),
+        "recorded_at": c.recorded_at,
+        "digest": bytes(c.digest).hex(),
+        "link": bytes(c.link).hex(),
+    }
 
 
 def _write_events(path: Path, lines: Iterator[dict[str, Any]]) -> tuple[str, int, set[str]]:
@@ -166,6 +187,7 @@ def facts_of(pairs: Iterator[tuple[EventRow, ChainRow, dict[str, Any]]], values:
 
 # ---- reading a bundle -------------------------------------------------------------------
 
+
 def read_manifest(bundle: Path) -> dict[str, Any]:
     path = bundle / "manifest.json"
     if not bundle.is_dir():
@@ -188,8 +210,16 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
 
 
 # The fields of a line of events.jsonl and their JSON types (bool is not an integer here).
-EVENT_FIELDS = {"position": int, "originator_id": str, "version": int, "topic": str, "state": str,
-                "recorded_at": str, "digest": str, "link": str}
+EVENT_FIELDS = {
+    "position": int,
+    "originator_id": str,
+    "version": int,
+    "topic": str,
+    "state": str,
+    "recorded_at": str,
+    "digest": str,
+    "link": str,
+}
 
 
 def read_events(bundle: Path) -> Iterator[tuple[EventRow, ChainRow, dict[str, Any]]]:
@@ -209,11 +239,15 @@ def read_events(bundle: Path) -> Iterator[tuple[EventRow, ChainRow, dict[str, An
                 value = r.get(field)
                 if not isinstance(value, kind) or isinstance(value, bool):
                     found = type(value).__name__ if field in r else "missing"
-                    raise BundleError(f"{path} line {number}: field {field} must be "
-                                      f"{'an integer' if kind is int else 'a string'}, not {found}")
+                    raise BundleError(
+                        f"{path} line {number}: field {field} must be "
+                        f"{'an integer' if kind is int else 'a string'}, not {found}"
+                    )
             if not 0 < r["position"] < 2**63 or r["position"] <= previous:
-                raise BundleError(f"{path} line {number}: field position {r['position']} does not follow "
-                                  f"position {previous} (positions increase, from 1)")
+                raise BundleError(
+                    f"{path} line {number}: field position {r['position']} does not follow "
+                    f"position {previous} (positions increase, from 1)"
+                )
             if not 0 < r["version"] < 2**63:
                 raise BundleError(f"{path} line {number}: field version {r['version']} is out of range")
             try:
@@ -221,5 +255,8 @@ def read_events(bundle: Path) -> Iterator[tuple[EventRow, ChainRow, dict[str, An
             except ValueError:
                 raise BundleError(f"{path} line {number}: fields digest and link must be hexadecimal") from None
             previous = r["position"]
-            yield (EventRow(r["position"], r["originator_id"], r["version"], r["topic"], r["state"].encode()),
-                   ChainRow(r["position"], r["recorded_at"], digest, link), r)
+            yield (
+                EventRow(r["position"], r["originator_id"], r["version"], r["topic"], r["state"].encode()),
+                ChainRow(r["position"], r["recorded_at"], digest, link),
+                r,
+            )

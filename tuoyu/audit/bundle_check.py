@@ -18,8 +18,7 @@ from typing import Any
 
 import orjson
 
-from tuoyu.audit.bundle import (EARLIER, EARLIER_FILES, FILES, BundleError, _values, facts_of, read_events,
-                                read_manifest)
+from tuoyu.audit.bundle import EARLIER, EARLIER_FILES, FILES, BundleError, _values, facts_of, read_events, read_manifest
 from tuoyu.audit.checkpoint import Checkpoint, CheckpointError, parse_any
 from tuoyu.audit.merkle import ProofError, leaf_hash, verify_inclusion
 from tuoyu.audit.note import Verifier
@@ -76,8 +75,13 @@ def _verify_chain(bundle: Path, own: Checkpoint, outside: Checkpoint | None) -> 
     for against in (outside, own):
         if against is None:
             continue
-        verdict = verify((e for e, _, _ in read_events(bundle)), (c for _, c, _ in read_events(bundle)), against,
-                         chained_at, stored_at)
+        verdict = verify(
+            (e for e, _, _ in read_events(bundle)),
+            (c for _, c, _ in read_events(bundle)),
+            against,
+            chained_at,
+            stored_at,
+        )
         if not verdict.intact:
             return verdict
     return verdict
@@ -92,10 +96,16 @@ def _verify_proved(bundle: Path, own: Checkpoint, township: str) -> Verdict:
             path = [bytes.fromhex(h) for h in line["path"]]
             index = int(line["leaf_index"])
         except (KeyError, TypeError, ValueError):
-            raise BundleError(f"bundle {bundle}: the event at position {event.position} has no inclusion proof "
-                              "(leaf_index, previous_link, path)") from None
-        recomputed = link(previous, event.position, chained.recorded_at,
-                          canonical_bytes(event.originator_id, event.version, event.topic, event.state))
+            raise BundleError(
+                f"bundle {bundle}: the event at position {event.position} has no inclusion proof "
+                "(leaf_index, previous_link, path)"
+            ) from None
+        recomputed = link(
+            previous,
+            event.position,
+            chained.recorded_at,
+            canonical_bytes(event.originator_id, event.version, event.topic, event.state),
+        )
         try:
             verify_inclusion(index, own.events, leaf_hash(recomputed), path, own.root or b"")
         except ProofError as error:
@@ -114,12 +124,20 @@ def _check_files(bundle: Path, manifest: dict[str, Any], own: Checkpoint, verdic
         if _file_sha256(bundle / name) != manifest["files"].get(name):
             return _fail("modified", own.position, f"{name} differs from the manifest", verdict.events)
     if manifest["position"] != own.position or manifest["events"] != verdict.events:
-        return _fail("modified", own.position, "the manifest's position or event count is not the bundle's "
-                     f"({manifest['position']}, {manifest['events']} said; {own.position}, {verdict.events} found)")
+        return _fail(
+            "modified",
+            own.position,
+            "the manifest's position or event count is not the bundle's "
+            f"({manifest['position']}, {manifest['events']} said; {own.position}, {verdict.events} found)",
+        )
     values = _personal_values(bundle)
     if values is None:
-        return _fail("modified", own.position, "personal.jsonl holds a value that is not the one chained "
-                     "(its digest differs)", verdict.events)
+        return _fail(
+            "modified",
+            own.position,
+            "personal.jsonl holds a value that is not the one chained (its digest differs)",
+            verdict.events,
+        )
     return _check_snapshot(bundle, manifest, own, values, verdict)
 
 
@@ -134,16 +152,21 @@ def _personal_values(bundle: Path) -> dict[str, Any] | None:
     return _values(path.read_bytes())
 
 
-def _check_snapshot(bundle: Path, manifest: dict[str, Any], own: Checkpoint, values: dict[str, Any],
-                    verdict: Verdict) -> Verdict | None:
+def _check_snapshot(
+    bundle: Path, manifest: dict[str, Any], own: Checkpoint, values: dict[str, Any], verdict: Verdict
+) -> Verdict | None:
     known_at, as_of = datetime.fromisoformat(manifest["known_at"]), datetime.fromisoformat(manifest["as_of"])
     if own.recorded_at and datetime.fromisoformat(own.recorded_at) > known_at:
         return _fail("modified", own.position, "the manifest's known_at is before the bundle's last recording time")
     replayed = replay_snapshot(facts_of(read_events(bundle), values), as_of, as_of, known_at)
     stated = orjson.loads((bundle / "snapshot.json").read_bytes())
     if orjson.loads(orjson.dumps(replayed)) != stated:
-        return _fail("modified", own.position, "snapshot.json is not what the bundle's events replay to as of the "
-                     "manifest's times", verdict.events)
+        return _fail(
+            "modified",
+            own.position,
+            "snapshot.json is not what the bundle's events replay to as of the manifest's times",
+            verdict.events,
+        )
     return None
 
 
@@ -157,8 +180,9 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def replay_bundle(bundle: Path, as_of: datetime | None = None, known_at: datetime | None = None,
-                  verifier: Verifier | None = None) -> dict[str, Any]:
+def replay_bundle(
+    bundle: Path, as_of: datetime | None = None, known_at: datetime | None = None, verifier: Verifier | None = None
+) -> dict[str, Any]:
     """The snapshot replayed from the bundle alone, once it verifies (BundleFails if not)."""
     verdict = verify_bundle(bundle, None, verifier)
     if not verdict.intact:

@@ -30,10 +30,14 @@ class CheckReport:
         return not self.differences
 
     def as_dict(self) -> dict[str, Any]:
-        return {"view": self.view, "stored": self.stored, "position": self.position,
-                "store_position": self.store_position, "consistent": self.consistent,
-                "differences": [{"path": p, "live": live, "replayed": replayed}
-                                for p, live, replayed in self.differences]}
+        return {
+            "view": self.view,
+            "stored": self.stored,
+            "position": self.position,
+            "store_position": self.store_position,
+            "consistent": self.consistent,
+            "differences": [{"path": p, "live": live, "replayed": replayed} for p, live, replayed in self.differences],
+        }
 
 
 def check_view(events_recorder: Any, view_recorder: Any, name: str = VIEW_NAME) -> CheckReport:

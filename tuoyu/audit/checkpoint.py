@@ -50,10 +50,12 @@ class Checkpoint:
 
     def text(self) -> str:
         assert self.root is not None and self.origin is not None
-        return (f"{self.origin}\n{self.events}\n{base64.b64encode(self.root).decode()}\n"
-                f"tuoyu-head {self.position} {self.link.hex()} {self.recorded_at}\n")
+        return (
+            f"{self.origin}\n{self.events}\n{base64.b64encode(self.root).decode()}\n"
+            f"tuoyu-head {self.position} {self.link.hex()} {self.recorded_at}\n"
+        )
 
-    def signed(self, signer: Signer) -> "Checkpoint":
+    def signed(self, signer: Signer) -> Checkpoint:
         return _with_note(self, sign(self.text(), signer))
 
     def render(self) -> str:
@@ -62,8 +64,14 @@ class Checkpoint:
 
     # The earlier, unsigned JSON form.
     def as_dict(self, **extra: Any) -> dict[str, Any]:
-        data = {"format": FORMAT, "position": self.position, "link": self.link.hex(), "events": self.events,
-                "recorded_at": self.recorded_at, **extra}
+        data = {
+            "format": FORMAT,
+            "position": self.position,
+            "link": self.link.hex(),
+            "events": self.events,
+            "recorded_at": self.recorded_at,
+            **extra,
+        }
         if self.root is not None:
             data["root"] = self.root.hex()
         return data
@@ -73,8 +81,15 @@ class Checkpoint:
 
 
 def _with_note(checkpoint: Checkpoint, note: Note) -> Checkpoint:
-    return Checkpoint(checkpoint.position, checkpoint.link, checkpoint.events, checkpoint.recorded_at,
-                      checkpoint.root, checkpoint.origin, note)
+    return Checkpoint(
+        checkpoint.position,
+        checkpoint.link,
+        checkpoint.events,
+        checkpoint.recorded_at,
+        checkpoint.root,
+        checkpoint.origin,
+        note,
+    )
 
 
 def parse_signed(data: str, source: str, verifier: Verifier | None) -> Checkpoint:
@@ -113,8 +128,9 @@ def parse_checkpoint(data: Any, source: str) -> Checkpoint:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise CheckpointError(f"{source}: field {name} must be a non-negative integer, found {value!r}")
     if not isinstance(data.get("link"), str) or not _HEX64.fullmatch(data["link"]):
-        raise CheckpointError(f"{source}: field link must be 64 lowercase hex digits (a SHA-256), "
-                              f"found {data.get('link')!r}")
+        raise CheckpointError(
+            f"{source}: field link must be 64 lowercase hex digits (a SHA-256), found {data.get('link')!r}"
+        )
     if not isinstance(data.get("recorded_at"), str):
         raise CheckpointError(f"{source}: field recorded_at must be a string, found {data.get('recorded_at')!r}")
     return Checkpoint(data["position"], bytes.fromhex(data["link"]), data["events"], data["recorded_at"])

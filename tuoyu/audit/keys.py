@@ -37,8 +37,9 @@ def read_key(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise NoteError(f"signing key {path}: not an Ed25519 key")
     if path.stat().st_mode & 0o077:
-        raise NoteError(f"signing key {path}: readable by others (mode {path.stat().st_mode & 0o777:o}); "
-                        f"chmod 600 {path}")
+        raise NoteError(
+            f"signing key {path}: readable by others (mode {path.stat().st_mode & 0o777:o}); chmod 600 {path}"
+        )
     return key
 
 

@@ -51,8 +51,9 @@ def signed_checkpoint(recorder: Any, signer: Signer, checkpoint: Checkpoint | No
     verdict = verify_store(recorder, checkpoint, tree=True)
     made = checkpoint_of(verdict)
     if made is None:
-        raise NotPublished("the record fails verification" if not verdict.intact else "the store holds no events",
-                           verdict)
+        raise NotPublished(
+            "the record fails verification" if not verdict.intact else "the store holds no events", verdict
+        )
     return Checkpoint(made.position, made.link, made.events, made.recorded_at, made.root, signer.name).signed(signer)
 
 
@@ -69,8 +70,10 @@ def publish(recorder: Any, signer: Signer, publication: Publication, witness: Si
     checkpoint = signed_checkpoint(recorder, signer, previous)
     if previous is not None and previous.root is not None:
         if checkpoint.events < previous.events:
-            raise NotPublished(f"the record holds {checkpoint.events} events, fewer than the {previous.events} of "
-                               "the newest published checkpoint: events were removed")
+            raise NotPublished(
+                f"the record holds {checkpoint.events} events, fewer than the {previous.events} of "
+                "the newest published checkpoint: events were removed"
+            )
         if checkpoint.events > previous.events:
             path = consistency_proof(leaves(recorder, checkpoint.events), previous.events, checkpoint.events)
             verify_consistency(previous.events, checkpoint.events, previous.root, checkpoint.root, path)
@@ -101,17 +104,30 @@ def prove_inclusion(recorder: Any, position: int, checkpoint: Checkpoint) -> dic
             previous = bytes(row[3])
         hashes.append(leaf_hash(bytes(row[3])))
     if index is None:
-        raise CheckpointError(f"position {position} is not among the {checkpoint.events} events of the checkpoint "
-                              "(no such event, or recorded after it: publish a newer checkpoint)")
+        raise CheckpointError(
+            f"position {position} is not among the {checkpoint.events} events of the checkpoint "
+            "(no such event, or recorded after it: publish a newer checkpoint)"
+        )
     event = recorder.select_event_rows(position - 1, 1, position)
     if not event or event[0][0] != position:
         raise CheckpointError(f"no event is stored at position {position}")
     _, originator_id, version, topic, state = event[0]
-    return {"format": INCLUSION, "checkpoint": checkpoint.render(), "leaf_index": index,
-            "tree_size": checkpoint.events, "previous_link": previous.hex(),
-            "event": {"position": position, "originator_id": originator_id, "version": version, "topic": topic,
-                      "state": bytes(state).decode("utf-8"), "recorded_at": chained[1]},
-            "path": [h.hex() for h in inclusion_proof(hashes, index, checkpoint.events)]}
+    return {
+        "format": INCLUSION,
+        "checkpoint": checkpoint.render(),
+        "leaf_index": index,
+        "tree_size": checkpoint.events,
+        "previous_link": previous.hex(),
+        "event": {
+            "position": position,
+            "originator_id": originator_id,
+            "version": version,
+            "topic": topic,
+            "state": bytes(state).decode("utf-8"),
+            "recorded_at": chained[1],
+        },
+        "path": [h.hex() for h in inclusion_proof(hashes, index, checkpoint.events)],
+    }
 
 
 def prove_consistency(recorder: Any, old: Checkpoint, new: Checkpoint) -> dict[str, Any]:
@@ -120,7 +136,12 @@ def prove_consistency(recorder: Any, old: Checkpoint, new: Checkpoint) -> dict[s
         old, new = new, old
     hashes = leaves(recorder, new.events)
     if len(hashes) < new.events:
-        raise CheckpointError(f"the store holds {len(hashes)} chained events, fewer than the {new.events} of the "
-                              "later checkpoint")
-    return {"format": CONSISTENCY, "old": old.render(), "new": new.render(),
-            "path": [h.hex() for h in consistency_proof(hashes, old.events, new.events)] if old.events else []}
+        raise CheckpointError(
+            f"the store holds {len(hashes)} chained events, fewer than the {new.events} of the later checkpoint"
+        )
+    return {
+        "format": CONSISTENCY,
+        "old": old.render(),
+        "new": new.render(),
+        "path": [h.hex() for h in consistency_proof(hashes, old.events, new.events)] if old.events else [],
+    }

@@ -41,9 +41,11 @@ def migrate(registry: Any, settings: Any, by: str) -> MigrationReport:
     if events_end and not chained:
         published = _published_size(settings)
         if published:
-            report.lines.append(f"拒绝迁移: 该记录曾发布检查点 (事件 {published} 条), 说明它原有哈希链; "
-                                "链表被删除或清空属于篡改, 不能重新建链 (refused: a checkpoint of this log was "
-                                "published, so its chain existed; run `tuoyu verify`)")
+            report.lines.append(
+                f"拒绝迁移: 该记录曾发布检查点 (事件 {published} 条), 说明它原有哈希链; "
+                "链表被删除或清空属于篡改, 不能重新建链 (refused: a checkpoint of this log was "
+                "published, so its chain existed; run `tuoyu verify`)"
+            )
             return report
         result = recorder.migrate_chain()
         if result is not None:

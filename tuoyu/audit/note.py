@@ -65,8 +65,9 @@ class Verifier:
             key.verify(signature, text.encode())
             return None
         except InvalidSignature:
-            raise NoteError(f"the signature of {self.name} does not verify: the note was altered, or signed by "
-                            "another key") from None
+            raise NoteError(
+                f"the signature of {self.name} does not verify: the note was altered, or signed by another key"
+            ) from None
 
 
 def parse_vkey(text: str) -> Verifier:
@@ -127,7 +128,7 @@ class Note:
                 return verifier.verify(self.text, signature)
         raise NoteError(f"the note carries no signature of {verifier.name} (key ID {verifier.id.hex()})")
 
-    def add(self, line: str) -> "Note":
+    def add(self, line: str) -> Note:
         return parse_note(self.render() + line)
 
 

@@ -30,8 +30,12 @@ class ProofVerdict:
     checkpoint: Checkpoint | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "kind": self.kind, "detail": self.detail,
-                "tree_size": self.checkpoint.events if self.checkpoint else None}
+        return {
+            "valid": self.valid,
+            "kind": self.kind,
+            "detail": self.detail,
+            "tree_size": self.checkpoint.events if self.checkpoint else None,
+        }
 
 
 def read_proof(path: Path) -> dict[str, Any]:
@@ -65,18 +69,25 @@ def _hashes(data: dict[str, Any]) -> list[bytes]:
 def _inclusion(data: dict[str, Any], verifier: Verifier) -> ProofVerdict:
     checkpoint = parse_signed(data["checkpoint"], "the proof's checkpoint", verifier)
     event = data["event"]
-    canonical = canonical_bytes(event["originator_id"], int(event["version"]), event["topic"],
-                                event["state"].encode("utf-8"))
+    canonical = canonical_bytes(
+        event["originator_id"], int(event["version"]), event["topic"], event["state"].encode("utf-8")
+    )
     chained = link(bytes.fromhex(data["previous_link"]), int(event["position"]), event["recorded_at"], canonical)
     if int(data["tree_size"]) != checkpoint.events:
         return ProofVerdict(False, "inclusion", "the proof's tree size is not its checkpoint's", checkpoint)
     try:
-        verify_inclusion(int(data["leaf_index"]), checkpoint.events, leaf_hash(chained), _hashes(data),
-                         checkpoint.root or b"")
+        verify_inclusion(
+            int(data["leaf_index"]), checkpoint.events, leaf_hash(chained), _hashes(data), checkpoint.root or b""
+        )
     except ProofError as error:
         return ProofVerdict(False, "inclusion", str(error), checkpoint)
-    return ProofVerdict(True, "inclusion", f"the event at position {event['position']} is leaf {data['leaf_index']} "
-                        f"of the log of {checkpoint.events} events signed by {verifier.name}", checkpoint)
+    return ProofVerdict(
+        True,
+        "inclusion",
+        f"the event at position {event['position']} is leaf {data['leaf_index']} "
+        f"of the log of {checkpoint.events} events signed by {verifier.name}",
+        checkpoint,
+    )
 
 
 def _consistency(data: dict[str, Any], verifier: Verifier) -> ProofVerdict:
@@ -86,5 +97,10 @@ def _consistency(data: dict[str, Any], verifier: Verifier) -> ProofVerdict:
         verify_consistency(old.events, new.events, old.root or b"", new.root or b"", _hashes(data))
     except ProofError as error:
         return ProofVerdict(False, "consistency", str(error), new)
-    return ProofVerdict(True, "consistency", f"the log of {new.events} events extends the log of {old.events} "
-                        f"events: nothing recorded up to then was changed or removed", new)
+    return ProofVerdict(
+        True,
+        "consistency",
+        f"the log of {new.events} events extends the log of {old.events} "
+        f"events: nothing recorded up to then was changed or removed",
+        new,
+    )

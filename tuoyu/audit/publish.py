@@ -79,8 +79,12 @@ class Url:
 
     def put(self, size: int, note: str) -> None:
         for name in (f"{HISTORY}/{size}", NEWEST):
-            request = urllib.request.Request(f"{self.base.rstrip('/')}/{name}", data=note.encode(), method="PUT",
-                                             headers={"Content-Type": "text/plain; charset=utf-8"})
+            request = urllib.request.Request(
+                f"{self.base.rstrip('/')}/{name}",
+                data=note.encode(),
+                method="PUT",
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     response.read()

@@ -33,12 +33,15 @@ def redact(registry: Any, position: int, path: str, reason: str, by: str) -> str
     """Erase the value at `path` of the event at `position`; returns its digest."""
     paths = personal_paths(registry.recorder, position)
     if not paths:
-        raise RedactionError(f"the event at position {position} keeps no personal value apart from the chain "
-                             "(none was given, or it was recorded before personal values were kept apart: "
-                             "docs/personal-data.md)")
+        raise RedactionError(
+            f"the event at position {position} keeps no personal value apart from the chain "
+            "(none was given, or it was recorded before personal values were kept apart: "
+            "docs/personal-data.md)"
+        )
     if path not in paths:
-        raise RedactionError(f"position {position} holds no personal value at {path!r}; its personal fields: "
-                             f"{', '.join(sorted(paths))}")
+        raise RedactionError(
+            f"position {position} holds no personal value at {path!r}; its personal fields: {', '.join(sorted(paths))}"
+        )
     digest = paths[path]
     if registry.load(Redaction.create_id(digest)) is not None:
         raise RedactionError(f"the value at {path!r} of position {position} was redacted already")

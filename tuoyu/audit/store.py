@@ -6,10 +6,9 @@ import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
-
 from datetime import datetime
 from hashlib import sha256
+from typing import Any
 
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.merkle import TreeBuilder
@@ -47,9 +46,14 @@ def chain_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[ChainRow]:
     return _rows(recorder.select_chain_rows, upto, after)
 
 
-def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int | None = None,
-                 parallel: Callable[[], Any] | None = None, min_parallel: int = PARALLEL_MIN_EVENTS,
-                 tree: bool = False) -> Verdict:
+def verify_store(
+    recorder: Any,
+    checkpoint: Checkpoint | None = None,
+    upto: int | None = None,
+    parallel: Callable[[], Any] | None = None,
+    min_parallel: int = PARALLEL_MIN_EVENTS,
+    tree: bool = False,
+) -> Verdict:
     """Verify the store up to `upto` (default: everything stored when the verification starts;
     events recorded meanwhile are left for the next run). With `tree`, the verdict carries the
     Merkle root over every link checked (to sign a checkpoint).
@@ -77,8 +81,7 @@ def verify_store(recorder: Any, checkpoint: Checkpoint | None = None, upto: int 
     def stored_at(digest: bytes) -> int | None:
         # Events moved past the end of the verified range are still found (moved, not deleted).
         last = max(recorder.chain_extent())
-        return next((row[0] for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest),
-                    None)
+        return next((row[0] for row in event_rows(recorder, max(end, last)) if row_digest(row) == digest), None)
 
     return verify(event_rows(recorder, end), chain_rows(recorder, end), checkpoint, chained_at, stored_at, tree=tree)
 
@@ -101,9 +104,17 @@ def _without_chain_table(recorder: Any) -> Verdict:
     first = recorder.select_event_rows(0, 1)
     if not first:
         return Verdict(0, None, None)
-    return Verdict(0, None, Finding("inserted", first[0][0], "the chain table tuoyu_chain is missing while the store "
-                                    "holds events: it was dropped, or the store predates the chain (then, and only "
-                                    "then, chain it with `tuoyu audit migrate`)"))
+    return Verdict(
+        0,
+        None,
+        Finding(
+            "inserted",
+            first[0][0],
+            "the chain table tuoyu_chain is missing while the store "
+            "holds events: it was dropped, or the store predates the chain (then, and only "
+            "then, chain it with `tuoyu audit migrate`)",
+        ),
+    )
 
 
 def _verify_in_parallel(open_store: Callable[[], Any], end: int, workers: int) -> Verdict | None:
@@ -139,8 +150,13 @@ def _verify_range(open_store: Callable[[], Any], after: int, upto: int) -> tuple
         recorder = registry.recorder
         start = recorder.select_chain_row_at_or_before(after) if after else None
         verdict = verify(event_rows(recorder, upto, after), chain_rows(recorder, upto, after), start=start)
-        return (verdict.intact, verdict.events, None if verdict.head is None else tuple(verdict.head),
-                verdict.first_stamp, verdict.last_stamp)
+        return (
+            verdict.intact,
+            verdict.events,
+            None if verdict.head is None else tuple(verdict.head),
+            verdict.first_stamp,
+            verdict.last_stamp,
+        )
     finally:
         registry.close()
 

@@ -26,10 +26,17 @@ def trail(recorder: Any, institution_id: str) -> list[dict[str, Any]] | None:
 
 def _entry(fact: Fact) -> dict[str, Any]:
     event = fact["event"]
-    return {"position": fact["position"], "event_id": event.get("event_id"), "type": event.get("type"),
-            "township": fact["context"].get("township"), "institution_id": event.get("institution_id"),
-            "occurred_at": event.get("occurred_at"), "recorded_at": fact["recorded_at"],
-            "recorded_by": fact.get("recorded_by"), "event": event}
+    return {
+        "position": fact["position"],
+        "event_id": event.get("event_id"),
+        "type": event.get("type"),
+        "township": fact["context"].get("township"),
+        "institution_id": event.get("institution_id"),
+        "occurred_at": event.get("occurred_at"),
+        "recorded_at": fact["recorded_at"],
+        "recorded_by": fact.get("recorded_by"),
+        "event": event,
+    }
 
 
 def figures(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +70,9 @@ def _scope(path: str) -> str:
     return "district"
 
 
-def diff(read_facts: Callable[[], Iterable[Fact]], known_from: datetime, known_to: datetime,
-         as_of: datetime) -> dict[str, Any]:
+def diff(
+    read_facts: Callable[[], Iterable[Fact]], known_from: datetime, known_to: datetime, as_of: datetime
+) -> dict[str, Any]:
     """What changed between the snapshots known at `known_from` and at `known_to`, both as of
     `as_of`, and the events recorded in (known_from, known_to] that changed them.
 
@@ -95,6 +103,12 @@ def diff(read_facts: Callable[[], Iterable[Fact]], known_from: datetime, known_t
         scope = _scope(path)
         causes = [e["position"] for e in counted if scope == "district" or e["scope"] == scope]
         changes.append({"path": path, "before": old.get(path), "after": new.get(path), "events": causes})
-    return {"from": before["known_at"], "to": after["known_at"], "as_of": after["as_of"],
-            "position_from": before["position"], "position_to": after["position"],
-            "changes": changes, "events": events}
+    return {
+        "from": before["known_at"],
+        "to": after["known_at"],
+        "as_of": after["as_of"],
+        "position_from": before["position"],
+        "position_to": after["position"],
+        "changes": changes,
+        "events": events,
+    }

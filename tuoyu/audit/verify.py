@@ -47,8 +47,7 @@ class Finding:
     at_or_before: bool = False  # found only through a checkpoint: the first change is at or before
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "position": self.position, "at_or_before": self.at_or_before,
-                "detail": self.detail}
+        return {"kind": self.kind, "position": self.position, "at_or_before": self.at_or_before, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -68,15 +67,24 @@ class Verdict:
         return self.finding is None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"intact": self.intact, "events": self.events, "checkpoint_checked": self.checkpoint_checked,
-                "head": None if self.head is None else {"position": self.head.position, "link": self.head.link.hex()},
-                "finding": None if self.finding is None else self.finding.as_dict()}
+        return {
+            "intact": self.intact,
+            "events": self.events,
+            "checkpoint_checked": self.checkpoint_checked,
+            "head": None if self.head is None else {"position": self.head.position, "link": self.head.link.hex()},
+            "finding": None if self.finding is None else self.finding.as_dict(),
+        }
 
 
-def verify(events: Iterable[EventRow], chain: Iterable[ChainRow], checkpoint: Checkpoint | None = None,
-           chained_at: Callable[[bytes], int | None] = lambda digest: None,
-           stored_at: Callable[[bytes], int | None] = lambda digest: None,
-           start: ChainRow | None = None, tree: bool = False) -> Verdict:
+def verify(
+    events: Iterable[EventRow],
+    chain: Iterable[ChainRow],
+    checkpoint: Checkpoint | None = None,
+    chained_at: Callable[[bytes], int | None] = lambda digest: None,
+    stored_at: Callable[[bytes], int | None] = lambda digest: None,
+    start: ChainRow | None = None,
+    tree: bool = False,
+) -> Verdict:
     """Check `events` against `chain` (both in position order) and against an outside checkpoint.
 
     `start` is the chain row just before the first of them, when verifying a later range alone.
@@ -117,8 +125,9 @@ class _Walk:
         self.first_stamp: str | None = None
         self.stamp, self.stamp_moment = "", None
 
-    def along(self, events: Iterator[Any], chain: Iterator[Any],
-              chained_at: Callable[[bytes], int | None]) -> tuple[Finding | None, Any, Any]:
+    def along(
+        self, events: Iterator[Any], chain: Iterator[Any], chained_at: Callable[[bytes], int | None]
+    ) -> tuple[Finding | None, Any, Any]:
         """The hot loop, kept tight: each event and its chain row at the same position. Returns a
         finding, or None and the first rows (or end marks) where the two streams part."""
         previous, previous_position, last, checked = self.previous, self.previous_position, self.last, self.checked
@@ -130,7 +139,7 @@ class _Walk:
         versions: dict[int, bytes] = {}
         finding: Finding | None = None
         e = c = None
-        for e, c in zip(events, chain):
+        for e, c in zip(events, chain, strict=False):
             if e is None or c is None or e[0] != c[0]:
                 break
             position, originator_id, version, topic, state = e
@@ -153,8 +162,10 @@ class _Walk:
                 t = topics[topic] = u64(len(raw)) + raw
             r = c[1].encode()
             checked += 1
-            if sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))
-                      ).digest() != c[3]:
+            if (
+                sha256(b"".join((previous, u64(position), u64(len(r)), r, o, v, t, u64(len(state)), state))).digest()
+                != c[3]
+            ):
                 finding = _mismatch(e, c, previous_position, chained_at)
                 break
             previous, previous_position, last = c[3], position, c
@@ -177,8 +188,12 @@ class _Walk:
         """Stamped under the write lock: never earlier than the stamped event before it."""
         moment = datetime.fromisoformat(recorded_at)
         if self.stamp_moment is not None and moment < self.stamp_moment:
-            return Finding("modified", position, f"recorded at {recorded_at}, before the event before it "
-                           f"({self.stamp}): recording times never go back along positions")
+            return Finding(
+                "modified",
+                position,
+                f"recorded at {recorded_at}, before the event before it "
+                f"({self.stamp}): recording times never go back along positions",
+            )
         self.first_stamp = self.first_stamp or recorded_at
         self.stamp, self.stamp_moment = recorded_at, moment
         return None
@@ -191,8 +206,14 @@ class _Walk:
             self.builder = None
         return finding
 
-    def where_they_part(self, e: Any, c: Any, chain: Iterator[Any], chained_at: Callable[[bytes], int | None],
-                        stored_at: Callable[[bytes], int | None]) -> Finding:
+    def where_they_part(
+        self,
+        e: Any,
+        c: Any,
+        chain: Iterator[Any],
+        chained_at: Callable[[bytes], int | None],
+        stored_at: Callable[[bytes], int | None],
+    ) -> Finding:
         """The diagnosis at the first position where the event and the chain row are not both there."""
         position = c[0] if e is None or (c is not None and c[0] < e[0]) else e[0]
         if position > self.watch:
@@ -205,12 +226,17 @@ class _Walk:
             return Finding("inserted", position, f"a chain link repeating the one of position {first}, with no event")
         elsewhere = stored_at(c[2])
         if elsewhere is not None:
-            return Finding("reordered", position, f"the event chained at this position is stored at "
-                           f"position {elsewhere}")
+            return Finding(
+                "reordered", position, f"the event chained at this position is stored at position {elsewhere}"
+            )
         following = next(chain, None)
-        if (e is not None and following is not None and following[0] == e[0]
-                and _link_of(self.previous, e, following) == following[3]
-                and _link_of(c[3], e, following) != following[3]):
+        if (
+            e is not None
+            and following is not None
+            and following[0] == e[0]
+            and _link_of(self.previous, e, following) == following[3]
+            and _link_of(c[3], e, following) != following[3]
+        ):
             # The next event was chained on the link before this row: this row was never part of it.
             return Finding("inserted", position, "a chain link that the chain does not pass through, with no event")
         return Finding("deleted", position, "the event chained at this position is no longer stored")
@@ -219,23 +245,32 @@ class _Walk:
         if self.checkpoint is None or self.checkpoint_checked:
             return None
         end = self.last[0] if self.last else 0
-        return Finding("deleted", end + 1, f"the record ends at position {end}, before the checkpoint's "
-                       f"position {self.checkpoint.position}: events after {end} were deleted")
+        return Finding(
+            "deleted",
+            end + 1,
+            f"the record ends at position {end}, before the checkpoint's "
+            f"position {self.checkpoint.position}: events after {end} were deleted",
+        )
 
     def verdict(self, finding: Finding | None) -> Verdict:
         if finding is not None:
             return Verdict(self.checked, None, finding, self.checkpoint_checked)
-        return Verdict(self.checked, None if self.last is None else ChainRow(*self.last), None, self.checkpoint_checked,
-                       self.builder.root() if self.builder is not None else None, self.first_stamp,
-                       self.stamp or None)
+        return Verdict(
+            self.checked,
+            None if self.last is None else ChainRow(*self.last),
+            None,
+            self.checkpoint_checked,
+            self.builder.root() if self.builder is not None else None,
+            self.first_stamp,
+            self.stamp or None,
+        )
 
 
 def _link_of(previous: bytes, e: EventRow, c: ChainRow) -> bytes:
     return link(previous, e[0], c[1], canonical_bytes(e[1], e[2], e[3], e[4]))
 
 
-def _mismatch(e: EventRow, c: ChainRow, previous_position: int,
-              chained_at: Callable[[bytes], int | None]) -> Finding:
+def _mismatch(e: EventRow, c: ChainRow, previous_position: int, chained_at: Callable[[bytes], int | None]) -> Finding:
     """Why the link recomputed at e's position differs from the chain row's."""
     position = e[0]
     actual = sha256(canonical_bytes(e[1], e[2], e[3], e[4])).digest()
@@ -248,22 +283,33 @@ def _mismatch(e: EventRow, c: ChainRow, previous_position: int,
     # rewritten, or the record before it was rewritten together with its chain rows up to here
     # (then only a checkpoint can say how far back).
     if not previous_position:
-        return Finding("modified", position, "the first chain row does not follow from the start of the chain: "
-                       "it was rewritten")
-    return Finding("modified", position, "the chain row does not follow from the link before it: the chain row "
-                   f"was rewritten, or the record at or before position {previous_position} was rewritten with "
-                   "its chain")
+        return Finding(
+            "modified", position, "the first chain row does not follow from the start of the chain: it was rewritten"
+        )
+    return Finding(
+        "modified",
+        position,
+        "the chain row does not follow from the link before it: the chain row "
+        f"was rewritten, or the record at or before position {previous_position} was rewritten with "
+        "its chain",
+    )
 
 
 def _missing(position: int) -> Finding:
-    return Finding("deleted", position, f"the checkpoint's position {position} holds no event and no chain link "
-                   "any more", at_or_before=True)
+    return Finding(
+        "deleted",
+        position,
+        f"the checkpoint's position {position} holds no event and no chain link any more",
+        at_or_before=True,
+    )
 
 
-def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int,
-                        builder: TreeBuilder | None) -> Finding | None:
-    same_root = checkpoint.root is None or (builder is not None and builder.size == checkpoint.events
-                                            and builder.root() == checkpoint.root)
+def _against_checkpoint(
+    checkpoint: Checkpoint, actual: bytes, events: int, builder: TreeBuilder | None
+) -> Finding | None:
+    same_root = checkpoint.root is None or (
+        builder is not None and builder.size == checkpoint.events and builder.root() == checkpoint.root
+    )
     if actual == checkpoint.link and same_root:
         return None
     # The chain table agrees with the events, but not with the outside record: the chain was
@@ -274,7 +320,12 @@ def _against_checkpoint(checkpoint: Checkpoint, actual: bytes, events: int,
         kind = "inserted"
     else:
         kind = "modified"
-    return Finding(kind, checkpoint.position, f"the chain at position {checkpoint.position} differs from the "
-                   f"checkpoint ({events} events now, {checkpoint.events} then): the record and its chain were "
-                   f"rewritten at or before position {checkpoint.position}"
-                   + (" (modified or reordered)" if kind == "modified" else ""), at_or_before=True)
+    return Finding(
+        kind,
+        checkpoint.position,
+        f"the chain at position {checkpoint.position} differs from the "
+        f"checkpoint ({events} events now, {checkpoint.events} then): the record and its chain were "
+        f"rewritten at or before position {checkpoint.position}"
+        + (" (modified or reordered)" if kind == "modified" else ""),
+        at_or_before=True,
+    )

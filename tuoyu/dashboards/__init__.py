@@ -23,8 +23,9 @@ FOLDER_TITLE = "托育服务监测预警"
 def dashboards(config: Config | None = None) -> dict[str, dict[str, Any]]:
     """File name -> dashboard JSON (as Grafana's API and file provisioning take it)."""
     config = config or packaged_config()
-    return {f"{board.uid}.json": json.loads(json.dumps(build(board, config).build(), cls=JSONEncoder))
-            for board in BOARDS}
+    return {
+        f"{board.uid}.json": json.loads(json.dumps(build(board, config).build(), cls=JSONEncoder)) for board in BOARDS
+    }
 
 
 def dashboard_text(document: dict[str, Any]) -> str:

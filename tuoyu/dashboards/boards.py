@@ -16,10 +16,15 @@ from tuoyu.dashboards.subsystems import SUBSYSTEMS
 
 def township_variable() -> db.QueryVariable:
     """The township ids Prometheus has (Prometheus knows no names, so the list shows ids)."""
-    return (db.QueryVariable("township").label("镇街").datasource(DATASOURCE)
-            .query({"query": "label_values(childcare_slots, township)", "refId": "township"})
-            .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD).sort(dm.VariableSort.ALPHABETICAL_ASC)
-            .current(dm.VariableOption(text="dayu", value="dayu", selected=True)))
+    return (
+        db.QueryVariable("township")
+        .label("镇街")
+        .datasource(DATASOURCE)
+        .query({"query": "label_values(childcare_slots, township)", "refId": "township"})
+        .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
+        .sort(dm.VariableSort.ALPHABETICAL_ASC)
+        .current(dm.VariableOption(text="dayu", value="dayu", selected=True))
+    )
 
 
 @dataclass(frozen=True)
@@ -36,13 +41,28 @@ BOARDS = (
     # The wall of the health commission, one screen (24 columns, 27 rows) in kiosk mode: the plan's
     # targets, the townships (map and table), past targets with their outcome and responsible units,
     # the district over time, closures and firing alerts.
-    Board("tuoyu-overview", "托育服务总览", "门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。", "now-30d",
-          ("门头沟",)),
-    Board("tuoyu-township", "镇街详情", "单个镇街的托位、普惠、入托、保育人员、整改与应急关停。", "now-30d", ("门头沟",),
-          (township_variable(),)),
-    Board("tuoyu-supervision", "监督管理",
-          "风险信用分级、检查与质量评估覆盖率、质量评估得分、安全事件、岗前卫生保健培训与普惠收费。", "now-30d",
-          ("门头沟",)),
+    Board(
+        "tuoyu-overview",
+        "托育服务总览",
+        "门头沟区托育服务监测预警大屏：规划目标、镇街托位、应急关停与告警。",
+        "now-30d",
+        ("门头沟",),
+    ),
+    Board(
+        "tuoyu-township",
+        "镇街详情",
+        "单个镇街的托位、普惠、入托、保育人员、整改与应急关停。",
+        "now-30d",
+        ("门头沟",),
+        (township_variable(),),
+    ),
+    Board(
+        "tuoyu-supervision",
+        "监督管理",
+        "风险信用分级、检查与质量评估覆盖率、质量评估得分、安全事件、岗前卫生保健培训与普惠收费。",
+        "now-30d",
+        ("门头沟",),
+    ),
     Board("tuoyu-closures", "应急关停", "应急关停机构与待分流安置幼儿，按安置时限着色。", "now-7d", ("门头沟",)),
     Board("tuoyu-pipeline", "数据管道", "事件存储、视图与工作进程：看板数据是否最新。", "now-6h", ("运维",)),
 )

@@ -35,15 +35,19 @@ GAZETTEER_PATH = f"public/gazetteer/{GAZETTEER_FILE}"  # as Grafana requests it
 CONTAINER_PATH = f"/usr/share/grafana/{GAZETTEER_PATH}"  # where the official image serves it from
 # The middle of the townships' bounding box, and a zoom at which its 52 km from west to east
 # take about 600 px (about 90 m a pixel), leaving room for the labels on the wall's 10-column panel.
-CENTRE = ((min(t.lat for t in TOWNSHIPS) + max(t.lat for t in TOWNSHIPS)) / 2,
-          (min(t.lon for t in TOWNSHIPS) + max(t.lon for t in TOWNSHIPS)) / 2)
+CENTRE = (
+    (min(t.lat for t in TOWNSHIPS) + max(t.lat for t in TOWNSHIPS)) / 2,
+    (min(t.lon for t in TOWNSHIPS) + max(t.lon for t in TOWNSHIPS)) / 2,
+)
 ZOOM = 10.4
 
 
 def gazetteer() -> list[dict[str, Any]]:
     """One point per township at its centroid, found by id or Chinese name."""
-    return [{"key": t.id, "keys": [t.id, t.name_zh], "latitude": t.lat, "longitude": t.lon, "name": t.name_zh}
-            for t in TOWNSHIPS]
+    return [
+        {"key": t.id, "keys": [t.id, t.name_zh], "latitude": t.lat, "longitude": t.lon, "name": t.name_zh}
+        for t in TOWNSHIPS
+    ]
 
 
 def gazetteer_json() -> str:
@@ -52,33 +56,62 @@ def gazetteer_json() -> str:
 
 def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
     """Markers at the township centroids, sized by slots, coloured by status (promql.TOWNSHIP_STATUS)."""
-    markers = (cb.MapLayerOptions().type("markers").name("镇街").tooltip(True)
-               .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP).lookup("镇街")
-                         .gazetteer(GAZETTEER_PATH))
-               .config({"showLegend": True, "style": {
-                   "size": {"field": "托位数", "min": 8, "max": 40, "fixed": 10},
-                   "color": {"field": "状态", "fixed": "green"},
-                   "opacity": 0.75,
-                   "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
-                   "text": {"mode": "field", "field": "镇街", "fixed": ""},
-                   "textConfig": {"fontSize": 14, "offsetY": -22, "textAlign": "center", "textBaseline": "middle"},
-               }}))
-    return (geomap.Panel().title(title).datasource(DATASOURCE).grid_pos(where)
-            .description("镇街中心位置的标记：大小表示托位数，颜色表示状态（绿：正常；橙：低于托位下限或整改逾期；红：应急关停待安置）。")
-            .with_target(query(SLOTS, "A", as_table=True))
-            .with_target(query(TOWNSHIP_STATUS, "B", as_table=True))
-            .with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
-            .with_transformation(dm.DataTransformerConfig(id_val="organize", options={
-                "includeByName": {"township": True, "Value #A": True, "Value #B": True},
-                "renameByName": {"township": "镇街", "Value #A": "托位数", "Value #B": "状态"}}))
-            .override_by_name("镇街", [mapped(TOWNSHIP_NAMES)])
-            .override_by_name("状态", [
+    markers = (
+        cb.MapLayerOptions()
+        .type("markers")
+        .name("镇街")
+        .tooltip(True)
+        .location(
+            cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP).lookup("镇街").gazetteer(GAZETTEER_PATH)
+        )
+        .config(
+            {
+                "showLegend": True,
+                "style": {
+                    "size": {"field": "托位数", "min": 8, "max": 40, "fixed": 10},
+                    "color": {"field": "状态", "fixed": "green"},
+                    "opacity": 0.75,
+                    "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
+                    "text": {"mode": "field", "field": "镇街", "fixed": ""},
+                    "textConfig": {"fontSize": 14, "offsetY": -22, "textAlign": "center", "textBaseline": "middle"},
+                },
+            }
+        )
+    )
+    return (
+        geomap.Panel()
+        .title(title)
+        .datasource(DATASOURCE)
+        .grid_pos(where)
+        .description(
+            "镇街中心位置的标记：大小表示托位数，颜色表示状态（绿：正常；橙：低于托位下限或整改逾期；红：应急关停待安置）。"
+        )
+        .with_target(query(SLOTS, "A", as_table=True))
+        .with_target(query(TOWNSHIP_STATUS, "B", as_table=True))
+        .with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
+        .with_transformation(
+            dm.DataTransformerConfig(
+                id_val="organize",
+                options={
+                    "includeByName": {"township": True, "Value #A": True, "Value #B": True},
+                    "renameByName": {"township": "镇街", "Value #A": "托位数", "Value #B": "状态"},
+                },
+            )
+        )
+        .override_by_name("镇街", [mapped(TOWNSHIP_NAMES)])
+        .override_by_name(
+            "状态",
+            [
                 mapped(STATUS_NAMES, STATUS_COLOURS),
-                dm.DynamicConfigValue(id_val="thresholds", value=thresholds(
-                    [(None, "green"), (1, "orange"), (2, "red")]).build()),
-                dm.DynamicConfigValue(id_val="color", value={"mode": "thresholds"})])
-            .view(geomap.MapViewConfig().id("coords").lat(round(CENTRE[0], 4)).lon(round(CENTRE[1], 4)).zoom(ZOOM))
-            .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(False))
-            .basemap(cb.MapLayerOptions().type("default").name("底图"))
-            .layers([markers])
-            .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS)))
+                dm.DynamicConfigValue(
+                    id_val="thresholds", value=thresholds([(None, "green"), (1, "orange"), (2, "red")]).build()
+                ),
+                dm.DynamicConfigValue(id_val="color", value={"mode": "thresholds"}),
+            ],
+        )
+        .view(geomap.MapViewConfig().id("coords").lat(round(CENTRE[0], 4)).lon(round(CENTRE[1], 4)).zoom(ZOOM))
+        .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(False))
+        .basemap(cb.MapLayerOptions().type("default").name("底图"))
+        .layers([markers])
+        .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS))
+    )

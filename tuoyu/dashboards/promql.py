@@ -44,8 +44,10 @@ def district_target(metric: str, kpi: str) -> str:
 
 
 # The district's township_min_slots target is reported once per township (scope = township).
-TOWNSHIP_FLOOR = ('max by (township) (label_replace(childcare_target_value{kpi="township_min_slots",'
-                  f'scope!="{DISTRICT}"}}, "township", "$1", "scope", "(.*)"))')
+TOWNSHIP_FLOOR = (
+    'max by (township) (label_replace(childcare_target_value{kpi="township_min_slots",'
+    f'scope!="{DISTRICT}"}}, "township", "$1", "scope", "(.*)"))'
+)
 SLOTS = per_township("childcare_slots")
 FLOOR_GAP = f"{TOWNSHIP_FLOOR} - on (township) {SLOTS}"
 TOWNSHIPS_BELOW_FLOOR = f"count({SLOTS} < on (township) {TOWNSHIP_FLOOR}) or vector(0)"

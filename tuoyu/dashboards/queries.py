@@ -40,8 +40,9 @@ class PanelQuery:
 def panel_queries(dashboard: dict[str, Any]) -> Iterator[PanelQuery]:
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
-            yield PanelQuery(dashboard["uid"], panel["title"], target["refId"], target["expr"],
-                             bool(target.get("instant")))
+            yield PanelQuery(
+                dashboard["uid"], panel["title"], target["refId"], target["expr"], bool(target.get("instant"))
+            )
 
 
 def variable_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -95,17 +95,35 @@ class District:
         def later(low: int, high: int) -> date:
             return day + timedelta(days=rng.randint(low, high))
 
-        inst = Inst(planned, planned.slots, planned.inclusive, planned.details["monthly_fee_yuan"],
-                    occupancy=rng.uniform(0.68, 0.9), quality=rng.gauss(85, 4), caregiver_ratio=rng.uniform(3.2, 4.8),
-                    opened_on=day, last_moment=datetime.combine(day, time(8), SHANGHAI),
-                    next_care=later(2, 12), next_staff=later(3, 20), next_change=later(200, 500),
-                    next_grading=_first_grading(rng, day), health_staff=1 if planned.slots < 60 else 2,
-                    story=planned.story)
+        inst = Inst(
+            planned,
+            planned.slots,
+            planned.inclusive,
+            planned.details["monthly_fee_yuan"],
+            occupancy=rng.uniform(0.68, 0.9),
+            quality=rng.gauss(85, 4),
+            caregiver_ratio=rng.uniform(3.2, 4.8),
+            opened_on=day,
+            last_moment=datetime.combine(day, time(8), SHANGHAI),
+            next_care=later(2, 12),
+            next_staff=later(3, 20),
+            next_change=later(200, 500),
+            next_grading=_first_grading(rng, day),
+            health_staff=1 if planned.slots < 60 else 2,
+            story=planned.story,
+        )
         self.insts[planned.key] = inst
         self.supervision.first_visit(inst, day)
-        event = {"type": "InstitutionFiled", "name": planned.name, "township": planned.township,
-                 "kind": planned.kind, "slots": planned.slots, "inclusive": planned.inclusive, **planned.details,
-                 "source": "托育机构登记备案"}
+        event = {
+            "type": "InstitutionFiled",
+            "name": planned.name,
+            "township": planned.township,
+            "kind": planned.kind,
+            "slots": planned.slots,
+            "inclusive": planned.inclusive,
+            **planned.details,
+            "source": "托育机构登记备案",
+        }
         # Two of the early filings were keyed in weeks late, from paper (补录).
         late = planned.key in ("A5", "A10")
         self.emit(inst, day, event, "late" if late else "usual")
@@ -121,8 +139,11 @@ class District:
 
     def grant(self, inst: Inst, day: date, fee: int) -> None:
         if inst.operating and not inst.inclusive:
-            self.emit(inst, day, {"type": "InclusiveStatusGranted", "monthly_fee_yuan": fee,
-                                  "source": "区卫生健康委普惠托育认定"})
+            self.emit(
+                inst,
+                day,
+                {"type": "InclusiveStatusGranted", "monthly_fee_yuan": fee, "source": "区卫生健康委普惠托育认定"},
+            )
             inst.inclusive, inst.fee = True, fee
 
     def revoke(self, inst: Inst, day: date, reason: str) -> None:
@@ -139,8 +160,12 @@ class District:
             return
         if emergency:
             affected = inst.enrolled
-            self.emit(inst, day, {"type": "InstitutionClosed", "emergency": True, "reason": reason,
-                                  "children_affected": affected}, "urgent")
+            self.emit(
+                inst,
+                day,
+                {"type": "InstitutionClosed", "emergency": True, "reason": reason, "children_affected": affected},
+                "urgent",
+            )
             # Most families are placed the next day, the rest over the following days.
             first = (affected + 1) // 2
             second = (affected - first + 1) // 2
@@ -238,10 +263,14 @@ class District:
                 self._enroll(receiver, day, placed, f"接收{inst.plan.name}分流幼儿")
 
     def _receiver(self, inst: Inst) -> Inst | None:
-        open_ = [r for r in self.insts.values()
-                 if r.operating and not r.winding_down and r.slots > r.enrolled and r is not inst]
-        nearby = [r for r in open_ if r.plan.township == inst.plan.township] or \
-                 [r for r in open_ if r.plan.township in VALLEY]
+        open_ = [
+            r
+            for r in self.insts.values()
+            if r.operating and not r.winding_down and r.slots > r.enrolled and r is not inst
+        ]
+        nearby = [r for r in open_ if r.plan.township == inst.plan.township] or [
+            r for r in open_ if r.plan.township in VALLEY
+        ]
         # Families are offered inclusive (普惠) places first.
         return max(nearby, key=lambda r: (r.inclusive, r.slots - r.enrolled), default=None)
 
@@ -249,9 +278,16 @@ class District:
         caregivers = max(2, round(inst.slots / inst.caregiver_ratio))
         progress = min(1.0, max(0.0, (day - date(2023, 1, 1)).days / 1095))
         share = CERTIFIED_FROM + (CERTIFIED_TO - CERTIFIED_FROM) * progress + self.rng.uniform(-0.06, 0.06)
-        self.emit(inst, day, {"type": "StaffReported", "caregivers": caregivers,
-                              "certified_caregivers": min(caregivers, round(caregivers * share)),
-                              "health_staff": inst.health_staff})
+        self.emit(
+            inst,
+            day,
+            {
+                "type": "StaffReported",
+                "caregivers": caregivers,
+                "certified_caregivers": min(caregivers, round(caregivers * share)),
+                "health_staff": inst.health_staff,
+            },
+        )
 
     def _change_filing(self, inst: Inst, day: date) -> None:
         rng = self.rng

@@ -77,6 +77,7 @@ def generate(seed: int = 2023, today: date | None = None) -> list[DemoEvent]:
 
 def _stories(rng: random.Random, safety: Safety) -> Iterator[tuple[date, tuple[str, Story]]]:
     """What the plan period holds for particular institutions (keys of roster.ROWS)."""
+
     def on(year: int, month: int, first: int = 1, last: int = 28) -> date:
         return date(year, month, rng.randint(first, last))
 
@@ -101,8 +102,9 @@ def _flood(district: District, inst: Inst, day: date, safety: Safety) -> None:
     if inst.operating:
         children = inst.enrolled
         district.close(inst, day, True, "特大暴雨致园舍进水受损，紧急停止收托")
-        incident = safety.report(inst, day, "other", "serious",
-                                 "特大暴雨致园舍进水，在托幼儿已全部安全转移，无人员伤亡", children)
+        incident = safety.report(
+            inst, day, "other", "serious", "特大暴雨致园舍进水，在托幼儿已全部安全转移，无人员伤亡", children
+        )
         safety.resolve_later(inst, incident, day + timedelta(days=4), "在托幼儿均已妥善安置，园舍停用待修缮")
 
 
@@ -112,17 +114,32 @@ def _food_safety(district: District, inst: Inst, day: date, safety: Safety) -> N
     if not inst.operating or inst.enrolled < 6:
         return
     rng = district.rng
-    incident = safety.report(inst, day, "food_safety", "serious",
-                             "午餐后多名幼儿出现呕吐、腹泻症状，疑似食源性疾病，"
-                             "已送医观察并报告区卫生健康委、区市场监管局", rng.randint(6, min(11, inst.enrolled)))
+    incident = safety.report(
+        inst,
+        day,
+        "food_safety",
+        "serious",
+        "午餐后多名幼儿出现呕吐、腹泻症状，疑似食源性疾病，已送医观察并报告区卫生健康委、区市场监管局",
+        rng.randint(6, min(11, inst.enrolled)),
+    )
 
     def visit(when: date) -> None:
-        district.supervision.inspect(inst, when, "unannounced", "rectify", [
-            {"code": "health-1", "severity": "high", "text": "食品留样记录缺失，餐具消毒不规范"}])
+        district.supervision.inspect(
+            inst,
+            when,
+            "unannounced",
+            "rectify",
+            [{"code": "health-1", "severity": "high", "text": "食品留样记录缺失，餐具消毒不规范"}],
+        )
+
     district.later(_school_day(day + timedelta(days=1)), visit)
-    safety.resolve_later(inst, incident, day + timedelta(days=rng.randint(3, 5)),
-                         "经区疾控中心流行病学调查及市场监管部门抽检，确认为诺如病毒感染所致；患病幼儿均已康复返园，"
-                         "食堂完成全面消毒整改")
+    safety.resolve_later(
+        inst,
+        incident,
+        day + timedelta(days=rng.randint(3, 5)),
+        "经区疾控中心流行病学调查及市场监管部门抽检，确认为诺如病毒感染所致；患病幼儿均已康复返园，"
+        "食堂完成全面消毒整改",
+    )
 
 
 def _fee_raised(district: District, inst: Inst, day: date) -> None:
@@ -130,24 +147,37 @@ def _fee_raised(district: District, inst: Inst, day: date) -> None:
     in September revokes its inclusive status."""
     if inst.operating and inst.inclusive:
         inst.fee = 2800
-        district.emit(inst, day, {"type": "FilingChanged", "changes": {"monthly_fee_yuan": inst.fee},
-                                  "note": "调整收费标准"})
+        district.emit(
+            inst, day, {"type": "FilingChanged", "changes": {"monthly_fee_yuan": inst.fee}, "note": "调整收费标准"}
+        )
 
 
 def _fire(district: District, inst: Inst, day: date) -> None:
     if inst.operating:
-        district.supervision.inspect(inst, day, "unannounced", "fail", [
-            {"code": "safety-9", "severity": "high", "text": "消防设施不合格，疏散通道堵塞，存在重大火灾隐患"}],
-            "urgent")
+        district.supervision.inspect(
+            inst,
+            day,
+            "unannounced",
+            "fail",
+            [{"code": "safety-9", "severity": "high", "text": "消防设施不合格，疏散通道堵塞，存在重大火灾隐患"}],
+            "urgent",
+        )
         district.close(inst, day, True, "消防安全检查不合格，存在重大火灾隐患，责令立即停止收托")
         district.supervision.grade(inst, day)
 
 
 def _failed_assessment(district: District, inst: Inst, day: date) -> None:
     if inst.operating:
-        district.supervision.inspect(inst, day, "quality_assessment", "fail", [
-            {"code": "staffing-3", "severity": "high", "text": "保育人员配备严重不足，师幼比不达标"},
-            {"code": "management-3", "severity": "medium", "text": "未按规定开展自我评估"}])
+        district.supervision.inspect(
+            inst,
+            day,
+            "quality_assessment",
+            "fail",
+            [
+                {"code": "staffing-3", "severity": "high", "text": "保育人员配备严重不足，师幼比不达标"},
+                {"code": "management-3", "severity": "medium", "text": "未按规定开展自我评估"},
+            ],
+        )
         district.supervision.grade(inst, day)
         district.wind_down(inst)  # the operator decided to close at the end of June
 

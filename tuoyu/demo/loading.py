@@ -21,7 +21,7 @@ def record_demo(app: Any, seed: int = 2023, today: date | None = None) -> int:
 
     def batches() -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:
         for start in range(0, len(demo), PAGE):
-            page = demo[start:start + PAGE]
+            page = demo[start : start + PAGE]
             decisions.prefetch([d.event for d in page])
             for index, item in enumerate(page, start=start):
                 decisions.now = item.recorded_at

@@ -69,8 +69,9 @@ class Log:
         """Whether nothing of `chain` is recorded after `since` (so a new event can be recorded soon)."""
         return self._last.get(chain, since) <= since
 
-    def detached(self, occurred: datetime, event: dict[str, Any], timing: str = "usual",
-                 after: str | None = None) -> bool:
+    def detached(
+        self, occurred: datetime, event: dict[str, Any], timing: str = "usual", after: str | None = None
+    ) -> bool:
         """Record an event no rule orders; `after` names a chain (an institution) that must be filed first."""
         recorded = self.recorded(occurred, timing)
         if after is not None:

@@ -21,9 +21,19 @@ from tuoyu.projections.facts import SHANGHAI
 
 FIRST_YEAR = 2022
 RESIDENTS_2022 = {
-    "yongding": 98_000, "dayu": 68_000, "longquan": 66_000, "chengzi": 52_000, "dongxinfang": 26_000,
-    "tanzhesi": 24_000, "junzhuang": 16_000, "zhaitang": 12_500, "yanchi": 7_500, "qingshui": 7_000,
-    "miaofengshan": 7_000, "wangping": 6_500, "datai": 5_500,
+    "yongding": 98_000,
+    "dayu": 68_000,
+    "longquan": 66_000,
+    "chengzi": 52_000,
+    "dongxinfang": 26_000,
+    "tanzhesi": 24_000,
+    "junzhuang": 16_000,
+    "zhaitang": 12_500,
+    "yanchi": 7_500,
+    "qingshui": 7_000,
+    "miaofengshan": 7_000,
+    "wangping": 6_500,
+    "datai": 5_500,
 }
 # Growing with new housing: the valley and Tanzhesi; every other town is in the mountains.
 GROWING = (*VALLEY, "tanzhesi")
@@ -50,17 +60,37 @@ class Population:
 
     def _report(self, day: date) -> None:
         share = UNDER3_SHARE.get(self.year, UNDER3_LATER)
-        under3 = {t: round(n * share * UNDER3_WHERE["growing" if t in GROWING else "mountain"])
-                  for t, n in self.residents.items()}
+        under3 = {
+            t: round(n * share * UNDER3_WHERE["growing" if t in GROWING else "mountain"])
+            for t, n in self.residents.items()
+        }
         moment = datetime.combine(day, time(10), SHANGHAI)
         source, note = "区统计局", f"{self.year}年末常住人口（统计公报）"
-        self.log.detached(moment, {"type": "PopulationReported", "scope": "district", "year": self.year,
-                                   "population": sum(self.residents.values()), "under3": sum(under3.values()),
-                                   "source": source, "note": note})
+        self.log.detached(
+            moment,
+            {
+                "type": "PopulationReported",
+                "scope": "district",
+                "year": self.year,
+                "population": sum(self.residents.values()),
+                "under3": sum(under3.values()),
+                "source": source,
+                "note": note,
+            },
+        )
         for township, residents in self.residents.items():
-            self.log.detached(moment, {"type": "PopulationReported", "scope": township, "year": self.year,
-                                       "population": residents, "under3": under3[township],
-                                       "source": source, "note": note})
+            self.log.detached(
+                moment,
+                {
+                    "type": "PopulationReported",
+                    "scope": township,
+                    "year": self.year,
+                    "population": residents,
+                    "under3": under3[township],
+                    "source": source,
+                    "note": note,
+                },
+            )
 
     def _age(self) -> None:
         """A year on: the valley a little bigger, the mountain towns a little smaller."""

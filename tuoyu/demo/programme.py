@@ -36,10 +36,19 @@ class Programme:
         "caregiver": (date(2023, 3, 6), (28, 48), (12, 30)),
         "health": (date(2023, 3, 13), (35, 56), (2, 6)),
     }
-    COURSE_NOTES = {"head": "托育机构负责人培训班", "caregiver": "保育人员岗位能力提升培训",
-                    "health": "卫生保健人员岗前培训"}
-    TOPICS = ("婴幼儿营养与科学喂养", "婴幼儿睡眠与习惯养成", "婴幼儿早期发展亲子活动", "婴幼儿常见病预防与居家护理",
-              "入托适应家长课堂", "婴幼儿意外伤害预防")
+    COURSE_NOTES = {
+        "head": "托育机构负责人培训班",
+        "caregiver": "保育人员岗位能力提升培训",
+        "health": "卫生保健人员岗前培训",
+    }
+    TOPICS = (
+        "婴幼儿营养与科学喂养",
+        "婴幼儿睡眠与习惯养成",
+        "婴幼儿早期发展亲子活动",
+        "婴幼儿常见病预防与居家护理",
+        "入托适应家长课堂",
+        "婴幼儿意外伤害预防",
+    )
 
     def __init__(self, rng: random.Random, log: Log, district: District) -> None:
         self.rng, self.log, self.district = rng, log, district
@@ -75,18 +84,37 @@ class Programme:
             self.log.detached(moment, target, "exact")
         # The district then gave a few townships their own targets.
         moment = datetime.combine(date(2024, 9, 10), time(10), SHANGHAI)
-        for scope, kpi, value, due in (("yongding", "new_slots", 150, "2024-12-31"),
-                                       ("zhaitang", "slots_total", 25, "2025-12-31"),
-                                       ("miaofengshan", "slots_total", 20, "2025-12-31")):
-            self.log.detached(moment, {"type": "TargetSet", "scope": scope, "kpi": kpi, "value": value,
-                                       "start": "2024-01-01", "due": due, "source": "区卫生健康委",
-                                       "note": "镇街托位建设任务分解"})
+        for scope, kpi, value, due in (
+            ("yongding", "new_slots", 150, "2024-12-31"),
+            ("zhaitang", "slots_total", 25, "2025-12-31"),
+            ("miaofengshan", "slots_total", 20, "2025-12-31"),
+        ):
+            self.log.detached(
+                moment,
+                {
+                    "type": "TargetSet",
+                    "scope": scope,
+                    "kpi": kpi,
+                    "value": value,
+                    "start": "2024-01-01",
+                    "due": due,
+                    "source": "区卫生健康委",
+                    "note": "镇街托位建设任务分解",
+                },
+            )
 
     def _fee_cap(self) -> None:
         moment = datetime.combine(FEE_CAP_DECIDED, time(15), SHANGHAI)
-        self.log.detached(moment, {"type": "InclusiveFeeCapSet", "monthly_fee_yuan": FEE_CAP_YUAN,
-                                   "start": FEE_CAP_START.isoformat(), "source": "区发展改革委、区卫生健康委",
-                                   "note": "门头沟区普惠托育服务试点：普惠托育机构全日托收费上限（每人每月）"})
+        self.log.detached(
+            moment,
+            {
+                "type": "InclusiveFeeCapSet",
+                "monthly_fee_yuan": FEE_CAP_YUAN,
+                "start": FEE_CAP_START.isoformat(),
+                "source": "区发展改革委、区卫生健康委",
+                "note": "门头沟区普惠托育服务试点：普惠托育机构全日托收费上限（每人每月）",
+            },
+        )
 
     def _train(self, course: str, day: date) -> None:
         rng = self.rng
@@ -94,8 +122,12 @@ class Programme:
         note = f"{self.COURSE_NOTES[course]}（第{self.sessions[course]}期）"
         if course == "health":
             self._pre_job_health(day, note)
-        event: dict[str, Any] = {"type": "TrainingCompleted", "course": course,
-                                 "people": rng.randint(*self.COURSES[course][2]), "note": note}
+        event: dict[str, Any] = {
+            "type": "TrainingCompleted",
+            "course": course,
+            "people": rng.randint(*self.COURSES[course][2]),
+            "note": note,
+        }
         if course == "health":
             event["note"] = f"{note}：新上岗卫生保健人员（人员更替）"
         elif course == "caregiver" and rng.random() < 0.5:
@@ -107,8 +139,13 @@ class Programme:
         for inst in self.district.insts.values():
             due = inst.operating and inst.plan.filed_on < day and not inst.health_trained
             if due and inst.story != "no_training":
-                event = {"type": "TrainingCompleted", "course": "health", "people": inst.health_staff,
-                         "note": note, "source": "区妇幼保健院"}
+                event = {
+                    "type": "TrainingCompleted",
+                    "course": "health",
+                    "people": inst.health_staff,
+                    "note": note,
+                    "source": "区妇幼保健院",
+                }
                 inst.health_trained = self.district.emit(inst, day, event)
 
     def _guide(self, day: date, form: str) -> None:

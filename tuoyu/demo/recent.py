@@ -44,19 +44,32 @@ class Recent:
         today = district.today
         self.pending_on = weekday(today - timedelta(days=rng.randint(100, 150)))
         self.plan: defaultdict[date, list[Callable[[date], None]]] = defaultdict(list)
-        for day, story in ((weekday(today - timedelta(days=rng.randint(110, 160))), self._high_risk),
-                           (today - timedelta(days=75), self._neglected_rectification),
-                           (weekday(today - timedelta(days=rng.randint(20, 50))), self._fee_above_cap),
-                           (today - timedelta(days=3), self._emergency),
-                           (_weekday_before(today), self._open_incident)):
+        for day, story in (
+            (weekday(today - timedelta(days=rng.randint(110, 160))), self._high_risk),
+            (today - timedelta(days=75), self._neglected_rectification),
+            (weekday(today - timedelta(days=rng.randint(20, 50))), self._fee_above_cap),
+            (today - timedelta(days=3), self._emergency),
+            (_weekday_before(today), self._open_incident),
+        ):
             self.plan[day].append(story)
 
     def new_filing(self, roster: list[Planned]) -> list[Planned]:
         """The new centre still waiting for its health training, when it is filed from 2025 on."""
         if self.pending_on < PENDING_FROM:
             return []
-        return [later_filing(self.rng, roster, "D1", "tanzhesi", "private", 30, self.pending_on,
-                             "{brand}托育中心（潭柘寺店）", story="no_training")]
+        return [
+            later_filing(
+                self.rng,
+                roster,
+                "D1",
+                "tanzhesi",
+                "private",
+                30,
+                self.pending_on,
+                "{brand}托育中心（潭柘寺店）",
+                story="no_training",
+            )
+        ]
 
     def run(self, day: date) -> None:
         for story in self.plan.pop(day, []):
@@ -65,9 +78,15 @@ class Recent:
     def _candidates(self, day: date) -> list[Inst]:
         """Operating institutions free for a story, with nothing still to be recorded from before `day`."""
         start = datetime.combine(day, time.min, SHANGHAI)
-        return [i for i in self.district.insts.values()
-                if i.operating and not i.winding_down and not i.story and i.plan.key not in self.storied
-                and self.district.log.idle(i.id, start)]
+        return [
+            i
+            for i in self.district.insts.values()
+            if i.operating
+            and not i.winding_down
+            and not i.story
+            and i.plan.key not in self.storied
+            and self.district.log.idle(i.id, start)
+        ]
 
     def _high_risk(self, day: date) -> None:
         candidates = self._candidates(day)
@@ -87,18 +106,25 @@ class Recent:
 
     def _fee_above_cap(self, day: date) -> None:
         cap = self.district.fee_cap
-        candidates = [i for i in self._candidates(day)
-                      if i.inclusive and i.plan.kind in ("community", "private", "employer")]
+        candidates = [
+            i for i in self._candidates(day) if i.inclusive and i.plan.kind in ("community", "private", "employer")
+        ]
         if cap is not None and candidates:
             inst = self.rng.choice(candidates)
             inst.story, inst.fee = "over_cap", cap + 100 * self.rng.randint(2, 6)
-            self.district.emit(inst, day, {"type": "FilingChanged", "changes": {"monthly_fee_yuan": inst.fee},
-                                           "note": "机构自行调整收费标准"})
+            self.district.emit(
+                inst,
+                day,
+                {"type": "FilingChanged", "changes": {"monthly_fee_yuan": inst.fee}, "note": "机构自行调整收费标准"},
+            )
 
     def _emergency(self, day: date) -> None:
         # A small place with children in it: enough to rehome, not enough to upset the year's figures.
-        candidates = [i for i in self._candidates(day) if i.enrolled >= 8 and i.slots <= 40
-                      and i.plan.kind in ("kindergarten_class", "community", "private")]
+        candidates = [
+            i
+            for i in self._candidates(day)
+            if i.enrolled >= 8 and i.slots <= 40 and i.plan.kind in ("kindergarten_class", "community", "private")
+        ]
         if candidates:
             inst = self.rng.choice(sorted(candidates, key=lambda i: -i.enrolled)[:4])
             inst.story = "emergency"

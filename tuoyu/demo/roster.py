@@ -25,8 +25,17 @@ VALLEY = ("dayu", "chengzi", "yongding", "longquan", "dongxinfang")
 # filing relative to `today`.
 ROWS: tuple[tuple[Any, ...], ...] = (
     # Existing institutions, filed when the registry opened in early 2023.
-    ("A1", "dayu", "kindergarten_class", 40, True, "2023-01-09", "2023-02-24", "门头沟区大峪第一幼儿园托班",
-     (("2024-09-02", 20),)),
+    (
+        "A1",
+        "dayu",
+        "kindergarten_class",
+        40,
+        True,
+        "2023-01-09",
+        "2023-02-24",
+        "门头沟区大峪第一幼儿园托班",
+        (("2024-09-02", 20),),
+    ),
     ("A2", "dayu", "private", 60, False, "2023-01-09", "2023-03-31", "门头沟区{brand}托育中心", ()),
     ("A3", "chengzi", "private", 60, False, "2023-01-16", "2023-04-14", "{brand}托育中心（城子店）", ()),
     ("A4", "yongding", "private", 90, False, "2023-01-16", "2023-04-14", "{brand}国际托育园", ()),
@@ -37,14 +46,41 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ("A9", "dayu", "school_staff", 20, True, "2023-03-01", "2023-05-31", "门头沟区机关事业单位职工子女托育点", ()),
     ("A10", "wangping", "community", 20, True, "2023-03-01", "2023-05-31", "王平镇{community}托育点", ()),
     # New kindergarten classes of the 2023 school year.
-    ("A11", "chengzi", "kindergarten_class", 25, True, "2023-08-21", "2023-09-08", "门头沟区城子幼儿园托班",
-     (("2024-09-02", 15),)),
+    (
+        "A11",
+        "chengzi",
+        "kindergarten_class",
+        25,
+        True,
+        "2023-08-21",
+        "2023-09-08",
+        "门头沟区城子幼儿园托班",
+        (("2024-09-02", 15),),
+    ),
     ("A12", "junzhuang", "kindergarten_class", 20, True, "2023-08-21", "2023-09-08", "门头沟区军庄中心幼儿园托班", ()),
-    ("A13", "datai", "community", 12, True, "2023-10-09", "2023-11-30", "大台街道{community}社区托育点",
-     (("2024-06-17", 8),)),
+    (
+        "A13",
+        "datai",
+        "community",
+        12,
+        True,
+        "2023-10-09",
+        "2023-11-30",
+        "大台街道{community}社区托育点",
+        (("2024-06-17", 8),),
+    ),
     # 2024: the plan's 600 new slots.
-    ("B1", "yongding", "district_center", 110, True, "2024-05-20", "2024-06-21", "门头沟区托育综合服务中心",
-     (("2025-09-01", 20),)),
+    (
+        "B1",
+        "yongding",
+        "district_center",
+        110,
+        True,
+        "2024-05-20",
+        "2024-06-21",
+        "门头沟区托育综合服务中心",
+        (("2025-09-01", 20),),
+    ),
     ("B2", "dayu", "kindergarten_class", 40, True, "2024-08-19", "2024-09-06", "门头沟区大峪第二幼儿园托班", ()),
     ("B3", "yongding", "kindergarten_class", 50, True, "2024-08-19", "2024-09-06", "门头沟区永定幼儿园托班", ()),
     ("B4", "yongding", "community", 30, True, "2024-04-08", "2024-06-28", "永定镇{community}社区托育点", ()),
@@ -56,8 +92,17 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ("B10", "junzhuang", "community", 15, True, "2024-05-06", "2024-07-26", "军庄镇{community}托育点", ()),
     ("B11", "yanchi", "community", 20, True, "2024-09-16", "2024-10-31", "雁翅镇{community}托育点", ()),
     ("B12", "miaofengshan", "community", 15, False, "2024-06-03", "2024-08-30", "妙峰山镇{community}托育点", ()),
-    ("B13", "zhaitang", "kindergarten_class", 15, True, "2024-08-19", "2024-09-06", "门头沟区斋堂中心幼儿园托班",
-     (("2025-11-17", 10),)),
+    (
+        "B13",
+        "zhaitang",
+        "kindergarten_class",
+        15,
+        True,
+        "2024-08-19",
+        "2024-09-06",
+        "门头沟区斋堂中心幼儿园托班",
+        (("2025-11-17", 10),),
+    ),
     ("B14", "qingshui", "community", 10, True, "2024-10-08", "2024-11-29", "清水镇{community}托育点", ()),
     ("B15", "dayu", "employer", 30, False, "2024-03-04", "2024-05-31", "门头沟区医院职工托育点", ()),
     ("B16", "chengzi", "private", 60, False, "2024-06-03", "2024-07-31", "{brand}托育中心（城子二店）", ()),
@@ -75,24 +120,49 @@ BALANCE = {"A2": (date(2023, 12, 31), (40, 120)), "B1": (date(2024, 12, 31), (10
 
 BRANDS = ["小橡树", "禾苗", "贝乐成长", "爱贝", "童趣岛", "小太阳", "启航宝贝", "彩虹树", "乐思", "蒲公英", "青苗"]
 COMMUNITIES = {
-    "dayu": ["新桥", "峪园", "桃园", "大峪"], "chengzi": ["龙门", "城子", "蓝龙家园"],
-    "dongxinfang": ["石门营", "东辛房", "黑山"], "yongding": ["惠通新苑", "冯村", "万科西山"],
-    "wangping": ["西王平村", "东王平村"], "junzhuang": ["军庄村", "孟悟村"], "datai": ["桃园", "大台"],
-    "yanchi": ["雁翅村", "芹峪村"], "miaofengshan": ["陇驾庄村", "樱桃沟村"], "qingshui": ["清水村", "上清水村"],
+    "dayu": ["新桥", "峪园", "桃园", "大峪"],
+    "chengzi": ["龙门", "城子", "蓝龙家园"],
+    "dongxinfang": ["石门营", "东辛房", "黑山"],
+    "yongding": ["惠通新苑", "冯村", "万科西山"],
+    "wangping": ["西王平村", "东王平村"],
+    "junzhuang": ["军庄村", "孟悟村"],
+    "datai": ["桃园", "大台"],
+    "yanchi": ["雁翅村", "芹峪村"],
+    "miaofengshan": ["陇驾庄村", "樱桃沟村"],
+    "qingshui": ["清水村", "上清水村"],
 }
 STREETS = {
-    "dayu": ["新桥大街", "滨河路", "黑山大街", "大峪南路"], "chengzi": ["城子大街", "龙门路", "蓝龙路"],
-    "dongxinfang": ["东辛房街", "圈门路"], "datai": ["大台路"], "wangping": ["王平路"],
-    "tanzhesi": ["潭柘寺路", "平原村路"], "yongding": ["永定路", "石龙路", "冯村西路", "石门营路"],
-    "longquan": ["龙泉路", "琉璃渠路", "龙泉务街"], "junzhuang": ["军庄路"], "yanchi": ["雁翅路"],
-    "zhaitang": ["斋堂大街", "109国道"], "qingshui": ["清水路"], "miaofengshan": ["妙峰山路"],
+    "dayu": ["新桥大街", "滨河路", "黑山大街", "大峪南路"],
+    "chengzi": ["城子大街", "龙门路", "蓝龙路"],
+    "dongxinfang": ["东辛房街", "圈门路"],
+    "datai": ["大台路"],
+    "wangping": ["王平路"],
+    "tanzhesi": ["潭柘寺路", "平原村路"],
+    "yongding": ["永定路", "石龙路", "冯村西路", "石门营路"],
+    "longquan": ["龙泉路", "琉璃渠路", "龙泉务街"],
+    "junzhuang": ["军庄路"],
+    "yanchi": ["雁翅路"],
+    "zhaitang": ["斋堂大街", "109国道"],
+    "qingshui": ["清水路"],
+    "miaofengshan": ["妙峰山路"],
 }
-OPERATORS = {"district_center": "北京市门头沟区卫生健康委员会", "school_staff": "北京市门头沟区机关事务管理局",
-             "employer": "北京市门头沟区总工会", "A7": "中关村门头沟园管理委员会", "B15": "北京市门头沟区医院",
-             "C4": "北京京煤集团有限责任公司"}
+OPERATORS = {
+    "district_center": "北京市门头沟区卫生健康委员会",
+    "school_staff": "北京市门头沟区机关事务管理局",
+    "employer": "北京市门头沟区总工会",
+    "A7": "中关村门头沟园管理委员会",
+    "B15": "北京市门头沟区医院",
+    "C4": "北京京煤集团有限责任公司",
+}
 # The first two characters of the 统一社会信用代码: who registered the organisation.
-CREDIT_PREFIX = {"kindergarten_class": "12", "district_center": "12", "school_staff": "12",
-                 "employer": "12", "community": "52", "private": "91"}
+CREDIT_PREFIX = {
+    "kindergarten_class": "12",
+    "district_center": "12",
+    "school_staff": "12",
+    "employer": "12",
+    "community": "52",
+    "private": "91",
+}
 _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -130,8 +200,17 @@ def build_roster(rng: random.Random) -> list[Planned]:
     return roster
 
 
-def later_filing(rng: random.Random, roster: list[Planned], key: str, township: str, kind: str, slots: int,
-                 day: date, name: str, story: str) -> Planned:
+def later_filing(
+    rng: random.Random,
+    roster: list[Planned],
+    key: str,
+    township: str,
+    kind: str,
+    slots: int,
+    day: date,
+    name: str,
+    story: str,
+) -> Planned:
     """One more institution (not inclusive) filed on `day` for a story, numbered after the roster."""
     brand = next(b for b in BRANDS if all(b not in p.name for p in roster))
     planned = Planned(key, township, kind, slots, False, day, name.format(brand=brand), [], story=story)
@@ -152,10 +231,19 @@ def _plan(rng: random.Random, row: tuple[Any, ...], brands: list[str]) -> Planne
         filed_on -= timedelta(days=filed_on.weekday() - 4)
     if kind in ("private", "community") and township in VALLEY and rng.random() < 0.5:
         slots += rng.choice((-5, 5))  # approved sizes vary with the premises
-    name = name.format(brand=brands.pop() if "{brand}" in name else "",
-                       community=rng.choice(COMMUNITIES.get(township, ["中心"])))
-    return Planned(key, township, kind, max(10, slots), inclusive, filed_on, name,
-                   [(date.fromisoformat(day), extra) for day, extra in growth])
+    name = name.format(
+        brand=brands.pop() if "{brand}" in name else "", community=rng.choice(COMMUNITIES.get(township, ["中心"]))
+    )
+    return Planned(
+        key,
+        township,
+        kind,
+        max(10, slots),
+        inclusive,
+        filed_on,
+        name,
+        [(date.fromisoformat(day), extra) for day, extra in growth],
+    )
 
 
 def _balance(rng: random.Random, roster: list[Planned], key: str, day: date, low: int, high: int) -> None:
@@ -174,8 +262,10 @@ def _details(rng: random.Random, p: Planned) -> dict[str, Any]:
     }
     if rng.random() < 0.85:  # some filings came without a map position
         spread = 0.012 if p.township in VALLEY else 0.006
-        details["location"] = {"lat": round(town.lat + rng.uniform(-spread, spread), 5),
-                               "lon": round(town.lon + rng.uniform(-spread, spread), 5)}
+        details["location"] = {
+            "lat": round(town.lat + rng.uniform(-spread, spread), 5),
+            "lon": round(town.lon + rng.uniform(-spread, spread), 5),
+        }
     if rng.random() < 0.75:
         details["credit_code"] = credit_code(rng, CREDIT_PREFIX[p.kind])
     return details
@@ -191,8 +281,12 @@ def _fee(rng: random.Random, kind: str, inclusive: bool) -> int:
         return rng.randrange(4000, 8001, 100)
     if not inclusive:
         return rng.randrange(2800, 3601, 100)
-    low, high = {"kindergarten_class": (1000, 1500), "school_staff": (1000, 1500), "employer": (1200, 2000),
-                 "district_center": (2000, 2400)}.get(kind, (1500, 2200))
+    low, high = {
+        "kindergarten_class": (1000, 1500),
+        "school_staff": (1000, 1500),
+        "employer": (1200, 2000),
+        "district_center": (2000, 2400),
+    }.get(kind, (1500, 2200))
     return rng.randrange(low, high + 1, 50)
 
 

@@ -22,25 +22,44 @@ if TYPE_CHECKING:
 
 # category: (weight, [(description, children affected (low, high), how it was handled)])
 CASES: dict[str, tuple[int, list[tuple[str, tuple[int, int], str]]]] = {
-    "personal_safety": (45, [
-        ("一名幼儿户外活动时摔倒致额头擦伤，已送医处理", (1, 1), "伤情轻微已愈合，机构复盘户外活动看护安排并完成整改"),
-        ("一名幼儿午睡起床时被门夹伤手指，已送医检查", (1, 1), "无骨折，幼儿已返园；门缝全部加装防夹条"),
-        ("两名幼儿争抢玩具时发生抓伤", (2, 2), "家长已沟通，保育人员完成看护规范再培训"),
-    ]),
-    "health": (35, [
-        ("发现手足口病病例，所在班级暂停集体活动", (1, 3), "观察期满无新发病例，班级恢复活动，终末消毒已完成"),
-        ("多名幼儿出现发热、咳嗽等流感样症状", (3, 6), "患病幼儿居家休息后返园，晨午检和通风消毒记录完整"),
-        ("出现诺如病毒感染疑似病例，幼儿呕吐", (2, 4), "疾控中心指导完成消毒，无续发病例"),
-    ]),
-    "food_safety": (10, [
-        ("幼儿午餐中发现异物（塑料碎片）", (0, 0), "供餐单位已约谈整改，市场监管所完成抽检"),
-    ]),
-    "fire_safety": (6, [
-        ("活动室电源插座过热冒烟，已断电并疏散幼儿", (0, 0), "电路已由专业人员检修，消防救援支队复查合格"),
-    ]),
-    "other": (4, [
-        ("接送时段一名幼儿被非约定人员接走，后确认为亲属", (1, 1), "接送管理制度已修订，家长信息完成核验"),
-    ]),
+    "personal_safety": (
+        45,
+        [
+            (
+                "一名幼儿户外活动时摔倒致额头擦伤，已送医处理",
+                (1, 1),
+                "伤情轻微已愈合，机构复盘户外活动看护安排并完成整改",
+            ),
+            ("一名幼儿午睡起床时被门夹伤手指，已送医检查", (1, 1), "无骨折，幼儿已返园；门缝全部加装防夹条"),
+            ("两名幼儿争抢玩具时发生抓伤", (2, 2), "家长已沟通，保育人员完成看护规范再培训"),
+        ],
+    ),
+    "health": (
+        35,
+        [
+            ("发现手足口病病例，所在班级暂停集体活动", (1, 3), "观察期满无新发病例，班级恢复活动，终末消毒已完成"),
+            ("多名幼儿出现发热、咳嗽等流感样症状", (3, 6), "患病幼儿居家休息后返园，晨午检和通风消毒记录完整"),
+            ("出现诺如病毒感染疑似病例，幼儿呕吐", (2, 4), "疾控中心指导完成消毒，无续发病例"),
+        ],
+    ),
+    "food_safety": (
+        10,
+        [
+            ("幼儿午餐中发现异物（塑料碎片）", (0, 0), "供餐单位已约谈整改，市场监管所完成抽检"),
+        ],
+    ),
+    "fire_safety": (
+        6,
+        [
+            ("活动室电源插座过热冒烟，已断电并疏散幼儿", (0, 0), "电路已由专业人员检修，消防救援支队复查合格"),
+        ],
+    ),
+    "other": (
+        4,
+        [
+            ("接送时段一名幼儿被非约定人员接走，后确认为亲属", (1, 1), "接送管理制度已修订，家长信息完成核验"),
+        ],
+    ),
 }
 QUIET_BEFORE_TODAY = timedelta(days=14)
 
@@ -79,16 +98,26 @@ class Safety:
         """Report an incident (within the hour or two); returns its id."""
         self.reported += 1
         incident_id = f"SJ{day.year}-{self.reported:03d}"
-        event: dict[str, Any] = {"type": "IncidentReported", "incident_id": incident_id, "category": category,
-                                 "severity": severity, "children_affected": children, "description": text,
-                                 "source": "托育机构报告"}
+        event: dict[str, Any] = {
+            "type": "IncidentReported",
+            "incident_id": incident_id,
+            "category": category,
+            "severity": severity,
+            "children_affected": children,
+            "description": text,
+            "source": "托育机构报告",
+        }
         self.district.emit(inst, day, event, "urgent")
         return incident_id
 
     def resolve_later(self, inst: Inst, incident_id: str, day: date, note: str) -> None:
         """Resolve the incident on `day` (if the history reaches it)."""
-        def resolve(when: date) -> None:
-            self.district.emit(inst, when, {"type": "IncidentResolved", "incident_id": incident_id, "note": note,
-                                            "source": "区卫生健康委"})
-        self.district.later(day, resolve)
 
+        def resolve(when: date) -> None:
+            self.district.emit(
+                inst,
+                when,
+                {"type": "IncidentResolved", "incident_id": incident_id, "note": note, "source": "区卫生健康委"},
+            )
+
+        self.district.later(day, resolve)

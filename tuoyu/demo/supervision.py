@@ -37,8 +37,15 @@ LEANINGS: dict[str, dict[str, float]] = {
     "district_center": {"staffing": 2, "activities": 1},
 }
 # Every dimension: family-community work is the commonest weak point, staffing the next.
-DIMENSION_LEVELS = {"management": 0, "staffing": -2, "environment": 1, "safety": -1, "health": 0,
-                    "family_community": -3, "activities": 1}
+DIMENSION_LEVELS = {
+    "management": 0,
+    "staffing": -2,
+    "environment": 1,
+    "safety": -1,
+    "health": 0,
+    "family_community": -3,
+    "activities": 1,
+}
 FINDINGS = {
     "management": ("收托协议及家长告知书签订不全", "机构信息公示内容未及时更新"),
     "staffing": ("部分保育人员未持证上岗", "从业人员健康证过期未及时更新"),
@@ -75,9 +82,16 @@ class Supervision:
         left_out = {i.id for i in rng.sample(operating, len(operating) - max(0, drawn))}
         days = (date(year, 12, 18) - first).days
         for inst in operating:
-            kinds = [] if inst.id in left_out else ["routine"] + [
-                kind for kind, chance in OTHER_VISITS
-                if rng.random() < chance and (kind != "supervision" or year >= 2024)]
+            kinds = (
+                []
+                if inst.id in left_out
+                else ["routine"]
+                + [
+                    kind
+                    for kind, chance in OTHER_VISITS
+                    if rng.random() < chance and (kind != "supervision" or year >= 2024)
+                ]
+            )
             planned = [(weekday(first + timedelta(days=rng.randint(2, days))), kind) for kind in kinds]
             if year >= ASSESSMENTS_FROM and inst.opened_on <= date(year, 3, 1):
                 planned.append((weekday(date(year, 9, 2) + timedelta(days=rng.randint(0, 100))), "quality_assessment"))
@@ -90,16 +104,29 @@ class Supervision:
 
     # ---- one inspection --------------------------------------------------------------------
 
-    def inspect(self, inst: Inst, day: date, kind: str, outcome: str | None = None,
-                findings: list[dict[str, str]] | None = None, timing: str = "usual", neglected: bool = False) -> str:
+    def inspect(
+        self,
+        inst: Inst,
+        day: date,
+        kind: str,
+        outcome: str | None = None,
+        findings: list[dict[str, str]] | None = None,
+        timing: str = "usual",
+        neglected: bool = False,
+    ) -> str:
         """Record an inspection; returns its id."""
         rng = self.rng
         self.inspections += 1
         inspection_id = f"JC{day.year}-{self.inspections:04d}"
         chance = 0.85 if kind == "quality_assessment" else 0.8
         outcome = outcome or ("pass" if rng.random() < chance else "rectify")
-        event: dict[str, Any] = {"type": "InspectionRecorded", "inspection_id": inspection_id, "kind": kind,
-                                 "outcome": outcome, "source": "区卫生健康委综合监督"}
+        event: dict[str, Any] = {
+            "type": "InspectionRecorded",
+            "inspection_id": inspection_id,
+            "kind": kind,
+            "outcome": outcome,
+            "source": "区卫生健康委综合监督",
+        }
         weak: list[str] = []
         if outcome == "rectify":
             if not findings:
@@ -112,8 +139,7 @@ class Supervision:
         if findings:
             event["findings"] = findings
         if outcome == "pass" and rng.random() < 0.04 and timing != "urgent":  # a report typed in weeks later
-            self.log.detached(self.moment(inst, day), {"institution_id": inst.id, **event}, "late",
-                              after=inst.id)
+            self.log.detached(self.moment(inst, day), {"institution_id": inst.id, **event}, "late", after=inst.id)
         else:
             self.emit(inst, day, event, timing)
         inst.outcomes.append((day, outcome))
@@ -126,8 +152,10 @@ class Supervision:
         rng = self.rng
         level = inst.quality - 3 + day.year - 2023  # quality improves as the plan goes on
         leaning = LEANINGS.get(inst.plan.kind, {})
-        scores = {d: min(98, max(60, round(level + DIMENSION_LEVELS[d] + leaning.get(d, 0) + rng.gauss(0, 3))))
-                  for d in DIMENSIONS}
+        scores = {
+            d: min(98, max(60, round(level + DIMENSION_LEVELS[d] + leaning.get(d, 0) + rng.gauss(0, 3))))
+            for d in DIMENSIONS
+        }
         for d in weak:
             scores[d] = rng.randint(55, 68)
         if outcome == "fail":
@@ -185,5 +213,8 @@ def weekday(day: date) -> date:
 
 def _finding(rng: random.Random, dimension: str) -> dict[str, str]:
     number = rng.randrange(len(FINDINGS[dimension]))
-    return {"code": f"{dimension}-{number + 1}", "severity": rng.choice(("medium", "medium", "low")),
-            "text": FINDINGS[dimension][number]}
+    return {
+        "code": f"{dimension}-{number + 1}",
+        "severity": rng.choice(("medium", "medium", "low")),
+        "text": FINDINGS[dimension][number],
+    }

@@ -53,7 +53,7 @@ class Registry(Application[UUID]):
         self._clock = value
         self.recorder.clock = value
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -65,8 +65,13 @@ class Registry(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return RecordingMapper(self.construct_transcoder())
 
-    def record(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None,
-               authorize: Authorizer | None = None) -> Outcome:
+    def record(
+        self,
+        events: Sequence[Any],
+        recorded_by: str,
+        lines: Sequence[int] | None = None,
+        authorize: Authorizer | None = None,
+    ) -> Outcome:
         """Record `events` in order, or none of them.
 
         Raises EventsRejected (schema or rule problems) or ConflictingEvent (an event_id reused
@@ -75,7 +80,7 @@ class Registry(Application[UUID]):
         deadline, attempt = time.monotonic() + RETRY_SECONDS, 0
         while attempt == 0 or time.monotonic() < deadline:
             if attempt:
-                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
+                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**attempt)))
             attempt += 1
             decisions = self.decide(events, recorded_by, lines, authorize)
             if not decisions.domain_events:
@@ -87,12 +92,27 @@ class Registry(Application[UUID]):
                 # decide again against what is stored now.
                 continue
             return Outcome(len(recordings), recordings[-1].notification.id, decisions.duplicates)
-        raise ConflictingEvent([Problem(0, None, None, f"the events kept colliding with concurrent writers "
-                                        f"({attempt} attempts in {RETRY_SECONDS:g} s); nothing was recorded, "
-                                        "try again", conflict=True)])
+        raise ConflictingEvent(
+            [
+                Problem(
+                    0,
+                    None,
+                    None,
+                    f"the events kept colliding with concurrent writers "
+                    f"({attempt} attempts in {RETRY_SECONDS:g} s); nothing was recorded, "
+                    "try again",
+                    conflict=True,
+                )
+            ]
+        )
 
-    def decide(self, events: Sequence[Any], recorded_by: str, lines: Sequence[int] | None = None,
-               authorize: Authorizer | None = None) -> Decisions:
+    def decide(
+        self,
+        events: Sequence[Any],
+        recorded_by: str,
+        lines: Sequence[int] | None = None,
+        authorize: Authorizer | None = None,
+    ) -> Decisions:
         decisions = self.new_decisions(recorded_by, authorize)
         decisions.prefetch(events)
         for index, event in enumerate(events):
@@ -109,9 +129,13 @@ class Registry(Application[UUID]):
     def new_decisions(self, recorded_by: str, authorize: Authorizer | None = None) -> Decisions:
         return Decisions(self.load, self.recorder.select_claims, recorded_by, self.clock(), authorize)
 
-    def record_notifications(self, payload: dict[str, Any], receiver: str = "alertmanager",
-                             repeats: dict[str, int] | None = None,
-                             record_every: timedelta = timedelta(hours=24)) -> Outcome:
+    def record_notifications(
+        self,
+        payload: dict[str, Any],
+        receiver: str = "alertmanager",
+        repeats: dict[str, int] | None = None,
+        record_every: timedelta = timedelta(hours=24),
+    ) -> Outcome:
         """Record the alerts of an Alertmanager (version 4) webhook payload, all or nothing.
 
         A notification that only repeats what is recorded is counted in `repeats` (fingerprint ->
@@ -147,8 +171,9 @@ class Registry(Application[UUID]):
             return Outcome(len(recordings), recordings[-1].notification.id if recordings else self.position())
         raise ConflictingEvent([Problem(0, None, None, "alert notifications kept colliding; try again", conflict=True)])
 
-    def acknowledge_alert(self, fingerprint: str, by: str, note: str | None,
-                          silence: dict[str, Any] | None = None) -> Outcome:
+    def acknowledge_alert(
+        self, fingerprint: str, by: str, note: str | None, silence: dict[str, Any] | None = None
+    ) -> Outcome:
         """Record an acknowledgement; `silence` ({"silence_id", "silenced_until"}) is the
         Alertmanager silence it created, if any."""
         from tuoyu.domain.oncall import Alert
@@ -157,16 +182,23 @@ class Registry(Application[UUID]):
         if alert is None:
             raise EventsRejected([Problem(0, None, "fingerprint", f"no alert {fingerprint!r} was ever notified")])
         now = self.clock()
-        event = {"type": "AlertAcknowledged", "occurred_at": now.isoformat(), "fingerprint": fingerprint,
-                 "acknowledged_by": by, **({"note": note} if note else {}), **(silence or {})}
+        event = {
+            "type": "AlertAcknowledged",
+            "occurred_at": now.isoformat(),
+            "fingerprint": fingerprint,
+            "acknowledged_by": by,
+            **({"note": note} if note else {}),
+            **(silence or {}),
+        }
         try:
             alert.acknowledge(event, by, now)
             recordings = self.save(alert)
         except RuleViolation as violation:
             raise ConflictingEvent([Problem(0, None, violation.field, violation.message, conflict=True)]) from None
         except IntegrityError:
-            raise ConflictingEvent([Problem(0, None, None, "the alert changed meanwhile; try again",
-                                            conflict=True)]) from None
+            raise ConflictingEvent(
+                [Problem(0, None, None, "the alert changed meanwhile; try again", conflict=True)]
+            ) from None
         return Outcome(1, recordings[-1].notification.id)
 
     def load(self, aggregate_id: UUID) -> Any:
@@ -181,8 +213,17 @@ class Registry(Application[UUID]):
 
 def _notified(alert: dict[str, Any], payload: dict[str, Any], now: datetime, count: int) -> dict[str, Any]:
     """An AlertNotified event: `count` notifications (this one and the repeats counted since the last)."""
-    return {"type": "AlertNotified", "occurred_at": now.isoformat(), "fingerprint": alert["fingerprint"],
-            "status": alert["status"], "alertname": alert["labels"].get("alertname"), "labels": alert["labels"],
-            "annotations": alert.get("annotations", {}), "starts_at": alert.get("startsAt"),
-            "ends_at": alert.get("endsAt"), "receiver": payload.get("receiver"), "group_key": payload.get("groupKey"),
-            "count": count}
+    return {
+        "type": "AlertNotified",
+        "occurred_at": now.isoformat(),
+        "fingerprint": alert["fingerprint"],
+        "status": alert["status"],
+        "alertname": alert["labels"].get("alertname"),
+        "labels": alert["labels"],
+        "annotations": alert.get("annotations", {}),
+        "starts_at": alert.get("startsAt"),
+        "ends_at": alert.get("endsAt"),
+        "receiver": payload.get("receiver"),
+        "group_key": payload.get("groupKey"),
+        "count": count,
+    }

@@ -37,16 +37,22 @@ COURSES: tuple[str, ...] = tuple(_DEFS["TrainingCompleted"]["properties"]["cours
 TARGET_KPIS: tuple[str, ...] = tuple(_DEFS["TargetSet"]["properties"]["kpi"]["enum"])
 # KPIs that only make sense for the whole district (kpis.md, "Rules").
 DISTRICT_ONLY_KPIS: frozenset[str] = frozenset({"inclusive_coverage", "township_min_slots"})
-RATIO_KPIS: frozenset[str] = frozenset({"inclusive_share", "inclusive_coverage", "certified_share",
-                                        "inspected_share", "assessed_share"})
-
-INSTITUTION_EVENT_TYPES: frozenset[str] = frozenset(
-    t for t in EVENT_TYPES if "institution_id" in _DEFS[t]["required"]
+RATIO_KPIS: frozenset[str] = frozenset(
+    {"inclusive_share", "inclusive_coverage", "certified_share", "inspected_share", "assessed_share"}
 )
+
+INSTITUTION_EVENT_TYPES: frozenset[str] = frozenset(t for t in EVENT_TYPES if "institution_id" in _DEFS[t]["required"])
 # What a closed institution still accepts (kpis.md, "Rules").
 ACCEPTED_WHEN_CLOSED: frozenset[str] = frozenset(
-    {"InstitutionReopened", "ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded",
-     "IncidentReported", "IncidentResolved"}
+    {
+        "InstitutionReopened",
+        "ChildrenRehomed",
+        "InspectionRecorded",
+        "RectificationCompleted",
+        "RiskCreditGraded",
+        "IncidentReported",
+        "IncidentResolved",
+    }
 )
 
 # The vocabularies of the supervision figures (kpis.md, revision of 2026-11-30).
@@ -81,21 +87,36 @@ COURSE_NAMES_ZH: dict[str, str] = {"head": "机构负责人培训", "caregiver":
 RISK_NAMES_ZH: dict[str, str] = {"low": "低风险", "medium": "中风险", "high": "高风险", UNGRADED: "未评级"}
 CREDIT_NAMES_ZH: dict[str, str] = {"A": "A级", "B": "B级", "C": "C级", "D": "D级", UNGRADED: "未评级"}
 QUALITY_DIMENSION_NAMES_ZH: dict[str, str] = {
-    "management": "机构管理", "staffing": "队伍建设", "environment": "照护环境", "safety": "安全保障",
-    "health": "卫生保健", "family_community": "与家庭和社区合作", "activities": "照护活动",
+    "management": "机构管理",
+    "staffing": "队伍建设",
+    "environment": "照护环境",
+    "safety": "安全保障",
+    "health": "卫生保健",
+    "family_community": "与家庭和社区合作",
+    "activities": "照护活动",
 }
 INCIDENT_CATEGORY_NAMES_ZH: dict[str, str] = {
-    "personal_safety": "人身安全", "food_safety": "食品安全", "fire_safety": "消防安全", "health": "卫生保健",
+    "personal_safety": "人身安全",
+    "food_safety": "食品安全",
+    "fire_safety": "消防安全",
+    "health": "卫生保健",
     "other": "其他",
 }
 INCIDENT_SEVERITY_NAMES_ZH: dict[str, str] = {"general": "一般", "serious": "较大", "major": "重大"}
 
 KPI_NAMES_ZH = {
-    "slots_total": "托位总数", "new_slots": "新增托位", "inclusive_share": "普惠托位占比",
-    "inclusive_coverage": "普惠服务镇街覆盖率", "township_min_slots": "镇街托位下限",
-    "heads_trained": "机构负责人培训(人次)", "caregivers_trained": "保育人员培训(人次)",
+    "slots_total": "托位总数",
+    "new_slots": "新增托位",
+    "inclusive_share": "普惠托位占比",
+    "inclusive_coverage": "普惠服务镇街覆盖率",
+    "township_min_slots": "镇街托位下限",
+    "heads_trained": "机构负责人培训(人次)",
+    "caregivers_trained": "保育人员培训(人次)",
     "certified_share": "保育人员持证率",
-    "new_inclusive_slots": "新增普惠托位", "kindergarten_new_inclusive_slots": "幼儿园新增普惠托位",
-    "slots_per_1000": "每千人口托位数", "inspected_share": "年度监督检查覆盖率",
-    "assessed_share": "质量评估覆盖率", "offline_guidance_activities": "线下科学育儿指导(场次)",
+    "new_inclusive_slots": "新增普惠托位",
+    "kindergarten_new_inclusive_slots": "幼儿园新增普惠托位",
+    "slots_per_1000": "每千人口托位数",
+    "inspected_share": "年度监督检查覆盖率",
+    "assessed_share": "质量评估覆盖率",
+    "offline_guidance_activities": "线下科学育儿指导(场次)",
 }

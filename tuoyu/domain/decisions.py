@@ -53,8 +53,10 @@ def event_key(event_id: str) -> str:
 
 # Ids besides event_id that name one fact across the whole record, claimed like event_ids:
 # type -> (id field, noun, verb) for the key and the message.
-UNIQUE_IDS = {"InspectionRecorded": ("inspection_id", "inspection", "recorded"),
-              "IncidentReported": ("incident_id", "incident", "reported")}
+UNIQUE_IDS = {
+    "InspectionRecorded": ("inspection_id", "inspection", "recorded"),
+    "IncidentReported": ("incident_id", "incident", "reported"),
+}
 
 
 def id_claim(event: dict[str, Any]) -> str | None:
@@ -66,8 +68,14 @@ def id_claim(event: dict[str, Any]) -> str | None:
 
 
 class Decisions:
-    def __init__(self, load: Loader, lookup_claims: ClaimLookup, recorded_by: str, now: datetime,
-                 authorize: Authorizer | None = None) -> None:
+    def __init__(
+        self,
+        load: Loader,
+        lookup_claims: ClaimLookup,
+        recorded_by: str,
+        now: datetime,
+        authorize: Authorizer | None = None,
+    ) -> None:
         self._load = load
         self._authorize = authorize
         self._lookup_claims = lookup_claims
@@ -117,9 +125,12 @@ class Decisions:
             return False
         event = normalised(event)
         if parse_time(event["occurred_at"]) > self.now + MAX_AHEAD:
-            return problem("occurred_at", f"{event['occurred_at']} is more than one day after the time of "
-                           f"recording ({self.now.isoformat(timespec='seconds')}); events may not be recorded "
-                           "in advance")
+            return problem(
+                "occurred_at",
+                f"{event['occurred_at']} is more than one day after the time of "
+                f"recording ({self.now.isoformat(timespec='seconds')}); events may not be recorded "
+                "in advance",
+            )
         try:
             # Before the repeat check: a repeat must not tell a foreign role that an event exists.
             self._check_allowed(event, self._township_of(event))
@@ -134,8 +145,12 @@ class Decisions:
             if earlier == _short(fingerprint):
                 self.duplicates += 1
                 return False
-            return problem("event_id", f"event_id {event_id} was recorded before with different content; "
-                           "an event_id identifies one event (send a new event_id for a new fact)", conflict=True)
+            return problem(
+                "event_id",
+                f"event_id {event_id} was recorded before with different content; "
+                "an event_id identifies one event (send a new event_id for a new fact)",
+                conflict=True,
+            )
         try:
             aggregate = self._decide(event)
         except RuleViolation as violation:
@@ -168,8 +183,11 @@ class Decisions:
                     institution.record(event, by, now)  # raises: filed once
                 return Institution.file(event, by, now)
             if institution is None:
-                raise RuleViolation("institution_id", f"institution {event['institution_id']} is not filed; "
-                                    f"every {kind} needs a filed institution (record InstitutionFiled first)")
+                raise RuleViolation(
+                    "institution_id",
+                    f"institution {event['institution_id']} is not filed; "
+                    f"every {kind} needs a filed institution (record InstitutionFiled first)",
+                )
             self._check_unique_id(event)
             if kind == "ChildrenRehomed" and "to_institution_id" in event:
                 self._check_destination(event)
@@ -205,15 +223,23 @@ class Decisions:
         """Children are placed in another filed institution that is operating."""
         destination = event["to_institution_id"]
         if destination == event["institution_id"]:
-            raise RuleViolation("to_institution_id", f"children of {destination} cannot be placed in "
-                                "the institution they leave; name the institution that takes them")
+            raise RuleViolation(
+                "to_institution_id",
+                f"children of {destination} cannot be placed in "
+                "the institution they leave; name the institution that takes them",
+            )
         found = self._get(Institution.create_id(destination))
         if found is None:
-            raise RuleViolation("to_institution_id", f"institution {destination} is not filed; children can "
-                                "be placed only in a filed institution (record its InstitutionFiled first)")
+            raise RuleViolation(
+                "to_institution_id",
+                f"institution {destination} is not filed; children can "
+                "be placed only in a filed institution (record its InstitutionFiled first)",
+            )
         if not found.operating:
-            raise RuleViolation("to_institution_id", f"institution {destination} is closed; children can be "
-                                "placed only in an operating institution")
+            raise RuleViolation(
+                "to_institution_id",
+                f"institution {destination} is closed; children can be placed only in an operating institution",
+            )
 
     def _township_of(self, event: dict[str, Any]) -> str | None:
         """The township an event concerns, as the store knows it (None: unknown or district-wide)."""

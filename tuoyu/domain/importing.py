@@ -53,16 +53,25 @@ def read_lines(stream: BinaryIO) -> Iterator[_Line]:
     API may be, becomes a problem, not an exception."""
     for number, (raw, too_long) in enumerate(_bounded_lines(stream), start=1):
         if too_long:
-            yield _refused(number, raw, f"the line is longer than {MAX_BODY_BYTES:,} bytes, the most the API "
-                                        "takes in one request; one line holds one event")
+            yield _refused(
+                number,
+                raw,
+                f"the line is longer than {MAX_BODY_BYTES:,} bytes, the most the API "
+                "takes in one request; one line holds one event",
+            )
             continue
         if not raw.strip():
             continue
         try:
             event = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            what = ("is not UTF-8 text" if _not_utf8(raw) else too_deep("the line") if "depth limit" in str(error)
-                    else f"is not valid JSON ({error})")
+            what = (
+                "is not UTF-8 text"
+                if _not_utf8(raw)
+                else too_deep("the line")
+                if "depth limit" in str(error)
+                else f"is not valid JSON ({error})"
+            )
             yield _refused(number, raw, what if what.startswith("the line") else f"the line {what}")
             continue
         # Depth is checked with the event (tuoyu.domain.schema): a deep line never passes the schema.
@@ -128,9 +137,13 @@ class _Rejected(Exception):
     """Raised inside the import transaction to roll it back once every problem is reported."""
 
 
-def import_all_or_nothing(app: Registry, open_file: Callable[[], BinaryIO], recorded_by: str,
-                          on_problem: Callable[[Problem, _Line], None],
-                          progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+def import_all_or_nothing(
+    app: Registry,
+    open_file: Callable[[], BinaryIO],
+    recorded_by: str,
+    on_problem: Callable[[Problem, _Line], None],
+    progress: Callable[[int], None] = lambda n: None,
+) -> ImportReport:
     report = ImportReport()
 
     def count_problem(problem: Problem, line: _Line) -> None:
@@ -161,15 +174,21 @@ def import_all_or_nothing(app: Registry, open_file: Callable[[], BinaryIO], reco
         report.recorded = 0
     except IntegrityError as error:
         report.recorded = 0
-        report.conflict = (f"another writer recorded a conflicting event during the import ({error}); "
-                           "nothing was recorded: run the import again")
+        report.conflict = (
+            f"another writer recorded a conflicting event during the import ({error}); "
+            "nothing was recorded: run the import again"
+        )
     report.duplicates = decisions.duplicates
     return report
 
 
-def import_skipping_invalid(app: Registry, open_file: Callable[[], BinaryIO], recorded_by: str,
-                            on_problem: Callable[[Problem, _Line], None],
-                            progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+def import_skipping_invalid(
+    app: Registry,
+    open_file: Callable[[], BinaryIO],
+    recorded_by: str,
+    on_problem: Callable[[Problem, _Line], None],
+    progress: Callable[[int], None] = lambda n: None,
+) -> ImportReport:
     """Record every valid event page by page; invalid lines are reported, not recorded."""
     report = ImportReport()
     rejected_lines: set[int] = set()

@@ -23,7 +23,7 @@ class Institution(Aggregate):
         return natural_id("institution", institution_id)
 
     class Filed(Opened):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             # Aggregate.Created calls __init__ with the event's attributes.
             pass
 
@@ -47,11 +47,23 @@ class Institution(Aggregate):
         self.open_incidents: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def file(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "Institution":
-        context = {"township": event["township"], "kind": event["kind"], "slots": event["slots"],
-                   "inclusive": event["inclusive"], "enrolled": 0, "operating": True}
-        return cls._create(cls.Filed, id=cls.create_id(event["institution_id"]), timestamp=now,
-                           event=event, context=context, recorded_by=recorded_by)
+    def file(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> Institution:
+        context = {
+            "township": event["township"],
+            "kind": event["kind"],
+            "slots": event["slots"],
+            "inclusive": event["inclusive"],
+            "enrolled": 0,
+            "operating": True,
+        }
+        return cls._create(
+            cls.Filed,
+            id=cls.create_id(event["institution_id"]),
+            timestamp=now,
+            event=event,
+            context=context,
+            recorded_by=recorded_by,
+        )
 
     # ---- decisions -------------------------------------------------------------------
 
@@ -59,19 +71,32 @@ class Institution(Aggregate):
         """Decide on one interchange event about this institution and trigger its stored event."""
         kind = event["type"]
         if kind == "InstitutionFiled":
-            raise RuleViolation("institution_id", f"institution {self.institution_id} is already filed; "
-                                "an institution id can be filed once (use FilingChanged or CapacityChanged)")
+            raise RuleViolation(
+                "institution_id",
+                f"institution {self.institution_id} is already filed; "
+                "an institution id can be filed once (use FilingChanged or CapacityChanged)",
+            )
         if not self.operating and kind not in ACCEPTED_WHEN_CLOSED:
-            raise RuleViolation("institution_id", f"institution {self.institution_id} is closed; a closed "
-                                f"institution accepts only {', '.join(sorted(ACCEPTED_WHEN_CLOSED))}")
+            raise RuleViolation(
+                "institution_id",
+                f"institution {self.institution_id} is closed; a closed "
+                f"institution accepts only {', '.join(sorted(ACCEPTED_WHEN_CLOSED))}",
+            )
         decide = getattr(self, "_decide_" + kind)
         event_class, changes = decide(event)
-        self.trigger_event(event_class, timestamp=now, event=event,
-                           context=self._context(**changes), recorded_by=recorded_by)
+        self.trigger_event(
+            event_class, timestamp=now, event=event, context=self._context(**changes), recorded_by=recorded_by
+        )
 
     def _context(self, **changes: Any) -> dict[str, Any]:
-        context = {"township": self.township, "kind": self.kind, "slots": self.slots,
-                   "inclusive": self.inclusive, "enrolled": self.enrolled, "operating": self.operating}
+        context = {
+            "township": self.township,
+            "kind": self.kind,
+            "slots": self.slots,
+            "inclusive": self.inclusive,
+            "enrolled": self.enrolled,
+            "operating": self.operating,
+        }
         context.update(changes)
         return context
 
@@ -80,8 +105,11 @@ class Institution(Aggregate):
 
     def _decide_CapacityChanged(self, event):
         if event["slots"] < self.enrolled:
-            raise RuleViolation("slots", f"{event['slots']} slots is below the {self.enrolled} children "
-                                f"enrolled in {self.institution_id}; withdraw children first")
+            raise RuleViolation(
+                "slots",
+                f"{event['slots']} slots is below the {self.enrolled} children "
+                f"enrolled in {self.institution_id}; withdraw children first",
+            )
         return self.CapacityChanged, {"slots": event["slots"]}
 
     def _decide_InclusiveStatusGranted(self, event):
@@ -91,49 +119,75 @@ class Institution(Aggregate):
 
     def _decide_InclusiveStatusRevoked(self, event):
         if not self.inclusive:
-            raise RuleViolation("type", f"institution {self.institution_id} is not inclusive (普惠); "
-                                "there is no status to revoke")
+            raise RuleViolation(
+                "type", f"institution {self.institution_id} is not inclusive (普惠); there is no status to revoke"
+            )
         return self.InclusiveStatusRevoked, {"inclusive": False}
 
     def _decide_InstitutionClosed(self, event):
         affected = event.get("children_affected", self.enrolled)
-        return self.Closed, {"operating": False, "enrolled": 0, "children_affected": affected,
-                             "awaiting": affected, "emergency": event["emergency"]}
+        return self.Closed, {
+            "operating": False,
+            "enrolled": 0,
+            "children_affected": affected,
+            "awaiting": affected,
+            "emergency": event["emergency"],
+        }
 
     def _decide_ChildrenRehomed(self, event):
         if self.operating:
-            raise RuleViolation("institution_id", f"institution {self.institution_id} is operating; "
-                                "ChildrenRehomed applies to a closed institution")
+            raise RuleViolation(
+                "institution_id",
+                f"institution {self.institution_id} is operating; ChildrenRehomed applies to a closed institution",
+            )
         if event["children"] > self.awaiting:
-            raise RuleViolation("children", f"{event['children']} children exceeds the {self.awaiting} "
-                                f"children of {self.institution_id} still awaiting a place")
+            raise RuleViolation(
+                "children",
+                f"{event['children']} children exceeds the {self.awaiting} "
+                f"children of {self.institution_id} still awaiting a place",
+            )
         return self.ChildrenRehomed, {"awaiting": self.awaiting - event["children"], "emergency": self.emergency}
 
     def _decide_InstitutionReopened(self, event):
         if self.operating:
-            raise RuleViolation("type", f"institution {self.institution_id} is operating; only a closed "
-                                "institution can be reopened")
-        return self.Reopened, {"operating": True, "slots": event.get("slots", self.slots), "enrolled": 0,
-                               "awaiting": 0, "emergency": False}
+            raise RuleViolation(
+                "type", f"institution {self.institution_id} is operating; only a closed institution can be reopened"
+            )
+        return self.Reopened, {
+            "operating": True,
+            "slots": event.get("slots", self.slots),
+            "enrolled": 0,
+            "awaiting": 0,
+            "emergency": False,
+        }
 
     def _decide_ChildrenEnrolled(self, event):
         after = self.enrolled + event["children"]
         if after > self.slots:
-            raise RuleViolation("children", f"enrolling {event['children']} would make {after} children in "
-                                f"{self.slots} slots of {self.institution_id}; enrolled may not exceed slots")
+            raise RuleViolation(
+                "children",
+                f"enrolling {event['children']} would make {after} children in "
+                f"{self.slots} slots of {self.institution_id}; enrolled may not exceed slots",
+            )
         return self.ChildrenEnrolled, {"enrolled": after}
 
     def _decide_ChildrenWithdrawn(self, event):
         after = self.enrolled - event["children"]
         if after < 0:
-            raise RuleViolation("children", f"withdrawing {event['children']} would leave {after} children in "
-                                f"{self.institution_id}, which has {self.enrolled} enrolled")
+            raise RuleViolation(
+                "children",
+                f"withdrawing {event['children']} would leave {after} children in "
+                f"{self.institution_id}, which has {self.enrolled} enrolled",
+            )
         return self.ChildrenWithdrawn, {"enrolled": after}
 
     def _decide_StaffReported(self, event):
         if event["certified_caregivers"] > event["caregivers"]:
-            raise RuleViolation("certified_caregivers", f"{event['certified_caregivers']} certified caregivers "
-                                f"exceeds the {event['caregivers']} caregivers reported")
+            raise RuleViolation(
+                "certified_caregivers",
+                f"{event['certified_caregivers']} certified caregivers "
+                f"exceeds the {event['caregivers']} caregivers reported",
+            )
         return self.StaffReported, {}
 
     def _decide_InspectionRecorded(self, event):
@@ -141,9 +195,12 @@ class Institution(Aggregate):
 
     def _decide_RectificationCompleted(self, event):
         if event["inspection_id"] not in self.open_rectifications:
-            raise RuleViolation("inspection_id", f"{self.institution_id} has no open rectification for "
-                                f"inspection {event['inspection_id']}; open: "
-                                f"{', '.join(self.open_rectifications) or 'none'}")
+            raise RuleViolation(
+                "inspection_id",
+                f"{self.institution_id} has no open rectification for "
+                f"inspection {event['inspection_id']}; open: "
+                f"{', '.join(self.open_rectifications) or 'none'}",
+            )
         return self.RectificationCompleted, {"rectify_by": self.open_rectifications[event["inspection_id"]]}
 
     def _decide_RiskCreditGraded(self, event):
@@ -156,45 +213,48 @@ class Institution(Aggregate):
 
     def _decide_IncidentResolved(self, event):
         if event["incident_id"] not in self.open_incidents:
-            raise RuleViolation("incident_id", f"{self.institution_id} has no open incident {event['incident_id']}; "
-                                "IncidentResolved needs an incident of this institution reported and not yet "
-                                f"resolved; open: {', '.join(self.open_incidents) or 'none'}")
+            raise RuleViolation(
+                "incident_id",
+                f"{self.institution_id} has no open incident {event['incident_id']}; "
+                "IncidentResolved needs an incident of this institution reported and not yet "
+                f"resolved; open: {', '.join(self.open_incidents) or 'none'}",
+            )
         return self.IncidentResolved, {}
 
     # ---- events: assignment only ---------------------------------------------------------
 
     class FilingChanged(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.details.update(self.event["changes"])
             aggregate.kind = self.context["kind"]
 
     class CapacityChanged(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.slots = self.context["slots"]
 
     class InclusiveStatusGranted(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.inclusive = True
             if "monthly_fee_yuan" in self.event:
                 aggregate.details["monthly_fee_yuan"] = self.event["monthly_fee_yuan"]
 
     class InclusiveStatusRevoked(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.inclusive = False
 
     class Closed(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.operating = False
             aggregate.enrolled = 0
             aggregate.awaiting = self.context["awaiting"]
             aggregate.emergency = self.context["emergency"]
 
     class ChildrenRehomed(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.awaiting = self.context["awaiting"]
 
     class Reopened(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.operating = True
             aggregate.slots = self.context["slots"]
             aggregate.enrolled = 0
@@ -202,18 +262,18 @@ class Institution(Aggregate):
             aggregate.emergency = False
 
     class ChildrenEnrolled(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.enrolled = self.context["enrolled"]
 
     class ChildrenWithdrawn(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.enrolled = self.context["enrolled"]
 
     class StaffReported(Recorded):
         pass
 
     class InspectionRecorded(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             if self.event["outcome"] == "rectify":
                 aggregate.open_rectifications[self.event["inspection_id"]] = self.event["rectify_by"]
             aggregate.latest_outcome = self.event["outcome"]
@@ -221,21 +281,25 @@ class Institution(Aggregate):
                 aggregate.latest_scores = self.event.get("scores", {})
 
     class RectificationCompleted(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.open_rectifications.pop(self.event["inspection_id"], None)
 
     class RiskCreditGraded(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.risk = self.event["risk"]
             aggregate.credit = self.event["credit"]
 
     class IncidentReported(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             event = self.event
             aggregate.open_incidents[event["incident_id"]] = {
-                "incident_id": event["incident_id"], "category": event["category"], "severity": event["severity"],
-                "children_affected": event.get("children_affected"), "reported_at": event["occurred_at"]}
+                "incident_id": event["incident_id"],
+                "category": event["category"],
+                "severity": event["severity"],
+                "children_affected": event.get("children_affected"),
+                "reported_at": event["occurred_at"],
+            }
 
     class IncidentResolved(Recorded):
-        def apply(self, aggregate: "Institution") -> None:
+        def apply(self, aggregate: Institution) -> None:
             aggregate.open_incidents.pop(self.event["incident_id"], None)

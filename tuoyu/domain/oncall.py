@@ -27,7 +27,7 @@ class Alert(Aggregate):
         pass
 
     class Notified(Recorded):
-        def apply(self, aggregate: "Alert") -> None:
+        def apply(self, aggregate: Alert) -> None:
             if aggregate.status == "resolved" and self.event["starts_at"] != aggregate.starts_at:
                 aggregate.episode = self.event["starts_at"]  # fires again after a resolution
             aggregate.status = self.event["status"]
@@ -36,7 +36,7 @@ class Alert(Aggregate):
             aggregate.last_recorded_at = self.event["occurred_at"]
 
     class Acknowledged(Recorded):
-        def apply(self, aggregate: "Alert") -> None:
+        def apply(self, aggregate: Alert) -> None:
             aggregate.acknowledged_for = aggregate.episode
             # Stored before silences existed: the acknowledgement held for its episode only.
             aggregate.acknowledged_until = self.event.get("silenced_until")
@@ -54,20 +54,30 @@ class Alert(Aggregate):
         self.acknowledged_until: str | None = None
 
     @classmethod
-    def notify_first(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "Alert":
-        return cls._create(cls.FirstNotified, id=cls.create_id(event["fingerprint"]), timestamp=now,
-                           event=event, context={"township": None}, recorded_by=recorded_by)
+    def notify_first(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> Alert:
+        return cls._create(
+            cls.FirstNotified,
+            id=cls.create_id(event["fingerprint"]),
+            timestamp=now,
+            event=event,
+            context={"township": None},
+            recorded_by=recorded_by,
+        )
 
     def is_repeat(self, alert: dict[str, Any], now: datetime, record_every: timedelta) -> bool:
         """Whether a notification only repeats what is recorded (same status, start and text), and
         the last record of this alert is recent enough to count it instead of recording it."""
-        return (alert["status"] == self.status and alert.get("startsAt") == self.starts_at
-                and alert.get("annotations", {}) == self.annotations
-                and now - datetime.fromisoformat(self.last_recorded_at) < record_every)
+        return (
+            alert["status"] == self.status
+            and alert.get("startsAt") == self.starts_at
+            and alert.get("annotations", {}) == self.annotations
+            and now - datetime.fromisoformat(self.last_recorded_at) < record_every
+        )
 
     def notify(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
-        self.trigger_event(self.Notified, timestamp=now, event=event, context={"township": None},
-                           recorded_by=recorded_by)
+        self.trigger_event(
+            self.Notified, timestamp=now, event=event, context={"township": None}, recorded_by=recorded_by
+        )
 
     def acknowledged_at(self, now: datetime) -> bool:
         """An acknowledgement holds until its silence ends (through a re-fire meanwhile), or, for
@@ -79,5 +89,6 @@ class Alert(Aggregate):
     def acknowledge(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
         if self.acknowledged_at(now):
             raise RuleViolation("fingerprint", f"alert {self.fingerprint} is already acknowledged")
-        self.trigger_event(self.Acknowledged, timestamp=now, event=event, context={"township": None},
-                           recorded_by=recorded_by)
+        self.trigger_event(
+            self.Acknowledged, timestamp=now, event=event, context={"township": None}, recorded_by=recorded_by
+        )

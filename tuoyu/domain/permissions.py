@@ -8,8 +8,9 @@ from tuoyu.domain.catalogue import INSTITUTION_EVENT_TYPES, TOWNSHIP_IDS
 
 # Inspectors grade, inspect and follow up; a safety incident is often found or handled on a
 # visit, so they report and resolve incidents too (docs/decisions.md).
-INSPECTOR_TYPES = frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded",
-                             "IncidentReported", "IncidentResolved"})
+INSPECTOR_TYPES = frozenset(
+    {"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "IncidentReported", "IncidentResolved"}
+)
 REGISTRY_TYPES = INSTITUTION_EVENT_TYPES | {"PopulationReported"}
 # What a township officer records for its own township (institutions of it, or naming it).
 TOWNSHIP_TYPES = INSTITUTION_EVENT_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "PopulationReported"}
@@ -19,9 +20,8 @@ AUDITING_ROLES = ("admin", "auditor")  # the audit routes: trails, diffs, verifi
 ROLE_HELP = {
     "admin": "everything, including TargetSet and InclusiveFeeCapSet",
     "registry": "institution events (filings, capacity, inclusive status, closures, children, staff, "
-                "inspections, incidents) in any township, and PopulationReported",
-    "inspector": "InspectionRecorded, RectificationCompleted, RiskCreditGraded, IncidentReported and "
-                 "IncidentResolved",
+    "inspections, incidents) in any township, and PopulationReported",
+    "inspector": "InspectionRecorded, RectificationCompleted, RiskCreditGraded, IncidentReported and IncidentResolved",
     "auditor": "nothing: it reads everything and writes nothing",
     "oncall": "no events; it acknowledges alerts (POST /api/oncall/{fingerprint}/ack)",
 }
@@ -36,8 +36,10 @@ def valid_role(role: str) -> bool:
 def role_help(role: str) -> str:
     if role.startswith("township:"):
         township = role.split(":", 1)[1]
-        return (f"institution events for institutions of {township}, and TrainingCompleted, "
-                f"ParentingGuidanceHeld and PopulationReported in {township}")
+        return (
+            f"institution events for institutions of {township}, and TrainingCompleted, "
+            f"ParentingGuidanceHeld and PopulationReported in {township}"
+        )
     return ROLE_HELP[role]
 
 

@@ -32,12 +32,21 @@ class PopulationReport(Aggregate):
     @classmethod
     def report(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> PopulationReport:
         if event.get("under3", 0) > event["population"]:
-            raise RuleViolation("under3", f"under3 {event['under3']} exceeds the population {event['population']} "
-                                f"of {event['scope']} in {event['year']}; children under three are part of the "
-                                "population")
+            raise RuleViolation(
+                "under3",
+                f"under3 {event['under3']} exceeds the population {event['population']} "
+                f"of {event['scope']} in {event['year']}; children under three are part of the "
+                "population",
+            )
         township = None if event["scope"] == DISTRICT else event["scope"]
-        return cls._create(cls.Reported, id=cls.create_id(event["event_id"]), timestamp=now, event=event,
-                           context={"township": township}, recorded_by=recorded_by)
+        return cls._create(
+            cls.Reported,
+            id=cls.create_id(event["event_id"]),
+            timestamp=now,
+            event=event,
+            context={"township": township},
+            recorded_by=recorded_by,
+        )
 
 
 class InclusiveFeeCap(Aggregate):
@@ -56,5 +65,11 @@ class InclusiveFeeCap(Aggregate):
 
     @classmethod
     def set(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> InclusiveFeeCap:
-        return cls._create(cls.Set, id=cls.create_id(event["event_id"]), timestamp=now, event=event,
-                           context={"township": None}, recorded_by=recorded_by)
+        return cls._create(
+            cls.Set,
+            id=cls.create_id(event["event_id"]),
+            timestamp=now,
+            event=event,
+            context={"township": None},
+            recorded_by=recorded_by,
+        )

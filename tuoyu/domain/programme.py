@@ -29,13 +29,21 @@ class TrainingSession(Aggregate):
         self.township = context["township"]
 
     @classmethod
-    def complete(cls, event: dict[str, Any], township: str | None, recorded_by: str, now: datetime) -> "TrainingSession":
+    def complete(cls, event: dict[str, Any], township: str | None, recorded_by: str, now: datetime) -> TrainingSession:
         if event.get("township") and township and event["township"] != township:
-            raise RuleViolation("township", f"{event['township']!r} differs from the township {township!r} "
-                                f"of institution {event['institution_id']}; give one or make them agree")
-        return cls._create(cls.Completed, id=cls.create_id(event["event_id"]), timestamp=now,
-                           event=event, context={"township": township or event.get("township")},
-                           recorded_by=recorded_by)
+            raise RuleViolation(
+                "township",
+                f"{event['township']!r} differs from the township {township!r} "
+                f"of institution {event['institution_id']}; give one or make them agree",
+            )
+        return cls._create(
+            cls.Completed,
+            id=cls.create_id(event["event_id"]),
+            timestamp=now,
+            event=event,
+            context={"township": township or event.get("township")},
+            recorded_by=recorded_by,
+        )
 
 
 class GuidanceActivity(Aggregate):
@@ -52,9 +60,15 @@ class GuidanceActivity(Aggregate):
         self.township = context["township"]
 
     @classmethod
-    def hold(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "GuidanceActivity":
-        return cls._create(cls.Held, id=cls.create_id(event["event_id"]), timestamp=now, event=event,
-                           context={"township": event.get("township")}, recorded_by=recorded_by)
+    def hold(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> GuidanceActivity:
+        return cls._create(
+            cls.Held,
+            id=cls.create_id(event["event_id"]),
+            timestamp=now,
+            event=event,
+            context={"township": event.get("township")},
+            recorded_by=recorded_by,
+        )
 
 
 class Target(Aggregate):
@@ -68,7 +82,7 @@ class Target(Aggregate):
         pass
 
     class Replaced(Recorded):
-        def apply(self, aggregate: "Target") -> None:
+        def apply(self, aggregate: Target) -> None:
             aggregate.value = self.event["value"]
 
     def __init__(self, event: dict[str, Any], context: dict[str, Any], recorded_by: str) -> None:
@@ -79,18 +93,29 @@ class Target(Aggregate):
         if date.fromisoformat(event["due"]) < date.fromisoformat(event["start"]):
             raise RuleViolation("due", f"due {event['due']} is before start {event['start']}")
         if event["scope"] != DISTRICT and event["kpi"] in DISTRICT_ONLY_KPIS:
-            raise RuleViolation("kpi", f"{event['kpi']} applies to the district only; set it with scope "
-                                f"'district', not {event['scope']!r}")
+            raise RuleViolation(
+                "kpi",
+                f"{event['kpi']} applies to the district only; set it with scope 'district', not {event['scope']!r}",
+            )
 
     @classmethod
-    def set(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> "Target":
+    def set(cls, event: dict[str, Any], recorded_by: str, now: datetime) -> Target:
         cls.check(event)
-        return cls._create(cls.Set, id=cls.create_id(event["scope"], event["kpi"]), timestamp=now, event=event,
-                           context={"township": None if event["scope"] == DISTRICT else event["scope"]},
-                           recorded_by=recorded_by)
+        return cls._create(
+            cls.Set,
+            id=cls.create_id(event["scope"], event["kpi"]),
+            timestamp=now,
+            event=event,
+            context={"township": None if event["scope"] == DISTRICT else event["scope"]},
+            recorded_by=recorded_by,
+        )
 
     def replace(self, event: dict[str, Any], recorded_by: str, now: datetime) -> None:
         self.check(event)
-        self.trigger_event(self.Replaced, timestamp=now, event=event,
-                           context={"township": None if event["scope"] == DISTRICT else event["scope"]},
-                           recorded_by=recorded_by)
+        self.trigger_event(
+            self.Replaced,
+            timestamp=now,
+            event=event,
+            context={"township": None if event["scope"] == DISTRICT else event["scope"]},
+            recorded_by=recorded_by,
+        )

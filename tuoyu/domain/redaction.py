@@ -30,11 +30,26 @@ class Redaction(Aggregate):
         self.digest = event["digest"]
 
     @classmethod
-    def record(cls, position: int, path: str, digest: str, reason: str, by: str, now: datetime) -> "Redaction":
+    def record(cls, position: int, path: str, digest: str, reason: str, by: str, now: datetime) -> Redaction:
         if not reason.strip():
-            raise RuleViolation("reason", "a redaction needs a reason (the request or legal basis, without "
-                                "personal data), e.g. 个人信息删除申请 2026-118")
-        event = {"type": "PersonalDataRedacted", "occurred_at": now.isoformat(), "position": position,
-                 "field": path, "digest": digest, "reason": reason}
-        return cls._create(cls.Recorded, id=cls.create_id(digest), timestamp=now, event=event,
-                           context={"township": None}, recorded_by=by)
+            raise RuleViolation(
+                "reason",
+                "a redaction needs a reason (the request or legal basis, without "
+                "personal data), e.g. 个人信息删除申请 2026-118",
+            )
+        event = {
+            "type": "PersonalDataRedacted",
+            "occurred_at": now.isoformat(),
+            "position": position,
+            "field": path,
+            "digest": digest,
+            "reason": reason,
+        }
+        return cls._create(
+            cls.Recorded,
+            id=cls.create_id(digest),
+            timestamp=now,
+            event=event,
+            context={"township": None},
+            recorded_by=by,
+        )

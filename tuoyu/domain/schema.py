@@ -97,8 +97,9 @@ def _integer_fields(event_type: str) -> tuple[str, ...]:
 def normalised(event: dict[str, Any]) -> dict[str, Any]:
     """The valid event in the one form every reader parses: JSON Schema counts 2.0 as an
     integer, stored as 2 so sums stay integers; times with an upper-case T and Z."""
-    changes: dict[str, Any] = {n: int(event[n]) for n in _integer_fields(event["type"])
-                               if isinstance(event.get(n), float)}
+    changes: dict[str, Any] = {
+        n: int(event[n]) for n in _integer_fields(event["type"]) if isinstance(event.get(n), float)
+    }
     for name in time_fields(event["type"]):
         if isinstance(event.get(name), str) and canonical_time(event[name]) != event[name]:
             changes[name] = canonical_time(event[name])
@@ -157,11 +158,16 @@ def _time_problems(event: dict[str, Any]) -> list[FieldProblem]:
             continue
         moment = parse_time(value)
         if moment is None:
-            found.append((name, f"{_quoted(value)} is not a date-time with a UTC offset, "
-                                "e.g. 2024-03-05T10:30:00+08:00"))
+            found.append(
+                (name, f"{_quoted(value)} is not a date-time with a UTC offset, e.g. 2024-03-05T10:30:00+08:00")
+            )
         elif not time_in_range(moment):
-            found.append((name, f"{value!r} is out of range: it must fall within {years}, as written, "
-                                "in UTC and in Asia/Shanghai"))
+            found.append(
+                (
+                    name,
+                    f"{value!r} is out of range: it must fall within {years}, as written, in UTC and in Asia/Shanghai",
+                )
+            )
     for name in date_fields(event["type"]):
         value = event.get(name)
         if not isinstance(value, str):
@@ -209,9 +215,17 @@ def _text_problems(event: dict[str, Any]) -> list[FieldProblem]:
 
 def _article(expected: Any) -> str:
     names = expected if isinstance(expected, list) else [expected]
-    return " or ".join({"integer": "an integer", "number": "a number", "string": "a string",
-                        "boolean": "true or false", "object": "an object", "array": "an array"}.get(n, n)
-                       for n in names)
+    return " or ".join(
+        {
+            "integer": "an integer",
+            "number": "a number",
+            "string": "a string",
+            "boolean": "true or false",
+            "object": "an object",
+            "array": "an array",
+        }.get(n, n)
+        for n in names
+    )
 
 
 def _json_type(value: Any) -> str:

@@ -34,7 +34,7 @@ class Token(Aggregate):
         pass
 
     class Revoked(Recorded):
-        def apply(self, aggregate: "Token") -> None:
+        def apply(self, aggregate: Token) -> None:
             aggregate.revoked = True
 
     def __init__(self, event: dict[str, Any], context: dict[str, Any], recorded_by: str | None) -> None:
@@ -42,14 +42,20 @@ class Token(Aggregate):
         self.revoked = False
 
     @classmethod
-    def grant(cls, name: str, role: str, token_digest: str, by: str, now: datetime) -> "Token":
+    def grant(cls, name: str, role: str, token_digest: str, by: str, now: datetime) -> Token:
         check_name(name)
-        event = {"type": "TokenGranted", "occurred_at": now.isoformat(), "name": name, "role": role,
-                 "token_digest": token_digest}
+        event = {
+            "type": "TokenGranted",
+            "occurred_at": now.isoformat(),
+            "name": name,
+            "role": role,
+            "token_digest": token_digest,
+        }
         # A random id: the name may be an officer's, and an id derived from it could be matched
         # against guessed names after the name is redacted.
-        return cls._create(cls.Granted, id=uuid.uuid4(), timestamp=now, event=event,
-                           context={"township": None}, recorded_by=by)
+        return cls._create(
+            cls.Granted, id=uuid.uuid4(), timestamp=now, event=event, context={"township": None}, recorded_by=by
+        )
 
     def revoke(self, name: str, by: str, now: datetime) -> None:
         if self.revoked:

@@ -95,5 +95,6 @@ class RecordingMapper(Mapper[Any]):
         if class_version > 1:
             state["class_version"] = class_version
         rows = split(state, self.salts)
-        return PersonalStoredEvent(originator_id, originator_version, get_topic(type(domain_event)),
-                                   self.transcoder.encode(state), tuple(rows))
+        return PersonalStoredEvent(
+            originator_id, originator_version, get_topic(type(domain_event)), self.transcoder.encode(state), tuple(rows)
+        )

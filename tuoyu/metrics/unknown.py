@@ -15,9 +15,11 @@ class UnknownEventsCollector(Collector):
         self.counts = counts  # view -> event type -> events skipped
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("childcare_projection_unknown_events",
-                                     "Events skipped by a view's fold because their type is unknown to it",
-                                     labels=["view", "type"])
+        family = CounterMetricFamily(
+            "childcare_projection_unknown_events",
+            "Events skipped by a view's fold because their type is unknown to it",
+            labels=["view", "type"],
+        )
         for view, counts in self.counts().items():
             for kind, count in sorted(counts.items()):
                 family.add_metric([view, kind], count)

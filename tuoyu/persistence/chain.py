@@ -40,6 +40,7 @@ class ChainBroken(RuntimeError):
 
 class EventRow(NamedTuple):
     """A stored event as the verifier reads it, from a store or from a bundle."""
+
     position: int
     originator_id: str  # 32 lowercase hex digits
     version: int

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from eventsourcing import popo
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 
 from tuoyu.persistence.sidecar import Side
-from eventsourcing import popo
 
 Claim = tuple[str, str]  # (key, digest)
 
@@ -58,8 +58,10 @@ class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
         """(position, state) of stored events after a position, as the SQL recorders give them."""
         with self._database_lock:
             end = len(self._stored_events) if upto is None else min(upto, len(self._stored_events))
-            return [(position, self._stored_events[position - 1].state)
-                    for position in range(after + 1, min(end, after + limit) + 1)]
+            return [
+                (position, self._stored_events[position - 1].state)
+                for position in range(after + 1, min(end, after + limit) + 1)
+            ]
 
     def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]]) -> int | None:
         """All batches or none (the lock is re-entrant; a failed batch undoes the earlier ones)."""

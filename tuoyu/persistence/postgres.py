@@ -32,19 +32,24 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements += [
             SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, digest text NOT NULL)").format(self.claims_table),
             self._create_chain_table(),
-            SQL("CREATE TABLE IF NOT EXISTS {} (digest text PRIMARY KEY, salt text NOT NULL, value text NOT NULL)")
-            .format(self.personal_table),
-            SQL("CREATE TABLE IF NOT EXISTS {} (token_id text PRIMARY KEY, name text NOT NULL UNIQUE, "
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (digest text PRIMARY KEY, salt text NOT NULL, value text NOT NULL)"
+            ).format(self.personal_table),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (token_id text PRIMARY KEY, name text NOT NULL UNIQUE, "
                 "role text NOT NULL, digest text NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text, "
-                "name_digest text)").format(self.token_view),
+                "name_digest text)"
+            ).format(self.token_view),
         ]
         if self.datastore.enable_db_functions:
             # The database-function insert path bypasses insert_events below: no chain.
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS is not supported: the audit chain would not be kept")
 
     def _create_chain_table(self) -> Any:
-        return SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, recorded_at text NOT NULL, "
-                   "digest bytea NOT NULL, link bytea NOT NULL)").format(self.chain_table)
+        return SQL(
+            "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, recorded_at text NOT NULL, "
+            "digest bytea NOT NULL, link bytea NOT NULL)"
+        ).format(self.chain_table)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         # eventsourcing's own insert_events catches an exception raised inside its transaction
@@ -56,15 +61,25 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             return self._insert_locked(curs, stored_events, **kwargs)
 
-    def _insert_locked(self, curs: Any, stored_events: Sequence[StoredEvent], *, claims: Sequence[Claim] = (),
-                       erase: Sequence[str] = (), keep_times: bool = False, **kwargs: Any) -> Sequence[int] | None:
+    def _insert_locked(
+        self,
+        curs: Any,
+        stored_events: Sequence[StoredEvent],
+        *,
+        claims: Sequence[Claim] = (),
+        erase: Sequence[str] = (),
+        keep_times: bool = False,
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
         """Insert under eventsourcing's EXCLUSIVE lock on the events table, taken by the caller
         BEFORE anything else: an import and an API writer claiming the same event_id would
         otherwise each hold what the other waits for (a claim row, the table lock) and deadlock.
         The lock serialises writers to commit, so under READ COMMITTED the chain's head read
         here is the newest, and no other writer can slip a link in before ours."""
-        curs.execute(SQL("SELECT position, recorded_at, link FROM {} ORDER BY position DESC LIMIT 1")
-                     .format(self.chain_table), prepare=True)
+        curs.execute(
+            SQL("SELECT position, recorded_at, link FROM {} ORDER BY position DESC LIMIT 1").format(self.chain_table),
+            prepare=True,
+        )
         head = curs.fetchone()
         side = Side.of(stored_events, erase)
         if stored_events and keep_times:
@@ -74,12 +89,18 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         if claims:
             curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self.claims_table), claims)
         if side.values:
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING")
-                             .format(self.personal_table), side.values)
+            curs.executemany(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(self.personal_table),
+                side.values,
+            )
         for digest in side.erase:
             curs.execute(SQL("DELETE FROM {} WHERE digest = %s").format(self.personal_table), (digest,))
-            curs.execute(SQL("UPDATE {} SET name = 'redacted-' || substr(name_digest, 1, 12) WHERE name_digest = %s")
-                         .format(self.token_view), (digest,))
+            curs.execute(
+                SQL("UPDATE {} SET name = 'redacted-' || substr(name_digest, 1, 12) WHERE name_digest = %s").format(
+                    self.token_view
+                ),
+                (digest,),
+            )
         if not stored_events:
             return None
         self._insert_stored_events(curs, stored_events, **kwargs)
@@ -91,27 +112,35 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
 
     def _extend_chain(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent], head: Any) -> None:
         if head and head["position"] >= ids[0]:  # only if someone reset the sequence behind our back
-            raise ChainBroken(f"position {ids[0]} is chained already: the store was altered outside the "
-                              "platform; run `tuoyu verify`")
+            raise ChainBroken(
+                f"position {ids[0]} is chained already: the store was altered outside the platform; run `tuoyu verify`"
+            )
         if head is None:
-            curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE notification_id < %s) AS earlier")
-                         .format(self.events_table), (ids[0],))
+            curs.execute(
+                SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE notification_id < %s) AS earlier").format(self.events_table),
+                (ids[0],),
+            )
             if curs.fetchone()["earlier"]:
                 raise unchained_store()
         previous = bytes(head["link"]) if head else GENESIS
-        rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
-                for p, s in zip(ids, stored_events)]
-        curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.chain_table),
-                         chain_rows(previous, rows))
+        rows = [
+            EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
+            for p, s in zip(ids, stored_events, strict=True)
+        ]
+        curs.executemany(
+            SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.chain_table), chain_rows(previous, rows)
+        )
 
     def _keep_token_view(self, curs: Any, stored_events: Sequence[StoredEvent]) -> None:
         for change in token_changes(stored_events):
             if change.granted:
-                curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, NULL, %s)").format(self.token_view),
-                             change.granted)
+                curs.execute(
+                    SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, NULL, %s)").format(self.token_view), change.granted
+                )
             else:
-                curs.execute(SQL("UPDATE {} SET revoked_at = %s WHERE token_id = %s").format(self.token_view),
-                             change.revoked)
+                curs.execute(
+                    SQL("UPDATE {} SET revoked_at = %s WHERE token_id = %s").format(self.token_view), change.revoked
+                )
 
     # ---- the explicit migration of a store recorded before the chain ---------------------
 
@@ -137,13 +166,20 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         return (count, previous) if count else None
 
     def _event_rows(self, curs: Any, after: int, limit: int, upto: int | None) -> list[EventRow]:
-        curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-                         "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s")
-                     .format(self.events_table), (after, 2**62 if upto is None else upto, limit), prepare=True)
+        curs.execute(
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+                "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+            ).format(self.events_table),
+            (after, 2**62 if upto is None else upto, limit),
+            prepare=True,
+        )
         rows = curs.fetchall()
         if rows and isinstance(rows[0], dict):
-            return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
-                    for r in rows]
+            return [
+                (r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
+                for r in rows
+            ]
         # Plain tuples in EventRow's order (the verifier reads millions); bytea comes as bytes.
         return [(p, o.hex, v, t, s) for p, o, v, t, s in rows]
 
@@ -155,38 +191,57 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
 
     def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainRow]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position > %s "
-                             "AND position <= %s ORDER BY position LIMIT %s").format(self.chain_table),
-                         (after, 2**62 if upto is None else upto, limit), prepare=True)
+            curs.execute(
+                SQL(
+                    "SELECT position, recorded_at, digest, link FROM {} WHERE position > %s "
+                    "AND position <= %s ORDER BY position LIMIT %s"
+                ).format(self.chain_table),
+                (after, 2**62 if upto is None else upto, limit),
+                prepare=True,
+            )
             return curs.fetchall()  # plain tuples in ChainRow's order
 
     def chain_extent(self) -> tuple[int, int]:
         """The highest event position and the highest chained position, in one snapshot."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT (SELECT MAX(notification_id) FROM {}), (SELECT MAX(position) FROM {})")
-                         .format(self.events_table, self.chain_table))
+            curs.execute(
+                SQL("SELECT (SELECT MAX(notification_id) FROM {}), (SELECT MAX(position) FROM {})").format(
+                    self.events_table, self.chain_table
+                )
+            )
             events, chain = curs.fetchone()
         return events or 0, chain or 0
 
     def select_chain_row(self, position: int) -> ChainRow | None:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position = %s")
-                         .format(self.chain_table), (position,))
+            curs.execute(
+                SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position = %s").format(self.chain_table),
+                (position,),
+            )
             row = curs.fetchone()
         return ChainRow(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
 
     def select_chain_row_at_or_before(self, position: int) -> ChainRow | None:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT position, recorded_at, digest, link FROM {} WHERE position <= %s "
-                             "ORDER BY position DESC LIMIT 1").format(self.chain_table), (position,))
+            curs.execute(
+                SQL(
+                    "SELECT position, recorded_at, digest, link FROM {} WHERE position <= %s "
+                    "ORDER BY position DESC LIMIT 1"
+                ).format(self.chain_table),
+                (position,),
+            )
             row = curs.fetchone()
         return ChainRow(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
 
     def select_originator_states(self, originator_id: Any) -> list[tuple[int, bytes]]:
         """(position, state) of one aggregate's events, oldest first (audit trails)."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT notification_id, state FROM {} WHERE originator_id = %s "
-                             "ORDER BY originator_version").format(self.events_table), (originator_id,))
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, state FROM {} WHERE originator_id = %s ORDER BY originator_version"
+                ).format(self.events_table),
+                (originator_id,),
+            )
             return [(p, bytes(s)) for p, s in curs.fetchall()]
 
     def select_claims(self, keys: Sequence[str]) -> dict[str, str]:
@@ -198,16 +253,22 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         """(position, state) of stored events after a position: the lean read replays use."""
         table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT notification_id, state FROM {} WHERE notification_id > %s "
-                             "AND notification_id <= %s ORDER BY notification_id LIMIT %s").format(table),
-                         (after, upto if upto is not None else 2**62, limit), prepare=True)
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, state FROM {} WHERE notification_id > %s "
+                    "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+                ).format(table),
+                (after, upto if upto is not None else 2**62, limit),
+                prepare=True,
+            )
             return curs.fetchall()
 
     def select_personal(self, digests: Sequence[str]) -> dict[str, str]:
         """The values still held for these digests (erased ones are absent)."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(SQL("SELECT digest, value FROM {} WHERE digest = ANY(%s)").format(self.personal_table),
-                         (list(digests),))
+            curs.execute(
+                SQL("SELECT digest, value FROM {} WHERE digest = ANY(%s)").format(self.personal_table), (list(digests),)
+            )
             return dict(curs.fetchall())
 
     def select_personal_rows(self) -> list[tuple[str, str, str]]:
@@ -232,12 +293,16 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_tokens"',))
             if curs.fetchone()[0] is None:
                 return []
-            curs.execute(SQL("SELECT name, role, digest, created_at, revoked_at FROM {}.tuoyu_tokens ORDER BY "
-                             "created_at").format(Identifier(self.datastore.schema)))
+            curs.execute(
+                SQL(
+                    "SELECT name, role, digest, created_at, revoked_at FROM {}.tuoyu_tokens ORDER BY created_at"
+                ).format(Identifier(self.datastore.schema))
+            )
             return curs.fetchall()
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
-                                  keep_times: bool = False) -> int | None:
+    def insert_in_one_transaction(
+        self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]], keep_times: bool = False
+    ) -> int | None:
         """Insert many batches atomically without holding them all in memory. The table lock is
         taken first, before any claim (see _insert_locked), and held to commit. `keep_times`: a
         history loaded whole (the demo) keeps its recording times (never going back)."""
@@ -272,8 +337,12 @@ class ViewPostgresRecorder(PostgresTrackingRecorder):
     def save_view(self, name: str, state: bytes, tracking: Tracking) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_tracking(curs, tracking)
-            curs.execute(SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET state = excluded.state")
-                         .format(self.views_table), (name, state))
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET state = excluded.state").format(
+                    self.views_table
+                ),
+                (name, state),
+            )
 
     def load_view(self, name: str) -> bytes | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

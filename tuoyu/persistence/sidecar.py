@@ -18,9 +18,11 @@ TOKEN_REVOKED = "tuoyu.domain.tokens:Token.Revoked"
 
 
 def unchained_store() -> ChainBroken:
-    return ChainBroken("the store holds events that were never chained (a store recorded before the audit chain, "
-                       "or one whose chain table was emptied or dropped): nothing is recorded until "
-                       "`tuoyu verify` is run and, for a store that predates the chain, `tuoyu audit migrate`")
+    return ChainBroken(
+        "the store holds events that were never chained (a store recorded before the audit chain, "
+        "or one whose chain table was emptied or dropped): nothing is recorded until "
+        "`tuoyu verify` is run and, for a store that predates the chain, `tuoyu audit migrate`"
+    )
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Side:
     erase: Sequence[str]  # digests whose values are erased (a redaction)
 
     @classmethod
-    def of(cls, stored_events: Sequence[StoredEvent], erase: Sequence[str] = ()) -> "Side":
+    def of(cls, stored_events: Sequence[StoredEvent], erase: Sequence[str] = ()) -> Side:
         values = [row for s in stored_events for row in getattr(s, "personal", ())]
         return cls(values, erase)
 
@@ -53,5 +55,4 @@ def token_changes(stored_events: Sequence[StoredEvent]) -> Iterator[TokenChange]
         held = {digest: value for digest, _, value in getattr(s, "personal", ())}
         name = orjson.loads(held[name_digest]) if name_digest in held else state["event"]["name"]
         event = state["event"]
-        yield TokenChange((token_id, name, event["role"], event["token_digest"], state["timestamp"], name_digest),
-                          None)
+        yield TokenChange((token_id, name, event["role"], event["token_digest"], state["timestamp"], name_digest), None)

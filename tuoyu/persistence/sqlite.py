@@ -14,7 +14,11 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 from eventsourcing.sqlite import (
-    SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction,
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+    SQLiteTransaction,
 )
 
 from tuoyu import clock as wall_clock
@@ -23,8 +27,10 @@ from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
 from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
 Claim = tuple[str, str]  # (key, digest)
-CHAIN_TABLE = ("CREATE TABLE IF NOT EXISTS tuoyu_chain (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
-               "digest BLOB NOT NULL, link BLOB NOT NULL)")
+CHAIN_TABLE = (
+    "CREATE TABLE IF NOT EXISTS tuoyu_chain (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
+    "digest BLOB NOT NULL, link BLOB NOT NULL)"
+)
 
 
 class _Immediate(SQLiteTransaction):
@@ -84,9 +90,16 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         with self._write() as c:
             return self._insert_events(c, stored_events, **kwargs)
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
-                       *, claims: Sequence[Claim] = (), erase: Sequence[str] = (), keep_times: bool = False,
-                       **kwargs: Any) -> Sequence[int] | None:
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        claims: Sequence[Claim] = (),
+        erase: Sequence[str] = (),
+        keep_times: bool = False,
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
         c.execute("SELECT position, recorded_at, link FROM tuoyu_chain ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
         side = Side.of(stored_events, erase)
@@ -100,29 +113,35 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             c.executemany("INSERT OR IGNORE INTO tuoyu_personal VALUES (?, ?, ?)", side.values)
         for digest in side.erase:
             c.execute("DELETE FROM tuoyu_personal WHERE digest = ?", (digest,))
-            c.execute("UPDATE tuoyu_token_view SET name = 'redacted-' || substr(name_digest, 1, 12) "
-                      "WHERE name_digest = ?", (digest,))
+            c.execute(
+                "UPDATE tuoyu_token_view SET name = 'redacted-' || substr(name_digest, 1, 12) WHERE name_digest = ?",
+                (digest,),
+            )
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
             self._chain(c, ids, stored_events, head)
             self._keep_token_view(c, ids, stored_events)
         return ids
 
-    def _chain(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent],
-               head: Any) -> None:
+    def _chain(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent], head: Any) -> None:
         if head and head[0] >= ids[0]:
             # SQLite hands out the rowid of a deleted newest row again: only someone removing
             # an event behind the platform's back gets here. Refuse, and say so.
-            raise ChainBroken(f"position {ids[0]} is chained already but its event is gone: the store was "
-                              "altered outside the platform; run `tuoyu verify`")
+            raise ChainBroken(
+                f"position {ids[0]} is chained already but its event is gone: the store was "
+                "altered outside the platform; run `tuoyu verify`"
+            )
         if head is None:
             c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name} WHERE rowid < ?)", (ids[0],))
             if c.fetchone()[0]:
                 raise unchained_store()
-        rows = [EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
-                for p, s in zip(ids, stored_events)]
-        c.executemany("INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)",
-                      chain_rows(bytes(head[2]) if head else GENESIS, rows))
+        rows = [
+            EventRow(p, originator_hex(s.originator_id), s.originator_version, s.topic, s.state)
+            for p, s in zip(ids, stored_events, strict=True)
+        ]
+        c.executemany(
+            "INSERT INTO tuoyu_chain VALUES (?, ?, ?, ?)", chain_rows(bytes(head[2]) if head else GENESIS, rows)
+        )
 
     def _keep_token_view(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
         for change in token_changes(stored_events):
@@ -156,9 +175,11 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
     def _event_rows(self, c: SQLiteCursor, after: int, limit: int, upto: int | None) -> list[EventRow]:
         """Rows as plain tuples in EventRow's order: the verifier reads millions of them."""
         c.sqlite_cursor.row_factory = None
-        c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                  "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
-                  (after, 2**62 if upto is None else upto, limit))
+        c.execute(
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (after, 2**62 if upto is None else upto, limit),
+        )
         return c.fetchall()
 
     # ---- reads of the audit verifier ---------------------------------------------------
@@ -170,15 +191,19 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
     def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainRow]:
         with self.datastore.transaction(commit=False) as c:
             c.sqlite_cursor.row_factory = None  # plain tuples in ChainRow's order
-            c.execute("SELECT position, recorded_at, digest, link FROM tuoyu_chain WHERE position > ? "
-                      "AND position <= ? ORDER BY position LIMIT ?", (after, 2**62 if upto is None else upto, limit))
+            c.execute(
+                "SELECT position, recorded_at, digest, link FROM tuoyu_chain WHERE position > ? "
+                "AND position <= ? ORDER BY position LIMIT ?",
+                (after, 2**62 if upto is None else upto, limit),
+            )
             return c.fetchall()
 
     def chain_extent(self) -> tuple[int, int]:
         """The highest event position and the highest chained position, read together."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT (SELECT MAX(rowid) FROM {self.events_table_name}), "
-                      "(SELECT MAX(position) FROM tuoyu_chain)")
+            c.execute(
+                f"SELECT (SELECT MAX(rowid) FROM {self.events_table_name}), (SELECT MAX(position) FROM tuoyu_chain)"
+            )
             events, chain = c.fetchone()
         return events or 0, chain or 0
 
@@ -190,23 +215,29 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
 
     def select_chain_row_at_or_before(self, position: int) -> ChainRow | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position, recorded_at, digest, link FROM tuoyu_chain WHERE position <= ? "
-                      "ORDER BY position DESC LIMIT 1", (position,))
+            c.execute(
+                "SELECT position, recorded_at, digest, link FROM tuoyu_chain WHERE position <= ? "
+                "ORDER BY position DESC LIMIT 1",
+                (position,),
+            )
             row = c.fetchone()
         return ChainRow(*row) if row else None
 
     def select_originator_states(self, originator_id: Any) -> list[tuple[int, bytes]]:
         """(position, state) of one aggregate's events, oldest first (audit trails)."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT rowid, state FROM {self.events_table_name} WHERE originator_id = ? "
-                      "ORDER BY originator_version", (originator_hex(originator_id),))
+            c.execute(
+                f"SELECT rowid, state FROM {self.events_table_name} WHERE originator_id = ? "
+                "ORDER BY originator_version",
+                (originator_hex(originator_id),),
+            )
             return [(row[0], row[1]) for row in c.fetchall()]
 
     def select_claims(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
+                chunk = keys[start : start + 500]
                 c.execute(f"SELECT key, digest FROM tuoyu_claims WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((row["key"], row["digest"]) for row in c.fetchall())
         return found
@@ -215,11 +246,16 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         """(position, state) of stored events after a position: the lean read replays use."""
         with self.datastore.transaction(commit=False) as c:
             if upto is None:
-                c.execute(f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                          (after, limit))
+                c.execute(
+                    f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    (after, limit),
+                )
             else:
-                c.execute(f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
-                          "ORDER BY rowid LIMIT ?", (after, upto, limit))
+                c.execute(
+                    f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                    "ORDER BY rowid LIMIT ?",
+                    (after, upto, limit),
+                )
             return [(row[0], row[1]) for row in c.fetchall()]
 
     def select_personal(self, digests: Sequence[str]) -> dict[str, str]:
@@ -228,9 +264,10 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
         keys = list(digests)
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                c.execute(f"SELECT digest, value FROM tuoyu_personal WHERE digest IN ({','.join('?' * len(chunk))})",
-                          chunk)
+                chunk = keys[start : start + 500]
+                c.execute(
+                    f"SELECT digest, value FROM tuoyu_personal WHERE digest IN ({','.join('?' * len(chunk))})", chunk
+                )
                 found.update((row[0], row[1]) for row in c.fetchall())
         return found
 
@@ -259,8 +296,9 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT name, role, digest, created_at, revoked_at FROM tuoyu_tokens ORDER BY created_at")
             return [tuple(row) for row in c.fetchall()]
 
-    def insert_in_one_transaction(self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]],
-                                  keep_times: bool = False) -> int | None:
+    def insert_in_one_transaction(
+        self, batches: Iterable[tuple[Sequence[StoredEvent], Sequence[Claim]]], keep_times: bool = False
+    ) -> int | None:
         """Insert many batches atomically without holding them all in memory. `keep_times`: a
         history loaded whole (the demo) keeps its recording times (never going back)."""
         last: int | None = None
@@ -288,8 +326,10 @@ class ViewSQLiteRecorder(SQLiteTrackingRecorder):
     def save_view(self, name: str, state: bytes, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, tracking)
-            c.execute("INSERT INTO tuoyu_views VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state",
-                      (name, state))
+            c.execute(
+                "INSERT INTO tuoyu_views VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state",
+                (name, state),
+            )
 
     def load_view(self, name: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:

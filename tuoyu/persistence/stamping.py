@@ -47,8 +47,10 @@ def is_stamped(state: bytes) -> bool:
 def _timestamp_span(state: bytes) -> tuple[int, int]:
     start = state.find(_TIMESTAMP, 0, 64) if is_stamped(state) else -1
     if start < 0:
-        raise ValueError("a stored state without the leading schema and timestamp "
-                         "(tuoyu/domain/transcoder.py writes them): it cannot be stamped")
+        raise ValueError(
+            "a stored state without the leading schema and timestamp "
+            "(tuoyu/domain/transcoder.py writes them): it cannot be stamped"
+        )
     start += len(_TIMESTAMP)
     return start, state.index(b'"', start)
 
@@ -71,8 +73,9 @@ def as_recorded(stored_events: Sequence[StoredEvent], newest: str | None) -> tup
         start, end = _timestamp_span(s.state)
         own = s.state[start:end].decode()
         newest = next_stamp(datetime.fromisoformat(own), newest) if newest is not None else own
-        out.append(s if newest == own else dataclasses.replace(s, state=s.state[:start] + newest.encode()
-                                                                + s.state[end:]))
+        out.append(
+            s if newest == own else dataclasses.replace(s, state=s.state[:start] + newest.encode() + s.state[end:])
+        )
     return out, newest
 
 

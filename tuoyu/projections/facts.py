@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from tuoyu.domain.transcoder import upcast
 # Only the time zone: a projection never reads the clock (the evaluation time is passed in).
-from tuoyu.clock import SHANGHAI  # noqa: E402
+from tuoyu.clock import SHANGHAI
 from tuoyu.domain.canonical import readable
+from tuoyu.domain.transcoder import upcast
 
 Fact = dict[str, Any]
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tuoyu.domain.catalogue import (
-    CREDITS, INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INSTITUTION_KINDS, QUALITY_DIMENSIONS, RISKS, TOWNSHIP_IDS,
+    CREDITS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_SEVERITIES,
+    INSTITUTION_KINDS,
+    QUALITY_DIMENSIONS,
+    RISKS,
+    TOWNSHIP_IDS,
     UNGRADED,
 )
 from tuoyu.projections.fold import Part
@@ -13,25 +19,61 @@ from tuoyu.projections.moments import shanghai_date
 from tuoyu.projections.provision import KINDERGARTEN, fee_cap_in_force, population_figures, provision_figures, ratio
 from tuoyu.projections.supervision import incident_figures, supervision_figures
 
-__all__ = ["ADDITIVE", "ADDITIVE_BREAKDOWNS", "FIGURE_ORDER", "TRAINED", "district_figures", "offers_inclusive_care",
-           "ratio", "township_figures"]
+__all__ = [
+    "ADDITIVE",
+    "ADDITIVE_BREAKDOWNS",
+    "FIGURE_ORDER",
+    "TRAINED",
+    "district_figures",
+    "offers_inclusive_care",
+    "ratio",
+    "township_figures",
+]
 
 TRAINED = {"head": "heads_trained", "caregiver": "caregivers_trained", "health": "health_trained"}
 # Figures whose district value is the sum of the townships' (and of the district's own part).
-ADDITIVE = ("slots_total", "slots_inclusive", "institutions_operating", "enrolled", "emergency_closures_open",
-            "children_awaiting_rehoming", "rectifications_open", "rectifications_overdue", "caregivers",
-            "certified_caregivers", "heads_trained", "caregivers_trained", "health_trained",
-            "guidance_activities", "guidance_participants",
-            "high_risk_uninspected", "inspected_institutions", "assessed_institutions", "failed_latest",
-            "incidents_open", "incidents_open_serious", "incidents_year", "health_staff",
-            "new_without_health_training", "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count",
-            "inclusive_over_cap", "guidance_offline_year", "guidance_online_year", "guidance_participants_year")
+ADDITIVE = (
+    "slots_total",
+    "slots_inclusive",
+    "institutions_operating",
+    "enrolled",
+    "emergency_closures_open",
+    "children_awaiting_rehoming",
+    "rectifications_open",
+    "rectifications_overdue",
+    "caregivers",
+    "certified_caregivers",
+    "heads_trained",
+    "caregivers_trained",
+    "health_trained",
+    "guidance_activities",
+    "guidance_participants",
+    "high_risk_uninspected",
+    "inspected_institutions",
+    "assessed_institutions",
+    "failed_latest",
+    "incidents_open",
+    "incidents_open_serious",
+    "incidents_year",
+    "health_staff",
+    "new_without_health_training",
+    "inclusive_fee_yuan_sum",
+    "inclusive_fee_yuan_count",
+    "inclusive_over_cap",
+    "guidance_offline_year",
+    "guidance_online_year",
+    "guidance_participants_year",
+)
 # Breakdowns (figure -> its keys) whose district value is the sum, key by key.
 ADDITIVE_BREAKDOWNS = {
-    "institutions_by_kind": INSTITUTION_KINDS, "slots_by_kind": INSTITUTION_KINDS,
-    "inclusive_slots_by_kind": INSTITUTION_KINDS, "institutions_by_risk": (*RISKS, UNGRADED),
-    "institutions_by_credit": (*CREDITS, UNGRADED), "quality_score_sum": QUALITY_DIMENSIONS,
-    "quality_score_count": QUALITY_DIMENSIONS, "incidents_open_by_category": INCIDENT_CATEGORIES,
+    "institutions_by_kind": INSTITUTION_KINDS,
+    "slots_by_kind": INSTITUTION_KINDS,
+    "inclusive_slots_by_kind": INSTITUTION_KINDS,
+    "institutions_by_risk": (*RISKS, UNGRADED),
+    "institutions_by_credit": (*CREDITS, UNGRADED),
+    "quality_score_sum": QUALITY_DIMENSIONS,
+    "quality_score_count": QUALITY_DIMENSIONS,
+    "incidents_open_by_category": INCIDENT_CATEGORIES,
 }
 
 
@@ -99,8 +141,9 @@ def offers_inclusive_care(part: Part) -> bool:
     return any(i["operating"] and i["inclusive"] and i["slots"] > 0 for i in part["institutions"].values())
 
 
-def district_figures(townships: dict[str, dict[str, Any]], district_part: Part, covered: int,
-                     min_slots: float | None, at: int) -> dict[str, Any]:
+def district_figures(
+    townships: dict[str, dict[str, Any]], district_part: Part, covered: int, min_slots: float | None, at: int
+) -> dict[str, Any]:
     """District figures: township sums, plus what was recorded for the district as a whole (its
     own part: training and guidance naming no township, its population, the fee cap)."""
     today = shanghai_date(at).isoformat()
@@ -111,35 +154,76 @@ def district_figures(townships: dict[str, dict[str, Any]], district_part: Part, 
         total[name] = {k: sum(s[name].get(k, 0) for s in scopes) for k in keys}
     total["incidents_open_by_category_severity"] = {
         c: {v: sum(s["incidents_open_by_category_severity"][c][v] for s in scopes) for v in INCIDENT_SEVERITIES}
-        for c in INCIDENT_CATEGORIES}
+        for c in INCIDENT_CATEGORIES
+    }
     total["inclusive_fee_yuan_sum"] = round(total["inclusive_fee_yuan_sum"], 4)
     total["quality_score_sum"] = {d: round(s, 4) for d, s in total["quality_score_sum"].items()}
-    total.update(inclusive_share=ratio(total["slots_inclusive"], total["slots_total"]),
-                 occupancy=ratio(total["enrolled"], total["slots_total"]),
-                 certified_share=ratio(total["certified_caregivers"], total["caregivers"]),
-                 **population_figures(district_part, total["slots_total"]))
+    total.update(
+        inclusive_share=ratio(total["slots_inclusive"], total["slots_total"]),
+        occupancy=ratio(total["enrolled"], total["slots_total"]),
+        certified_share=ratio(total["certified_caregivers"], total["caregivers"]),
+        **population_figures(district_part, total["slots_total"]),
+    )
     figures = _derived(total)
     figures["inclusive_coverage"] = round(covered / len(TOWNSHIP_IDS), 4)
     figures["townships_below_min_slots"] = (
-        0 if min_slots is None else sum(1 for t in townships.values() if t["slots_total"] < min_slots))
+        0 if min_slots is None else sum(1 for t in townships.values() if t["slots_total"] < min_slots)
+    )
     figures["inclusive_fee_cap_yuan"] = fee_cap_in_force(district_part, today)
     return figures
 
 
 FIGURE_ORDER = (
-    "slots_total", "slots_inclusive", "inclusive_share", "institutions_operating", "institutions_by_kind",
-    "enrolled", "occupancy", "emergency_closures_open", "children_awaiting_rehoming", "rectifications_open",
-    "rectifications_overdue", "caregivers", "certified_caregivers", "certified_share", "heads_trained",
-    "caregivers_trained", "health_trained", "guidance_activities", "guidance_participants",
+    "slots_total",
+    "slots_inclusive",
+    "inclusive_share",
+    "institutions_operating",
+    "institutions_by_kind",
+    "enrolled",
+    "occupancy",
+    "emergency_closures_open",
+    "children_awaiting_rehoming",
+    "rectifications_open",
+    "rectifications_overdue",
+    "caregivers",
+    "certified_caregivers",
+    "certified_share",
+    "heads_trained",
+    "caregivers_trained",
+    "health_trained",
+    "guidance_activities",
+    "guidance_participants",
     # kpis.md, revision of 2026-11-30 (the _sum, _count and _by_category_severity figures are
     # what the metrics export, so that any level's mean is a sum over a sum)
-    "slots_by_kind", "inclusive_slots_by_kind", "kindergarten_share",
-    "institutions_by_risk", "institutions_by_credit", "high_risk_uninspected",
-    "inspected_institutions", "inspected_share", "assessed_institutions", "assessed_share",
-    "quality_scores", "quality_score_sum", "quality_score_count", "failed_latest",
-    "incidents_open", "incidents_open_serious", "incidents_open_by_category",
-    "incidents_open_by_category_severity", "incidents_year", "health_staff", "new_without_health_training",
-    "inclusive_fee_mean", "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count", "inclusive_over_cap",
-    "guidance_offline_year", "guidance_online_year", "guidance_participants_year",
-    "population", "under3", "slots_per_1000",
+    "slots_by_kind",
+    "inclusive_slots_by_kind",
+    "kindergarten_share",
+    "institutions_by_risk",
+    "institutions_by_credit",
+    "high_risk_uninspected",
+    "inspected_institutions",
+    "inspected_share",
+    "assessed_institutions",
+    "assessed_share",
+    "quality_scores",
+    "quality_score_sum",
+    "quality_score_count",
+    "failed_latest",
+    "incidents_open",
+    "incidents_open_serious",
+    "incidents_open_by_category",
+    "incidents_open_by_category_severity",
+    "incidents_year",
+    "health_staff",
+    "new_without_health_training",
+    "inclusive_fee_mean",
+    "inclusive_fee_yuan_sum",
+    "inclusive_fee_yuan_count",
+    "inclusive_over_cap",
+    "guidance_offline_year",
+    "guidance_online_year",
+    "guidance_participants_year",
+    "population",
+    "under3",
+    "slots_per_1000",
 )

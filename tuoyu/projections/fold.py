@@ -27,19 +27,36 @@ _PUBLIC_DETAILS = ("name", "address", "location", "operator", "monthly_fee_yuan"
 
 
 def new_part() -> Part:
-    return {"position": 0, "institutions": {}, "rectifications": {}, "closures": [], "training": {},
-            "guidance": [0, 0], "targets": {}, "history": {},
-            # kpis.md, revision of 2026-11-30 (supervision.py, provision.py)
-            "incidents": {}, "health_training": {}, "guidance_days": {}, "population": [], "fee_caps": []}
+    return {
+        "position": 0,
+        "institutions": {},
+        "rectifications": {},
+        "closures": [],
+        "training": {},
+        "guidance": [0, 0],
+        "targets": {},
+        "history": {},
+        # kpis.md, revision of 2026-11-30 (supervision.py, provision.py)
+        "incidents": {},
+        "health_training": {},
+        "guidance_days": {},
+        "population": [],
+        "fee_caps": [],
+    }
 
 
 def contribution(inst: dict[str, Any] | None) -> tuple[int, ...]:
     if not inst or not inst["operating"]:
         return (0,) * QUANTITIES
     slots, inclusive = inst["slots"], inst["inclusive"]
-    return (slots, slots if inclusive else 0, inst["caregivers"], inst["certified"],
-            1 if inclusive and slots > 0 else 0,
-            slots if inclusive and inst["kind"] == provision.KINDERGARTEN else 0)
+    return (
+        slots,
+        slots if inclusive else 0,
+        inst["caregivers"],
+        inst["certified"],
+        1 if inclusive and slots > 0 else 0,
+        slots if inclusive and inst["kind"] == provision.KINDERGARTEN else 0,
+    )
 
 
 def apply(part: Part, fact: Fact) -> Part:
@@ -71,8 +88,10 @@ def apply(part: Part, fact: Fact) -> Part:
         part["guidance"][1] += event["participants"]
         provision.guidance_held(part, event)
     elif kind == "TargetSet":
-        part["targets"][event["kpi"]] = {**{k: event[k] for k in ("scope", "kpi", "value", "start", "due")},
-                                         "responsible": event.get("responsible", [])}
+        part["targets"][event["kpi"]] = {
+            **{k: event[k] for k in ("scope", "kpi", "value", "start", "due")},
+            "responsible": event.get("responsible", []),
+        }
     elif kind == "PopulationReported":
         provision.population_reported(part, event)
     elif kind == "InclusiveFeeCapSet":
@@ -101,18 +120,32 @@ def _apply_oncall(part: Part, fact: Fact) -> None:
             held = known is not None and _later(known.get("silenced_until"), fact["recorded_at"])
             acknowledgement = {k: known.get(k) for k in _ACKNOWLEDGEMENT} if held and known else {}
             known = alerts[event["fingerprint"]] = {
-                "fingerprint": event["fingerprint"], "alertname": event["alertname"], "labels": event["labels"],
-                "starts_at": event["starts_at"], "first_notified_at": fact["recorded_at"], "notifications": 0,
-                **{k: None for k in _ACKNOWLEDGEMENT}, **acknowledgement}
-        known.update(status=event["status"], annotations=event["annotations"], ends_at=event["ends_at"],
-                     last_notified_at=fact["recorded_at"], notifications=known["notifications"] + event.get("count", 1))
+                "fingerprint": event["fingerprint"],
+                "alertname": event["alertname"],
+                "labels": event["labels"],
+                "starts_at": event["starts_at"],
+                "first_notified_at": fact["recorded_at"],
+                "notifications": 0,
+                **{k: None for k in _ACKNOWLEDGEMENT},
+                **acknowledgement,
+            }
+        known.update(
+            status=event["status"],
+            annotations=event["annotations"],
+            ends_at=event["ends_at"],
+            last_notified_at=fact["recorded_at"],
+            notifications=known["notifications"] + event.get("count", 1),
+        )
         if event["status"] == "resolved":
             known["resolved_at"] = fact["recorded_at"]
     elif event["fingerprint"] in alerts:
-        alerts[event["fingerprint"]].update(acknowledged_by=event["acknowledged_by"],
-                                            acknowledged_at=fact["recorded_at"], note=event.get("note"),
-                                            silence_id=event.get("silence_id"),
-                                            silenced_until=event.get("silenced_until"))
+        alerts[event["fingerprint"]].update(
+            acknowledged_by=event["acknowledged_by"],
+            acknowledged_at=fact["recorded_at"],
+            note=event.get("note"),
+            silence_id=event.get("silence_id"),
+            silenced_until=event.get("silenced_until"),
+        )
 
 
 _ACKNOWLEDGEMENT = ("acknowledged_by", "acknowledged_at", "note", "silence_id", "silenced_until")
@@ -154,19 +187,29 @@ def _track_cases(part: Part, fact: Fact, inst: dict[str, Any]) -> None:
     kind, iid = event["type"], event["institution_id"]
     if kind == "InspectionRecorded" and event["outcome"] == "rectify":
         part["rectifications"][event["inspection_id"]] = {
-            "inspection_id": event["inspection_id"], "institution_id": iid, "kind": event["kind"],
-            "inspected_at": event["occurred_at"], "rectify_by": event["rectify_by"], "completed_at": None,
+            "inspection_id": event["inspection_id"],
+            "institution_id": iid,
+            "kind": event["kind"],
+            "inspected_at": event["occurred_at"],
+            "rectify_by": event["rectify_by"],
+            "completed_at": None,
             "findings": len(event.get("findings", ())),
         }
     elif kind == "RectificationCompleted" and event["inspection_id"] in part["rectifications"]:
         part["rectifications"][event["inspection_id"]]["completed_at"] = event["occurred_at"]
     elif kind == "InstitutionClosed":
         inst["closure"] = len(part["closures"])
-        part["closures"].append({
-            "institution_id": iid, "emergency": event["emergency"], "closed_at": event["occurred_at"],
-            "reason": event.get("reason"), "children_affected": inst["awaiting"], "children_rehomed": 0,
-            "reopened_at": None,
-        })
+        part["closures"].append(
+            {
+                "institution_id": iid,
+                "emergency": event["emergency"],
+                "closed_at": event["occurred_at"],
+                "reason": event.get("reason"),
+                "children_affected": inst["awaiting"],
+                "children_rehomed": 0,
+                "reopened_at": None,
+            }
+        )
     elif kind in ("IncidentReported", "IncidentResolved"):
         supervision.incident(part, event)
     elif kind in ("ChildrenRehomed", "InstitutionReopened") and inst.get("closure") is not None:
@@ -179,12 +222,24 @@ def _track_cases(part: Part, fact: Fact, inst: dict[str, Any]) -> None:
 
 
 def _from_context(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    inst = {"township": context["township"], "kind": context["kind"], "slots": context["slots"],
-            "inclusive": context["inclusive"], "enrolled": context["enrolled"], "operating": context["operating"],
-            "emergency": context.get("emergency", False), "awaiting": context.get("awaiting", 0),
-            "closed_at": None, "closure": None, "caregivers": 0, "certified": 0, "risk": None, "credit": None,
-            "filed_at": instant(event["occurred_at"]) if event["type"] == "InstitutionFiled" else None,
-            **supervision.new_record(instant(event["occurred_at"]), context["operating"])}
+    inst = {
+        "township": context["township"],
+        "kind": context["kind"],
+        "slots": context["slots"],
+        "inclusive": context["inclusive"],
+        "enrolled": context["enrolled"],
+        "operating": context["operating"],
+        "emergency": context.get("emergency", False),
+        "awaiting": context.get("awaiting", 0),
+        "closed_at": None,
+        "closure": None,
+        "caregivers": 0,
+        "certified": 0,
+        "risk": None,
+        "credit": None,
+        "filed_at": instant(event["occurred_at"]) if event["type"] == "InstitutionFiled" else None,
+        **supervision.new_record(instant(event["occurred_at"]), context["operating"]),
+    }
     inst.update((k, event[k]) for k in _PUBLIC_DETAILS if k in event)
     if event["type"] == "InstitutionClosed":
         inst["closed_at"] = event["occurred_at"]
@@ -206,8 +261,9 @@ def _closed(inst, event):
 
 
 def _reopened(inst, event):
-    inst.update(operating=True, enrolled=0, awaiting=0, emergency=False, closed_at=None,
-                slots=event.get("slots", inst["slots"]))
+    inst.update(
+        operating=True, enrolled=0, awaiting=0, emergency=False, closed_at=None, slots=event.get("slots", inst["slots"])
+    )
     supervision.opened(inst, event)
 
 
@@ -253,11 +309,22 @@ def _withdrawn(inst, event):
 
 # Events that move no quantity of the history (a FilingChanged may change the kind, and so
 # the kindergartens' inclusive slots).
-_COUNT_ONLY = frozenset({"ChildrenEnrolled", "ChildrenWithdrawn", "ChildrenRehomed", "RiskCreditGraded",
-                         "InspectionRecorded", "RectificationCompleted", "IncidentReported", "IncidentResolved"})
+_COUNT_ONLY = frozenset(
+    {
+        "ChildrenEnrolled",
+        "ChildrenWithdrawn",
+        "ChildrenRehomed",
+        "RiskCreditGraded",
+        "InspectionRecorded",
+        "RectificationCompleted",
+        "IncidentReported",
+        "IncidentResolved",
+    }
+)
 # ... of which these are also kept whole in lists (_track_cases).
-_TRACKED = frozenset({"ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "IncidentReported",
-                      "IncidentResolved"})
+_TRACKED = frozenset(
+    {"ChildrenRehomed", "InspectionRecorded", "RectificationCompleted", "IncidentReported", "IncidentResolved"}
+)
 # Events whose own figures an institution first seen through them (in an as-of view) keeps.
 _ALSO_FROM_CONTEXT = frozenset({"StaffReported", "InspectionRecorded", "RiskCreditGraded"})
 
@@ -280,8 +347,19 @@ _CHANGES = {
 }
 
 # Every type `apply` folds. A new type is added here with its handler, or it is counted as unknown.
-_FOLDED = frozenset({*_CHANGES, "InstitutionFiled", "TrainingCompleted", "ParentingGuidanceHeld", "TargetSet",
-                     "PopulationReported", "InclusiveFeeCapSet", "AlertNotified", "AlertAcknowledged"})
+_FOLDED = frozenset(
+    {
+        *_CHANGES,
+        "InstitutionFiled",
+        "TrainingCompleted",
+        "ParentingGuidanceHeld",
+        "TargetSet",
+        "PopulationReported",
+        "InclusiveFeeCapSet",
+        "AlertNotified",
+        "AlertAcknowledged",
+    }
+)
 # The platform's own records that change no figure: known, so not counted as unknown.
 _NO_FIGURES = frozenset({"TokenGranted", "TokenRevoked", "PersonalDataRedacted"})
 

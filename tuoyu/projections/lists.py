@@ -26,9 +26,15 @@ def closures(view: View, status: str) -> list[dict[str, Any]]:
             awaiting = closure["children_affected"] - closure["children_rehomed"]
             is_open = closure["emergency"] and closure["reopened_at"] is None and awaiting > 0
             if status == "all" or is_open:
-                found.append({**closure, "township": township, "name": inst.get("name"),
-                              "children_awaiting": max(0, awaiting) if closure["reopened_at"] is None else 0,
-                              "open": is_open})
+                found.append(
+                    {
+                        **closure,
+                        "township": township,
+                        "name": inst.get("name"),
+                        "children_awaiting": max(0, awaiting) if closure["reopened_at"] is None else 0,
+                        "open": is_open,
+                    }
+                )
     return sorted(found, key=lambda c: c["closed_at"], reverse=True)
 
 
@@ -42,8 +48,9 @@ def rectifications(view: View, status: str, today: str) -> list[dict[str, Any]]:
             overdue = is_open and case["rectify_by"] < today
             if status == "all" or (status == "open" and is_open) or (status == "overdue" and overdue):
                 inst = part["institutions"].get(case["institution_id"], {})
-                found.append({**case, "township": township, "name": inst.get("name"), "open": is_open,
-                              "overdue": overdue})
+                found.append(
+                    {**case, "township": township, "name": inst.get("name"), "open": is_open, "overdue": overdue}
+                )
     return sorted(found, key=lambda c: c["rectify_by"])
 
 
@@ -69,16 +76,24 @@ def registry(view: View) -> dict[str, Any]:
         located = inst.get("location")
         centroid = TOWNSHIP_BY_ID[township]
         lon, lat = (located["lon"], located["lat"]) if located else (centroid.lon, centroid.lat)
-        features.append({
-            "type": "Feature",
-            "id": iid,
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {
-                "institution_id": iid, "name": inst.get("name"), "kind": inst["kind"],
-                "kind_zh": KIND_NAMES_ZH.get(inst["kind"]), "township": township,
-                "township_zh": centroid.name_zh, "address": inst.get("address"), "slots": inst["slots"],
-                "inclusive": inst["inclusive"], "monthly_fee_yuan": inst.get("monthly_fee_yuan"),
-                "location_source": "filed" if located else "township_centroid",
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": iid,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "institution_id": iid,
+                    "name": inst.get("name"),
+                    "kind": inst["kind"],
+                    "kind_zh": KIND_NAMES_ZH.get(inst["kind"]),
+                    "township": township,
+                    "township_zh": centroid.name_zh,
+                    "address": inst.get("address"),
+                    "slots": inst["slots"],
+                    "inclusive": inst["inclusive"],
+                    "monthly_fee_yuan": inst.get("monthly_fee_yuan"),
+                    "location_source": "filed" if located else "township_centroid",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

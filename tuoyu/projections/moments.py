@@ -62,8 +62,10 @@ def cover(spans: list[Span], lo: int, hi: int) -> None:
         if span[1] is not None and span[1] < merged[0] or merged[1] is not None and merged[1] < span[0]:  # type: ignore[operator]
             kept.append(span)
             continue
-        merged = [min(span[0], merged[0]),  # type: ignore[type-var]
-                  None if span[1] is None or merged[1] is None else max(span[1], merged[1])]
+        merged = [
+            min(span[0], merged[0]),  # type: ignore[type-var]
+            None if span[1] is None or merged[1] is None else max(span[1], merged[1]),
+        ]
     kept.append(merged)
     kept.sort(key=lambda span: span[0])  # type: ignore[arg-type, return-value]
     spans[:] = kept

@@ -20,6 +20,7 @@ def ratio(numerator: float, denominator: float, digits: int = 4) -> float | None
 
 # ---- the fold --------------------------------------------------------------------------------
 
+
 def guidance_held(part: dict[str, Any], event: dict[str, Any]) -> None:
     day = part["guidance_days"].setdefault(business_date(event["occurred_at"]), [0, 0, 0])
     day[OFFLINE if event["format"] == "offline" else ONLINE] += 1
@@ -27,8 +28,7 @@ def guidance_held(part: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 def population_reported(part: dict[str, Any], event: dict[str, Any]) -> None:
-    part["population"].append([event["year"], event["population"], event.get("under3"),
-                               instant(event["occurred_at"])])
+    part["population"].append([event["year"], event["population"], event.get("under3"), instant(event["occurred_at"])])
 
 
 def fee_cap_set(part: dict[str, Any], event: dict[str, Any]) -> None:
@@ -36,6 +36,7 @@ def fee_cap_set(part: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 # ---- reading what the fold kept ------------------------------------------------------------------
+
 
 def population_at(part: dict[str, Any], at: int | None = None) -> list[Any] | None:
     """The latest report (greatest year; the later recorded on a tie) of those that occurred by
@@ -63,11 +64,15 @@ def guidance_between(part: dict[str, Any], first: str, last: str, index: int) ->
 
 def inclusive_fees(part: dict[str, Any]) -> list[float]:
     """The monthly fees of the operating inclusive institutions that have one."""
-    return [inst["monthly_fee_yuan"] for inst in part["institutions"].values()
-            if inst["operating"] and inst["inclusive"] and inst.get("monthly_fee_yuan") is not None]
+    return [
+        inst["monthly_fee_yuan"]
+        for inst in part["institutions"].values()
+        if inst["operating"] and inst["inclusive"] and inst.get("monthly_fee_yuan") is not None
+    ]
 
 
 # ---- figures at an evaluation time -----------------------------------------------------------
+
 
 def provision_figures(part: dict[str, Any], at: int, fee_cap: float | None) -> dict[str, Any]:
     by_kind, inclusive_by_kind = dict.fromkeys(INSTITUTION_KINDS, 0), dict.fromkeys(INSTITUTION_KINDS, 0)
@@ -92,13 +97,18 @@ def provision_figures(part: dict[str, Any], at: int, fee_cap: float | None) -> d
 def guidance_this_year(part: dict[str, Any], at: int) -> dict[str, int]:
     today = shanghai_date(at)
     first, last = f"{today.year:04d}-01-01", today.isoformat()
-    return {"guidance_offline_year": guidance_between(part, first, last, OFFLINE),
-            "guidance_online_year": guidance_between(part, first, last, ONLINE),
-            "guidance_participants_year": guidance_between(part, first, last, PARTICIPANTS)}
+    return {
+        "guidance_offline_year": guidance_between(part, first, last, OFFLINE),
+        "guidance_online_year": guidance_between(part, first, last, ONLINE),
+        "guidance_participants_year": guidance_between(part, first, last, PARTICIPANTS),
+    }
 
 
 def population_figures(part: dict[str, Any], slots_total: int) -> dict[str, Any]:
     report = population_at(part)
     population = None if report is None else report[1]
-    return {"population": population, "under3": None if report is None else report[2],
-            "slots_per_1000": None if population is None else ratio(slots_total * 1000, population)}
+    return {
+        "population": population,
+        "under3": None if report is None else report[2],
+        "slots_per_1000": None if population is None else ratio(slots_total * 1000, population),
+    }

@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tuoyu.domain.catalogue import (
-    CREDITS, INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, QUALITY_DIMENSIONS, RISKS, SERIOUS_SEVERITIES, UNGRADED,
+    CREDITS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_SEVERITIES,
+    QUALITY_DIMENSIONS,
+    RISKS,
+    SERIOUS_SEVERITIES,
+    UNGRADED,
     VISIT_KINDS,
 )
 from tuoyu.projections.moments import DAY, cover, covers, day_start, instant, next_year_start, year_start
@@ -30,11 +36,19 @@ SUPERVISION_KEYS = ("operating", "spans", "visits", "assessed")
 
 def new_record(at: int | None, operating: bool) -> dict[str, Any]:
     """The supervision fields of an institution first seen at `at` (None: time unknown)."""
-    return {"health_staff": 0, "outcome": None, "scores": None, "seen": [], "visits": [], "assessed": [],
-            "spans": [[at, None]] if operating and at is not None else []}
+    return {
+        "health_staff": 0,
+        "outcome": None,
+        "scores": None,
+        "seen": [],
+        "visits": [],
+        "assessed": [],
+        "spans": [[at, None]] if operating and at is not None else [],
+    }
 
 
 # ---- the fold --------------------------------------------------------------------------------
+
 
 def inspected(inst: dict[str, Any], event: dict[str, Any]) -> None:
     at = instant(event["occurred_at"])
@@ -54,18 +68,23 @@ def opened(inst: dict[str, Any], event: dict[str, Any]) -> None:
 def closed(inst: dict[str, Any], event: dict[str, Any]) -> None:
     at = instant(event["occurred_at"])
     # A closure that occurred before the opening it ends leaves no operating time at all.
-    inst["spans"] = [span if span[1] is not None else [span[0], at] for span in inst["spans"]
-                     if span[1] is not None or span[0] < at]
+    inst["spans"] = [
+        span if span[1] is not None else [span[0], at] for span in inst["spans"] if span[1] is not None or span[0] < at
+    ]
 
 
 def incident(part: dict[str, Any], event: dict[str, Any]) -> None:
     incidents = part["incidents"]
     if event["type"] == "IncidentReported":
         incidents[event["incident_id"]] = {
-            "incident_id": event["incident_id"], "institution_id": event["institution_id"],
-            "category": event["category"], "severity": event["severity"],
-            "children_affected": event.get("children_affected"), "reported_at": event["occurred_at"],
-            "resolved_at": None}
+            "incident_id": event["incident_id"],
+            "institution_id": event["institution_id"],
+            "category": event["category"],
+            "severity": event["severity"],
+            "children_affected": event.get("children_affected"),
+            "reported_at": event["occurred_at"],
+            "resolved_at": None,
+        }
     elif event["incident_id"] in incidents:
         # (A resolution whose report occurred after an as-of time has nothing to resolve there.)
         incidents[event["incident_id"]]["resolved_at"] = event["occurred_at"]
@@ -79,6 +98,7 @@ def health_training(part: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 # ---- figures at an evaluation time -----------------------------------------------------------
+
 
 def supervision_figures(part: dict[str, Any], at: int) -> dict[str, Any]:
     by_risk = dict.fromkeys((*RISKS, UNGRADED), 0)
@@ -99,11 +119,16 @@ def supervision_figures(part: dict[str, Any], at: int) -> dict[str, Any]:
             counts[dimension] += 1
     _, inspected_now, assessed_now = covered_today(part["institutions"].values(), at)
     return {
-        "institutions_by_risk": by_risk, "institutions_by_credit": by_credit,
+        "institutions_by_risk": by_risk,
+        "institutions_by_credit": by_credit,
         "high_risk_uninspected": high_uninspected,
-        "inspected_institutions": inspected_now, "assessed_institutions": assessed_now,
-        "quality_score_sum": {d: round(s, 4) for d, s in sums.items()}, "quality_score_count": counts,
-        "failed_latest": failed, "health_staff": health_staff, "new_without_health_training": untrained,
+        "inspected_institutions": inspected_now,
+        "assessed_institutions": assessed_now,
+        "quality_score_sum": {d: round(s, 4) for d, s in sums.items()},
+        "quality_score_count": counts,
+        "failed_latest": failed,
+        "health_staff": health_staff,
+        "new_without_health_training": untrained,
     }
 
 

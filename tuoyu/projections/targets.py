@@ -31,9 +31,11 @@ from tuoyu.projections.supervision import covered_at, covered_today
 
 COURSE_OF = {"heads_trained": "head", "caregivers_trained": "caregiver"}
 # new_* kpis: the quantity whose change since start they measure, and today's figure of it.
-NEW = {"new_slots": (SLOTS, lambda f: f["slots_total"]),
-       "new_inclusive_slots": (INCLUSIVE_SLOTS, lambda f: f["slots_inclusive"]),
-       "kindergarten_new_inclusive_slots": (KINDERGARTEN_INCLUSIVE, lambda f: f["inclusive_slots_by_kind"][KINDERGARTEN])}
+NEW = {
+    "new_slots": (SLOTS, lambda f: f["slots_total"]),
+    "new_inclusive_slots": (INCLUSIVE_SLOTS, lambda f: f["slots_inclusive"]),
+    "kindergarten_new_inclusive_slots": (KINDERGARTEN_INCLUSIVE, lambda f: f["inclusive_slots_by_kind"][KINDERGARTEN]),
+}
 COUNTED = (*COURSE_OF, "offline_guidance_activities")
 _ONE_DAY = timedelta(days=1)
 SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in (operating, visited, assessed)
@@ -41,15 +43,16 @@ SHARES = {"inspected_share": 1, "assessed_share": 2}  # index in (operating, vis
 
 @dataclass(frozen=True)
 class Scope:
-    parts: list[Part]             # the parts whose facts count (the district: every part)
-    own: Part                     # the scope's own part (targets, population)
-    townships: dict[str, Part]    # every township's part (inclusive coverage)
-    figures: dict[str, Any]       # the scope's figures at the evaluation time
+    parts: list[Part]  # the parts whose facts count (the district: every part)
+    own: Part  # the scope's own part (targets, population)
+    townships: dict[str, Part]  # every township's part (inclusive coverage)
+    figures: dict[str, Any]  # the scope's figures at the evaluation time
 
 
 @dataclass(frozen=True)
 class Moment:
     """A past point of a target: `day` with its events (through=True) or before them, and the instant."""
+
     day: str
     through: bool
     at: int
@@ -58,8 +61,9 @@ class Moment:
 def level(parts: list[Part], index: int, moment: Moment) -> int:
     """A quantity as it stood at `moment`: the sum of its daily changes up to it."""
     day, through = moment.day, moment.through
-    return sum(delta[index] for part in parts for d, delta in part["history"].items()
-               if d < day or (through and d == day))
+    return sum(
+        delta[index] for part in parts for d, delta in part["history"].items() if d < day or (through and d == day)
+    )
 
 
 def _counted(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment | None = None) -> int:
@@ -69,8 +73,12 @@ def _counted(kpi: str, scope: Scope, target: dict[str, Any], moment: Moment | No
     if moment is not None and moment.day <= last:
         last = moment.day if moment.through else (date.fromisoformat(moment.day) - _ONE_DAY).isoformat()
     if kpi in COURSE_OF:
-        return sum(people for part in scope.parts
-                   for day, people in part["training"].get(COURSE_OF[kpi], {}).items() if first <= day <= last)
+        return sum(
+            people
+            for part in scope.parts
+            for day, people in part["training"].get(COURSE_OF[kpi], {}).items()
+            if first <= day <= last
+        )
     return sum(guidance_between(part, first, last, OFFLINE) for part in scope.parts)
 
 
@@ -114,8 +122,9 @@ def kpi_today(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> float
     return scope.figures[figure] or 0
 
 
-def _share(kpi: str, parts: list[Part], at: int,
-           count: Callable[[Iterable[Mapping[str, Any]], int], tuple[int, int, int]]) -> float:
+def _share(
+    kpi: str, parts: list[Part], at: int, count: Callable[[Iterable[Mapping[str, Any]], int], tuple[int, int, int]]
+) -> float:
     """A share of institutions at `at`: today's (covered_today) or at a past instant (covered_at)."""
     totals = [count(part["institutions"].values(), at) for part in parts]
     return ratio(sum(t[SHARES[kpi]] for t in totals), sum(t[0] for t in totals)) or 0
@@ -149,9 +158,16 @@ def evaluate(target: dict[str, Any], baseline: float, actual: float, at_due: flo
         status = "behind"
     else:
         status = "on_track"
-    return {**target, "responsible": target.get("responsible", []), "baseline": baseline, "actual": actual,
-            "expected": expected, "status": status, "actual_at_due": at_due if past_due else None,
-            "outcome": ("met" if at_due >= value else "missed") if past_due else None}
+    return {
+        **target,
+        "responsible": target.get("responsible", []),
+        "baseline": baseline,
+        "actual": actual,
+        "expected": expected,
+        "status": status,
+        "actual_at_due": at_due if past_due else None,
+        "outcome": ("met" if at_due >= value else "missed") if past_due else None,
+    }
 
 
 def _judged(kpi: str, scope: Scope, target: dict[str, Any], now: int) -> dict[str, Any]:
@@ -189,8 +205,7 @@ def targets_in_force(parts: dict[str, Part], figures: dict[str, dict[str, Any]],
             if kpi == "township_min_slots":
                 # Each township must reach the floor: one row per township (kpis.md).
                 for township in TOWNSHIP_IDS:
-                    own = Scope([township_parts[township]], township_parts[township], township_parts,
-                                figures[township])
+                    own = Scope([township_parts[township]], township_parts[township], township_parts, figures[township])
                     results.append(_with_since(_judged(kpi, own, {**target, "scope": township}, at), own, now))
                 continue
             results.append(_with_since(_judged(kpi, scope, target, at), scope, now))

@@ -16,13 +16,25 @@ from tuoyu.report.targets import targets_section
 from tuoyu.report.townships import townships_section
 from tuoyu.report.workforce import workforce_section
 
-SECTIONS = (overview_section, targets_section, townships_section, safety_section, supervision_section,
-            workforce_section, record_section)
+SECTIONS = (
+    overview_section,
+    targets_section,
+    townships_section,
+    safety_section,
+    supervision_section,
+    workforce_section,
+    record_section,
+)
 
 
 def assemble(basis: Basis) -> Report:
-    report = Report(TITLE, SENDER, RECIPIENT, as_of=moment(basis.as_of),
-                    known_at=moment(basis.known_at) if basis.known_at else None,
-                    period=f"{day(date.fromisoformat(basis.period_start))}至{moment(basis.as_of)}")
+    report = Report(
+        TITLE,
+        SENDER,
+        RECIPIENT,
+        as_of=moment(basis.as_of),
+        known_at=moment(basis.known_at) if basis.known_at else None,
+        period=f"{day(date.fromisoformat(basis.period_start))}至{moment(basis.as_of)}",
+    )
     report.sections = [make(basis) for make in SECTIONS]
     return report.numbered()

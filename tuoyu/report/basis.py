@@ -50,8 +50,9 @@ class Basis:
         return date(self.as_of.astimezone(SHANGHAI).year, 1, 1).isoformat()
 
 
-def read_basis(recorder: Any, as_of: datetime, known_at: datetime | None = None,
-               parallel: Callable[[], Any] | None = None) -> Basis:
+def read_basis(
+    recorder: Any, as_of: datetime, known_at: datetime | None = None, parallel: Callable[[], Any] | None = None
+) -> Basis:
     """Replay the store and verify its chain up to the replay's position (RecordAltered if it
     fails). `parallel` opens the store in worker processes for a large verification (see
     audit.store.verify_store)."""

@@ -46,8 +46,10 @@ def line_chart(lines: list[Line], markers: list[Marker], start: date, end: date,
     step = nice_step(highest)
     top = step * math.ceil(highest * 1.04 / step)
     scale = _Scale(start, end, top)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'width="{WIDTH}" height="{HEIGHT}" font-family="{FONT}" font-size="11" role="img">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" font-family="{FONT}" font-size="11" role="img">'
+    ]
     parts += _value_axis(scale, step, unit)
     parts += _time_axis(scale, start, end)
     for line in lines:
@@ -105,8 +107,9 @@ def _time_axis(scale: _Scale, start: date, end: date) -> list[str]:
                 continue
             x = _f(scale.x(tick))
             label = f"{year}年" if month == 1 else f"{month}月"
-            parts.append(f'<line x1="{x}" y1="{base}" x2="{x}" y2="{_f(scale.y(0) + 4)}" stroke="#333" '
-                         'stroke-width="0.8"/>')
+            parts.append(
+                f'<line x1="{x}" y1="{base}" x2="{x}" y2="{_f(scale.y(0) + 4)}" stroke="#333" stroke-width="0.8"/>'
+            )
             parts.append(f'<text x="{x}" y="{_f(scale.y(0) + 16)}" text-anchor="middle" fill="#333">{label}</text>')
     return parts
 
@@ -123,8 +126,10 @@ def _path(scale: _Scale, line: Line, end: date) -> str:
     if line.step:  # a recorded figure holds until the chart's end
         commands.append(f"H{_f(scale.x(end))}")
     dashed = f' stroke-dasharray="{dash}"' if dash else ""
-    return (f'<path d="{"".join(commands)}" fill="none" stroke="{colour}" stroke-width="{width}"{dashed} '
-            f'stroke-linejoin="round"/>')
+    return (
+        f'<path d="{"".join(commands)}" fill="none" stroke="{colour}" stroke-width="{width}"{dashed} '
+        f'stroke-linejoin="round"/>'
+    )
 
 
 def _marker(scale: _Scale, marker: Marker) -> list[str]:
@@ -132,9 +137,11 @@ def _marker(scale: _Scale, marker: Marker) -> list[str]:
     colour = STYLES["target"][0]
     anchor = "end" if x > WIDTH - RIGHT - 80 else "start"
     shift = -6 if anchor == "end" else 6
-    return [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.2" fill="{colour}"/>',
-            f'<text x="{_f(x + shift)}" y="{_f(y - 6)}" text-anchor="{anchor}" fill="{colour}">'
-            f'{escape(marker.label)}</text>']
+    return [
+        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.2" fill="{colour}"/>',
+        f'<text x="{_f(x + shift)}" y="{_f(y - 6)}" text-anchor="{anchor}" fill="{colour}">'
+        f"{escape(marker.label)}</text>",
+    ]
 
 
 def _legend(lines: list[Line]) -> list[str]:
@@ -142,8 +149,10 @@ def _legend(lines: list[Line]) -> list[str]:
     for line in lines:
         colour, width, dash = STYLES[line.style]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<line x1="{_f(x)}" y1="{y - 4}" x2="{_f(x + 22)}" y2="{y - 4}" stroke="{colour}" '
-                     f'stroke-width="{width}"{dashed}/>')
+        parts.append(
+            f'<line x1="{_f(x)}" y1="{y - 4}" x2="{_f(x + 22)}" y2="{y - 4}" stroke="{colour}" '
+            f'stroke-width="{width}"{dashed}/>'
+        )
         parts.append(f'<text x="{_f(x + 27)}" y="{y}" fill="#333">{escape(line.label)}</text>')
         x += 27 + 11 * _width(line.label) / 2 + 18
     return parts

@@ -24,14 +24,29 @@ DECIMAL_KPIS = frozenset({"slots_per_1000"})
 RISK_ZH = {"low": "低风险", "medium": "中风险", "high": "高风险", "ungraded": "未评级"}
 CREDIT_ZH = {"A": "A级", "B": "B级", "C": "C级", "D": "D级", "ungraded": "未评级"}
 QUALITY_DIMENSIONS_ZH = {
-    "management": "机构管理", "staffing": "队伍建设", "environment": "照护环境", "safety": "安全保障",
-    "health": "卫生保健", "family_community": "与家庭和社区合作", "activities": "照护活动",
+    "management": "机构管理",
+    "staffing": "队伍建设",
+    "environment": "照护环境",
+    "safety": "安全保障",
+    "health": "卫生保健",
+    "family_community": "与家庭和社区合作",
+    "activities": "照护活动",
 }
-INCIDENT_CATEGORY_ZH = {"personal_safety": "人身安全", "food_safety": "食品安全", "fire_safety": "消防安全",
-                        "health": "卫生保健", "other": "其他"}
+INCIDENT_CATEGORY_ZH = {
+    "personal_safety": "人身安全",
+    "food_safety": "食品安全",
+    "fire_safety": "消防安全",
+    "health": "卫生保健",
+    "other": "其他",
+}
 INCIDENT_SEVERITY_ZH = {"general": "一般", "serious": "较大", "major": "重大"}
-INSPECTION_KIND_ZH = {"routine": "日常检查", "unannounced": "飞行检查", "complaint": "投诉核查",
-                      "quality_assessment": "质量评估", "supervision": "督导走访"}
+INSPECTION_KIND_ZH = {
+    "routine": "日常检查",
+    "unannounced": "飞行检查",
+    "complaint": "投诉核查",
+    "quality_assessment": "质量评估",
+    "supervision": "督导走访",
+}
 
 
 def kpi_zh(kpi: str) -> str:

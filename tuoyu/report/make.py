@@ -14,8 +14,13 @@ FORMATS = ("html", "pdf")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
-def make_report(recorder: Any, as_of: datetime, known_at: datetime | None = None, fmt: str = "html",
-                parallel: Callable[[], Any] | None = None) -> bytes:
+def make_report(
+    recorder: Any,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    fmt: str = "html",
+    parallel: Callable[[], Any] | None = None,
+) -> bytes:
     """The report as of `as_of` from the events recorded by `known_at` (all when None), as HTML
     or PDF bytes. Raises basis.RecordAltered if the record it reads fails verification."""
     if fmt not in FORMATS:

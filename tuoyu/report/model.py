@@ -5,7 +5,7 @@ formatted, so the template decides nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -13,6 +13,7 @@ CHINESE_NUMERALS = "一二三四五六七八九十"
 @dataclass(frozen=True)
 class Cell:
     """A table cell with a style: `status-met`, `status-behind`, `status-missed`, `num`, …"""
+
     text: str
     style: str = ""
 
@@ -26,6 +27,7 @@ class Paragraph:
 @dataclass
 class Heading:
     """A sub-heading within a section: （一）, （二), … numbered when the report is assembled."""
+
     kind: ClassVar[str] = "heading"
     text: str
     number: str = ""
@@ -40,6 +42,7 @@ class Items:
 @dataclass
 class Facts:
     """Key figures: label and value pairs laid out in a grid."""
+
     kind: ClassVar[str] = "facts"
     items: list[tuple[str, str]]
 
@@ -70,7 +73,7 @@ class Code:
     text: str
 
 
-Block = Union[Paragraph, Heading, Items, Facts, Table, Figure, Code]
+Block = Paragraph | Heading | Items | Facts | Table | Figure | Code
 
 
 @dataclass

@@ -24,9 +24,13 @@ class OutsideResource(RuntimeError):
 @cache
 def _environment() -> jinja2.Environment:
     # PackageLoader reads the templates through importlib: the installed package works like the checkout.
-    return jinja2.Environment(loader=jinja2.PackageLoader("tuoyu.report", "templates"),
-                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                              undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("tuoyu.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def render_html(report: Report) -> bytes:
@@ -58,5 +62,7 @@ def _check_glyphs(document: Any) -> None:
     missing = sorted({chr(code) for font in document.fonts.values() for code in font.missing})
     if missing:
         shown = "".join(missing[:20])
-        raise MissingGlyphs(f"no installed font has {len(missing)} character(s) of the report ({shown}…); "
-                            "install Debian's fonts-noto-cjk (scripts/ensure-tools.sh does)")
+        raise MissingGlyphs(
+            f"no installed font has {len(missing)} character(s) of the report ({shown}…); "
+            "install Debian's fonts-noto-cjk (scripts/ensure-tools.sh does)"
+        )

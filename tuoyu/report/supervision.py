@@ -22,34 +22,55 @@ def supervision_section(basis: Basis) -> Section:
 def _grades(d: dict[str, Any]) -> list[Block]:
     risk, credit = d["institutions_by_risk"], d["institutions_by_credit"]
     head = ["分级", *(RISK_ZH[k] for k in risk), "合计"]
-    risk_row = [cell("风险等级"), *(cell(count(v), "num") for v in risk.values()),
-                cell(count(sum(risk.values())), "num")]
+    risk_row = [
+        cell("风险等级"),
+        *(cell(count(v), "num") for v in risk.values()),
+        cell(count(sum(risk.values())), "num"),
+    ]
     credit_head = ["分级", *(CREDIT_ZH[k] for k in credit), "合计"]
-    credit_row = [cell("信用等级"), *(cell(count(v), "num") for v in credit.values()),
-                  cell(count(sum(credit.values())), "num")]
-    return [Paragraph("运营中托育机构按最近一次「风险＋信用」分级评定的分布如下（单位：家）。"),
-            Table("运营机构风险等级分布", head, [risk_row]),
-            Table("运营机构信用等级分布", credit_head, [credit_row])]
+    credit_row = [
+        cell("信用等级"),
+        *(cell(count(v), "num") for v in credit.values()),
+        cell(count(sum(credit.values())), "num"),
+    ]
+    return [
+        Paragraph("运营中托育机构按最近一次「风险＋信用」分级评定的分布如下（单位：家）。"),
+        Table("运营机构风险等级分布", head, [risk_row]),
+        Table("运营机构信用等级分布", credit_head, [credit_row]),
+    ]
 
 
 def _inspections(d: dict[str, Any]) -> list[Block]:
     scores = d["quality_scores"]
     rows = [[cell(QUALITY_DIMENSIONS_ZH.get(k, k)), cell(decimal(v, 1), "num")] for k, v in scores.items()]
     return [
-        Facts([("本年度检查覆盖率", percent(d["inspected_share"])),
-               ("质量评估覆盖率(近365天)", percent(d["assessed_share"])),
-               ("最近一次检查不合格机构", f"{count(d['failed_latest'])}家"),
-               ("高风险且90天内未检查机构", f"{count(d['high_risk_uninspected'])}家")]),
-        Paragraph("检查覆盖率为本年度接受过日常、飞行、投诉核查或督导检查的运营机构占比；质量评估覆盖率为近365天内"
-                  "接受过质量评估的运营机构占比。各维度质量评分为运营机构最近一次质量评估得分的平均值（满分100分）。"),
+        Facts(
+            [
+                ("本年度检查覆盖率", percent(d["inspected_share"])),
+                ("质量评估覆盖率(近365天)", percent(d["assessed_share"])),
+                ("最近一次检查不合格机构", f"{count(d['failed_latest'])}家"),
+                ("高风险且90天内未检查机构", f"{count(d['high_risk_uninspected'])}家"),
+            ]
+        ),
+        Paragraph(
+            "检查覆盖率为本年度接受过日常、飞行、投诉核查或督导检查的运营机构占比；质量评估覆盖率为近365天内"
+            "接受过质量评估的运营机构占比。各维度质量评分为运营机构最近一次质量评估得分的平均值（满分100分）。"
+        ),
         Table("质量评估各维度平均得分", ["评估维度", "平均得分"], rows, style="narrow"),
     ]
 
 
 def _fees(d: dict[str, Any]) -> list[Block]:
     cap = d["inclusive_fee_cap_yuan"]
-    return [Facts([("现行普惠收费上限(月)", money(cap) if cap is not None else "未设定"),
-                   ("普惠机构月收费均值", money(d["inclusive_fee_mean"])),
-                   ("收费高于上限的普惠机构", f"{count(d['inclusive_over_cap'])}家")]),
-            Paragraph("月收费均值为运营中普惠托育机构最近一次报备的月收费的平均值；收费上限为数据截至日已生效的"
-                      "普惠托育收费上限。")]
+    return [
+        Facts(
+            [
+                ("现行普惠收费上限(月)", money(cap) if cap is not None else "未设定"),
+                ("普惠机构月收费均值", money(d["inclusive_fee_mean"])),
+                ("收费高于上限的普惠机构", f"{count(d['inclusive_over_cap'])}家"),
+            ]
+        ),
+        Paragraph(
+            "月收费均值为运营中普惠托育机构最近一次报备的月收费的平均值；收费上限为数据截至日已生效的普惠托育收费上限。"
+        ),
+    ]

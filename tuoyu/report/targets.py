@@ -21,12 +21,18 @@ STATUS_ORDER = ("missed", "behind", "on_track", "met")  # a group of rows is as 
 def targets_section(basis: Basis) -> Section:
     lines = target_lines(basis.snapshot["targets"])
     blocks: list[Any] = [
-        Paragraph("下表列出截至数据截至时间已确定的各项目标。「应达值」为目标自起始日至到期日按直线推进时当日应达到的"
-                  "数值；「当前值」为当日数据，其中新增类和培训类目标只计目标期内的增量；到期日过后，「到期情况」列出"
-                  "到期日结束时的数值及是否达成。"),
-        Table("目标任务进展情况", HEAD, [_row(n, line, basis.today) for n, line in enumerate(lines, 1)],
-              style="targets",
-              note=_note(lines)),
+        Paragraph(
+            "下表列出截至数据截至时间已确定的各项目标。「应达值」为目标自起始日至到期日按直线推进时当日应达到的"
+            "数值；「当前值」为当日数据，其中新增类和培训类目标只计目标期内的增量；到期日过后，「到期情况」列出"
+            "到期日结束时的数值及是否达成。"
+        ),
+        Table(
+            "目标任务进展情况",
+            HEAD,
+            [_row(n, line, basis.today) for n, line in enumerate(lines, 1)],
+            style="targets",
+            note=_note(lines),
+        ),
     ]
     blocks += charts(basis)
     return Section("目标任务进展", blocks)
@@ -57,9 +63,15 @@ def _floor_line(rows: list[dict[str, Any]]) -> dict[str, Any]:
     reached = sum(1 for r in rows if r["actual"] >= r["value"])
     due_values = [r["actual_at_due"] for r in rows]
     due = None if None in due_values else sum(1 for v in due_values if v >= first["value"])
-    return {**first, "scope": "townships", "group": len(rows), "actual": reached,
-            "status": _worst(r["status"] for r in rows), "actual_at_due": due,
-            "outcome": None if due is None else ("met" if due == len(rows) else "missed")}
+    return {
+        **first,
+        "scope": "townships",
+        "group": len(rows),
+        "actual": reached,
+        "status": _worst(r["status"] for r in rows),
+        "actual_at_due": due,
+        "outcome": None if due is None else ("met" if due == len(rows) else "missed"),
+    }
 
 
 def _worst(statuses: Any) -> str:
@@ -81,21 +93,30 @@ def _row(number: int, line: dict[str, Any], today: str) -> list[Cell]:
         at_due = NONE if line["actual_at_due"] is None else kpi_value(kpi, line["actual_at_due"])
     # A target due on the as-of day is judged only after it (kpis.md: outcome once the due date has passed).
     judged = f"{at_due}，{OUTCOME_ZH[outcome]}" if outcome else ("当日到期" if line["due"] == today else "未到期")
-    return [cell(str(number), "num"), cell(name), cell(value, "num"),
-            cell(f"{short_day(line['start'])}—{short_day(line['due'])}", "period"), cell(baseline, "num"),
-            cell(actual, "num"), cell(expected, "num"),
-            cell(STATUS_ZH[line["status"]], f"status status-{line['status']}"),
-            cell(judged, f"status status-{outcome}" if outcome else "status"), cell(units_zh(line["responsible"]))]
+    return [
+        cell(str(number), "num"),
+        cell(name),
+        cell(value, "num"),
+        cell(f"{short_day(line['start'])}—{short_day(line['due'])}", "period"),
+        cell(baseline, "num"),
+        cell(actual, "num"),
+        cell(expected, "num"),
+        cell(STATUS_ZH[line["status"]], f"status status-{line['status']}"),
+        cell(judged, f"status status-{outcome}" if outcome else "status"),
+        cell(units_zh(line["responsible"])),
+    ]
 
 
 # ---- charts --------------------------------------------------------------------------------
+
 
 def charts(basis: Basis) -> list[Figure]:
     history = slots_over_time(basis.view.values())
     targets = {t["kpi"]: t for t in basis.snapshot["targets"] if t["scope"] == "district"}
     as_of = date.fromisoformat(basis.today)
-    charted = [t for k, t in targets.items() if k in ("slots_total", "new_slots", "inclusive_share",
-                                                      "new_inclusive_slots")]
+    charted = [
+        t for k, t in targets.items() if k in ("slots_total", "new_slots", "inclusive_share", "new_inclusive_slots")
+    ]
     first = [date.fromisoformat(history[0]["date"])] if history else []
     start = date(min([as_of, *first, *(date.fromisoformat(t["start"]) for t in charted)]).year, 1, 1)
     end = max([as_of, *(date.fromisoformat(t["due"]) for t in charted)])
@@ -120,8 +141,9 @@ def level_before(history: list[dict[str, Any]], name: str, day: str) -> int:
 
 def _pace(label: str, target: dict[str, Any], base: float, style: str) -> Line:
     start, due = date.fromisoformat(target["start"]), date.fromisoformat(target["due"])
-    return Line(label, ((start, float(base)), (due, float(base + target["value"] - target["baseline"]))),
-                style, step=False)
+    return Line(
+        label, ((start, float(base)), (due, float(base + target["value"] - target["baseline"]))), style, step=False
+    )
 
 
 def _slots_chart(history, targets, start, end, as_of) -> Figure:
@@ -136,8 +158,11 @@ def _slots_chart(history, targets, start, end, as_of) -> Figure:
         base = level_before(history, "slots_total", target["start"])
         lines.append(_pace(f"新增托位目标(+{count(target['value'])}个)", target, base, "requirement"))
     svg = line_chart(lines, markers, start, end, "个")
-    return Figure("全区托位总数变化及目标", svg,
-                  note="实线为记录的托位数（运营机构的托位之和）；虚线为目标自起始日至到期日的推进路径。")
+    return Figure(
+        "全区托位总数变化及目标",
+        svg,
+        note="实线为记录的托位数（运营机构的托位之和）；虚线为目标自起始日至到期日的推进路径。",
+    )
 
 
 def _inclusive_chart(history, targets, start, end, as_of) -> Figure:
@@ -152,8 +177,7 @@ def _inclusive_chart(history, targets, start, end, as_of) -> Figure:
         base = level_before(history, "slots_inclusive", target["start"])
         lines.append(_pace(f"新增普惠托位目标(+{count(target['value'])}个)", target, base, "target"))
     svg = line_chart(lines, [], start, end, "个")
-    return Figure("全区普惠托位变化及目标", svg,
-                  note="点线为按普惠托位占比目标、以当时托位总数计算所需的普惠托位数。")
+    return Figure("全区普惠托位变化及目标", svg, note="点线为按普惠托位占比目标、以当时托位总数计算所需的普惠托位数。")
 
 
 def township_floor_status(targets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

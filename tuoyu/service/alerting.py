@@ -95,8 +95,9 @@ def _wecom_secret(config: Config) -> str:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else WECOM_SECRET_PLACEHOLDER
 
 
-def write_configs(workdir: Path, service: str, config: Config, alertmanager: str, prometheus: str,
-                  scrape_interval: str = "15s") -> tuple[Path, Path]:
+def write_configs(
+    workdir: Path, service: str, config: Config, alertmanager: str, prometheus: str, scrape_interval: str = "15s"
+) -> tuple[Path, Path]:
     """prometheus.yml and alertmanager.yml (with the rule files) under `workdir`."""
     secret_file = workdir.parent / "alert-webhook-secret"
     (workdir / "rules").mkdir(parents=True, exist_ok=True)
@@ -111,42 +112,62 @@ def write_configs(workdir: Path, service: str, config: Config, alertmanager: str
         "rule_files": [str(workdir / "rules" / "*.rules.yml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         # The service, and the two watchers themselves (their up, restarts, failed notifications).
-        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}
-                           for job, target in (("tuoyu", service), ("prometheus", prometheus),
-                                               ("alertmanager", alertmanager))],
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": [target]}]}
+            for job, target in (("tuoyu", service), ("prometheus", prometheus), ("alertmanager", alertmanager))
+        ],
     }
     prometheus_yml = workdir / "prometheus.yml"
     prometheus_yml.write_text(yaml.safe_dump(scraping, sort_keys=False))
     return prometheus_yml, alertmanager_yml
 
 
-def start_alerting(data_dir: Path, service: str, prometheus_port: int = 9090, alertmanager_port: int = 9093,
-                   config: Config | None = None, scrape_interval: str = "15s", log_dir: Path | None = None,
-                   external_url: str | None = None, resend_delay: str | None = None) -> AlertingStack:
+def start_alerting(
+    data_dir: Path,
+    service: str,
+    prometheus_port: int = 9090,
+    alertmanager_port: int = 9093,
+    config: Config | None = None,
+    scrape_interval: str = "15s",
+    log_dir: Path | None = None,
+    external_url: str | None = None,
+    resend_delay: str | None = None,
+) -> AlertingStack:
     """Start Prometheus and Alertmanager for the service at `service` (host:port); alerts link to
     `external_url` (default: the service's own address). `resend_delay` (Prometheus's, default 1m)
     is how often firing alerts are sent again, and a quarter of how long Alertmanager holds one
     Prometheus stopped sending."""
     prometheus_bin, alertmanager_bin = find_binary(PROMETHEUS_BINARIES), find_binary(ALERTMANAGER_BINARIES)
     if not prometheus_bin or not alertmanager_bin:
-        raise FileNotFoundError("Prometheus or Alertmanager is not installed; install Debian's packages "
-                                "`prometheus` and `prometheus-alertmanager` (apt-get install, as root)")
+        raise FileNotFoundError(
+            "Prometheus or Alertmanager is not installed; install Debian's packages "
+            "`prometheus` and `prometheus-alertmanager` (apt-get install, as root)"
+        )
     ensure_webhook_secret(data_dir)
     workdir = data_dir / "alerting"
     workdir.mkdir(parents=True, exist_ok=True)
     config = (config or packaged_config()).replace(external_url=external_url or f"http://{service}")
     alertmanager, prometheus = f"127.0.0.1:{alertmanager_port}", f"127.0.0.1:{prometheus_port}"
-    prometheus_yml, alertmanager_yml = write_configs(workdir, service, config, alertmanager, prometheus,
-                                                     scrape_interval)
+    prometheus_yml, alertmanager_yml = write_configs(
+        workdir, service, config, alertmanager, prometheus, scrape_interval
+    )
     stack = AlertingStack(f"http://{prometheus}", f"http://{alertmanager}", logs=log_dir or workdir)
     stack.commands["alertmanager"] = [
-        alertmanager_bin, f"--config.file={alertmanager_yml}", f"--storage.path={workdir / 'alertmanager-data'}",
-        f"--web.listen-address={alertmanager}", "--cluster.listen-address=",
-        f"--web.external-url=http://{alertmanager}"]
+        alertmanager_bin,
+        f"--config.file={alertmanager_yml}",
+        f"--storage.path={workdir / 'alertmanager-data'}",
+        f"--web.listen-address={alertmanager}",
+        "--cluster.listen-address=",
+        f"--web.external-url=http://{alertmanager}",
+    ]
     stack.commands["prometheus"] = [
-        prometheus_bin, f"--config.file={prometheus_yml}", f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address={prometheus}", "--web.enable-lifecycle",
-        *([f"--rules.alert.resend-delay={resend_delay}"] if resend_delay else [])]
+        prometheus_bin,
+        f"--config.file={prometheus_yml}",
+        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+        f"--web.listen-address={prometheus}",
+        "--web.enable-lifecycle",
+        *([f"--rules.alert.resend-delay={resend_delay}"] if resend_delay else []),
+    ]
     for name in ("alertmanager", "prometheus"):
         stack.start(name)
     for url in (f"{stack.prometheus_url}/-/ready", f"{stack.alertmanager_url}/-/ready"):

@@ -1,14 +1,14 @@
 """Where the audit log's keys and published checkpoints are (environment variables, docs/audit.md).
 
-    TUOYU_LOG_ORIGIN          the log's name in its checkpoints and signatures (default below)
-    TUOYU_LOG_KEY             the log's Ed25519 signing key (default DATA_DIR/audit/log.key, made on first use, 0600)
-    TUOYU_LOG_VKEY            the log's public key (a vkey, or a file holding one): verifying where the
-                              signing key is not (default: derived from TUOYU_LOG_KEY when it exists)
-    TUOYU_CHECKPOINT_DIR      where checkpoints are published (default DATA_DIR/checkpoints)
-    TUOYU_CHECKPOINT_URL      or an HTTP(S) URL they are PUT to and read back from (then the directory is unused)
-    TUOYU_CHECKPOINT_EVERY    seconds between publications by `tuoyu serve` (default 86400, daily; 0: never)
-    TUOYU_WITNESS_KEY         an optional witness's Ed25519 key: publications are then cosigned
-    TUOYU_WITNESS_NAME        the witness's name (default below)
+TUOYU_LOG_ORIGIN          the log's name in its checkpoints and signatures (default below)
+TUOYU_LOG_KEY             the log's Ed25519 signing key (default DATA_DIR/audit/log.key, made on first use, 0600)
+TUOYU_LOG_VKEY            the log's public key (a vkey, or a file holding one): verifying where the
+                          signing key is not (default: derived from TUOYU_LOG_KEY when it exists)
+TUOYU_CHECKPOINT_DIR      where checkpoints are published (default DATA_DIR/checkpoints)
+TUOYU_CHECKPOINT_URL      or an HTTP(S) URL they are PUT to and read back from (then the directory is unused)
+TUOYU_CHECKPOINT_EVERY    seconds between publications by `tuoyu serve` (default 86400, daily; 0: never)
+TUOYU_WITNESS_KEY         an optional witness's Ed25519 key: publications are then cosigned
+TUOYU_WITNESS_NAME        the witness's name (default below)
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ def audit_settings(settings: Settings, environ: dict[str, str] | None = None) ->
     try:
         every_seconds = float(every)
     except ValueError:
-        raise ConfigError(f"TUOYU_CHECKPOINT_EVERY={every!r}: expected seconds, e.g. 86400 (daily) "
-                          "or 0 (never)") from None
+        raise ConfigError(
+            f"TUOYU_CHECKPOINT_EVERY={every!r}: expected seconds, e.g. 86400 (daily) or 0 (never)"
+        ) from None
     url = env.get("TUOYU_CHECKPOINT_URL") or None
     if url and not url.startswith(("http://", "https://")):
         raise ConfigError(f"TUOYU_CHECKPOINT_URL={url!r}: expected an http:// or https:// URL")
@@ -72,6 +73,8 @@ def audit_settings(settings: Settings, environ: dict[str, str] | None = None) ->
         key_file=Path(env.get("TUOYU_LOG_KEY") or settings.data_dir / "audit" / "log.key"),
         vkey=env.get("TUOYU_LOG_VKEY") or None,
         checkpoint_dir=Path(env.get("TUOYU_CHECKPOINT_DIR") or settings.data_dir / "checkpoints"),
-        checkpoint_url=url, every_seconds=every_seconds,
+        checkpoint_url=url,
+        every_seconds=every_seconds,
         witness_key_file=Path(witness) if witness else None,
-        witness_name=env.get("TUOYU_WITNESS_NAME") or DEFAULT_WITNESS)
+        witness_name=env.get("TUOYU_WITNESS_NAME") or DEFAULT_WITNESS,
+    )

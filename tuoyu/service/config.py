@@ -60,20 +60,31 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     prometheus_url = (environ.get("TUOYU_PROMETHEUS_URL") or "").rstrip("/") or None
     tile_url = environ.get("TUOYU_MAP_TILE_URL") or None
     if tile_url and not all(part in tile_url for part in ("{z}", "{x}", "{y}")):
-        raise ConfigError(f"TUOYU_MAP_TILE_URL={tile_url!r}: expected a URL with {{z}}, {{x}} and {{y}}, "
-                          "e.g. https://tile.example/{z}/{x}/{y}.png")
+        raise ConfigError(
+            f"TUOYU_MAP_TILE_URL={tile_url!r}: expected a URL with {{z}}, {{x}} and {{y}}, "
+            "e.g. https://tile.example/{z}/{x}/{y}.png"
+        )
     alertmanager_url = (environ.get("TUOYU_ALERTMANAGER_URL") or "").rstrip("/") or None
     external_url = (environ.get("TUOYU_EXTERNAL_URL") or "").rstrip("/") or None
     if external_url and not external_url.startswith(("http://", "https://")):
-        raise ConfigError(f"TUOYU_EXTERNAL_URL={external_url!r}: expected http://… or https://…, "
-                          "e.g. https://tuoyu.example.gov.cn")
+        raise ConfigError(
+            f"TUOYU_EXTERNAL_URL={external_url!r}: expected http://… or https://…, e.g. https://tuoyu.example.gov.cn"
+        )
     tunables = Path(environ["TUOYU_TUNABLES"]) if environ.get("TUOYU_TUNABLES") else None
     if tunables is not None and not tunables.is_file():
         raise ConfigError(f"TUOYU_TUNABLES={str(tunables)!r}: no such file (a copy of alerts/tunables.yaml)")
-    return Settings(data_dir=data_dir, store=store, alert_webhook_secret=secret, kafka=kafka,
-                    prometheus_url=prometheus_url, map_tile_url=tile_url, external_url=external_url,
-                    alertmanager_url=alertmanager_url, tunables=tunables,
-                    body_read_timeout=_seconds(environ, "TUOYU_BODY_READ_TIMEOUT", DEFAULT_BODY_READ_TIMEOUT))
+    return Settings(
+        data_dir=data_dir,
+        store=store,
+        alert_webhook_secret=secret,
+        kafka=kafka,
+        prometheus_url=prometheus_url,
+        map_tile_url=tile_url,
+        external_url=external_url,
+        alertmanager_url=alertmanager_url,
+        tunables=tunables,
+        body_read_timeout=_seconds(environ, "TUOYU_BODY_READ_TIMEOUT", DEFAULT_BODY_READ_TIMEOUT),
+    )
 
 
 def _seconds(environ: dict[str, str], name: str, default: float) -> float:

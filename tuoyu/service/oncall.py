@@ -45,12 +45,22 @@ class Silences:
         # In Alertmanager's own time (its Date header): the platform's clock may be set for a demo
         # or a test, and Alertmanager refuses a silence that ends in its past.
         starts = self._alertmanager_now()
-        body = {"matchers": [{"name": name, "value": value, "isRegex": False, "isEqual": True}
-                             for name, value in sorted(labels.items())],
-                "startsAt": starts.isoformat(), "endsAt": (starts + timedelta(seconds=seconds)).isoformat(),
-                "createdBy": by, "comment": comment}
-        request = urllib.request.Request(f"{self.url}/api/v2/silences", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        body = {
+            "matchers": [
+                {"name": name, "value": value, "isRegex": False, "isEqual": True}
+                for name, value in sorted(labels.items())
+            ],
+            "startsAt": starts.isoformat(),
+            "endsAt": (starts + timedelta(seconds=seconds)).isoformat(),
+            "createdBy": by,
+            "comment": comment,
+        }
+        request = urllib.request.Request(
+            f"{self.url}/api/v2/silences",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with self._calling():
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 return str(json.load(response)["silenceID"])
@@ -65,8 +75,10 @@ class Silences:
         try:
             yield
         except urllib.error.HTTPError as error:
-            raise SilenceFailed(f"Alertmanager {self.url} refused the silence: {error.code} "
-                                f"{error.read().decode('utf-8', 'replace')[:200]}") from None
+            raise SilenceFailed(
+                f"Alertmanager {self.url} refused the silence: {error.code} "
+                f"{error.read().decode('utf-8', 'replace')[:200]}"
+            ) from None
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise SilenceFailed(f"Alertmanager {self.url} is not reachable: {error}") from None
 
@@ -101,8 +113,10 @@ class OnCallDesk:
     def record(self, payload: dict[str, Any]) -> Outcome:
         with self._lock:
             outcome = self.platform.registry.record_notifications(
-                payload, repeats=self._repeats,
-                record_every=timedelta(seconds=self.tunables.repeat_record_interval.seconds))
+                payload,
+                repeats=self._repeats,
+                record_every=timedelta(seconds=self.tunables.repeat_record_interval.seconds),
+            )
         if self.platform.projector is not None and outcome.recorded:
             self.platform.projector.wake()
         return outcome
@@ -116,7 +130,8 @@ class OnCallDesk:
         for alert in listed:
             until = alert.get("silenced_until")
             alert["acknowledged"] = bool(alert.get("acknowledged_by")) and (
-                until is None or datetime.fromisoformat(until) > now)
+                until is None or datetime.fromisoformat(until) > now
+            )
         return listed
 
     def acknowledge(self, fingerprint: str, token: TokenRecord, note: str | None) -> dict[str, Any]:
@@ -126,16 +141,18 @@ class OnCallDesk:
             raise EventsRejected([Problem(0, None, "fingerprint", f"no alert {fingerprint!r} was ever notified")])
         aggregate = self.platform.registry.load(Alert.create_id(fingerprint))
         if aggregate is not None and aggregate.acknowledged_at(clock.now()):
-            raise ConflictingEvent([Problem(0, None, "fingerprint", f"alert {fingerprint} is already acknowledged",
-                                            conflict=True)])
+            raise ConflictingEvent(
+                [Problem(0, None, "fingerprint", f"alert {fingerprint} is already acknowledged", conflict=True)]
+            )
         by = f"{token.name} ({token.role})"
         silence, problem = None, None
         if self.silences is not None:
             seconds = self.tunables.acknowledgement_silence.seconds
             until = clock.now() + timedelta(seconds=seconds)  # in the record's time, as its other times
             try:
-                silence_id = self.silences.create(known[0]["labels"], seconds, by,
-                                                  note or f"值班确认：{known[0]['alertname']}")
+                silence_id = self.silences.create(
+                    known[0]["labels"], seconds, by, note or f"值班确认：{known[0]['alertname']}"
+                )
                 silence = {"silence_id": silence_id, "silenced_until": until.isoformat()}
             except SilenceFailed as failure:
                 problem = str(failure)
@@ -144,5 +161,9 @@ class OnCallDesk:
         outcome = self.platform.registry.acknowledge_alert(fingerprint, by, note, silence)
         if self.platform.projector is not None:
             self.platform.projector.wake()
-        return {"acknowledged": fingerprint, "position": outcome.position, **(silence or {}),
-                "silence_problem": problem}
+        return {
+            "acknowledged": fingerprint,
+            "position": outcome.position,
+            **(silence or {}),
+            "silence_problem": problem,
+        }

@@ -19,7 +19,7 @@ from tuoyu.projections.facts import SHANGHAI, fact_from_stored
 from tuoyu.projections.history import slots_over_time
 from tuoyu.projections.snapshot import View, build_snapshot
 from tuoyu.views.projector import EmbeddedProjector
-from tuoyu.views.reading import personal_details, held_back_details, read_facts, with_personal_values
+from tuoyu.views.reading import held_back_details, personal_details, read_facts, with_personal_values
 from tuoyu.views.replay import fold_all, replay_snapshot
 
 # The live snapshot is rebuilt when the view changes, and at least this often, because the
@@ -33,8 +33,13 @@ REPLAY_MAX_AGE_SECONDS = 5.0
 
 
 class Platform:
-    def __init__(self, registry: Registry, projector: EmbeddedProjector | None, tokens: Any,
-                 alert_webhook_secret: str | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        projector: EmbeddedProjector | None,
+        tokens: Any,
+        alert_webhook_secret: str | None = None,
+    ) -> None:
         self.registry = registry
         self.alert_webhook_secret = alert_webhook_secret
         self.projector = projector
@@ -57,7 +62,7 @@ class Platform:
 
     # ---- lifecycle ------------------------------------------------------------------
 
-    def __enter__(self) -> "Platform":
+    def __enter__(self) -> Platform:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -66,8 +71,9 @@ class Platform:
     def start(self) -> None:
         if self.projector is not None and self._thread is None:
             self.projector.catch_up()
-            self._thread = threading.Thread(target=self.projector.run, args=(self._stop, 1.0),
-                                            name="embedded-projector", daemon=True)
+            self._thread = threading.Thread(
+                target=self.projector.run, args=(self._stop, 1.0), name="embedded-projector", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
@@ -88,8 +94,11 @@ class Platform:
     # ---- writes ---------------------------------------------------------------------
 
     def record(self, events: list[Any], token: TokenRecord) -> Outcome:
-        outcome = self.registry.record(events, recorded_by=f"{token.name} ({token.role})",
-                                       authorize=lambda event, township: refusal(token.role, event, township))
+        outcome = self.registry.record(
+            events,
+            recorded_by=f"{token.name} ({token.role})",
+            authorize=lambda event, township: refusal(token.role, event, township),
+        )
         if self.projector is not None and outcome.recorded:
             self.projector.wake()
         return outcome
@@ -116,7 +125,11 @@ class Platform:
         with self._snapshot_lock:
             age = time.monotonic() - self._snapshot_at
             changed = self._snapshot_generation != self._generation
-            if self._snapshot is None or age > SNAPSHOT_MAX_AGE_SECONDS or (changed and age >= SNAPSHOT_MIN_AGE_SECONDS):
+            if (
+                self._snapshot is None
+                or age > SNAPSHOT_MAX_AGE_SECONDS
+                or (changed and age >= SNAPSHOT_MIN_AGE_SECONDS)
+            ):
                 generation = self._generation
                 now = clock.now()
                 with self._reading() as view:
@@ -175,17 +188,31 @@ class Platform:
         events, details = [], held_back_details(aggregate.details)
         stored_events = self.registry.recorder.select_events(aggregate_id)
         facts = with_personal_values(self.registry.recorder, [fact_from_stored(0, s.state) for s in stored_events])
-        for stored, fact in zip(stored_events, facts):
-            events.append({"version": stored.originator_version, "occurred_at": fact["event"]["occurred_at"],
-                           "recorded_at": fact["recorded_at"], "recorded_by": fact.get("recorded_by"),
-                           "event": fact["event"]})
+        for stored, fact in zip(stored_events, facts, strict=True):
+            events.append(
+                {
+                    "version": stored.originator_version,
+                    "occurred_at": fact["event"]["occurred_at"],
+                    "recorded_at": fact["recorded_at"],
+                    "recorded_by": fact.get("recorded_by"),
+                    "event": fact["event"],
+                }
+            )
             details.update(personal_details(fact["event"]))
-        state = {"institution_id": institution_id, "township": aggregate.township, "kind": aggregate.kind,
-                 "slots": aggregate.slots, "inclusive": aggregate.inclusive, "enrolled": aggregate.enrolled,
-                 "operating": aggregate.operating, "children_awaiting_rehoming": aggregate.awaiting,
-                 "emergency_closure": aggregate.emergency,
-                 "open_rectifications": sorted(aggregate.open_rectifications), **details,
-                 **_supervision_of(aggregate)}
+        state = {
+            "institution_id": institution_id,
+            "township": aggregate.township,
+            "kind": aggregate.kind,
+            "slots": aggregate.slots,
+            "inclusive": aggregate.inclusive,
+            "enrolled": aggregate.enrolled,
+            "operating": aggregate.operating,
+            "children_awaiting_rehoming": aggregate.awaiting,
+            "emergency_closure": aggregate.emergency,
+            "open_rectifications": sorted(aggregate.open_rectifications),
+            **details,
+            **_supervision_of(aggregate),
+        }
         return {"institution": state, "version": aggregate.version, "events": events}
 
     def stuck_positions(self) -> dict[str, int]:
@@ -198,13 +225,24 @@ class Platform:
         recorded = self.registry.position()
         applied = self.projector.position if self.projector is not None else None
         stuck = self.projector.stuck if self.projector is not None else None
-        return {"status": "stuck" if stuck else "ok", "store": "reachable", "events_recorded": recorded,
-                "projection_position": applied, "projection_lag": None if applied is None else recorded - applied,
-                **({"projection_stuck": stuck.as_dict()} if stuck else {})}
+        return {
+            "status": "stuck" if stuck else "ok",
+            "store": "reachable",
+            "events_recorded": recorded,
+            "projection_position": applied,
+            "projection_lag": None if applied is None else recorded - applied,
+            **({"projection_stuck": stuck.as_dict()} if stuck else {}),
+        }
 
 
 def _supervision_of(aggregate: Institution) -> dict[str, Any]:
     """What an institution's page shows of its supervision (kpis.md, revision of 2026-11-30)."""
-    return {"risk": aggregate.risk, "credit": aggregate.credit, "latest_inspection_outcome": aggregate.latest_outcome,
-            "latest_quality_scores": aggregate.latest_scores,
-            "open_incidents": sorted(aggregate.open_incidents.values(), key=lambda i: datetime.fromisoformat(i["reported_at"]))}
+    return {
+        "risk": aggregate.risk,
+        "credit": aggregate.credit,
+        "latest_inspection_outcome": aggregate.latest_outcome,
+        "latest_quality_scores": aggregate.latest_scores,
+        "open_incidents": sorted(
+            aggregate.open_incidents.values(), key=lambda i: datetime.fromisoformat(i["reported_at"])
+        ),
+    }

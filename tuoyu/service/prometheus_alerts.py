@@ -51,9 +51,19 @@ def firing_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         labels = alert.get("labels") or {}
         annotations = alert.get("annotations") or {}
-        found.append({"labels": {k: str(labels[k]) for k in SHOWN_LABELS if k in labels},
-                      "summary": str(annotations.get("summary", "")),
-                      "description": str(annotations.get("description", "")),
-                      "active_at": alert.get("activeAt")})
-    return sorted(found, key=lambda a: (SEVERITY_ORDER.get(a["labels"].get("severity"), 3), a["active_at"] or "",
-                                        a["labels"].get("alertname", "")))
+        found.append(
+            {
+                "labels": {k: str(labels[k]) for k in SHOWN_LABELS if k in labels},
+                "summary": str(annotations.get("summary", "")),
+                "description": str(annotations.get("description", "")),
+                "active_at": alert.get("activeAt"),
+            }
+        )
+    return sorted(
+        found,
+        key=lambda a: (
+            SEVERITY_ORDER.get(a["labels"].get("severity"), 3),
+            a["active_at"] or "",
+            a["labels"].get("alertname", ""),
+        ),
+    )

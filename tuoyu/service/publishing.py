@@ -33,8 +33,9 @@ def publish_once(recorder: Any, audit: Any) -> bool:
 
 
 @contextmanager
-def scheduled_publication(recorder: Any, audit: Any, every_seconds: float | None = None,
-                          tick: Callable[[Any, Any], bool] = publish_once) -> Iterator[threading.Event]:
+def scheduled_publication(
+    recorder: Any, audit: Any, every_seconds: float | None = None, tick: Callable[[Any, Any], bool] = publish_once
+) -> Iterator[threading.Event]:
     """Publish every `every_seconds` (default the configured interval; 0: never) while the block
     runs. Yields an event set after each attempt (what tests wait on)."""
     every = audit.every_seconds if every_seconds is None else every_seconds

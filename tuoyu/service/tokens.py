@@ -33,8 +33,10 @@ def operator() -> str:
 def create_token(store: Any, role: str, name: str | None = None, by: str | None = None) -> tuple[str, str]:
     """A new token for `role`; returns (name, token). Only the digest is stored."""
     if not valid_role(role):
-        raise TokenError(f"unknown role {role!r}; roles: {', '.join(FIXED_ROLES)}, "
-                         f"township:<id> with id one of {', '.join(TOWNSHIP_IDS)}")
+        raise TokenError(
+            f"unknown role {role!r}; roles: {', '.join(FIXED_ROLES)}, "
+            f"township:<id> with id one of {', '.join(TOWNSHIP_IDS)}"
+        )
     name = name or f"{role.replace(':', '-')}-{secrets.token_hex(3)}"
     if NAME.fullmatch(name) is None:
         raise TokenError(f"token name {name!r} is not allowed: use {NAME_RULE}")

@@ -45,16 +45,14 @@ def open_projector(settings: Settings, on_change=None, batch: int = 1000) -> Ite
     """The embedded projector on the configured store, reading through a registry of its own;
     both are closed when the block ends."""
     with open_registry(settings) as registry:
-        projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch,
-                                      on_change=on_change)
+        projector = EmbeddedProjector(registry.recorder, open_view_recorder(settings), batch=batch, on_change=on_change)
         try:
             yield projector
         finally:
             projector.close()
 
 
-def open_relay(settings: Settings, topic: str | None = None, partitions: int | None = None,
-               batch: int | None = None):
+def open_relay(settings: Settings, topic: str | None = None, partitions: int | None = None, batch: int | None = None):
     """The relay from the configured store to the Kafka brokers of TUOYU_KAFKA (creating the topic if missing)."""
     from functools import partial
 
@@ -64,9 +62,14 @@ def open_relay(settings: Settings, topic: str | None = None, partitions: int | N
     bootstrap = kafka_bootstrap(settings)
     topic = topic or relaying.TOPIC
     registry = open_registry(settings)
-    relay = relaying.Relay(registry.recorder, open_view_recorder(settings), partial(relaying.new_producer, bootstrap),
-                           topic=topic, batch=batch or relaying.DEFAULT_BATCH,
-                           prepare=partial(relaying.ensure_topic, bootstrap, topic, partitions or relaying.PARTITIONS))
+    relay = relaying.Relay(
+        registry.recorder,
+        open_view_recorder(settings),
+        partial(relaying.new_producer, bootstrap),
+        topic=topic,
+        batch=batch or relaying.DEFAULT_BATCH,
+        prepare=partial(relaying.ensure_topic, bootstrap, topic, partitions or relaying.PARTITIONS),
+    )
     relay.owner = registry  # the registry owns the connection pool the relay reads through
     return relay
 

@@ -29,8 +29,9 @@ class UnreadableFact(Exception):
         super().__init__(f"the event at position {position} cannot be read: {type(error).__name__}: {error}")
 
 
-def read_facts(recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None,
-               skip: tuple[str, ...] = ()) -> Iterator[Fact]:
+def read_facts(
+    recorder: Any, after: int = 0, page: int = PAGE, upto: int | None = None, skip: tuple[str, ...] = ()
+) -> Iterator[Fact]:
     """Every fact with a position above `after` (and at most `upto`), oldest first, with the
     personal values still held put back (except at the paths in `skip`). A stored event that is
     not a fact raises UnreadableFact, which names its position."""
@@ -70,5 +71,8 @@ def personal_details(event: dict[str, Any]) -> dict[str, Any]:
     """The personal details of an institution an event (with its values put back) sets."""
     source = event.get("changes", {}) if event.get("type") == "FilingChanged" else event
     names = {path.rpartition(".")[2] for path in PERSONAL_FIELDS["InstitutionFiled"]}
-    return {k: v for k, v in source.items() if k in names} if event.get("type") in ("InstitutionFiled",
-                                                                                     "FilingChanged") else {}
+    return (
+        {k: v for k, v in source.items() if k in names}
+        if event.get("type") in ("InstitutionFiled", "FilingChanged")
+        else {}
+    )

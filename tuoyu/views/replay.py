@@ -11,8 +11,9 @@ from tuoyu.projections.fold import apply
 from tuoyu.projections.snapshot import View, build_snapshot, new_view
 
 
-def fold_all(facts: Iterable[Fact], as_of: datetime | None = None,
-             known_at: datetime | None = None) -> tuple[View, int]:
+def fold_all(
+    facts: Iterable[Fact], as_of: datetime | None = None, known_at: datetime | None = None
+) -> tuple[View, int]:
     """Fold facts (in recorded order) into a new view.
 
     Returns the view and its position: the newest event recorded at or before known_at,
@@ -30,8 +31,9 @@ def fold_all(facts: Iterable[Fact], as_of: datetime | None = None,
     return view, position
 
 
-def replay_snapshot(facts: Iterable[Fact], now: datetime, as_of: datetime | None = None,
-                    known_at: datetime | None = None) -> dict[str, Any]:
+def replay_snapshot(
+    facts: Iterable[Fact], now: datetime, as_of: datetime | None = None, known_at: datetime | None = None
+) -> dict[str, Any]:
     """The snapshot of kpis.md from a replay. Without as_of, every recorded event counts and
     targets are evaluated at `now`; with it, at as_of."""
     view, position = fold_all(facts, as_of, known_at)

@@ -14,8 +14,14 @@ from importlib import resources
 
 # The modules whose code decides the view's state: the fold and the helpers it calls to keep
 # supervision and provision records, the instants they store, and how stored facts are read.
-FOLD_MODULES = ("tuoyu.projections/fold.py", "tuoyu.projections/supervision.py", "tuoyu.projections/provision.py",
-                "tuoyu.projections/moments.py", "tuoyu.projections/facts.py", "tuoyu.domain/canonical.py")
+FOLD_MODULES = (
+    "tuoyu.projections/fold.py",
+    "tuoyu.projections/supervision.py",
+    "tuoyu.projections/provision.py",
+    "tuoyu.projections/moments.py",
+    "tuoyu.projections/facts.py",
+    "tuoyu.domain/canonical.py",
+)
 
 FOLD_VERSION = 5
 FOLD_SOURCE_SHA256 = "c0e50b99fafb486724fedfb7b39c34683b581e24976a13d5925ebeebb6e19741"

@@ -44,8 +44,11 @@ def register(commands: Any) -> None:
     t = audit.add_parser("export", help="write a self-contained bundle of the record up to a time")
     t.add_argument("--as-of", required=True, help="events recorded up to then (date or date-time)")
     t.add_argument("--township", help="only this township's events, each with its proof against the checkpoint")
-    t.add_argument("--personal", action="store_true",
-                   help="include the personal values still held (only for a recipient allowed to see them)")
+    t.add_argument(
+        "--personal",
+        action="store_true",
+        help="include the personal values still held (only for a recipient allowed to see them)",
+    )
     t.add_argument("out", type=Path, help="the bundle directory (created; must be empty or absent)")
     t.set_defaults(run=_paths_said(_export))
 
@@ -54,12 +57,17 @@ def register(commands: Any) -> None:
     audit_log.register_actions(audit)
 
     p = commands.add_parser("verify", help="recompute the hash chain; exit 1 if the record was altered")
-    p.add_argument("--checkpoint", type=Path,
-                   help="a checkpoint kept elsewhere (default: the newest published one, when there is one)")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint kept elsewhere (default: the newest published one, when there is one)",
+    )
     p.add_argument("--bundle", type=Path, help="verify a bundle of `tuoyu audit export` instead of the store")
     p.add_argument("--proof", type=Path, help="verify a proof of `tuoyu audit prove` (no store needed)")
-    p.add_argument("--key", help="the log's public key (a vkey, or a file holding one; default TUOYU_LOG_VKEY or "
-                                 "the local signing key's)")
+    p.add_argument(
+        "--key",
+        help="the log's public key (a vkey, or a file holding one; default TUOYU_LOG_VKEY or the local signing key's)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_paths_said(_verify))
 
@@ -80,6 +88,7 @@ def _recorder(args: argparse.Namespace) -> Any:
 
 def _paths_said(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """A path that cannot be read or written is a usage error that names it (exit 2)."""
+
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
@@ -88,6 +97,7 @@ def _paths_said(command: Callable[[argparse.Namespace], int]) -> Callable[[argpa
                 raise
             print(f"tuoyu: 无法访问 {error.filename} ({error.strerror or error})", file=sys.stderr)
             return 2
+
     return run
 
 
@@ -100,9 +110,19 @@ def _township_zh(township: str | None) -> str:
 
 
 def _event_rows(entries: list[dict[str, Any]]) -> list[list[str]]:
-    return [[str(e["position"]), str(e["event_id"]), str(e["type"]), _township_zh(e.get("township")),
-             e.get("institution_id") or "—", str(e["occurred_at"]), str(e["recorded_at"]),
-             str(e.get("recorded_by") or "—")] for e in entries]
+    return [
+        [
+            str(e["position"]),
+            str(e["event_id"]),
+            str(e["type"]),
+            _township_zh(e.get("township")),
+            e.get("institution_id") or "—",
+            str(e["occurred_at"]),
+            str(e["recorded_at"]),
+            str(e.get("recorded_by") or "—"),
+        ]
+        for e in entries
+    ]
 
 
 def _trail(args: argparse.Namespace) -> int:
@@ -111,8 +131,11 @@ def _trail(args: argparse.Namespace) -> int:
 
     entries = trail(_recorder(args), args.institution_id)
     if entries is None:
-        print(f"tuoyu audit trail: 没有机构 {args.institution_id!r} 的任何记录 (no institution "
-              f"{args.institution_id!r} was ever recorded)", file=sys.stderr)
+        print(
+            f"tuoyu audit trail: 没有机构 {args.institution_id!r} 的任何记录 (no institution "
+            f"{args.institution_id!r} was ever recorded)",
+            file=sys.stderr,
+        )
         return 1
     if args.json:
         print_json({"institution_id": args.institution_id, "events": entries})
@@ -138,8 +161,10 @@ def _diff(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"审计对比 · 已知记录 {result['from']} → {result['to']} · 数据截至 {result['as_of']} · "
-          f"事件位置 {result['position_from']} → {result['position_to']}")
+    print(
+        f"审计对比 · 已知记录 {result['from']} → {result['to']} · 数据截至 {result['as_of']} · "
+        f"事件位置 {result['position_from']} → {result['position_to']}"
+    )
     print()
     if result["changes"]:
         rows = [["指标", "之前", "之后", "相关事件(位置)"]]
@@ -153,7 +178,7 @@ def _diff(args: argparse.Namespace) -> int:
     print()
     if result["events"]:
         rows = [[*TYPE_COLUMNS, "说明"]]
-        for entry, row in zip(result["events"], _event_rows(result["events"])):
+        for entry, row in zip(result["events"], _event_rows(result["events"]), strict=True):
             note = "补报/更正" if entry["late"] else ("晚于数据截至时间" if not entry["counted"] else "")
             rows.append([*row, note or "—"])
         print(f"期间记录的事件 {len(result['events'])} 条")
@@ -184,16 +209,20 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
     elif not report.stored:
-        print(f"视图 {report.view} 尚未生成 (no live view stored yet; run `tuoyu project --once`); "
-              f"存储位置 {report.store_position}")
+        print(
+            f"视图 {report.view} 尚未生成 (no live view stored yet; run `tuoyu project --once`); "
+            f"存储位置 {report.store_position}"
+        )
     elif report.consistent:
-        print(f"一致: 视图 {report.view} (位置 {report.position}) 与从零重放的结果相同; "
-              f"存储位置 {report.store_position}")
+        print(
+            f"一致: 视图 {report.view} (位置 {report.position}) 与从零重放的结果相同; 存储位置 {report.store_position}"
+        )
     else:
         from tuoyu.service.tables import render
 
-        print(f"不一致: 视图 {report.view} (位置 {report.position}) 与从零重放的结果有 "
-              f"{len(report.differences)} 处不同")
+        print(
+            f"不一致: 视图 {report.view} (位置 {report.position}) 与从零重放的结果有 {len(report.differences)} 处不同"
+        )
         rows = [["路径", "实时视图", "重放"]]
         rows += [[path, _value(live), _value(replayed)] for path, live, replayed in report.differences[:50]]
         print(render(rows))
@@ -214,16 +243,19 @@ def _export(args: argparse.Namespace) -> int:
             raise ValueError(f"--township {args.township!r}: expected one of {', '.join(TOWNSHIP_IDS)}")
     settings = _audit_settings()
     try:
-        exported = export_bundle(_recorder(args), moment, args.out, settings.signer(), township=args.township,
-                                 personal=args.personal)
+        exported = export_bundle(
+            _recorder(args), moment, args.out, settings.signer(), township=args.township, personal=args.personal
+        )
     except NotExportable as refused:
         say_verdict(refused.verdict, "tuoyu audit export")
         print("tuoyu audit export: 记录未通过校验或为空, 不导出 (nothing exported)", file=sys.stderr)
         return 1
     scope = f"镇街 {args.township} 的 " if args.township else ""
-    print(f"导出{scope} {exported.events} 条事件 (记录位置 1-{exported.position}) 到 {args.out}; 检查点默克尔根 "
-          f"{exported.checkpoint.root.hex()}; 另一台机器: tuoyu verify --bundle {args.out} --key "
-          f"'{settings.signer().verifier.vkey()}' && tuoyu replay --bundle {args.out}")
+    print(
+        f"导出{scope} {exported.events} 条事件 (记录位置 1-{exported.position}) 到 {args.out}; 检查点默克尔根 "
+        f"{exported.checkpoint.root.hex()}; 另一台机器: tuoyu verify --bundle {args.out} --key "
+        f"'{settings.signer().verifier.vkey()}' && tuoyu replay --bundle {args.out}"
+    )
     return 0
 
 
@@ -263,8 +295,10 @@ def _verify(args: argparse.Namespace) -> int:
     verifier = _verifier(args)
     checkpoint = read_checkpoint(args.checkpoint, verifier) if args.checkpoint else None
     if checkpoint is not None and checkpoint.note is not None and verifier is None:
-        raise ValueError(f"--checkpoint {args.checkpoint} is signed: give the log's public key with --key "
-                         "(`tuoyu audit key` prints it) to check its signature")
+        raise ValueError(
+            f"--checkpoint {args.checkpoint} is signed: give the log's public key with --key "
+            "(`tuoyu audit key` prints it) to check its signature"
+        )
     if args.bundle:
         from tuoyu.audit.bundle_check import verify_bundle
 
@@ -310,5 +344,8 @@ def say_verdict(verdict: Any, command: str) -> None:
         return
     finding = verdict.finding
     where = f"位置 {finding.position} 或之前" if finding.at_or_before else f"位置 {finding.position}"
-    print(f"{command}: 记录已被改动 (tampered): {where} {KIND_ZH[finding.kind]} ({finding.kind}, first position "
-          f"{'at or before ' if finding.at_or_before else ''}{finding.position}): {finding.detail}", file=sys.stderr)
+    print(
+        f"{command}: 记录已被改动 (tampered): {where} {KIND_ZH[finding.kind]} ({finding.kind}, first position "
+        f"{'at or before ' if finding.at_or_before else ''}{finding.position}): {finding.detail}",
+        file=sys.stderr,
+    )

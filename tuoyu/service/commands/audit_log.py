@@ -78,8 +78,10 @@ def _checkpoint(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
-    print(f"检查点: 事件 {checkpoint.events} 条 · 位置 {checkpoint.position} · 默克尔根 {checkpoint.root.hex()}",
-          file=sys.stderr)
+    print(
+        f"检查点: 事件 {checkpoint.events} 条 · 位置 {checkpoint.position} · 默克尔根 {checkpoint.root.hex()}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -102,12 +104,17 @@ def _publish(args: argparse.Namespace) -> int:
     except NotPublished as refused:
         return _refused("tuoyu audit publish", refused)
     except ProofError as error:
-        print(f"tuoyu audit publish: 记录与上次发布的检查点不一致, 不发布 (the record does not extend the newest "
-              f"published checkpoint: {error})", file=sys.stderr)
+        print(
+            f"tuoyu audit publish: 记录与上次发布的检查点不一致, 不发布 (the record does not extend the newest "
+            f"published checkpoint: {error})",
+            file=sys.stderr,
+        )
         return 1
     checkpoint = published.checkpoint
-    print(f"已发布检查点: 事件 {checkpoint.events} 条 · 默克尔根 {checkpoint.root.hex()} → "
-          f"{settings.publication().where}{' · 见证人已副署' if published.cosigned else ''}")
+    print(
+        f"已发布检查点: 事件 {checkpoint.events} 条 · 默克尔根 {checkpoint.root.hex()} → "
+        f"{settings.publication().where}{' · 见证人已副署' if published.cosigned else ''}"
+    )
     return 0
 
 
@@ -127,11 +134,15 @@ def _prove(args: argparse.Namespace) -> int:
     else:
         if args.position is None:
             raise ValueError("give an event position (inclusion) or --from CP1 --to CP2 (consistency)")
-        checkpoint = (read_checkpoint(args.checkpoint, verifier) if args.checkpoint
-                      else newest_published(settings.publication(), verifier))
+        checkpoint = (
+            read_checkpoint(args.checkpoint, verifier)
+            if args.checkpoint
+            else newest_published(settings.publication(), verifier)
+        )
         if checkpoint is None or checkpoint.root is None:
-            raise ValueError("no signed checkpoint to prove against: run `tuoyu audit publish` first, or give "
-                             "--checkpoint FILE")
+            raise ValueError(
+                "no signed checkpoint to prove against: run `tuoyu audit publish` first, or give --checkpoint FILE"
+            )
         proof = prove_inclusion(recorder, args.position, checkpoint)
     data = orjson.dumps(proof, option=orjson.OPT_INDENT_2) + b"\n"
     if args.out:
@@ -160,6 +171,8 @@ def _redact(args: argparse.Namespace) -> int:
     except RedactionError as error:
         print(f"tuoyu audit redact: {error}", file=sys.stderr)
         return 1
-    print(f"已删除位置 {args.position} 的 {args.field} (摘要 {digest[:16]}…); 原因已记入审计记录; "
-          "哈希链不受影响 (tuoyu verify)")
+    print(
+        f"已删除位置 {args.position} 的 {args.field} (摘要 {digest[:16]}…); 原因已记入审计记录; "
+        "哈希链不受影响 (tuoyu verify)"
+    )
     return 0

@@ -12,10 +12,13 @@ def register(commands: Any) -> None:
     p = commands.add_parser("demo", help="record the seeded demo history of Mentougou")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--if-empty", action="store_true", help="do nothing when the store already holds events")
-    p.add_argument("--today", type=date_argument, default=None,
-                   help="the day the history runs up to (YYYY-MM-DD; default: today in Beijing)")
+    p.add_argument(
+        "--today",
+        type=date_argument,
+        default=None,
+        help="the day the history runs up to (YYYY-MM-DD; default: today in Beijing)",
+    )
     p.set_defaults(run=_demo)
-
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -15,11 +15,16 @@ RUNBOOK = Path("docs/runbook.md")
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("generate", help="write the alert rules, Alertmanager configurations and dashboards "
-                                             "from alerts/tunables.yaml")
-    p.add_argument("--root", type=Path, default=Path("."),
-                   help="the repository (default: here); outside one, the packaged tunables are used and the files "
-                        "are written under ROOT")
+    p = commands.add_parser(
+        "generate", help="write the alert rules, Alertmanager configurations and dashboards from alerts/tunables.yaml"
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="the repository (default: here); outside one, the packaged tunables are used and the files "
+        "are written under ROOT",
+    )
     p.set_defaults(run=_generate)
 
     p = commands.add_parser("alerts", help="alerting files (an alias of `tuoyu generate`)")
@@ -31,8 +36,11 @@ def register(commands: Any) -> None:
     boards.add_parser("export", help="same as `tuoyu generate`").set_defaults(run=_alias, root=Path("."))
     t = boards.add_parser("push", help="upload the dashboards into a folder of a running Grafana")
     t.add_argument("--url", required=True, help="Grafana's address, e.g. http://localhost:3000")
-    t.add_argument("--token", default=os.environ.get("GRAFANA_TOKEN"),
-                   help="a service account token with the Editor role (default: $GRAFANA_TOKEN)")
+    t.add_argument(
+        "--token",
+        default=os.environ.get("GRAFANA_TOKEN"),
+        help="a service account token with the Editor role (default: $GRAFANA_TOKEN)",
+    )
     t.set_defaults(run=_dashboards_push)
 
 
@@ -65,8 +73,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _alias(args: argparse.Namespace) -> int:
-    print("this command is now `tuoyu generate` (it writes rules, Alertmanager configurations and dashboards "
-          "together); running it", file=sys.stderr)
+    print(
+        "this command is now `tuoyu generate` (it writes rules, Alertmanager configurations and dashboards "
+        "together); running it",
+        file=sys.stderr,
+    )
     return _generate(args)
 
 

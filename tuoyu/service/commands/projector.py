@@ -19,7 +19,6 @@ def register(commands: Any) -> None:
     p.set_defaults(run=_project)
 
 
-
 def _project(args: argparse.Namespace) -> int:
     from tuoyu import clock
     from tuoyu.projections.snapshot import build_snapshot
@@ -38,8 +37,10 @@ def _project(args: argparse.Namespace) -> int:
         if not args.quiet:
             show(projector.view)
         if projector.stuck is not None:
-            print(f"tuoyu project: 投影停在位置 {projector.stuck.position} 之前: {projector.stuck.describe()}",
-                  file=sys.stderr)
+            print(
+                f"tuoyu project: 投影停在位置 {projector.stuck.position} 之前: {projector.stuck.describe()}",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if not args.quiet:

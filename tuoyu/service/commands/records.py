@@ -16,8 +16,12 @@ from tuoyu.service.timeargs import parse_moment
 def register(commands: Any) -> None:
     p = commands.add_parser("import", help="record a JSON Lines file of events, all or nothing")
     p.add_argument("file", type=Path)
-    p.add_argument("--skip-invalid", metavar="REJECTS", type=Path,
-                   help="record the valid events and write each rejected line with its reasons to REJECTS")
+    p.add_argument(
+        "--skip-invalid",
+        metavar="REJECTS",
+        type=Path,
+        help="record the valid events and write each rejected line with its reasons to REJECTS",
+    )
     p.add_argument("--recorded-by", default=None, help="who is recording (default: import:FILE)")
     p.set_defaults(run=_import)
 
@@ -25,11 +29,11 @@ def register(commands: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the snapshot of kpis.md as JSON")
     p.add_argument("--as-of", help="business time: events that occurred up to then (date or date-time)")
     p.add_argument("--known-at", help="knowledge time: events recorded up to then (date or date-time)")
-    p.add_argument("--bundle", type=Path, help="replay a bundle of `tuoyu audit export` (no store needed); it is "
-                                               "verified first")
+    p.add_argument(
+        "--bundle", type=Path, help="replay a bundle of `tuoyu audit export` (no store needed); it is verified first"
+    )
     p.add_argument("--key", help="with --bundle: the log's public key, to check the bundle's signed checkpoint")
     p.set_defaults(run=_replay)
-
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -49,8 +53,18 @@ def _import(args: argparse.Namespace) -> int:
         message = problem.describe()
         (bar.write if not bar.disable else lambda m: print(m, file=sys.stderr))(message)
         if rejects is not None:
-            rejects.write(orjson.dumps({"line": line.number, "event_id": problem.event_id, "field": problem.field,
-                                        "message": problem.message, "text": line.raw.decode("utf-8", "replace").rstrip("\n")}) + b"\n")
+            rejects.write(
+                orjson.dumps(
+                    {
+                        "line": line.number,
+                        "event_id": problem.event_id,
+                        "field": problem.field,
+                        "message": problem.message,
+                        "text": line.raw.decode("utf-8", "replace").rstrip("\n"),
+                    }
+                )
+                + b"\n"
+            )
 
     run = import_skipping_invalid if rejects is not None else import_all_or_nothing
     try:
@@ -65,10 +79,12 @@ def _import(args: argparse.Namespace) -> int:
     if report.problems and rejects is None:
         print(f"tuoyu import: {report.problems} problem(s) in {args.file}; nothing was recorded", file=sys.stderr)
         return 1
-    print(f"recorded {report.recorded} event(s) from {report.lines} line(s) of {args.file}"
-          f"{f', {report.duplicates} already recorded' if report.duplicates else ''}"
-          f"{f', {report.rejected} line(s) rejected (see {args.skip_invalid})' if report.rejected else ''}"
-          f"; store position {report.position if report.position is not None else app.position()}")
+    print(
+        f"recorded {report.recorded} event(s) from {report.lines} line(s) of {args.file}"
+        f"{f', {report.duplicates} already recorded' if report.duplicates else ''}"
+        f"{f', {report.rejected} line(s) rejected (see {args.skip_invalid})' if report.rejected else ''}"
+        f"; store position {report.position if report.position is not None else app.position()}"
+    )
     return 0
 
 
@@ -88,8 +104,10 @@ def _replay(args: argparse.Namespace) -> int:
             snapshot = replay_bundle(args.bundle, as_of, known_at, verifier_of(args.key))
         except BundleFails as failed:
             say_verdict(failed.verdict, "tuoyu replay")
-            print("tuoyu replay: 数据包未通过校验, 不重放 (the bundle fails verification; nothing replayed)",
-                  file=sys.stderr)
+            print(
+                "tuoyu replay: 数据包未通过校验, 不重放 (the bundle fails verification; nothing replayed)",
+                file=sys.stderr,
+            )
             return 1
     else:
         app = registry(args)

@@ -34,8 +34,10 @@ def register(commands: Any) -> None:
 def format_of(out: Path) -> str:
     fmt = EXTENSIONS.get(out.suffix.lower())
     if fmt is None:
-        raise ValueError(f"--out {out}: 不支持的文件类型 {out.suffix or '(无扩展名)'}, 应为 .html 或 .pdf "
-                         f"(unknown extension {out.suffix or '(none)'!r}; expected .html or .pdf)")
+        raise ValueError(
+            f"--out {out}: 不支持的文件类型 {out.suffix or '(无扩展名)'}, 应为 .html 或 .pdf "
+            f"(unknown extension {out.suffix or '(none)'!r}; expected .html or .pdf)"
+        )
     return fmt
 
 
@@ -88,8 +90,9 @@ class _Replacing:
         if path.is_dir():
             raise IsADirectoryError(21, "是一个目录 (is a directory)", str(path))
         self.path = path
-        self.file: IO[bytes] = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
-                                                           suffix=".part", delete=False)
+        self.file: IO[bytes] = tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
+        )
 
     def __enter__(self) -> _Replacing:
         return self

@@ -13,14 +13,19 @@ def register(commands: Any) -> None:
     p = commands.add_parser("serve", help="run the HTTP API with the embedded projector")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-projector", action="store_true",
-                   help="distributed deployment: Faust workers keep the live views; reads replay the store")
-    p.add_argument("--alerting", action="store_true",
-                   help="also run Prometheus and Alertmanager (Debian packages) beside it, when installed")
+    p.add_argument(
+        "--no-projector",
+        action="store_true",
+        help="distributed deployment: Faust workers keep the live views; reads replay the store",
+    )
+    p.add_argument(
+        "--alerting",
+        action="store_true",
+        help="also run Prometheus and Alertmanager (Debian packages) beside it, when installed",
+    )
     p.add_argument("--prometheus-port", type=int, default=9090)
     p.add_argument("--alertmanager-port", type=int, default=9093)
     p.set_defaults(run=_serve)
-
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -43,18 +48,29 @@ def _serve(args: argparse.Namespace) -> int:
     stack = None
     if args.alerting:
         try:
-            stack = start_alerting(settings.data_dir, f"{args.host}:{args.port}", args.prometheus_port,
-                                   args.alertmanager_port, running_config(settings.tunables),
-                                   external_url=settings.external_url)
-            print(f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
-                  f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)", flush=True)
+            stack = start_alerting(
+                settings.data_dir,
+                f"{args.host}:{args.port}",
+                args.prometheus_port,
+                args.alertmanager_port,
+                running_config(settings.tunables),
+                external_url=settings.external_url,
+            )
+            print(
+                f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
+                f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)",
+                flush=True,
+            )
         except (OSError, RuntimeError, ValueError) as error:
             print(f"alerting not started: {error}; the service runs without it", flush=True)
-    print(f"托育服务监测预警平台 serving on {base}\n"
-          f"  wall page      {base}/  (no login; public map {base}/map)\n"
-          f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
-          f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
-          f"  health         {base}/healthz\n  API document   {base}/openapi.json", flush=True)
+    print(
+        f"托育服务监测预警平台 serving on {base}\n"
+        f"  wall page      {base}/  (no login; public map {base}/map)\n"
+        f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
+        f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
+        f"  health         {base}/healthz\n  API document   {base}/openapi.json",
+        flush=True,
+    )
     if stack is not None:
         import signal
 
@@ -68,8 +84,9 @@ def _serve(args: argparse.Namespace) -> int:
         # The wall page shows the alerts of the Prometheus started here, else of TUOYU_PROMETHEUS_URL.
         prometheus_url = stack.prometheus_url if stack is not None else settings.prometheus_url
         alertmanager_url = stack.alertmanager_url if stack is not None else settings.alertmanager_url
-        app = create_app(platform, prometheus_url, settings.map_tile_url, alertmanager_url,
-                         running_config(settings.tunables).oncall)
+        app = create_app(
+            platform, prometheus_url, settings.map_tile_url, alertmanager_url, running_config(settings.tunables).oncall
+        )
         app.state.body_read_timeout = settings.body_read_timeout
         with scheduled_publication(platform.registry.recorder, audit_settings(settings)):
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -17,8 +17,12 @@ def register(commands: Any) -> None:
     p.add_argument("--batch", type=int, default=1000, help="events read and sent per round (one message per township)")
     p.add_argument("--topic", default=None, help="the topic (default childcare.events)")
     p.add_argument("--partitions", type=int, default=4, help="partitions of the topic when the relay creates it")
-    p.add_argument("--metrics-port", type=int, default=None,
-                   help="serve the relay's position and counters for Prometheus on this port")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve the relay's position and counters for Prometheus on this port",
+    )
     p.add_argument("--metrics-host", default="0.0.0.0")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=_relay)
@@ -26,11 +30,14 @@ def register(commands: Any) -> None:
     p = commands.add_parser("worker", help="a Faust worker keeping the KPI view from Kafka (TUOYU_KAFKA)")
     p.add_argument("--metrics-port", type=int, default=9108, help="where the worker serves its metrics")
     p.add_argument("--metrics-host", default="0.0.0.0")
-    p.add_argument("--batch", type=int, default=100,
-                   help="messages (each up to 500 facts of one township) folded between two changelog writes")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=100,
+        help="messages (each up to 500 facts of one township) folded between two changelog writes",
+    )
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_worker)
-
 
 
 def _relay(args: argparse.Namespace) -> int:
@@ -58,12 +65,17 @@ def _relay(args: argparse.Namespace) -> int:
             try:
                 published = relay.publish_pending()
             except (KafkaError, DeliveryFailed) as error:
-                print(f"tuoyu relay: {error!r}; relay position {relay.position} (the next run resumes there)",
-                      file=sys.stderr)
+                print(
+                    f"tuoyu relay: {error!r}; relay position {relay.position} (the next run resumes there)",
+                    file=sys.stderr,
+                )
                 return 1
             if not args.quiet:
-                print(f"published {published} event(s) to {relay.topic} at {settings.kafka}; "
-                      f"relay position {relay.position}", flush=True)
+                print(
+                    f"published {published} event(s) to {relay.topic} at {settings.kafka}; "
+                    f"relay position {relay.position}",
+                    flush=True,
+                )
             return 0
         if not args.quiet:
             print(f"中继运行中: {relay.topic} at {settings.kafka} (position {relay.position}); Ctrl-C 退出", flush=True)
@@ -86,5 +98,6 @@ def _worker(args: argparse.Namespace) -> int:
     from tuoyu.streams.worker import run_worker
 
     settings = settings_from_env()
-    return run_worker(settings.kafka, args.metrics_port, metrics_host=args.metrics_host,
-                      loglevel=args.loglevel, batch_size=args.batch)
+    return run_worker(
+        settings.kafka, args.metrics_port, metrics_host=args.metrics_host, loglevel=args.loglevel, batch_size=args.batch
+    )

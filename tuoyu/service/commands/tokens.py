@@ -23,7 +23,6 @@ def register(commands: Any) -> None:
     t.set_defaults(run=_token_list)
 
 
-
 def _tokens(args: argparse.Namespace) -> Any:
     from tuoyu.service.wiring import open_tokens
 

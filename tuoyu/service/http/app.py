@@ -30,25 +30,43 @@ from tuoyu.service.oncall import OnCallDesk
 from tuoyu.service.platform import Platform
 
 
-def create_app(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None,
-               alertmanager_url: str | None = None, oncall: OnCall | None = None) -> FastAPI:
+def create_app(
+    platform: Platform,
+    prometheus_url: str | None = None,
+    map_tile_url: str | None = None,
+    alertmanager_url: str | None = None,
+    oncall: OnCall | None = None,
+) -> FastAPI:
     """The app; the wall page shows the firing alerts of `prometheus_url`, the map draws `map_tile_url`'s tiles,
     acknowledgements silence alerts in `alertmanager_url` for `oncall`'s time (default: the packaged tunables')."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(platform.start)
         yield
         await run_in_threadpool(platform.stop)
 
-    app = FastAPI(title="托育服务监测预警平台 API", version="1.0", default_response_class=JSONResponse,
-                  docs_url=None, redoc_url=None, lifespan=lifespan,
-                  description="Mentougou childcare monitoring: record events, read KPIs, the public registry.")
+    app = FastAPI(
+        title="托育服务监测预警平台 API",
+        version="1.0",
+        default_response_class=JSONResponse,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        description="Mentougou childcare monitoring: record events, read KPIs, the public registry.",
+    )
     _one_error_shape(app)
     caller = caller_of(platform.tokens)
     desk = OnCallDesk(platform, oncall or packaged_config().oncall, alertmanager_url)
-    for router in (event_routes(platform, caller), read_routes(platform, caller), oncall_routes(platform, caller, desk),
-                   audit_routes(platform, caller), page_routes(platform, prometheus_url, map_tile_url),
-                   monitoring_routes(platform), incident_routes(platform, caller)):
+    for router in (
+        event_routes(platform, caller),
+        read_routes(platform, caller),
+        oncall_routes(platform, caller, desk),
+        audit_routes(platform, caller),
+        page_routes(platform, prometheus_url, map_tile_url),
+        monitoring_routes(platform),
+        incident_routes(platform, caller),
+    ):
         app.include_router(router)
     app.include_router(report_routes(platform, caller))
     _interchange_schema_in_openapi(app)
@@ -72,8 +90,7 @@ def _interchange_schema_in_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            document = get_openapi(title=app.title, version=app.version, description=app.description,
-                                   routes=app.routes)
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             app.openapi_schema = add_interchange_schema(document)
         return app.openapi_schema
 

@@ -26,8 +26,9 @@ class BadParameter(ValueError):
 def _moment(text: str | None, field: str, required: bool = True) -> datetime | None:
     if text is None or not text.strip():
         if required:
-            raise BadParameter(field, f"{field} is required: a date (2024-12-31) or a date-time "
-                                      "(2024-12-31T18:00:00+08:00)")
+            raise BadParameter(
+                field, f"{field} is required: a date (2024-12-31) or a date-time (2024-12-31T18:00:00+08:00)"
+            )
         return None
     try:
         return bounded_moment(text, field)
@@ -44,8 +45,9 @@ def audit_routes(platform: Platform, caller) -> APIRouter:
 
     def auditor(token: TokenRecord = Depends(caller)) -> TokenRecord:
         if token.role not in AUDITING_ROLES:
-            raise HTTPException(403, f"role {token.role} may not read the audit record; roles "
-                                     f"{' and '.join(AUDITING_ROLES)} may")
+            raise HTTPException(
+                403, f"role {token.role} may not read the audit record; roles {' and '.join(AUDITING_ROLES)} may"
+            )
         return token
 
     @router.get("/api/audit/trail/{institution_id}")
@@ -57,10 +59,12 @@ def audit_routes(platform: Platform, caller) -> APIRouter:
         return {"institution_id": institution_id, "events": entries}
 
     @router.get("/api/audit/diff")
-    def audit_diff(known_from: str | None = Query(None, alias="from", description="the earlier knowledge time"),
-                   to: str | None = Query(None, description="the later knowledge time"),
-                   as_of: str | None = Query(None, description="business time of both snapshots (default: to)"),
-                   token: TokenRecord = Depends(auditor)) -> Any:
+    def audit_diff(
+        known_from: str | None = Query(None, alias="from", description="the earlier knowledge time"),
+        to: str | None = Query(None, description="the later knowledge time"),
+        as_of: str | None = Query(None, description="business time of both snapshots (default: to)"),
+        token: TokenRecord = Depends(auditor),
+    ) -> Any:
         """Figures that changed between the snapshots known at `from` and at `to`, and the events
         recorded in between (late filings and corrections are marked `late`)."""
         try:
@@ -84,8 +88,9 @@ def audit_routes(platform: Platform, caller) -> APIRouter:
         verdict = verify_store(platform.registry.recorder)
         checkpoint = checkpoint_of(verdict)
         if not verdict.intact:
-            return JSONResponse({"error": "the record fails verification; no checkpoint issued",
-                                 "verification": verdict.as_dict()}, 409)
+            return JSONResponse(
+                {"error": "the record fails verification; no checkpoint issued", "verification": verdict.as_dict()}, 409
+            )
         if checkpoint is None:
             return JSONResponse({"error": "the store holds no events yet"}, 404)
         return checkpoint.as_dict()

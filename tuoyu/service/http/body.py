@@ -31,8 +31,11 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
     # ASCII digits only (int() takes "²" and refuses more than 4,300 digits); too long is too large.
     if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_bytes):
         size = f"{int(declared):,} bytes" if len(declared) <= 18 else "more than 10^18 bytes"
-        raise BodyError(413, f"the body is {size}; at most {max_bytes:,} bytes per request "
-                             "(split the events into several requests, or use `tuoyu import`)")
+        raise BodyError(
+            413,
+            f"the body is {size}; at most {max_bytes:,} bytes per request "
+            "(split the events into several requests, or use `tuoyu import`)",
+        )
     body = await _read_body(request, max_bytes)
     if not body.strip():
         raise BodyError(400, "the body is empty; send one event (a JSON object) or a JSON array of events")
@@ -64,8 +67,11 @@ async def _read_body(request: Request, max_bytes: int) -> bytearray:
                 if len(body) > max_bytes:
                     raise BodyError(413, f"the body exceeds {max_bytes:,} bytes per request")
     except TimeoutError:
-        raise BodyError(408, f"the body did not arrive within {seconds:g} s ({len(body):,} bytes received); "
-                             "send the whole body at once, as its Content-Length says") from None
+        raise BodyError(
+            408,
+            f"the body did not arrive within {seconds:g} s ({len(body):,} bytes received); "
+            "send the whole body at once, as its Content-Length says",
+        ) from None
     return body
 
 
@@ -76,7 +82,10 @@ def as_event_list(payload: Any) -> list[Any]:
         if not payload:
             raise BodyError(422, "the array holds no events")
         if len(payload) > MAX_EVENTS_PER_REQUEST:
-            raise BodyError(413, f"{len(payload):,} events in one request; at most {MAX_EVENTS_PER_REQUEST:,} "
-                                 "(use `tuoyu import` for bulk loads)")
+            raise BodyError(
+                413,
+                f"{len(payload):,} events in one request; at most {MAX_EVENTS_PER_REQUEST:,} "
+                "(use `tuoyu import` for bulk loads)",
+            )
         return payload
     raise BodyError(422, "the body must be one event (a JSON object) or a JSON array of events")

@@ -17,11 +17,15 @@ from tuoyu.service.http.security import Caller
 from tuoyu.service.platform import Platform
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    201: {"description": "recorded"}, 400: {"description": "not JSON"},
+    201: {"description": "recorded"},
+    400: {"description": "not JSON"},
     408: {"description": "the body did not arrive in time"},
-    409: {"description": "conflicting event_id or concurrent change"}, 413: {"description": "too large"},
-    415: {"description": "not application/json"}, 422: {"description": "schema or rule problems; nothing recorded"},
-    503: {"description": "the store was altered outside the platform; nothing recorded"}}
+    409: {"description": "conflicting event_id or concurrent change"},
+    413: {"description": "too large"},
+    415: {"description": "not application/json"},
+    422: {"description": "schema or rule problems; nothing recorded"},
+    503: {"description": "the store was altered outside the platform; nothing recorded"},
+}
 
 
 def problems_as_json(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -31,8 +35,9 @@ def problems_as_json(problems: list[Problem]) -> list[dict[str, Any]]:
 def event_routes(platform: Platform, caller: Caller) -> APIRouter:
     router = APIRouter(tags=["events"])
 
-    @router.post("/api/events", status_code=201, openapi_extra={"requestBody": events_request_body()},
-                 responses=RESPONSES)
+    @router.post(
+        "/api/events", status_code=201, openapi_extra={"requestBody": events_request_body()}, responses=RESPONSES
+    )
     async def record_events(request: Request, token: TokenRecord = Depends(caller)) -> Any:
         """Record one event or an array of events, all or nothing."""
         if token.role == "auditor":
@@ -47,15 +52,18 @@ def event_routes(platform: Platform, caller: Caller) -> APIRouter:
         try:
             outcome = await run_in_threadpool(platform.record, events, token)
         except Forbidden as error:
-            return JSONResponse({"error": error.problems[0].message, "errors": problems_as_json(error.problems)},
-                                status_code=403)
+            return JSONResponse(
+                {"error": error.problems[0].message, "errors": problems_as_json(error.problems)}, status_code=403
+            )
         except ConflictingEvent as error:
             return JSONResponse({"errors": problems_as_json(error.problems)}, status_code=409)
         except EventsRejected as error:
             return JSONResponse({"errors": problems_as_json(error.problems)}, status_code=422)
         except ChainBroken as error:  # nothing recorded; the operators must look at the store
             return JSONResponse({"error": f"记录被拒绝: 事件存储在平台之外被改动 ({error})"}, status_code=503)
-        return JSONResponse({"recorded": outcome.recorded, "position": outcome.position,
-                             "duplicates": outcome.duplicates}, status_code=201 if outcome.recorded else 200)
+        return JSONResponse(
+            {"recorded": outcome.recorded, "position": outcome.position, "duplicates": outcome.duplicates},
+            status_code=201 if outcome.recorded else 200,
+        )
 
     return router

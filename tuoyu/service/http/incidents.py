@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,7 +12,7 @@ from tuoyu.service.http.security import Caller
 from tuoyu.service.platform import Platform
 
 
-class IncidentStatus(str, Enum):
+class IncidentStatus(StrEnum):
     open = "open"
     all = "all"
 

@@ -18,17 +18,25 @@ from tuoyu.views.projector import VIEW_NAME
 
 def monitoring_routes(platform: Platform) -> APIRouter:
     router = APIRouter(tags=["monitoring"])
-    metrics = metrics_registry(KpiCollector(
-        platform.live_snapshot,
-        lambda: (platform.registry.position(),
-                 {VIEW_NAME: platform.projector.position} if platform.projector is not None else {}),
-        lambda: platform.closures("open"),
-        # Without the embedded projector the Faust workers export the KPI series; the API
-        # exporting them too would double every sum.
-        kpis=platform.projector is not None,
-        stuck=platform.stuck_positions))
-    metrics.register(UnknownEventsCollector(
-        lambda: {VIEW_NAME: platform.projector.unknown_events()} if platform.projector is not None else {}))
+    metrics = metrics_registry(
+        KpiCollector(
+            platform.live_snapshot,
+            lambda: (
+                platform.registry.position(),
+                {VIEW_NAME: platform.projector.position} if platform.projector is not None else {},
+            ),
+            lambda: platform.closures("open"),
+            # Without the embedded projector the Faust workers export the KPI series; the API
+            # exporting them too would double every sum.
+            kpis=platform.projector is not None,
+            stuck=platform.stuck_positions,
+        )
+    )
+    metrics.register(
+        UnknownEventsCollector(
+            lambda: {VIEW_NAME: platform.projector.unknown_events()} if platform.projector is not None else {}
+        )
+    )
 
     @router.get("/metrics", response_class=Response)
     def prometheus_metrics() -> Response:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hmac
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -22,7 +22,7 @@ from tuoyu.service.platform import Platform
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
 
 
-class AlertStatus(str, Enum):
+class AlertStatus(StrEnum):
     firing = "firing"
     resolved = "resolved"
     all = "all"
@@ -60,8 +60,9 @@ def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
             return JSONResponse({"error": "the alert webhook is not configured (TUOYU_ALERT_WEBHOOK_SECRET)"}, 503)
         offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(offered.encode(), secret.encode()):
-            return JSONResponse({"error": "wrong or missing shared secret"}, 401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"error": "wrong or missing shared secret"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
         try:
             payload = await read_json(request, MAX_WEBHOOK_BYTES)
         except BodyError as error:
@@ -84,8 +85,9 @@ def oncall_routes(platform: Platform, caller, desk: OnCallDesk) -> APIRouter:
         """Acknowledge an alert (roles admin and oncall): silenced in Alertmanager for the tunables'
         acknowledgement_silence, and recorded as an event."""
         if token.role not in ACKNOWLEDGING_ROLES:
-            raise HTTPException(403, f"role {token.role} may not acknowledge alerts; roles "
-                                     f"{' and '.join(ACKNOWLEDGING_ROLES)} may")
+            raise HTTPException(
+                403, f"role {token.role} may not acknowledge alerts; roles {' and '.join(ACKNOWLEDGING_ROLES)} may"
+            )
         note = None
         # Any Content-Length but 0 means a body (int() would fail on "abc" or 5,000 digits: a 500).
         if request.headers.get("content-length", "0").strip().lstrip("0"):

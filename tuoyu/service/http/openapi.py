@@ -23,8 +23,11 @@ def events_request_body() -> dict[str, Any]:
     event = {"$ref": "#/components/schemas/InterchangeEvent"}
     return {
         "required": True,
-        "content": {"application/json": {"schema": {"oneOf": [event, {"type": "array", "items": event,
-                                                                        "minItems": 1, "maxItems": 10000}]}}},
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [event, {"type": "array", "items": event, "minItems": 1, "maxItems": 10000}]}
+            }
+        },
     }
 
 

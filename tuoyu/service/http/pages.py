@@ -37,27 +37,49 @@ from tuoyu.service.platform import Platform
 from tuoyu.service.prometheus_alerts import FiringAlerts
 
 STATIC = Path(__file__).with_name("static")
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-               ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 WALL_REFRESH_SECONDS = 10
 # The alerts as the wall names them (a test keeps this equal to the subsystems' alerts).
 ALERT_NAMES_ZH = {
-    "EmergencyClosureOpen": "应急关停", "ChildrenAwaitingRehomingTooLong": "幼儿超时未安置",
-    "RectificationOverdue": "整改逾期", "TownshipBelowSlotFloor": "镇街托位未达下限",
-    "InclusiveShareBelowTarget": "普惠占比未达目标", "TargetBehindPace": "目标进度落后",
-    "TargetMissed": "目标逾期未完成", "CaregiverCertificationBelowTarget": "持证率未达目标",
-    "ProjectionLagging": "数据投影滞后", "ProjectionStuck": "数据投影停滞", "ProjectionUnknownEvents": "存在未知类型事件",
+    "EmergencyClosureOpen": "应急关停",
+    "ChildrenAwaitingRehomingTooLong": "幼儿超时未安置",
+    "RectificationOverdue": "整改逾期",
+    "TownshipBelowSlotFloor": "镇街托位未达下限",
+    "InclusiveShareBelowTarget": "普惠占比未达目标",
+    "TargetBehindPace": "目标进度落后",
+    "TargetMissed": "目标逾期未完成",
+    "CaregiverCertificationBelowTarget": "持证率未达目标",
+    "ProjectionLagging": "数据投影滞后",
+    "ProjectionStuck": "数据投影停滞",
+    "ProjectionUnknownEvents": "存在未知类型事件",
     "KpiMetricsAbsent": "指标数据缺失",
-    "Watchdog": "值班通道自检", "ScrapeTargetDown": "采集中断", "TownshipMetricsMissing": "镇街指标缺失",
-    "AlertmanagerNotificationsFailing": "告警通知发送失败", "MonitoringRestarted": "监控组件重启",
-    "SeriousIncidentOpen": "安全事件未处置", "HighRiskInstitutionUninspected": "高风险机构未检查",
-    "InstitutionFailedInspection": "检查不合格", "HealthTrainingMissing": "未完成岗前卫生保健培训",
+    "Watchdog": "值班通道自检",
+    "ScrapeTargetDown": "采集中断",
+    "TownshipMetricsMissing": "镇街指标缺失",
+    "AlertmanagerNotificationsFailing": "告警通知发送失败",
+    "MonitoringRestarted": "监控组件重启",
+    "SeriousIncidentOpen": "安全事件未处置",
+    "HighRiskInstitutionUninspected": "高风险机构未检查",
+    "InstitutionFailedInspection": "检查不合格",
+    "HealthTrainingMissing": "未完成岗前卫生保健培训",
     "InclusiveFeeAboveCap": "普惠收费超上限",
 }
 # What the wall needs to name and format the revision's figures and targets.
-WALL_WORDS = {"units_zh": UNIT_NAMES_ZH, "kpis_zh": KPI_NAMES_ZH, "incident_categories_zh": INCIDENT_CATEGORY_NAMES_ZH,
-              "incident_severities_zh": INCIDENT_SEVERITY_NAMES_ZH, "ratio_kpis": sorted(RATIO_KPIS),
-              "decimal_kpis": sorted(DECIMAL_KPIS), "seen_days": SEEN_WINDOW // DAY}
+WALL_WORDS = {
+    "units_zh": UNIT_NAMES_ZH,
+    "kpis_zh": KPI_NAMES_ZH,
+    "incident_categories_zh": INCIDENT_CATEGORY_NAMES_ZH,
+    "incident_severities_zh": INCIDENT_SEVERITY_NAMES_ZH,
+    "ratio_kpis": sorted(RATIO_KPIS),
+    "decimal_kpis": sorted(DECIMAL_KPIS),
+    "seen_days": SEEN_WINDOW // DAY,
+}
 
 
 def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_url: str | None = None) -> APIRouter:
@@ -97,9 +119,15 @@ def page_routes(platform: Platform, prometheus_url: str | None = None, map_tile_
         snapshot = await run_in_threadpool(platform.live_snapshot)
         history = await run_in_threadpool(platform.slots_history)
         firing = await run_in_threadpool(alerts.current)
-        return JSONResponse({"generated_at": clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
-                             "snapshot": snapshot, "history": history, "alerts": firing},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {
+                "generated_at": clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                "snapshot": snapshot,
+                "history": history,
+                "alerts": firing,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     return router
 
@@ -110,10 +138,14 @@ def _page(name: str, config: dict[str, Any], extra_img_src: str | None = None) -
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = html.replace("<!--CONFIG-->", f'<script type="application/json" id="config">{data}</script>')
     img_src = "'self' data:" + (f" {extra_img_src}" if extra_img_src else "")
-    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {img_src}; "
-              "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
-    return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache",
-                                       "X-Content-Type-Options": "nosniff"})
+    policy = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {img_src}; "
+        "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    )
+    return HTMLResponse(
+        html,
+        headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _origin(url: str | None) -> str | None:

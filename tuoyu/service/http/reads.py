@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -14,12 +14,12 @@ from tuoyu.service.platform import Platform
 from tuoyu.service.timeargs import bounded_moment
 
 
-class ClosureStatus(str, Enum):
+class ClosureStatus(StrEnum):
     open = "open"
     all = "all"
 
 
-class RectificationStatus(str, Enum):
+class RectificationStatus(StrEnum):
     open = "open"
     overdue = "overdue"
     all = "all"
@@ -34,8 +34,10 @@ def read_routes(platform: Platform, caller: Caller) -> APIRouter:
         if as_of is None and known_at is None:
             return platform.live_snapshot()
         try:
-            moments = [bounded_moment(value, name) if value else None
-                       for name, value in (("as_of", as_of), ("known_at", known_at))]
+            moments = [
+                bounded_moment(value, name) if value else None
+                for name, value in (("as_of", as_of), ("known_at", known_at))
+            ]
         except ValueError as error:
             return JSONResponse({"errors": [{"field": str(error).split()[0], "message": str(error)}]}, 422)
         return platform.past_snapshot(*moments)
@@ -54,8 +56,9 @@ def read_routes(platform: Platform, caller: Caller) -> APIRouter:
         return {"status": status.value, "closures": platform.closures(status.value)}
 
     @router.get("/api/rectifications", tags=["inspections"])
-    def rectifications(status: RectificationStatus = RectificationStatus.open,
-                       token: TokenRecord = Depends(caller)) -> Any:
+    def rectifications(
+        status: RectificationStatus = RectificationStatus.open, token: TokenRecord = Depends(caller)
+    ) -> Any:
         """Rectifications ordered by due date: `open`, `overdue` or `all`."""
         return {"status": status.value, "rectifications": platform.rectifications(status.value)}
 

@@ -7,7 +7,7 @@ application/pdf to text/html (`Accept: application/pdf`). The query's `format` w
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,7 +22,7 @@ from tuoyu.service.platform import Platform
 from tuoyu.service.timeargs import bounded_moment
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     html = "html"
     pdf = "pdf"
 
@@ -38,19 +38,27 @@ def report_routes(platform: Platform, caller: Caller) -> APIRouter:
 
     def reader(token: TokenRecord = Depends(caller)) -> TokenRecord:
         if token.role not in AUDITING_ROLES:
-            raise HTTPException(403, f"role {token.role} may not read the monitoring report; roles "
-                                     f"{' and '.join(AUDITING_ROLES)} may")
+            raise HTTPException(
+                403, f"role {token.role} may not read the monitoring report; roles {' and '.join(AUDITING_ROLES)} may"
+            )
         return token
 
-    @router.get("/api/report", response_class=Response, responses={
-        200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "the report"},
-        400: {"description": "a bad as_of or known_at"},
-        409: {"description": "the record fails verification: no report is issued"}})
-    def report(request: Request,
-               as_of: str | None = Query(None, description="business time: a date (2024-12-31) or a date-time"),
-               known_at: str | None = Query(None, description="knowledge time (default: every recorded event)"),
-               format: ReportFormat | None = Query(None, description="html (default) or pdf"),
-               token: TokenRecord = Depends(reader)) -> Any:
+    @router.get(
+        "/api/report",
+        response_class=Response,
+        responses={
+            200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "the report"},
+            400: {"description": "a bad as_of or known_at"},
+            409: {"description": "the record fails verification: no report is issued"},
+        },
+    )
+    def report(
+        request: Request,
+        as_of: str | None = Query(None, description="business time: a date (2024-12-31) or a date-time"),
+        known_at: str | None = Query(None, description="knowledge time (default: every recorded event)"),
+        format: ReportFormat | None = Query(None, description="html (default) or pdf"),
+        token: TokenRecord = Depends(reader),
+    ) -> Any:
         """托育服务工作监测报告 as of `as_of`, from the events recorded by `known_at`: the same
         as-of and known-at give the same bytes."""
         from tuoyu.report.basis import RecordAltered
@@ -60,8 +68,9 @@ def report_routes(platform: Platform, caller: Caller) -> APIRouter:
         try:
             moment, known = _moment(as_of, "as_of"), _moment(known_at, "known_at")
             if moment is None:
-                raise _BadParameter("as_of", "as_of is required: a date (2024-12-31) or a date-time "
-                                             "(2024-12-31T18:00:00+08:00)")
+                raise _BadParameter(
+                    "as_of", "as_of is required: a date (2024-12-31) or a date-time (2024-12-31T18:00:00+08:00)"
+                )
         except _BadParameter as error:
             return JSONResponse({"error": str(error), "errors": [{"field": error.field, "message": str(error)}]}, 400)
         fmt = format.value if format else ("pdf" if prefers_pdf(request.headers.get("accept", "")) else "html")
@@ -72,8 +81,11 @@ def report_routes(platform: Platform, caller: Caller) -> APIRouter:
         except MissingGlyphs as error:
             return JSONResponse({"error": f"the PDF cannot be made on this server: {error}"}, 503)
         name = f"tuoyu-report-{moment.astimezone(SHANGHAI).date().isoformat()}.{fmt}"
-        return Response(data, media_type=MEDIA_TYPES[fmt], headers={
-            "Content-Disposition": f'inline; filename="{name}"', "Vary": "Accept"})
+        return Response(
+            data,
+            media_type=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'inline; filename="{name}"', "Vary": "Accept"},
+        )
 
     return router
 

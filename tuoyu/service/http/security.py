@@ -17,12 +17,15 @@ Caller = Callable[..., TokenRecord]
 
 def caller_of(tokens: Any) -> Caller:
     """The dependency that turns a request's bearer token into its token record (401 otherwise)."""
+
     def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenRecord:
         if credentials is None:
-            raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "a bearer token is required (Authorization: Bearer …)", headers={"WWW-Authenticate": "Bearer"}
+            )
         record = authenticate(tokens, credentials.credentials)
         if record is None:
             raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
         return record
+
     return caller
