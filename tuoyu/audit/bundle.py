@@ -135,10 +135,10 @@ def _lines(recorder: Any, checkpoint: Checkpoint, township: str | None) -> Itera
         for e, c in pairs:
             yield _line(EventRow(*e), ChainRow(*c))
         return
-    pairs = list(pairs)  # a township's proofs need every leaf of the tree
-    leaves = [leaf_hash(bytes(c[3])) for _, c in pairs]
+    every_pair = list(pairs)  # a township's proofs need every leaf of the tree
+    leaves = [leaf_hash(bytes(c[3])) for _, c in every_pair]
     previous = bytes(32)
-    for index, (e, c) in enumerate(pairs):
+    for index, (e, c) in enumerate(every_pair):
         event, chained = EventRow(*e), ChainRow(*c)
         if partition_of(fact_from_stored(event.position, bytes(event.state))) == township:
             yield {

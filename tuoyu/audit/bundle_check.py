@@ -117,7 +117,7 @@ def _verify_proved(bundle: Path, own: Checkpoint, township: str) -> Verdict:
 
 
 def _check_files(bundle: Path, manifest: dict[str, Any], own: Checkpoint, verdict: Verdict) -> Verdict | None:
-    names = EARLIER_FILES if manifest["format"] == EARLIER else FILES
+    names: tuple[str, ...] = EARLIER_FILES if manifest["format"] == EARLIER else FILES
     if (bundle / "personal.jsonl").is_file():
         names = (*names, "personal.jsonl")
     for name in names:

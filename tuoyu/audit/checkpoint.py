@@ -58,6 +58,18 @@ class Checkpoint:
     def signed(self, signer: Signer) -> Checkpoint:
         return _with_note(self, sign(self.text(), signer))
 
+    def signed_root(self) -> bytes:
+        """The Merkle root, which every signed checkpoint has."""
+        if self.root is None:
+            raise CheckpointError(f"the checkpoint at position {self.position} is of the earlier form: no Merkle root")
+        return self.root
+
+    def signed_note(self) -> Note:
+        """The signed note, which every signed checkpoint is."""
+        if self.note is None:
+            raise CheckpointError(f"the checkpoint at position {self.position} is of the earlier form: not signed")
+        return self.note
+
     def render(self) -> str:
         assert self.note is not None
         return self.note.render()

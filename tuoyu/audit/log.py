@@ -76,9 +76,10 @@ def publish(recorder: Any, signer: Signer, publication: Publication, witness: Si
             )
         if checkpoint.events > previous.events:
             path = consistency_proof(leaves(recorder, checkpoint.events), previous.events, checkpoint.events)
-            verify_consistency(previous.events, checkpoint.events, previous.root, checkpoint.root, path)
+            verify_consistency(previous.events, checkpoint.events, previous.root, checkpoint.signed_root(), path)
     if witness is not None:
-        note = checkpoint.note.add(witness.signature_line(checkpoint.note.text, int(clock.now().timestamp())))
+        signed = checkpoint.signed_note()
+        note = signed.add(witness.signature_line(signed.text, int(clock.now().timestamp())))
         checkpoint = parse_signed(note.render(), "the cosigned checkpoint", signer.verifier)
     publication.put(checkpoint.events, checkpoint.render())
     return Published(checkpoint, previous, witness is not None)
@@ -92,7 +93,9 @@ CONSISTENCY = "tuoyu-consistency-proof/1"
 
 def prove_inclusion(recorder: Any, position: int, checkpoint: Checkpoint) -> dict[str, Any]:
     """That the event at `position` is in the log of `checkpoint` (whose tree must hold it)."""
-    hashes, index, previous = [], None, bytes(32)
+    hashes: list[bytes] = []
+    index: int | None = None
+    previous = bytes(32)
     rows = iter(chain_rows(recorder, 2**62))
     for row in rows:
         if len(hashes) >= checkpoint.events:

@@ -25,7 +25,8 @@ class PublicationError(OSError):
 
 
 class Publication(Protocol):
-    where: str
+    @property
+    def where(self) -> str: ...
 
     def put(self, size: int, note: str) -> None: ...
 

@@ -13,7 +13,7 @@ from typing import Any
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.merkle import TreeBuilder
 from tuoyu.audit.verify import Finding, Verdict, verify
-from tuoyu.persistence.chain import ChainRow, EventRow, row_digest
+from tuoyu.persistence.chain import ChainFields, ChainRow, EventFields, row_digest
 
 PAGE = 5000
 
@@ -38,11 +38,11 @@ def _rows(select, upto: int, after: int = 0) -> Iterator[Any]:
     return itertools.chain.from_iterable(_pages(select, upto, after))
 
 
-def event_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[EventRow]:
+def event_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[EventFields]:
     return _rows(recorder.select_event_rows, upto, after)
 
 
-def chain_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[ChainRow]:
+def chain_rows(recorder: Any, upto: int, after: int = 0) -> Iterator[ChainFields]:
     return _rows(recorder.select_chain_rows, upto, after)
 
 
@@ -70,7 +70,7 @@ def verify_store(
         verdict = _verify_in_parallel(parallel, end, min(os.cpu_count() or 1, MAX_WORKERS))
         if verdict is not None and checkpoint is None:
             return verdict
-        if verdict is not None and _agrees(recorder, verdict, checkpoint):
+        if verdict is not None and checkpoint is not None and _agrees(recorder, verdict, checkpoint):
             return dataclasses.replace(verdict, checkpoint_checked=True)
         # A range failed, or the checkpoint disagrees: one walk from the start says where and how.
 

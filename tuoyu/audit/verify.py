@@ -32,7 +32,7 @@ from typing import Any
 
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.merkle import TreeBuilder
-from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, canonical_bytes, link, u64
+from tuoyu.persistence.chain import GENESIS, ChainFields, ChainRow, EventFields, canonical_bytes, link, u64
 from tuoyu.persistence.stamping import STAMPED_HEAD
 
 NEVER = 2**63
@@ -77,8 +77,8 @@ class Verdict:
 
 
 def verify(
-    events: Iterable[EventRow],
-    chain: Iterable[ChainRow],
+    events: Iterable[EventFields],
+    chain: Iterable[ChainFields],
     checkpoint: Checkpoint | None = None,
     chained_at: Callable[[bytes], int | None] = lambda digest: None,
     stored_at: Callable[[bytes], int | None] = lambda digest: None,
@@ -97,11 +97,11 @@ def verify(
     """
     walk = _Walk(checkpoint, start, tree)
     # A None after each stream marks its end, so that zip never drops a row of the longer one.
-    events = itertools.chain(events, (None,))
-    chain = itertools.chain(chain, (None,))
-    finding, e, c = walk.along(events, chain, chained_at)
+    ended_events = itertools.chain(events, (None,))
+    ended_chain = itertools.chain(chain, (None,))
+    finding, e, c = walk.along(ended_events, ended_chain, chained_at)
     if finding is None and (e is not None or c is not None):
-        finding = walk.where_they_part(e, c, chain, chained_at, stored_at)
+        finding = walk.where_they_part(e, c, ended_chain, chained_at, stored_at)
     if finding is None:
         finding = walk.checkpoint_unreached()
     return walk.verdict(finding)
@@ -123,7 +123,8 @@ class _Walk:
         self.builder: TreeBuilder | None = TreeBuilder() if wanted else None
         self.keep_building = tree
         self.first_stamp: str | None = None
-        self.stamp, self.stamp_moment = "", None
+        self.stamp = ""
+        self.stamp_moment: datetime | None = None
 
     def along(
         self, events: Iterator[Any], chain: Iterator[Any], chained_at: Callable[[bytes], int | None]
@@ -266,11 +267,13 @@ class _Walk:
         )
 
 
-def _link_of(previous: bytes, e: EventRow, c: ChainRow) -> bytes:
+def _link_of(previous: bytes, e: EventFields, c: ChainFields) -> bytes:
     return link(previous, e[0], c[1], canonical_bytes(e[1], e[2], e[3], e[4]))
 
 
-def _mismatch(e: EventRow, c: ChainRow, previous_position: int, chained_at: Callable[[bytes], int | None]) -> Finding:
+def _mismatch(
+    e: EventFields, c: ChainFields, previous_position: int, chained_at: Callable[[bytes], int | None]
+) -> Finding:
     """Why the link recomputed at e's position differs from the chain row's."""
     position = e[0]
     actual = sha256(canonical_bytes(e[1], e[2], e[3], e[4])).digest()

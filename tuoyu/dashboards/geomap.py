@@ -42,6 +42,14 @@ CENTRE = (
 ZOOM = 10.4
 
 
+def _centre_view() -> geomap.MapViewConfig:
+    # The stub is wrong: grafana-foundation-sdk's builders are generated from the geomap panel's
+    # panelcfg.cue, which declares lat, lon and zoom int64, but Grafana keeps them as decimals
+    # (its MapViewEditor.tsx saves lat and lon to 6 digits, zoom to 2) and reads ours as given.
+    view = geomap.MapViewConfig().id("coords")
+    return view.lat(round(CENTRE[0], 4)).lon(round(CENTRE[1], 4)).zoom(ZOOM)  # type: ignore[arg-type]
+
+
 def gazetteer() -> list[dict[str, Any]]:
     """One point per township at its centroid, found by id or Chinese name."""
     return [
@@ -109,7 +117,7 @@ def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
                 dm.DynamicConfigValue(id_val="color", value={"mode": "thresholds"}),
             ],
         )
-        .view(geomap.MapViewConfig().id("coords").lat(round(CENTRE[0], 4)).lon(round(CENTRE[1], 4)).zoom(ZOOM))
+        .view(_centre_view())
         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(False))
         .basemap(cb.MapLayerOptions().type("default").name("底图"))
         .layers([markers])

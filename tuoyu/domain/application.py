@@ -7,15 +7,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 
 from tuoyu import clock
 from tuoyu.domain.decisions import Authorizer, Decisions
 from tuoyu.domain.problems import ConflictingEvent, EventsRejected, Forbidden, Problem, RuleViolation
+from tuoyu.domain.recorder import RegistryRecorder
 from tuoyu.domain.transcoder import PlainJSONTranscoder, RecordingMapper
 
 # A writer that loses a race decides again, after a random wait growing with each attempt
@@ -37,6 +39,7 @@ class Registry(Application[UUID]):
     """托育机构登记: the application that records every event of the platform."""
 
     name = "tuoyu"
+    recorder: RegistryRecorder
 
     def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = clock.now) -> None:
         super().__init__(env)
@@ -52,6 +55,11 @@ class Registry(Application[UUID]):
         # this clock (tuoyu/persistence/stamping.py): the time decided here is provisional.
         self._clock = value
         self.recorder.clock = value
+
+    def construct_recorder(self) -> RegistryRecorder:
+        # The configured recorder is one of the platform's own (APPLICATION_RECORDER_TOPIC, or the
+        # Factory of tuoyu.persistence.memory), each held to ClaimingRecorder by the type checker.
+        return cast(RegistryRecorder, super().construct_recorder())
 
     def __enter__(self) -> Registry:
         return self
@@ -147,7 +155,8 @@ class Registry(Application[UUID]):
 
         repeats = {} if repeats is None else repeats
         for _ in range(20):
-            now, events, counted = self.clock(), [], dict(repeats)
+            now, counted = self.clock(), dict(repeats)
+            events: list[DomainEventProtocol[UUID]] = []
             touched: dict[UUID, Alert] = {}
             for alert in payload["alerts"]:
                 aggregate_id = Alert.create_id(alert["fingerprint"])

@@ -51,6 +51,18 @@ def event_key(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def _id_and_time(event: dict[str, Any]) -> tuple[str, datetime]:
+    """The event_id and occurred_at of an event that problems_of accepted: every event type's
+    schema requires both, an event_id string and an RFC 3339 date-time."""
+    event_id, occurred_at = event.get("event_id"), parse_time(event["occurred_at"])
+    if not isinstance(event_id, str) or occurred_at is None:
+        raise ValueError(
+            f"event {event_id!r} has no string event_id or no RFC 3339 occurred_at, yet passed the "
+            "schema: every event type's schema must require both (tuoyu/contracts)"
+        )
+    return event_id, occurred_at
+
+
 # Ids besides event_id that name one fact across the whole record, claimed like event_ids:
 # type -> (id field, noun, verb) for the key and the message.
 UNIQUE_IDS = {
@@ -124,7 +136,8 @@ class Decisions:
                 problem(field, message)
             return False
         event = normalised(event)
-        if parse_time(event["occurred_at"]) > self.now + MAX_AHEAD:
+        event_id, occurred_at = _id_and_time(event)
+        if occurred_at > self.now + MAX_AHEAD:
             return problem(
                 "occurred_at",
                 f"{event['occurred_at']} is more than one day after the time of "

@@ -74,9 +74,10 @@ def _take(container: dict[str, Any], path: str) -> tuple[bool, Any]:
     """Remove the value at a dotted path (True and the value), or (False, None) if absent."""
     *parents, last = path.split(".")
     for name in parents:
-        container = container.get(name)
-        if not isinstance(container, dict):
+        child = container.get(name)
+        if not isinstance(child, dict):
             return False, None
+        container = child
     if last not in container:
         return False, None
     return True, container.pop(last)

@@ -214,7 +214,7 @@ def _text_problems(event: dict[str, Any]) -> list[FieldProblem]:
 
 
 def _article(expected: Any) -> str:
-    names = expected if isinstance(expected, list) else [expected]
+    names: list[str] = expected if isinstance(expected, list) else [expected]
     return " or ".join(
         {
             "integer": "an integer",

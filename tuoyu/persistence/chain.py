@@ -24,6 +24,7 @@ digest is stored beside it only to tell, once something differs, which event mov
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from hashlib import sha256
 from typing import NamedTuple
 from uuid import UUID
@@ -55,6 +56,14 @@ class ChainRow(NamedTuple):
     link: bytes
 
 
+# What the recorders' bulk reads return: plain tuples in the field order of EventRow and
+# ChainRow. The verifier reads millions of rows, and a named tuple for each would add about
+# 0.2 us a row, some 5 % of verifying it. Every EventRow is an EventFields, every ChainRow a
+# ChainFields.
+EventFields = tuple[int, str, int, str, bytes]
+ChainFields = tuple[int, str, bytes, bytes]
+
+
 def originator_hex(originator_id: UUID | str) -> str:
     """The canonical form of an originator id: SQLite stores it as hex text, PostgreSQL as uuid."""
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
@@ -66,7 +75,7 @@ def canonical_bytes(originator_id: str, version: int, topic: str, state: bytes) 
     return b"".join((u64(len(o)), o, u64(len(v)), v, u64(len(t)), t, u64(len(state)), state))
 
 
-def row_digest(row: EventRow) -> bytes:
+def row_digest(row: EventFields) -> bytes:
     return sha256(canonical_bytes(row[1], row[2], row[3], row[4])).digest()
 
 
@@ -79,10 +88,10 @@ def recorded_at_of(state: bytes) -> str:
     return orjson.loads(state)["timestamp"]
 
 
-def chain_rows(previous: bytes, rows: list[EventRow]) -> list[ChainRow]:
+def chain_rows(previous: bytes, rows: Sequence[EventFields]) -> list[ChainRow]:
     """The chain rows of newly inserted events (in position order), after the link `previous`."""
     chained = []
-    for row in rows:  # EventRows or plain tuples in their order
+    for row in rows:
         recorded_at = recorded_at_of(row[4])
         canonical = canonical_bytes(row[1], row[2], row[3], row[4])
         previous = link(previous, row[0], recorded_at, canonical)

@@ -11,18 +11,25 @@ Use it with `PERSISTENCE_MODULE=tuoyu.persistence.memory`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing import popo
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 
+from tuoyu import clock as wall_clock
 from tuoyu.persistence.sidecar import Side
+from tuoyu.persistence.stamping import Clock
+
+if TYPE_CHECKING:
+    from tuoyu.domain.recorder import ClaimingRecorder
 
 Claim = tuple[str, str]  # (key, digest)
 
 
 class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
     """Stores events and, atomically with them (under the recorder's lock), their claims."""
+
+    clock: Clock = staticmethod(wall_clock.now)  # the Registry sets its own; nothing is stamped here
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,3 +95,7 @@ class ClaimingPOPORecorder(popo.POPOApplicationRecorder):
 class Factory(popo.POPOFactory):
     def application_recorder(self) -> ApplicationRecorder:
         return ClaimingPOPORecorder()
+
+
+if TYPE_CHECKING:  # the Registry casts the recorder it creates to a ClaimingRecorder: held to it here
+    _claiming: type[ClaimingRecorder] = ClaimingPOPORecorder

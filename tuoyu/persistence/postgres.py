@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
@@ -11,11 +11,31 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from tuoyu import clock as wall_clock
-from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.chain import (
+    GENESIS,
+    ChainBroken,
+    ChainFields,
+    ChainRow,
+    EventFields,
+    EventRow,
+    chain_rows,
+    originator_hex,
+)
 from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
 from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
 
+if TYPE_CHECKING:
+    from tuoyu.domain.recorder import ClaimingRecorder
+
 Claim = tuple[str, str]
+Row = TypeVar("Row")
+
+
+def _single(row: Row | None, query: str) -> Row:
+    """The row of a query that always returns one (a function call, an aggregate, EXISTS)."""
+    if row is None:
+        raise RuntimeError(f"PostgreSQL returned no row for {query}, which always returns one")
+    return row
 
 
 class ClaimingPostgresRecorder(PostgresApplicationRecorder):
@@ -147,7 +167,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
     def has_chain_table(self) -> bool:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_chain"',))
-            return curs.fetchone()[0] is not None
+            return _single(curs.fetchone(), "to_regclass")[0] is not None
 
     def migrate_chain(self) -> tuple[int, bytes] | None:
         """Chain every event of a store whose chain is missing or empty (`tuoyu audit migrate`):
@@ -156,7 +176,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)  # no writer in between
             curs.execute(self._create_chain_table())
             curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {})").format(self.chain_table))
-            if curs.fetchone()["exists"]:
+            if _single(curs.fetchone(), "EXISTS")["exists"]:
                 return None
             previous, after, count = GENESIS, 0, 0
             while rows := self._event_rows(curs, after, 10_000, None):
@@ -165,7 +185,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                 previous, after, count = chained[-1].link, rows[-1][0], count + len(rows)
         return (count, previous) if count else None
 
-    def _event_rows(self, curs: Any, after: int, limit: int, upto: int | None) -> list[EventRow]:
+    def _event_rows(self, curs: Any, after: int, limit: int, upto: int | None) -> list[EventFields]:
         curs.execute(
             SQL(
                 "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
@@ -185,11 +205,11 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
 
     # ---- reads of the audit verifier ---------------------------------------------------
 
-    def select_event_rows(self, after: int, limit: int, upto: int | None = None) -> list[EventRow]:
+    def select_event_rows(self, after: int, limit: int, upto: int | None = None) -> list[EventFields]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             return self._event_rows(curs, after, limit, upto)
 
-    def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainRow]:
+    def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainFields]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(
                 SQL(
@@ -209,7 +229,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
                     self.events_table, self.chain_table
                 )
             )
-            events, chain = curs.fetchone()
+            events, chain = _single(curs.fetchone(), "MAX")
         return events or 0, chain or 0
 
     def select_chain_row(self, position: int) -> ChainRow | None:
@@ -291,7 +311,7 @@ class ClaimingPostgresRecorder(PostgresApplicationRecorder):
         """Rows of the token table of earlier releases (name, role, digest, created_at, revoked_at)."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute("SELECT to_regclass(%s)", (f'"{self.datastore.schema}"."tuoyu_tokens"',))
-            if curs.fetchone()[0] is None:
+            if _single(curs.fetchone(), "to_regclass")[0] is None:
                 return []
             curs.execute(
                 SQL(
@@ -349,3 +369,7 @@ class ViewPostgresRecorder(PostgresTrackingRecorder):
             curs.execute(SQL("SELECT state FROM {} WHERE name = %s").format(self.views_table), (name,))
             row = curs.fetchone()
         return bytes(row["state"]) if row else None
+
+
+if TYPE_CHECKING:  # the Registry casts the recorder it creates to a ClaimingRecorder: held to it here
+    _claiming: type[ClaimingRecorder] = ClaimingPostgresRecorder

@@ -10,7 +10,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 from eventsourcing.sqlite import (
@@ -22,9 +22,21 @@ from eventsourcing.sqlite import (
 )
 
 from tuoyu import clock as wall_clock
-from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, EventRow, chain_rows, originator_hex
+from tuoyu.persistence.chain import (
+    GENESIS,
+    ChainBroken,
+    ChainFields,
+    ChainRow,
+    EventFields,
+    EventRow,
+    chain_rows,
+    originator_hex,
+)
 from tuoyu.persistence.sidecar import Side, token_changes, unchained_store
 from tuoyu.persistence.stamping import Clock, as_recorded, next_stamp, stamped
+
+if TYPE_CHECKING:
+    from tuoyu.domain.recorder import ClaimingRecorder
 
 Claim = tuple[str, str]  # (key, digest)
 CHAIN_TABLE = (
@@ -172,7 +184,7 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
                 previous, after, count = chained[-1].link, rows[-1][0], count + len(rows)
         return (count, previous) if count else None
 
-    def _event_rows(self, c: SQLiteCursor, after: int, limit: int, upto: int | None) -> list[EventRow]:
+    def _event_rows(self, c: SQLiteCursor, after: int, limit: int, upto: int | None) -> list[EventFields]:
         """Rows as plain tuples in EventRow's order: the verifier reads millions of them."""
         c.sqlite_cursor.row_factory = None
         c.execute(
@@ -184,11 +196,11 @@ class ClaimingSQLiteRecorder(SQLiteApplicationRecorder):
 
     # ---- reads of the audit verifier ---------------------------------------------------
 
-    def select_event_rows(self, after: int, limit: int, upto: int | None = None) -> list[EventRow]:
+    def select_event_rows(self, after: int, limit: int, upto: int | None = None) -> list[EventFields]:
         with self.datastore.transaction(commit=False) as c:
             return self._event_rows(c, after, limit, upto)
 
-    def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainRow]:
+    def select_chain_rows(self, after: int, limit: int, upto: int | None = None) -> list[ChainFields]:
         with self.datastore.transaction(commit=False) as c:
             c.sqlite_cursor.row_factory = None  # plain tuples in ChainRow's order
             c.execute(
@@ -336,3 +348,7 @@ class ViewSQLiteRecorder(SQLiteTrackingRecorder):
             c.execute("SELECT state FROM tuoyu_views WHERE name = ?", (name,))
             row = c.fetchone()
         return bytes(row["state"]) if row else None
+
+
+if TYPE_CHECKING:  # the Registry casts the recorder it creates to a ClaimingRecorder: held to it here
+    _claiming: type[ClaimingRecorder] = ClaimingSQLiteRecorder

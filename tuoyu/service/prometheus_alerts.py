@@ -28,10 +28,11 @@ class FiringAlerts:
         if self.url is None:
             return {"available": False, "firing": [], "error": "Prometheus is not configured (TUOYU_PROMETHEUS_URL)"}
         with self._lock:
-            if time.monotonic() - self._cached_at > CACHE_SECONDS:
-                self._cached = self._fetch()
+            cached = self._cached
+            if cached is None or time.monotonic() - self._cached_at > CACHE_SECONDS:
+                cached = self._cached = self._fetch()
                 self._cached_at = time.monotonic()
-            return self._cached
+            return cached
 
     def _fetch(self) -> dict[str, Any]:
         try:

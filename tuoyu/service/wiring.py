@@ -11,6 +11,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from tuoyu import clock as wall_clock
 from tuoyu.domain.application import Registry
 from tuoyu.service.config import Settings, eventsourcing_env
+from tuoyu.streams.relay import Relay
 from tuoyu.views.projector import EmbeddedProjector
 
 
@@ -52,6 +53,13 @@ def open_projector(settings: Settings, on_change=None, batch: int = 1000) -> Ite
             projector.close()
 
 
+class OwningRelay(Relay):
+    """A relay that owns the registry it reads through: Relay.close() closes an `owner`, which
+    Relay reads (tuoyu/streams/relay.py) but does not declare."""
+
+    owner: Registry
+
+
 def open_relay(settings: Settings, topic: str | None = None, partitions: int | None = None, batch: int | None = None):
     """The relay from the configured store to the Kafka brokers of TUOYU_KAFKA (creating the topic if missing)."""
     from functools import partial
@@ -62,7 +70,7 @@ def open_relay(settings: Settings, topic: str | None = None, partitions: int | N
     bootstrap = kafka_bootstrap(settings)
     topic = topic or relaying.TOPIC
     registry = open_registry(settings)
-    relay = relaying.Relay(
+    relay = OwningRelay(
         registry.recorder,
         open_view_recorder(settings),
         partial(relaying.new_producer, bootstrap),

@@ -253,7 +253,7 @@ def _export(args: argparse.Namespace) -> int:
     scope = f"镇街 {args.township} 的 " if args.township else ""
     print(
         f"导出{scope} {exported.events} 条事件 (记录位置 1-{exported.position}) 到 {args.out}; 检查点默克尔根 "
-        f"{exported.checkpoint.root.hex()}; 另一台机器: tuoyu verify --bundle {args.out} --key "
+        f"{exported.checkpoint.signed_root().hex()}; 另一台机器: tuoyu verify --bundle {args.out} --key "
         f"'{settings.signer().verifier.vkey()}' && tuoyu replay --bundle {args.out}"
     )
     return 0

@@ -79,7 +79,7 @@ def _checkpoint(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
     print(
-        f"检查点: 事件 {checkpoint.events} 条 · 位置 {checkpoint.position} · 默克尔根 {checkpoint.root.hex()}",
+        f"检查点: 事件 {checkpoint.events} 条 · 位置 {checkpoint.position} · 默克尔根 {checkpoint.signed_root().hex()}",
         file=sys.stderr,
     )
     return 0
@@ -112,7 +112,7 @@ def _publish(args: argparse.Namespace) -> int:
         return 1
     checkpoint = published.checkpoint
     print(
-        f"已发布检查点: 事件 {checkpoint.events} 条 · 默克尔根 {checkpoint.root.hex()} → "
+        f"已发布检查点: 事件 {checkpoint.events} 条 · 默克尔根 {checkpoint.signed_root().hex()} → "
         f"{settings.publication().where}{' · 见证人已副署' if published.cosigned else ''}"
     )
     return 0

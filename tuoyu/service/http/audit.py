@@ -23,17 +23,22 @@ class BadParameter(ValueError):
         self.field = field
 
 
-def _moment(text: str | None, field: str, required: bool = True) -> datetime | None:
+def _optional_moment(text: str | None, field: str) -> datetime | None:
     if text is None or not text.strip():
-        if required:
-            raise BadParameter(
-                field, f"{field} is required: a date (2024-12-31) or a date-time (2024-12-31T18:00:00+08:00)"
-            )
         return None
     try:
         return bounded_moment(text, field)
     except ValueError as error:
         raise BadParameter(field, str(error)) from None
+
+
+def _moment(text: str | None, field: str) -> datetime:
+    moment = _optional_moment(text, field)
+    if moment is None:
+        raise BadParameter(
+            field, f"{field} is required: a date (2024-12-31) or a date-time (2024-12-31T18:00:00+08:00)"
+        )
+    return moment
 
 
 def _bad(error: BadParameter) -> JSONResponse:
@@ -69,7 +74,7 @@ def audit_routes(platform: Platform, caller) -> APIRouter:
         recorded in between (late filings and corrections are marked `late`)."""
         try:
             start, end = _moment(known_from, "from"), _moment(to, "to")
-            moment = _moment(as_of, "as_of", required=False) or end
+            moment = _optional_moment(as_of, "as_of") or end
             if start > end:
                 raise BadParameter("from", f"from {known_from!r} is after to {to!r}")
         except BadParameter as error:
