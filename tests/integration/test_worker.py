@@ -9,28 +9,35 @@ from __future__ import annotations
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.demo import DEMO_NOW, DEMO_TODAY
 from tests.support.kafka import KafkaNames
 from tests.support.ports import free_port
 from tests.support.processes import LoggedProcess
+from tuoyu import clock
 from tuoyu.contracts import plan_targets
+from tuoyu.demo.loading import record_demo
 from tuoyu.demo.synthetic import synthetic_events
-from tuoyu.domain.catalogue import DISTRICT, INSTITUTION_KINDS, TOWNSHIP_IDS
-from tuoyu.metrics.collectors import COURSES, PER_TOWNSHIP
+from tuoyu.domain.catalogue import DISTRICT, EVENT_TYPES, INSTITUTION_KINDS, TOWNSHIP_IDS
+from tuoyu.metrics.collectors import COURSES, PER_TOWNSHIP, KpiCollector
 from tuoyu.projections.facts import SHANGHAI
+from tuoyu.projections.lists import closures
+from tuoyu.projections.snapshot import build_snapshot
 from tuoyu.service.config import Settings
-from tuoyu.service.wiring import open_registry
+from tuoyu.service.wiring import open_registry, open_relay
 from tuoyu.streams.messages import messages_of
 from tuoyu.streams.relay import PARTITIONS, ensure_topic, new_producer
 from tuoyu.streams.worker import key_partition
 from tuoyu.views.reading import read_facts
-from tuoyu.views.replay import replay_snapshot
+from tuoyu.views.replay import fold_all, replay_snapshot
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=SHANGHAI)
 EVENTS = 2000
@@ -144,9 +151,9 @@ def record_and_publish_markers(store: Store, kafka: KafkaNames, tag: str) -> lis
 
 class Worker(LoggedProcess):
     def __init__(self, kafka: KafkaNames, root: Path, name: str, batch: int = 20, script: str = WORKER,
-                 *args: object, refresh: float = 0.2) -> None:
+                 *args: object, refresh: float = 0.2, now: datetime = NOW) -> None:
         self.port = free_port()
-        super().__init__([sys.executable, "-c", script, kafka.bootstrap, str(self.port), NOW.isoformat(),
+        super().__init__([sys.executable, "-c", script, kafka.bootstrap, str(self.port), now.isoformat(),
                           kafka.app_id, str(root / name), str(batch), kafka.topic, str(refresh), *map(str, args)],
                          root / f"{name}.log")
 
@@ -436,3 +443,94 @@ def test_records_skipped_by_the_consumer_are_seen_and_read_again(kafka, store, t
         assert worker.counter("tuoyu_worker_offset_jumps_unrecovered_total") == 0
     finally:
         worker.stop()
+
+
+# -- every contract figure of the demo district, through Kafka ------------------------------------
+
+# Series about the view itself, not figures: the workers export their own (view="faust") and
+# leave the newest recorded position to the API.
+VIEW_SERIES = frozenset({"childcare_events_recorded", "childcare_projection_position",
+                         "childcare_projection_stuck", "childcare_projection_stuck_position"})
+
+
+def parsed(text: str, prefix: str = "childcare_") -> dict[str, dict[tuple, float]]:
+    """{metric: {label values (sorted by label name): value}} of the series named prefix*."""
+    found: dict[str, dict[tuple, float]] = defaultdict(dict)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith(prefix):
+                found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
+    return dict(found)
+
+
+def service_series(facts: list[dict], now: datetime) -> dict[str, dict[tuple, float]]:
+    """Every childcare_* series the service's own collector exports from a replay of `facts`
+    evaluated at `now` (the snapshot and open closures /metrics serves), as a scrape parses them."""
+    view, position = fold_all(facts)
+    snapshot = build_snapshot(view, now, now, position)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(KpiCollector(lambda: snapshot, lambda: (position, {}), lambda: closures(view, "open")))
+    return {name: series for name, series in parsed(generate_latest(registry).decode()).items()
+            if name not in VIEW_SERIES}
+
+
+def is_info(metric: str) -> bool:
+    return metric.endswith("_info")
+
+
+def differences(expected: dict[str, dict[tuple, float]], scraped: list[dict]) -> dict[str, list]:
+    """Where the workers' export differs from the service's: the figures summed across workers
+    (as Prometheus sums them), the info series (names to look up) on each worker as they are."""
+    got = {name: dict(series) for name, series in summed(scraped).items()
+           if name not in VIEW_SERIES and not is_info(name)}
+    want = {name: series for name, series in expected.items() if not is_info(name)}
+    differ = {}
+    for name in sorted(set(got) | set(want)):
+        mine, theirs = got.get(name, {}), want.get(name, {})
+        if mine.keys() != theirs.keys() or mine != pytest.approx(theirs):
+            differ[name] = sorted(set(mine.items()) ^ set(theirs.items()))[:6]
+    for index, one in enumerate(scraped):
+        for name in [n for n in expected if is_info(n)]:
+            if one.get(name) != expected[name]:
+                differ[f"{name} (worker {index + 1})"] = sorted(set(one.get(name, {}).items()) ^
+                                                               set(expected[name].items()))[:6]
+    return differ
+
+
+def equal_to(expected: dict[str, dict[tuple, float]], workers: int):
+    def ready(scraped: list[dict]) -> bool:
+        if len(scraped) != workers or not all(townships_served(s) for s in scraped):
+            return False
+        ready.differs = differences(expected, scraped)
+        return not ready.differs
+    return ready
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_contract_series_of_the_demo_district_equals_the_services_own_export(kafka, store, tmp_path,
+                                                                                 workers):
+    """The demo district (every event type of the contract, its revision included) published by
+    the relay and folded by one worker, or by two splitting the partitions: every childcare_*
+    series they export, summed as Prometheus sums them, equals what the service's own collector
+    exports from a replay of the same store at the same evaluation time; every worker names
+    the townships and kpis as the service does."""
+    with clock.set_to(DEMO_NOW):
+        record_demo(store.registry, today=DEMO_TODAY)
+    facts = store.facts()
+    assert {fact["event"]["type"] for fact in facts} == set(EVENT_TYPES), "the demo should have every event type"
+    relay = open_relay(replace(store.settings, kafka=kafka.bootstrap), topic=kafka.topic)
+    try:
+        assert relay.publish_pending() == len(facts)
+    finally:
+        relay.close()
+    expected = service_series(facts, DEMO_NOW)
+    running = [Worker(kafka, tmp_path, f"w{n}", now=DEMO_NOW) for n in range(1, workers + 1)]
+    try:
+        scraped = wait_for(running, equal_to(expected, workers))
+    finally:
+        for worker in running:
+            worker.stop()
+    assert not differences(expected, scraped)
+    for one in scraped:
+        assert one["childcare_projection_stuck"] == {(("view", "faust"),): 0}
+    assert max(one["childcare_projection_position"][(("view", "faust"),)] for one in scraped) == facts[-1]["position"]
