@@ -41,19 +41,33 @@ def summary_of(part: Part) -> Summary:
     quantities (baselines) and targets. Small next to the part (no institutions)."""
     # Targets read no date-dependent figure of a summary (shares come from the records below).
     figures = township_figures(part, 0)
-    return {"position": part["position"], "figures": figures, "covered": offers_inclusive_care(part),
-            "history": part["history"], "training": part["training"], "targets": part["targets"],
-            "guidance_days": part["guidance_days"], "population": part["population"],
-            "supervision": supervision_records(part), "fees": inclusive_fees(part)}
+    return {
+        "position": part["position"],
+        "figures": figures,
+        "covered": offers_inclusive_care(part),
+        "history": part["history"],
+        "training": part["training"],
+        "targets": part["targets"],
+        "guidance_days": part["guidance_days"],
+        "population": part["population"],
+        "supervision": supervision_records(part),
+        "fees": inclusive_fees(part),
+    }
 
 
 def _summary_part(summary: Summary) -> Part:
     """A part shaped enough for targets_in_force (it reads history, training, guidance, population,
     targets and the institutions' supervision records)."""
     part = new_part()
-    part.update(position=summary["position"], history=summary["history"], training=summary["training"],
-                targets=summary["targets"], guidance_days=summary["guidance_days"],
-                population=summary["population"], institutions=summary["supervision"])
+    part.update(
+        position=summary["position"],
+        history=summary["history"],
+        training=summary["training"],
+        targets=summary["targets"],
+        guidance_days=summary["guidance_days"],
+        population=summary["population"],
+        institutions=summary["supervision"],
+    )
     return part
 
 
@@ -71,14 +85,20 @@ def worker_snapshot(owned: Mapping[str, Part], summaries: Mapping[str, Summary],
     # inclusive_over_cap (from the summaries' fees); the other workers export none.
     cap = fee_cap_in_force(owned[DISTRICT], today) if DISTRICT in owned else None
     townships = {t: township_figures(owned[t], at, cap) for t in TOWNSHIP_IDS if t in owned}
-    district: dict[str, Any] = {name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
-                                for course, name in TRAINED.items()}
+    district: dict[str, Any] = {
+        name: sum(sum(p["training"].get(course, {}).values()) for p in owned.values())
+        for course, name in TRAINED.items()
+    }
     for part in owned.values():
         for name, count in guidance_this_year(part, at).items():
             district[name] = district.get(name, 0) + count
-    snapshot: dict[str, Any] = {"townships": townships, "district": district, "targets": [],
-                                "position": max((p["position"] for p in owned.values()), default=0),
-                                "over_cap_elsewhere": {}}
+    snapshot: dict[str, Any] = {
+        "townships": townships,
+        "district": district,
+        "targets": [],
+        "position": max((p["position"] for p in owned.values()), default=0),
+        "over_cap_elsewhere": {},
+    }
     if DISTRICT not in owned:
         for figures in townships.values():
             figures["inclusive_over_cap"] = None
@@ -88,7 +108,9 @@ def worker_snapshot(owned: Mapping[str, Part], summaries: Mapping[str, Summary],
     snapshot["targets"] = district_targets(owned, summaries, now)
     snapshot["over_cap_elsewhere"] = {
         t: 0 if cap is None else sum(1 for fee in summaries[t]["fees"] if fee > cap)
-        for t in TOWNSHIP_IDS if t not in owned and t in summaries}
+        for t in TOWNSHIP_IDS
+        if t not in owned and t in summaries
+    }
     return snapshot
 
 
