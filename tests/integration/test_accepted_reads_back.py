@@ -39,13 +39,15 @@ from tuoyu import clock
 from tuoyu.audit.bundle import export_bundle
 from tuoyu.audit.bundle_check import replay_bundle, verify_bundle
 from tuoyu.domain.importing import import_skipping_invalid
-from tuoyu.projections.fold import apply, new_part
+from tuoyu.projections.facts import fact_from_stored
+from tuoyu.projections.snapshot import build_snapshot, new_view
 from tuoyu.service.auditing import audit_settings
 from tuoyu.service.config import Settings
 from tuoyu.service.http.app import create_app
 from tuoyu.service.tokens import create_token
 from tuoyu.service.wiring import open_platform
-from tuoyu.streams.relay import message_of
+from tuoyu.streams.batches import Read, fold_batch
+from tuoyu.streams.messages import messages_of
 from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import fold_all, replay_snapshot
 
@@ -206,7 +208,7 @@ class Store:
         replayed, position = fold_all(facts)
         replay_snapshot(facts, clock.now(), as_of, known_at)
         self.folds_in_the_projector(replayed, position)
-        self.folds_in_the_worker(facts, replayed)
+        self.folds_in_the_worker(self.platform.registry.recorder, facts)
         if facts:
             self.exports_and_verifies(position)
         self.answers_over_http(as_of, known_at)
@@ -225,16 +227,21 @@ class Store:
             assert projector.view == replayed
 
     @staticmethod
-    def folds_in_the_worker(facts: list[dict[str, Any]], replayed: dict[str, Any]) -> None:
-        """As tuoyu.streams.worker does: the message the relay sends, decoded, folded into the
-        part of its key, which the Faust table keeps as JSON."""
-        parts: dict[str, Any] = {}
-        for fact in facts:
-            key, value, headers = message_of(fact)
-            part = parts.get(key.decode(), new_part())
-            apply(part, orjson.loads(value))
-            parts[key.decode()] = orjson.loads(orjson.dumps(part))
-        assert parts == {k: v for k, v in orjson.loads(orjson.dumps(replayed)).items() if v["position"]}
+    def folds_in_the_worker(recorder: Any, facts: list[dict[str, Any]]) -> None:
+        """As tuoyu.streams does: the relay's messages of the stored states (personal values as
+        digests), decoded and folded by the worker's fold_batch. The parts equal a replay of the
+        same stored states, and the figures a replay of the facts (no figure reads a personal value)."""
+        stored = recorder.select_states(0, 10**9)
+        reads = [Read(0, offset, body["key"], body["positions"], body["states"])
+                 for offset, (_, value, _) in enumerate(messages_of(stored)) for body in [orjson.loads(value)]]
+        parts = fold_batch({}, reads).changed
+        digests_only, _ = fold_all(fact_from_stored(position, state) for position, state in stored)
+        assert parts == {k: v for k, v in orjson.loads(orjson.dumps(digests_only)).items() if v["position"]}
+        view = {**new_view(), **parts}
+        now = clock.now()
+        folded, replayed = build_snapshot(view, now, now), replay_snapshot(facts, now)
+        assert [folded[k] for k in ("district", "townships", "targets")] == \
+            [replayed[k] for k in ("district", "townships", "targets")]
 
     def exports_and_verifies(self, position: int) -> None:
         bundle = self.work / f"bundle-{next(self.numbers)}"

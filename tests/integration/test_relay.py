@@ -19,14 +19,14 @@ import orjson
 from tests.support.kafka import Consumed, KafkaNames, consume_all
 from tuoyu.demo.synthetic import synthetic_events
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
-from tuoyu.projections.facts import partition_of
+from tuoyu.projections.facts import fact_from_stored, partition_of
 from tuoyu.projections.fold import apply
 from tuoyu.projections.snapshot import new_view
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry, open_relay, open_view_recorder
+from tuoyu.streams.messages import facts_of
 from tuoyu.streams.relay import KEEP_EVERYTHING, TRACKING_NAME
 from tuoyu.streams.relay_metrics import RelayCollector
-from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import fold_all
 
 TUOYU = str(Path(sys.executable).parent / "tuoyu")
@@ -63,9 +63,11 @@ def record(settings: Settings, count: int, seed: int = 7) -> int:
 
 
 def stored_facts(settings: Settings) -> list[dict]:
+    """Every stored event as a fact, personal values as the store's digests: what the relay
+    publishes (it never puts a personal value back)."""
     app = open_registry(settings)
     try:
-        return list(read_facts(app.recorder))
+        return [fact_from_stored(position, state) for position, state in app.recorder.select_states(0, 10**9)]
     finally:
         app.close()
 
@@ -92,20 +94,21 @@ class Delivered:
 
 def delivered(records: list[Consumed]) -> list[Delivered]:
     """Every fact of every message, in consumption order (partition by partition, by offset)."""
-    return [Delivered(record, fact) for record in records for fact in orjson.loads(record.value)["facts"]]
+    return [Delivered(record, fact) for record in records for fact in facts_of(orjson.loads(record.value))]
 
 
 def check_messages(records: list[Consumed], facts: list[dict]) -> None:
-    """Each message carries stored facts of its key in recorded order, with first/last/count headers."""
+    """Each message carries stored events of its key in recorded order, each the stored fact,
+    with first/last/count headers."""
     by_position = {fact["position"]: fact for fact in facts}
     for record in records:
         body = orjson.loads(record.value)
         assert record.key == body["key"].encode()
-        positions = [fact["position"] for fact in body["facts"]]
+        positions = body["positions"]
         assert positions == sorted(positions) and (body["first"], body["last"]) == (positions[0], positions[-1])
         assert record.headers == {"first": str(positions[0]).encode(), "last": str(positions[-1]).encode(),
                                   "count": str(len(positions)).encode()}
-        for fact in body["facts"]:
+        for fact in facts_of(body):
             assert fact == by_position[fact["position"]]
             assert partition_of(fact) == body["key"]
 

@@ -8,6 +8,7 @@ import inspect
 from importlib.metadata import version
 
 import faust
+import orjson
 from faust.tables.base import Collection
 from faust.transport import consumer as base_consumer
 from faust.transport.drivers import aiokafka as driver
@@ -68,8 +69,8 @@ def test_the_worker_app_uses_the_adapted_transport_consumer_and_read_offsets():
 def test_the_typed_record_decodes_the_relays_messages_with_the_orjson_codec():
     from tuoyu.streams.messages import encode
 
-    facts = [{"position": 7, "event": {"type": "X", "name": "门头沟"}, "context": {}}]
-    _, value, _ = encode("district", facts)
+    states = [{"schema": 2, "event": {"type": "X", "name": "门头沟"}, "context": {}}, {"schema": 2, "context": {}}]
+    _, value, _ = encode("district", [(7, orjson.dumps(states[0])), (9, orjson.dumps(states[1]))])
     batch = FactBatch.loads(value, serializer=adapter.ORJSON)
-    assert (batch.key, batch.first, batch.last, batch.facts) == ("district", 7, 7, facts)
+    assert (batch.key, batch.first, batch.last, batch.positions, batch.states) == ("district", 7, 9, [7, 9], states)
     assert FactBatch._options.include_metadata is False  # the relay writes no Faust metadata

@@ -15,6 +15,12 @@ def gauges(worker: KpiWorker) -> dict[str, float]:
             if sample.name.startswith("childcare_projection_stuck")}
 
 
+def state(township: str) -> dict:
+    """A stored state as a message carries it (decoded): only what reading it as a fact needs."""
+    return {"schema": 2, "timestamp": "2026-01-01T00:00:00+00:00", "personal": {}, "context": {"township": township},
+            "event": {"type": "TrainingCompleted", "occurred_at": "2025-01-01T10:00:00+08:00"}}
+
+
 def raising_on(position: int):
     def fold(part, fact):
         if fact["position"] == position:
@@ -26,8 +32,8 @@ def raising_on(position: int):
 def test_a_fold_that_raises_holds_the_partition_and_sets_the_stuck_gauges_until_it_goes_through(caplog):
     worker = KpiWorker(WorkerConfig("127.0.0.1:1", topic="t"))
     assert gauges(worker) == {"childcare_projection_stuck": 0, "childcare_projection_stuck_position": 0}
-    reads = [Read(0, 10, "a", [{"position": 5}, {"position": 9}]), Read(0, 11, "a", [{"position": 12}]),
-             Read(1, 3, "b", [{"position": 6}])]
+    reads = [Read(0, 10, "a", [5, 9], [state("a"), state("a")]), Read(0, 11, "a", [12], [state("a")]),
+             Read(1, 3, "b", [6], [state("b")])]
     folded = fold_batch({}, reads, raising_on(9))
     worker.note_stuck(folded)
     assert gauges(worker) == {"childcare_projection_stuck": 1, "childcare_projection_stuck_position": 9}

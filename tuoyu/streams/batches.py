@@ -1,9 +1,11 @@
 """Folding a batch of messages into the worker's parts: pure, so it is tested without Kafka.
 
 `fold_batch(parts, reads)` takes the parts as the table holds them and the messages read (each
-with its source partition and offset, in offset order per partition) and returns the parts
-that changed and, per source partition, the offset of the last message folded whole. It never
-changes what it is given: a part is copied the first time the batch changes it.
+with its source partition and offset, in offset order per partition, carrying stored states
+and their positions) and returns the parts that changed and, per source partition, the offset
+of the last message folded whole. It never changes what it is given: a part is copied the first
+time the batch changes it, and each state is read as the fact the projections fold
+(projections.facts.fact_from_state) from a copy, when it is folded.
 
 Exactly once by position: a fact at or below its part's position was applied before (a message
 sent twice, or read again after a restart) and is dropped. A part therefore never goes back.
@@ -23,18 +25,20 @@ from typing import Any
 
 import orjson
 
-from tuoyu.projections.facts import Fact
+from tuoyu.projections.facts import Fact, fact_from_state
 from tuoyu.projections.fold import Part, apply, new_part
 
 
 @dataclass(frozen=True)
 class Read:
-    """One message as the worker read it: where from, and the facts of `key` it carries."""
+    """One message as the worker read it: where from, and the stored states of `key` it carries
+    (decoded from JSON) with their positions."""
 
     partition: int
     offset: int
     key: str
-    facts: Sequence[Fact]
+    positions: Sequence[int]
+    states: Sequence[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,8 @@ def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read], fold: Callable[
         if read.partition in folded.stuck:
             continue
         part = folded.changed.get(read.key)
-        for fact in read.facts:
-            if fact["position"] <= (part or parts.get(read.key) or _EMPTY)["position"]:
+        for position, state in zip(read.positions, read.states, strict=True):
+            if position <= (part or parts.get(read.key) or _EMPTY)["position"]:
                 folded.duplicates += 1
                 continue
             if part is None:
@@ -82,9 +86,9 @@ def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read], fold: Callable[
                 part = folded.changed[read.key] = copy_part(held) if held is not None else new_part()
                 first_touch[read.key] = read.offset
             try:
-                fold(part, fact)
+                fold(part, fact_from_state(position, dict(state)))  # a copy: the read stays as it came
             except Exception as error:
-                _stop(folded, read, fact, first_touch.pop(read.key), error)
+                _stop(folded, read, position, first_touch.pop(read.key), error)
                 break
             folded.applied += 1
         else:
@@ -95,12 +99,12 @@ def fold_batch(parts: Mapping[str, Part], reads: Sequence[Read], fold: Callable[
 _EMPTY = new_part()
 
 
-def _stop(folded: Folded, read: Read, fact: Fact, first_offset: int, error: Exception) -> None:
+def _stop(folded: Folded, read: Read, position: int, first_offset: int, error: Exception) -> None:
     """Leave the part as the table has it, and keep the partition's offset before the part's first
     message of this batch: everything of the part is read again from there."""
     del folded.changed[read.key]
     if read.partition in folded.read_to:
         folded.read_to[read.partition] = min(folded.read_to[read.partition], first_offset - 1)
     folded.stuck[read.partition] = Stuck(
-        read.partition, first_offset, fact["position"], read.key, f"{type(error).__name__}: {error}"
+        read.partition, first_offset, position, read.key, f"{type(error).__name__}: {error}"
     )

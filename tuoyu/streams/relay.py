@@ -1,10 +1,11 @@
 """The relay: publishes every recorded event to Kafka, in the store's global order.
 
-It follows the store's notification log and sends the facts to the topic `childcare.events`,
-keyed by township (partition_of: "district" for events without one), so one township's facts
-stay in order within one partition. A round reads up to `batch` facts and sends them as one
-message per township (messages.py): the value holds the facts as JSON, the same dicts the
-projections fold, and headers give the positions of the first and last.
+It follows the store's notification log and sends the stored events to the topic
+`childcare.events`, keyed by township (messages.key_of, as partition_of: "district" for events
+without one), so one township's events stay in order within one partition. A round reads up to
+`batch` stored states and sends them as one message per township (messages.py): the states are
+passed through as the store holds them (personal values as digests: Kafka never holds one),
+and headers give the positions of the first and last.
 
 Its position is an eventsourcing tracking record beside the views. It is advanced only to a
 round whose messages, and those of every round before it, the brokers acknowledged (acks=all,
@@ -26,9 +27,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from tuoyu.projections.facts import Fact
-from tuoyu.streams.messages import MAX_BYTES, messages_of
-from tuoyu.views.reading import read_facts
+from tuoyu.streams.messages import MAX_BYTES, Stored, messages_of
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +146,13 @@ class Relay:
         published = 0
         sent: deque[tuple[int, int, list[Any]]] = deque()  # (last position, facts, futures) per round
         try:
-            for facts in self._rounds(self.position):
+            for stored in self._rounds(self.position):
                 futures = [
                     self.producer.send(self.topic, key=key, value=value, headers=headers)
-                    for key, value, headers in messages_of(facts)
+                    for key, value, headers in messages_of(stored)
                 ]
-                sent.append((facts[-1]["position"], len(facts), futures))
-                published += len(facts)
+                sent.append((stored[-1][0], len(stored), futures))
+                published += len(stored)
                 if time.monotonic() - self._tracked_at >= TRACK_EVERY_SECONDS:
                     self._track_acknowledged(sent)
                 if limit is not None and published >= limit:
@@ -165,15 +164,16 @@ class Relay:
             raise
         return published
 
-    def _rounds(self, after: int) -> Iterator[list[Fact]]:
-        page: list[Fact] = []
-        for fact in read_facts(self.events, after=after, page=max(self.batch, 1)):
-            page.append(fact)
-            if len(page) >= self.batch:
+    def _rounds(self, after: int) -> Iterator[list[Stored]]:
+        """The stored states after `after`, a round (`batch` of them) at a time."""
+        size = max(self.batch, 1)
+        while True:
+            page = self.events.select_states(after, size)
+            if page:
                 yield page
-                page = []
-        if page:
-            yield page
+            if len(page) < size:
+                return
+            after = page[-1][0]
 
     def _track_acknowledged(self, sent: deque[tuple[int, int, list[Any]]]) -> None:
         """Advance the tracked position over the rounds acknowledged so far, oldest first."""

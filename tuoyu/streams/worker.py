@@ -1,9 +1,10 @@
 """The Faust worker (`tuoyu worker`): the KPI view kept from the Kafka topic, in tables by township.
 
-The relay publishes each township's facts in batches to `childcare.events`, keyed by township
-("district" for facts without one): the typed record FactBatch. The agent folds them into the
-table "kpi-parts" with the very same pure fold as the embedded projector (batches.fold_batch
-over projections.fold.apply); the table is keyed and partitioned like the topic, so a
+The relay publishes each township's stored events in batches to `childcare.events`, keyed by
+township ("district" for events without one): the typed record FactBatch. The agent folds them
+into the table "kpi-parts" with the very same pure fold as the embedded projector
+(batches.fold_batch over projections.fold.apply, each stored state read as every reader of the
+store reads it); the table is keyed and partitioned like the topic, so a
 township's part lives with the partition that carries its facts, and its changelog lets
 another worker take the partition over.
 
@@ -60,12 +61,14 @@ KEYS = (DISTRICT, *TOWNSHIP_IDS)
 
 
 class FactBatch(faust.Record, serializer=adapter.ORJSON, include_metadata=False):
-    """One message of the relay (streams.messages): consecutive facts of one key, in order."""
+    """One message of the relay (streams.messages): consecutive stored events of one key, in
+    order, as the store holds them, with their positions."""
 
     key: str
     first: int
     last: int
-    facts: list
+    positions: list
+    states: list
 
 
 def key_partition(key: str, partitions: int) -> int:
@@ -192,7 +195,7 @@ class KpiWorker:
                     verdict = Verdict.FOLD
             if verdict is Verdict.FOLD:
                 batch = cast(FactBatch, event.value)
-                reads.append(Read(tp.partition, offset, batch.key, batch.facts))
+                reads.append(Read(tp.partition, offset, batch.key, batch.positions, batch.states))
                 last_read[tp.partition] = offset
         return reads
 
