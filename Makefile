@@ -22,10 +22,10 @@ run: setup
 test: setup services lint
 	$(PYTEST) tests
 
-# ruff (lint and format), mypy and the layers contract (import-linter) on tuoyu/.
+# ruff (lint and format) on all Python; mypy and the layers contract (import-linter) on tuoyu/.
 lint: setup
 	$(BIN)/ruff check tuoyu tests bench scripts
-	$(BIN)/ruff format --check tuoyu
+	$(BIN)/ruff format --check tuoyu tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -56,6 +56,7 @@ def log(message: str) -> None:
 
 # ---- stores and the server ------------------------------------------------------------------
 
+
 class Store:
     """A fresh, empty store (tests.support.stores.fresh_store), kept until close()."""
 
@@ -73,8 +74,13 @@ class Store:
 
 
 def create_token(store: Store) -> str:
-    done = subprocess.run([TUOYU, "token", "create", "--role", "admin", "--name", f"load-{uuid.uuid4().hex[:6]}"],
-                          env=store.env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [TUOYU, "token", "create", "--role", "admin", "--name", f"load-{uuid.uuid4().hex[:6]}"],
+        env=store.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if done.returncode != 0:
         sys.exit(f"tuoyu token create failed: {done.stderr[-2000:]}")
     return done.stdout.strip().splitlines()[-1]
@@ -85,8 +91,12 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = (workdir / f"serve-{self.port}.log").open("wb")
-        self.process = subprocess.Popen([TUOYU, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=store.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [TUOYU, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=store.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -118,9 +128,11 @@ class Server:
 
 # ---- the load ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Calls:
     """Latency (seconds) and status of each request of one route; status None = no response."""
+
     latencies: list[float] = field(default_factory=list)
     statuses: list[int | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -156,12 +168,13 @@ def prepare(writers: int, requests: int, per_request: int) -> list[list[list[dic
     for w in range(writers):
         count = requests // writers + (1 if w < requests % writers else 0)
         events = list(synthetic_events(count * per_request, seed=w))
-        plans.append([events[i:i + per_request] for i in range(0, len(events), per_request)])
+        plans.append([events[i : i + per_request] for i in range(0, len(events), per_request)])
     return plans
 
 
-def run_load(base: str, token: str, plans: list[list[list[dict[str, Any]]]], readers: int,
-             timeout: float, read_pause: float) -> dict[str, Any]:
+def run_load(
+    base: str, token: str, plans: list[list[list[dict[str, Any]]]], readers: int, timeout: float, read_pause: float
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     bodies = [[orjson.dumps(request) for request in plan] for plan in plans]  # encoded before the clock starts
     writes, kpi, metrics = Calls(), Calls(), Calls()
@@ -173,8 +186,9 @@ def run_load(base: str, token: str, plans: list[list[list[dict[str, Any]]]], rea
     start = threading.Barrier(len(plans) + readers + 1)
 
     def writer(w: int) -> None:
-        with httpx.Client(base_url=base, headers={**headers, "Content-Type": "application/json"},
-                          timeout=httpx.Timeout(60.0)) as client:
+        with httpx.Client(
+            base_url=base, headers={**headers, "Content-Type": "application/json"}, timeout=httpx.Timeout(60.0)
+        ) as client:
             start.wait()
             for i, body in enumerate(bodies[w]):
                 if time.monotonic() > deadline:
@@ -230,12 +244,20 @@ def run_load(base: str, token: str, plans: list[list[list[dict[str, Any]]]], rea
     writers_done.set()
     for thread in reader_threads:
         thread.join(65)
-    return {"writes": writes, "kpi": kpi, "metrics": metrics, "accepted_ids": accepted_ids,
-            "recorded": sum(recorded), "write_seconds": write_seconds, "client_cpu_seconds": client_cpu,
-            "failures": failures}
+    return {
+        "writes": writes,
+        "kpi": kpi,
+        "metrics": metrics,
+        "accepted_ids": accepted_ids,
+        "recorded": sum(recorded),
+        "write_seconds": write_seconds,
+        "client_cpu_seconds": client_cpu,
+        "failures": failures,
+    }
 
 
 # ---- the checks -------------------------------------------------------------------------------
+
 
 def wait_for_view(base: str, timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
@@ -269,8 +291,9 @@ def verify(store: Store, base: str, token: str, posted_ids: list[str], accepted_
         registry.close()  # release its connections before the schema is dropped
 
 
-def _check(registry: Any, base: str, token: str, health: dict[str, Any], posted_ids: list[str],
-           accepted_ids: list[str]) -> dict[str, Any]:
+def _check(
+    registry: Any, base: str, token: str, health: dict[str, Any], posted_ids: list[str], accepted_ids: list[str]
+) -> dict[str, Any]:
     # The live snapshot is rebuilt when the projector reports a change; give that a moment
     # after /healthz first shows lag 0, then compare (a real difference persists).
     for _ in range(20):
@@ -324,6 +347,7 @@ def import_baseline(kind: str, plans: list[list[list[dict[str, Any]]]], workdir:
 
 # ---- main -------------------------------------------------------------------------------------
 
+
 def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     plans = prepare(args.writers, args.requests, args.events_per_request)
     posted_ids = [e["event_id"] for plan in plans for request in plan for e in request]
@@ -341,8 +365,10 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         log(f"write phase: {load['recorded']:,} events recorded in {load['write_seconds']:.2f} s")
         started = time.perf_counter()
         checked = verify(store, server.base, token, posted_ids, load["accepted_ids"])
-        log(f"checks: {checked['stored_events']:,} stored events read and replayed in "
-            f"{time.perf_counter() - started:.2f} s")
+        log(
+            f"checks: {checked['stored_events']:,} stored events read and replayed in "
+            f"{time.perf_counter() - started:.2f} s"
+        )
     except BaseException:
         if server is not None:
             print(server.tail(), file=sys.stderr)
@@ -356,15 +382,26 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     import_rate = import_events / import_seconds
     errors = load["writes"].errors + load["kpi"].errors + load["metrics"].errors
     return {
-        "store": args.store, "writers": args.writers, "readers": args.readers, "requests": args.requests,
-        "events_per_request": args.events_per_request, "posted": len(posted_ids), "recorded": load["recorded"],
-        "write_seconds": load["write_seconds"], "client_cpu_seconds": load["client_cpu_seconds"],
+        "store": args.store,
+        "writers": args.writers,
+        "readers": args.readers,
+        "requests": args.requests,
+        "events_per_request": args.events_per_request,
+        "posted": len(posted_ids),
+        "recorded": load["recorded"],
+        "write_seconds": load["write_seconds"],
+        "client_cpu_seconds": load["client_cpu_seconds"],
         "write_p50_ms_first_tenth": load["writes"].tenth(last=False),
         "write_p50_ms_last_tenth": load["writes"].tenth(last=True),
-        "write_rate": write_rate, "import_rate": import_rate,
-        "ratio": write_rate / import_rate, "errors": errors,
-        "write": load["writes"], "kpi": load["kpi"], "metrics": load["metrics"],
-        "failures": load["failures"], **checked,
+        "write_rate": write_rate,
+        "import_rate": import_rate,
+        "ratio": write_rate / import_rate,
+        "errors": errors,
+        "write": load["writes"],
+        "kpi": load["kpi"],
+        "metrics": load["metrics"],
+        "failures": load["failures"],
+        **checked,
     }
 
 
@@ -376,6 +413,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
+
         def pp(calls: Calls, count: bool = False) -> str:
             text = f"{calls.percentile(50):,.0f} / {calls.percentile(99):,.0f}"
             return f"{text} ({len(calls.latencies):,})" if count else text
@@ -384,7 +422,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['store']} | {r['writers']} | {r['readers']} | {r['requests']} | {r['events_per_request']} | "
             f"{r['write_rate']:,.0f} | {r['import_rate']:,.0f} | {r['ratio']:.2f} | {pp(r['write'])} | "
             f"{pp(r['kpi'], True)} | {pp(r['metrics'], True)} | {r['errors']} | {r['lost']} | "
-            f"{r['duplicates']} | {'yes' if not r['mismatches'] else 'NO'} |")
+            f"{r['duplicates']} | {'yes' if not r['mismatches'] else 'NO'} |"
+        )
     return "\n".join(lines)
 
 
@@ -395,8 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=200, help="write requests in all, shared by the writers")
     parser.add_argument("--events-per-request", type=int, default=100)
-    parser.add_argument("--read-pause", type=float, default=0.0,
-                        help="seconds a reader waits between two requests (default: none, read flat out)")
+    parser.add_argument(
+        "--read-pause",
+        type=float,
+        default=0.0,
+        help="seconds a reader waits between two requests (default: none, read flat out)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="global bound of the write phase, seconds")
     args = parser.parse_args(argv)
     if args.writers < 1 or args.requests < args.writers or args.events_per_request < 1 or args.readers < 0:
@@ -423,8 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     for what, n in failed.items():
         print(f"FAILED: {what}: {n}", file=sys.stderr)
     if not failed:
-        print(f"ok: no error, no loss, no duplicate, view = replay; write/import ratio {result['ratio']:.2f} "
-              f"(goal >= 0.5{'' if result['ratio'] >= 0.5 else ': NOT MET'})", file=sys.stderr)
+        print(
+            f"ok: no error, no loss, no duplicate, view = replay; write/import ratio {result['ratio']:.2f} "
+            f"(goal >= 0.5{'' if result['ratio'] >= 0.5 else ': NOT MET'})",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 

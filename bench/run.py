@@ -67,8 +67,12 @@ def _import(source: Path, settings: Settings) -> tuple[float, float]:
     """The real user path: `tuoyu import` in its own process, so its peak memory is its own.
     Returns the seconds it took and its peak RSS in MB."""
     started = time.perf_counter()
-    child = subprocess.Popen([str(Path(sys.executable).parent / "tuoyu"), "import", str(source)],
-                             env=store_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [str(Path(sys.executable).parent / "tuoyu"), "import", str(source)],
+        env=store_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
@@ -86,8 +90,9 @@ def _raw_insert(app: Registry, raw_recorder: Any) -> float:
         if len(page) < 10000:
             break
         after = page[-1].id
-    seconds, _ = _timed(lambda: [raw_recorder.insert_events(notifications[i:i + PAGE])
-                                 for i in range(0, len(notifications), PAGE)])
+    seconds, _ = _timed(
+        lambda: [raw_recorder.insert_events(notifications[i : i + PAGE]) for i in range(0, len(notifications), PAGE)]
+    )
     return seconds
 
 
@@ -98,8 +103,10 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, float]:
             for event in synthetic_events(size):
                 out.write(orjson.dumps(event) + b"\n")
 
-    with fresh_store(kind, workdir, f"domain{size}") as domain_settings, \
-            fresh_store(kind, workdir, f"raw{size}") as raw_settings:
+    with (
+        fresh_store(kind, workdir, f"domain{size}") as domain_settings,
+        fresh_store(kind, workdir, f"raw{size}") as raw_settings,
+    ):
         ingest_s, import_peak_mb = _import(source, domain_settings)
         with open_registry(domain_settings) as app, open_registry(raw_settings) as raw_app:
             assert app.position() == size
@@ -109,10 +116,17 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, float]:
             assert snapshot["position"] == size
             scan_s, rows = _timed(lambda: _raw_scan(kind, domain_settings, app.recorder.events_table_name))
             assert rows == size
-    return {"store": kind, "events": size,
-            "ingest_per_s": size / ingest_s, "import_peak_rss_mb": import_peak_mb, "raw_insert_per_s": size / raw_ingest_s,
-            "ingest_ratio": raw_ingest_s / ingest_s,
-            "replay_per_s": size / replay_s, "raw_scan_per_s": size / scan_s, "replay_ratio": scan_s / replay_s}
+    return {
+        "store": kind,
+        "events": size,
+        "ingest_per_s": size / ingest_s,
+        "import_peak_rss_mb": import_peak_mb,
+        "raw_insert_per_s": size / raw_ingest_s,
+        "ingest_ratio": raw_ingest_s / ingest_s,
+        "replay_per_s": size / replay_s,
+        "raw_scan_per_s": size / scan_s,
+        "replay_ratio": scan_s / replay_s,
+    }
 
 
 def main() -> None:
@@ -127,13 +141,17 @@ def main() -> None:
                 result = bench(kind, size, Path(tmp))
                 results.append(result)
                 print(orjson.dumps(result).decode(), file=sys.stderr, flush=True)
-    print("| store | events | ingest (events/s) | raw recorder insert (events/s) | ingest ratio "
-          "| replay (events/s) | raw scan + JSON decode (events/s) | replay ratio | import peak RSS |")
+    print(
+        "| store | events | ingest (events/s) | raw recorder insert (events/s) | ingest ratio "
+        "| replay (events/s) | raw scan + JSON decode (events/s) | replay ratio | import peak RSS |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['store']} | {r['events']:,} | {r['ingest_per_s']:,.0f} | {r['raw_insert_per_s']:,.0f} | "
-              f"{r['ingest_ratio']:.2f} | {r['replay_per_s']:,.0f} | {r['raw_scan_per_s']:,.0f} | "
-              f"{r['replay_ratio']:.2f} | {r['import_peak_rss_mb']:,.0f} MB |")
+        print(
+            f"| {r['store']} | {r['events']:,} | {r['ingest_per_s']:,.0f} | {r['raw_insert_per_s']:,.0f} | "
+            f"{r['ingest_ratio']:.2f} | {r['replay_per_s']:,.0f} | {r['raw_scan_per_s']:,.0f} | "
+            f"{r['replay_ratio']:.2f} | {r['import_peak_rss_mb']:,.0f} MB |"
+        )
 
 
 if __name__ == "__main__":

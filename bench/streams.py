@@ -52,7 +52,7 @@ def record_history(settings: Settings, count: int) -> list[dict]:
     try:
         events = list(synthetic_events(count, seed=5))
         for start in range(0, len(events), 1000):
-            registry.record(events[start:start + 1000], "bench")
+            registry.record(events[start : start + 1000], "bench")
         return list(read_facts(registry.recorder))
     finally:
         registry.close()
@@ -60,8 +60,9 @@ def record_history(settings: Settings, count: int) -> list[dict]:
 
 def raw_production(bootstrap: str, facts: list[dict]) -> float:
     """kafka-python sending the relay's messages (the same rounds), prepared before the clock starts."""
-    messages = [m for start in range(0, len(facts), DEFAULT_BATCH)
-                for m in messages_of(facts[start:start + DEFAULT_BATCH])]
+    messages = [
+        m for start in range(0, len(facts), DEFAULT_BATCH) for m in messages_of(facts[start : start + DEFAULT_BATCH])
+    ]
     ensure_topic([bootstrap], RAW_TOPIC, PARTITIONS)
     producer = new_producer([bootstrap])
     try:
@@ -93,8 +94,13 @@ def relay_publishing(bootstrap: str, settings: Settings) -> tuple[float, int]:
 async def _raw_consumption(bootstrap: str, count: int, fold: bool) -> float:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 << 20,
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
@@ -119,9 +125,11 @@ async def _raw_consumption(bootstrap: str, count: int, fold: bool) -> float:
         await consumer.stop()
 
 
-WORKER = ("import sys\nfrom tuoyu.streams.worker import run_worker\n"
-          "sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host='127.0.0.1', topic=sys.argv[3],"
-          " app_id='tuoyu-bench', datadir=sys.argv[4], flush_seconds=0.5))")
+WORKER = (
+    "import sys\nfrom tuoyu.streams.worker import run_worker\n"
+    "sys.exit(run_worker(sys.argv[1], int(sys.argv[2]), metrics_host='127.0.0.1', topic=sys.argv[3],"
+    " app_id='tuoyu-bench', datadir=sys.argv[4], flush_seconds=0.5))"
+)
 
 
 def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
@@ -129,11 +137,17 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
     log = workdir / "worker.log"
     with log.open("wb") as out:
         profile = os.environ.get("TUOYU_BENCH_PYSPY")  # a file: record the worker with py-spy there
-        spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-o", profile, "-f", "raw",
-               "--"] if profile else []
-        process = subprocess.Popen([*spy, sys.executable, "-c", WORKER, bootstrap, str(port), TOPIC,
-                                    str(workdir / "faust")],
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        spy = (
+            [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-o", profile, "-f", "raw", "--"]
+            if profile
+            else []
+        )
+        process = subprocess.Popen(
+            [*spy, sys.executable, "-c", WORKER, bootstrap, str(port), TOPIC, str(workdir / "faust")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         first: tuple[float, float] | None = None
         deadline = time.monotonic() + 600
@@ -166,8 +180,7 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
 def _applied(port: int) -> int:
     try:
         # Uncompressed: gzip on every poll would take the worker's interpreter from its work.
-        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2,
-                            headers={"Accept-Encoding": "identity"}).text
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2, headers={"Accept-Encoding": "identity"}).text
     except requests.RequestException:
         return 0
     for family in text_string_to_metric_families(text):
@@ -199,19 +212,28 @@ def main() -> None:
             consume_seconds = asyncio.run(_raw_consumption(broker.bootstrap, count, fold=False))
             fold_seconds = asyncio.run(_raw_consumption(broker.bootstrap, count, fold=True))
             worker_seconds = worker_folding(broker.bootstrap, count, workdir)
+
     def rate(seconds: float) -> float:
         return count / seconds
 
-    print(f"{count:,} facts, Apache Kafka {kafka_version()} (one node), {PARTITIONS} partitions, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"{count:,} facts, Apache Kafka {kafka_version()} (one node), {PARTITIONS} partitions, "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
     print("| part | rate (facts/s) | baseline | baseline rate | ratio |")
     print("|---|---:|---|---:|---:|")
-    print(f"| relay (store → topic) | {rate(relay_seconds):,.0f} | kafka-python sending the same messages"
-          f" | {rate(raw_seconds):,.0f} | {raw_seconds / relay_seconds:.2f} |")
-    print(f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading and folding"
-          f" | {rate(fold_seconds):,.0f} | {fold_seconds / worker_seconds:.2f} |")
-    print(f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading alone"
-          f" | {rate(consume_seconds):,.0f} | {consume_seconds / worker_seconds:.2f} |")
+    print(
+        f"| relay (store → topic) | {rate(relay_seconds):,.0f} | kafka-python sending the same messages"
+        f" | {rate(raw_seconds):,.0f} | {raw_seconds / relay_seconds:.2f} |"
+    )
+    print(
+        f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading and folding"
+        f" | {rate(fold_seconds):,.0f} | {fold_seconds / worker_seconds:.2f} |"
+    )
+    print(
+        f"| Faust worker (topic → tables) | {rate(worker_seconds):,.0f} | aiokafka reading alone"
+        f" | {rate(consume_seconds):,.0f} | {consume_seconds / worker_seconds:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -90,7 +90,8 @@ def _raw(kind: str, settings: Settings, table: str, hashing: bool, chain: bool =
     if kind == "sqlite":
         conn = sqlite3.connect(settings.store.removeprefix("sqlite:///"))
         for originator_id, version, topic, state in conn.execute(
-                f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY rowid"):
+            f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY rowid"
+        ):
             update(originator_id.encode())
             update(str(version).encode())
             update(topic.encode())
@@ -106,8 +107,9 @@ def _raw(kind: str, settings: Settings, table: str, hashing: bool, chain: bool =
     schema = settings.store.split("schema=")[1]
     with psycopg.connect(POSTGRES) as conn, conn.cursor(name="scan") as cursor:
         cursor.itersize = 5000
-        cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-                       "ORDER BY notification_id")
+        cursor.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {schema}.{table} ORDER BY notification_id"
+        )
         for originator_id, version, topic, state in cursor:
             update(originator_id.hex.encode())
             update(str(version).encode())
@@ -144,22 +146,32 @@ def bench(kind: str, size: int, workdir: Path) -> dict[str, object]:
         serial_s, _ = _timed(lambda: verify_store(app.recorder), runs=1)
         assert verdict.intact and verdict.events == size, verdict
         checkpoint = signed_checkpoint(app.recorder, log_signer("bench.tuoyu/log", workdir / f"{kind}.key"))
-        signed_s, against = _timed(lambda: verify_store(app.recorder, checkpoint,
-                                                        parallel=partial(open_reader, settings)))
+        signed_s, against = _timed(
+            lambda: verify_store(app.recorder, checkpoint, parallel=partial(open_reader, settings))
+        )
         assert against.intact and against.checkpoint_checked, against
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         replay_s, snapshot = _timed(lambda: replay_snapshot(read_facts(app.recorder), now))
         assert snapshot["position"] == size
         app.close()
     finally:
         drop()
-    return {"store": kind, "events": size, "scan_per_s": size / scan_s, "raw_sha256_per_s": size / raw_s,
-            "raw_sha256_all_per_s": size / raw_all_s, "verify_per_s": size / verify_s,
-            "verify_one_process_per_s": size / serial_s, "verify_one_process_ratio": raw_s / serial_s,
-            "verify_ratio": raw_s / verify_s, "verify_ratio_all": raw_all_s / verify_s,
-            "verify_checkpoint_per_s": size / signed_s, "verify_checkpoint_ratio": raw_s / signed_s,
-            "replay_per_s": size / replay_s,
-            "replay_ratio": raw_s / replay_s}
+    return {
+        "store": kind,
+        "events": size,
+        "scan_per_s": size / scan_s,
+        "raw_sha256_per_s": size / raw_s,
+        "raw_sha256_all_per_s": size / raw_all_s,
+        "verify_per_s": size / verify_s,
+        "verify_one_process_per_s": size / serial_s,
+        "verify_one_process_ratio": raw_s / serial_s,
+        "verify_ratio": raw_s / verify_s,
+        "verify_ratio_all": raw_all_s / verify_s,
+        "verify_checkpoint_per_s": size / signed_s,
+        "verify_checkpoint_ratio": raw_s / signed_s,
+        "replay_per_s": size / replay_s,
+        "replay_ratio": raw_s / replay_s,
+    }
 
 
 def main() -> None:
@@ -176,17 +188,21 @@ def main() -> None:
             result = bench(kind, args.events, workdir)
             results.append(result)
             print(orjson.dumps(result).decode(), file=sys.stderr, flush=True)
-    print("| store | events | raw scan (events/s) | raw SHA-256 over the events (events/s) | verify (events/s) "
-          "| verify ratio | verify in one process (events/s) | its ratio "
-          "| raw SHA-256 over events + chain rows (events/s) | verify ratio (same bytes read) "
-          "| replay (events/s) | replay / raw SHA-256 | verify against a signed checkpoint (events/s) | its ratio |")
+    print(
+        "| store | events | raw scan (events/s) | raw SHA-256 over the events (events/s) | verify (events/s) "
+        "| verify ratio | verify in one process (events/s) | its ratio "
+        "| raw SHA-256 over events + chain rows (events/s) | verify ratio (same bytes read) "
+        "| replay (events/s) | replay / raw SHA-256 | verify against a signed checkpoint (events/s) | its ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['store']} | {r['events']:,} | {r['scan_per_s']:,.0f} | {r['raw_sha256_per_s']:,.0f} | "
-              f"{r['verify_per_s']:,.0f} | {r['verify_ratio']:.2f} | {r['verify_one_process_per_s']:,.0f} | "
-              f"{r['verify_one_process_ratio']:.2f} | {r['raw_sha256_all_per_s']:,.0f} | "
-              f"{r['verify_ratio_all']:.2f} | {r['replay_per_s']:,.0f} | {r['replay_ratio']:.2f} | "
-              f"{r['verify_checkpoint_per_s']:,.0f} | {r['verify_checkpoint_ratio']:.2f} |")
+        print(
+            f"| {r['store']} | {r['events']:,} | {r['scan_per_s']:,.0f} | {r['raw_sha256_per_s']:,.0f} | "
+            f"{r['verify_per_s']:,.0f} | {r['verify_ratio']:.2f} | {r['verify_one_process_per_s']:,.0f} | "
+            f"{r['verify_one_process_ratio']:.2f} | {r['raw_sha256_all_per_s']:,.0f} | "
+            f"{r['verify_ratio_all']:.2f} | {r['replay_per_s']:,.0f} | {r['replay_ratio']:.2f} | "
+            f"{r['verify_checkpoint_per_s']:,.0f} | {r['verify_checkpoint_ratio']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

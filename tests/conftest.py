@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from tuoyu import clock
 from tuoyu.service.config import Settings
 
 # The fixtures' tokens are granted (recorded as events) at a fixed moment long before any test's events.
-TOKENS_ISSUED = datetime(2000, 1, 1, tzinfo=timezone.utc)
+TOKENS_ISSUED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -25,8 +25,10 @@ def browser():
 @pytest.fixture(scope="package")
 def service(tmp_path_factory):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
-        pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
-                    "prometheus and prometheus-alertmanager")
+        pytest.fail(
+            "Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
+            "prometheus and prometheus-alertmanager"
+        )
     with demo_service(tmp_path_factory.mktemp("browser")) as live:
         yield live
 

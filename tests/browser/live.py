@@ -21,10 +21,18 @@ from tuoyu import clock
 
 CHROMIUM = "/usr/bin/chromium"
 # No network beyond the page's own service: no updates, sync or safe-browsing calls.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
-MISSING_BROWSER = (f"Debian's chromium is needed at {CHROMIUM} for the browser tests: `make test` installs it "
-                   "(scripts/ensure-tools.sh: apt-get install chromium fonts-wqy-microhei, as root)")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+MISSING_BROWSER = (
+    f"Debian's chromium is needed at {CHROMIUM} for the browser tests: `make test` installs it "
+    "(scripts/ensure-tools.sh: apt-get install chromium fonts-wqy-microhei, as root)"
+)
 
 
 def chromium_problem() -> str | None:
@@ -34,7 +42,9 @@ def chromium_problem() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the playwright package is needed: `make test` installs the project's test extra (pip install -e '.[test]')"
+        return (
+            "the playwright package is needed: `make test` installs the project's test extra (pip install -e '.[test]')"
+        )
     return None
 
 
@@ -43,8 +53,9 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file()
-                                             else shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -122,11 +133,19 @@ def demo_service(tmp: Path, alerting: bool = True) -> Iterator[LiveService]:
     try:
         if alerting:
             stack = start_alerting(tmp, f"127.0.0.1:{port}", free_port(), free_port(), fast_tunables(), "1s")
-        app = create_app(platform, prometheus_url=stack.prometheus_url if stack else None,
-                         alertmanager_url=stack.alertmanager_url if stack else None)
+        app = create_app(
+            platform,
+            prometheus_url=stack.prometheus_url if stack else None,
+            alertmanager_url=stack.alertmanager_url if stack else None,
+        )
         with serving(app, port) as base:
-            yield LiveService(base, platform, admin, stack.prometheus_url if stack else None,
-                              stack.alertmanager_url if stack else None)
+            yield LiveService(
+                base,
+                platform,
+                admin,
+                stack.prometheus_url if stack else None,
+                stack.alertmanager_url if stack else None,
+            )
     finally:
         if stack is not None:
             stack.stop()

@@ -35,10 +35,13 @@ def shown_ids(page) -> tuple[list[str], list[str]]:
 
 
 def expected_ids(features, township: str = "", kind: str = "", inclusive: str = "") -> list[str]:
-    return sorted(f["properties"]["institution_id"] for f in features
-                  if (not township or f["properties"]["township"] == township)
-                  and (not kind or f["properties"]["kind"] == kind)
-                  and (not inclusive or f["properties"]["inclusive"] == (inclusive == "yes")))
+    return sorted(
+        f["properties"]["institution_id"]
+        for f in features
+        if (not township or f["properties"]["township"] == township)
+        and (not kind or f["properties"]["kind"] == kind)
+        and (not inclusive or f["properties"]["inclusive"] == (inclusive == "yes"))
+    )
 
 
 def choose(page, township: str = "", kind: str = "", inclusive: str = "") -> None:
@@ -62,9 +65,16 @@ def test_filtering_by_township_kind_and_inclusive_status_shows_what_the_registry
     open_map(page, service.base)
     busiest = Counter(f["properties"]["township"] for f in features).most_common(1)[0][0]
     kind = Counter(f["properties"]["kind"] for f in features).most_common(1)[0][0]
-    for township, kind_, inclusive in [(busiest, "", ""), ("", kind, ""), ("", "", "yes"), ("", "", "no"),
-                                       (busiest, kind, ""), (busiest, "", "no"), ("miaofengshan", "employer", "yes"),
-                                       ("", "", "")]:
+    for township, kind_, inclusive in [
+        (busiest, "", ""),
+        ("", kind, ""),
+        ("", "", "yes"),
+        ("", "", "no"),
+        (busiest, kind, ""),
+        (busiest, "", "no"),
+        ("miaofengshan", "employer", "yes"),
+        ("", "", ""),
+    ]:
         choose(page, township, kind_, inclusive)
         expected = expected_ids(features, township, kind_, inclusive)
         markers, rows = shown_ids(page)
@@ -81,7 +91,9 @@ def test_the_list_is_in_chinese_and_the_filters_are_kept_in_the_address(page, se
     assert shown_ids(page)[1] == expected_ids(features, inclusive="yes")
     first = page.locator(ROWS).first
     cells = first.locator("td").all_text_contents()
-    feature = next(f for f in inclusive if f["properties"]["institution_id"] == first.get_attribute("data-institution-id"))
+    feature = next(
+        f for f in inclusive if f["properties"]["institution_id"] == first.get_attribute("data-institution-id")
+    )
     assert cells[1] == TOWNSHIP_BY_ID[feature["properties"]["township"]].name_zh
     assert cells[2] == feature["properties"]["kind_zh"] and cells[4] == "✔ 普惠"
     page.select_option("#filter-township", "dayu")
@@ -97,8 +109,12 @@ def _png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + b"\x30\x50\x30" * 256 for _ in range(256))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_configured_tiles_are_drawn_under_the_markers(browser, service):
@@ -107,7 +123,7 @@ def test_configured_tiles_are_drawn_under_the_markers(browser, service):
     tile, asked = _png(), []
 
     class Tiles(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server name)
+        def do_GET(self):
             asked.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -138,16 +154,22 @@ def test_configured_tiles_are_drawn_under_the_markers(browser, service):
                 import math
 
                 dayu = TOWNSHIP_BY_ID["dayu"]
-                n = 2 ** zoom
+                n = 2**zoom
                 x = int((dayu.lon + 180) / 360 * n)
                 y = int((1 - math.asinh(math.tan(math.radians(dayu.lat))) / math.pi) / 2 * n)
                 assert f"{zoom}/{x}/{y}" in drawn and f"/{zoom}/{x}/{y}.png" in asked
                 assert 8 <= zoom <= 14
                 # ... and drawn where 大峪街道's marker stands.
-                box = page.eval_on_selector(f'#map image[data-tile="{zoom}/{x}/{y}"]', """n => [n.x.baseVal.value,
-                    n.y.baseVal.value, n.width.baseVal.value]""")
-                at = page.eval_on_selector('#map g.township[data-township="dayu"]', """n => [
-                    n.transform.baseVal[0].matrix.e, n.transform.baseVal[0].matrix.f]""")
+                box = page.eval_on_selector(
+                    f'#map image[data-tile="{zoom}/{x}/{y}"]',
+                    """n => [n.x.baseVal.value,
+                    n.y.baseVal.value, n.width.baseVal.value]""",
+                )
+                at = page.eval_on_selector(
+                    '#map g.township[data-township="dayu"]',
+                    """n => [
+                    n.transform.baseVal[0].matrix.e, n.transform.baseVal[0].matrix.f]""",
+                )
                 assert box[0] <= at[0] < box[0] + box[2] and box[1] <= at[1] < box[1] + box[2], (box, at)
                 assert page.locator(MARKERS).count() == len(service.registry())
                 assert {u.split(":")[2].split("/")[0] for u in page.outside} == {str(tiles.server_port)}

@@ -18,6 +18,7 @@ def firing_closure(service) -> dict:
     def find():
         alerts = service.http.get("/api/oncall", params={"status": "firing"}).json()["alerts"]
         return [a for a in alerts if a["alertname"] == "EmergencyClosureOpen"]
+
     find.__doc__ = "an EmergencyClosureOpen of the demo in the on-call record"
     return service_wait(find)[0]
 
@@ -79,10 +80,12 @@ def test_the_officer_acknowledges_with_one_click_and_the_silence_and_the_event_f
     silences = httpx.get(f"{service.alertmanager_url}/api/v2/silences", timeout=10).json()
     mine = [s for s in silences if s["createdBy"] == "duty-browser (oncall)"]
     assert len(mine) == 1 and mine[0]["status"]["state"] == "active"
-    assert {"name": "township", "value": alert["labels"]["township"], "isRegex": False,
-            "isEqual": True} in mine[0]["matchers"]
+    assert {"name": "township", "value": alert["labels"]["township"], "isRegex": False, "isEqual": True} in mine[0][
+        "matchers"
+    ]
 
-    diff = service.http.get("/api/audit/diff", params={"from": before.isoformat(),
-                                                       "to": clock.now().isoformat()}).json()
+    diff = service.http.get(
+        "/api/audit/diff", params={"from": before.isoformat(), "to": clock.now().isoformat()}
+    ).json()
     recorded = [e for e in diff["events"] if e["type"] == "AlertAcknowledged"]
     assert [e["recorded_by"] for e in recorded] == ["duty-browser (oncall)"]

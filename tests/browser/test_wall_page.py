@@ -18,21 +18,40 @@ from tuoyu.service.http.app import create_app
 pytestmark = pytest.mark.browser
 FAST = "/?refresh=1"  # poll every second instead of every 10 s
 # What the wall must show (kpis.md figures of the live view); each with a data-path.
-REQUIRED = {"district.slots_total", "district.slots_inclusive", "district.inclusive_share",
-            "district.inclusive_coverage", "district.townships_below_min_slots", "district.certified_share",
-            "district.certified_caregivers", "district.caregivers", "district.heads_trained",
-            "district.caregivers_trained", "district.health_trained", "district.enrolled",
-            "district.emergency_closures_open", "district.children_awaiting_rehoming",
-            "targets.district.slots_total.value", "targets.district.inclusive_share.value",
-            "targets.district.inclusive_coverage.value", "targets.district.certified_share.value",
-            *(f"townships.{t}.slots_total" for t in TOWNSHIP_IDS),
-            # supervision (kpis.md, revision of 2026-11-30)
-            "district.incidents_open", "district.incidents_open_serious", "district.high_risk_uninspected",
-            "district.failed_latest", "district.new_without_health_training", "district.inspected_share",
-            "district.assessed_share", "district.inclusive_over_cap",
-            # past targets, judged at due
-            "targets.district.slots_total.actual_at_due", "targets.district.new_slots.actual_at_due",
-            "targets.district.kindergarten_new_inclusive_slots.actual_at_due"}
+REQUIRED = {
+    "district.slots_total",
+    "district.slots_inclusive",
+    "district.inclusive_share",
+    "district.inclusive_coverage",
+    "district.townships_below_min_slots",
+    "district.certified_share",
+    "district.certified_caregivers",
+    "district.caregivers",
+    "district.heads_trained",
+    "district.caregivers_trained",
+    "district.health_trained",
+    "district.enrolled",
+    "district.emergency_closures_open",
+    "district.children_awaiting_rehoming",
+    "targets.district.slots_total.value",
+    "targets.district.inclusive_share.value",
+    "targets.district.inclusive_coverage.value",
+    "targets.district.certified_share.value",
+    *(f"townships.{t}.slots_total" for t in TOWNSHIP_IDS),
+    # supervision (kpis.md, revision of 2026-11-30)
+    "district.incidents_open",
+    "district.incidents_open_serious",
+    "district.high_risk_uninspected",
+    "district.failed_latest",
+    "district.new_without_health_training",
+    "district.inspected_share",
+    "district.assessed_share",
+    "district.inclusive_over_cap",
+    # past targets, judged at due
+    "targets.district.slots_total.actual_at_due",
+    "targets.district.new_slots.actual_at_due",
+    "targets.district.kindergarten_new_inclusive_slots.actual_at_due",
+}
 
 
 def resolve(snapshot: dict[str, Any], path: str) -> Any:
@@ -57,8 +76,11 @@ def shown(value: Any, form: str) -> str:
 
 
 def figures(page) -> list[dict[str, Any]]:
-    return page.eval_on_selector_all("[data-path]", """nodes => nodes.map(n => ({
-        path: n.dataset.path, value: JSON.parse(n.dataset.value), format: n.dataset.format, text: n.textContent}))""")
+    return page.eval_on_selector_all(
+        "[data-path]",
+        """nodes => nodes.map(n => ({
+        path: n.dataset.path, value: JSON.parse(n.dataset.value), format: n.dataset.format, text: n.textContent}))""",
+    )
 
 
 def open_wall(page, service, path: str = FAST):
@@ -94,13 +116,23 @@ def test_townships_are_listed_furthest_below_their_target_first(page, service):
     open_wall(page, service)
     snapshot = service.kpi()
     targets = {t["scope"]: t for t in snapshot["targets"] if t["kpi"] == "township_min_slots"}
-    targets.update({t["scope"]: t for t in snapshot["targets"] if t["kpi"] == "slots_total" and t["scope"] != "district"})
-    gaps = {t: targets[t]["value"] - snapshot["townships"][t]["slots_total"] if t in targets else None
-            for t in TOWNSHIP_IDS}
-    rows = page.eval_on_selector_all("#township-table tbody tr", """rows => rows.map(r => [r.dataset.township,
-        JSON.parse(r.querySelector('[data-gap]').dataset.gap), r.querySelector('[data-status]').dataset.status])""")
-    assert [(t, gap) for t, gap, _ in rows] == sorted(gaps.items(), key=lambda i: (-(i[1] if i[1] is not None else -1e9), i[0]))
-    assert {t: status for t, _, status in rows} == {t: targets[t]["status"] if t in targets else "none" for t in TOWNSHIP_IDS}
+    targets.update(
+        {t["scope"]: t for t in snapshot["targets"] if t["kpi"] == "slots_total" and t["scope"] != "district"}
+    )
+    gaps = {
+        t: targets[t]["value"] - snapshot["townships"][t]["slots_total"] if t in targets else None for t in TOWNSHIP_IDS
+    }
+    rows = page.eval_on_selector_all(
+        "#township-table tbody tr",
+        """rows => rows.map(r => [r.dataset.township,
+        JSON.parse(r.querySelector('[data-gap]').dataset.gap), r.querySelector('[data-status]').dataset.status])""",
+    )
+    assert [(t, gap) for t, gap, _ in rows] == sorted(
+        gaps.items(), key=lambda i: (-(i[1] if i[1] is not None else -1e9), i[0])
+    )
+    assert {t: status for t, _, status in rows} == {
+        t: targets[t]["status"] if t in targets else "none" for t in TOWNSHIP_IDS
+    }
 
 
 def test_slots_over_time_end_at_the_district_slots_today(page, service):
@@ -116,9 +148,19 @@ def test_a_recorded_event_shows_on_the_wall_without_reloading(page, service):
     page.evaluate("window.stillTheSamePage = true")
     before = int(page.get_attribute('[data-path="district.slots_total"]', "data-value"))
     updated = page.get_attribute("#updated", "data-updated")
-    service.post({"event_id": f"wall-{time.time_ns()}", "type": "InstitutionFiled",
-                  "occurred_at": "2026-01-05T09:00:00+08:00", "institution_id": f"WALL-{time.time_ns()}",
-                  "name": "大屏测试托育点", "township": "yanchi", "kind": "community", "slots": 50, "inclusive": True})
+    service.post(
+        {
+            "event_id": f"wall-{time.time_ns()}",
+            "type": "InstitutionFiled",
+            "occurred_at": "2026-01-05T09:00:00+08:00",
+            "institution_id": f"WALL-{time.time_ns()}",
+            "name": "大屏测试托育点",
+            "township": "yanchi",
+            "kind": "community",
+            "slots": 50,
+            "inclusive": True,
+        }
+    )
     deadline = time.monotonic() + 10
     while (expected := service.kpi()["district"]["slots_total"]) < before + 50:  # the live view follows the store
         assert time.monotonic() < deadline, "the live view did not apply the new filing"
@@ -159,8 +201,11 @@ def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
         """Prometheus's firing alerts, an alert about a target once (it fires once per responsible
         unit: the wall lists it once)"""
         alerts = httpx.get(f"{service.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]
-        distinct = {tuple(sorted((k, v) for k, v in a["labels"].items() if k != "unit")) for a in alerts
-                    if a["state"] == "firing"}
+        distinct = {
+            tuple(sorted((k, v) for k, v in a["labels"].items() if k != "unit"))
+            for a in alerts
+            if a["state"] == "firing"
+        }
         return sorted(dict(labels)["alertname"] for labels in distinct)
 
     deadline = time.monotonic() + 40
@@ -168,10 +213,13 @@ def test_the_wall_shows_the_alerts_prometheus_is_firing(page, service):
         assert time.monotonic() < deadline, "Prometheus did not fire EmergencyClosureOpen"
         time.sleep(0.5)
     open_wall(page, service)
+
     def listed() -> list[str]:
         """The alerts on the wall: those shown, and those the panel had no room for, counted."""
         names = page.eval_on_selector_all("#alerts-list [data-alert]", "nodes => nodes.map(n => n.dataset.alert)")
-        hidden = page.eval_on_selector_all("#alerts-list [data-hidden-alerts]", "n => n.map(m => +m.dataset.hiddenAlerts)")
+        hidden = page.eval_on_selector_all(
+            "#alerts-list [data-hidden-alerts]", "n => n.map(m => +m.dataset.hiddenAlerts)"
+        )
         return names, sum(hidden)
 
     deadline = time.monotonic() + 15
@@ -209,12 +257,16 @@ def test_past_targets_show_their_outcome_at_due_and_their_responsible_units_in_c
     open_wall(page, service)
     snapshot = service.kpi()
     past = {f"{t['scope']}.{t['kpi']}": t for t in snapshot["targets"] if t["outcome"] is not None}
-    rows = page.eval_on_selector_all("#targets-table tr[data-target]", """rows => rows.map(r => ({
+    rows = page.eval_on_selector_all(
+        "#targets-table tr[data-target]",
+        """rows => rows.map(r => ({
         key: r.dataset.target, outcome: r.querySelector('[data-outcome]').dataset.outcome,
         units: r.querySelector('[data-responsible]').dataset.responsible,
-        unitsText: r.querySelector('[data-responsible]').textContent}))""")
-    hidden = page.eval_on_selector_all("#targets-table [data-hidden-targets]",
-                                       "n => n.map(m => +m.dataset.hiddenTargets)")
+        unitsText: r.querySelector('[data-responsible]').textContent}))""",
+    )
+    hidden = page.eval_on_selector_all(
+        "#targets-table [data-hidden-targets]", "n => n.map(m => +m.dataset.hiddenTargets)"
+    )
     floors = [t for t in past.values() if t["kpi"] == "township_min_slots"]
     singles = [key for key, t in past.items() if t["kpi"] != "township_min_slots"]
     assert len(rows) + sum(hidden) == len(singles) + 1, "every past target is shown or counted"
@@ -223,7 +275,7 @@ def test_past_targets_show_their_outcome_at_due_and_their_responsible_units_in_c
         if row["key"] == "townships.township_min_slots":  # one row for the floor every township must reach
             met = sum(t["outcome"] == "met" for t in floors)
             assert row["outcome"] == ("met" if met == len(floors) else "missed")
-            assert page.get_attribute('[data-floor-met]', "data-floor-met") == str(met)
+            assert page.get_attribute("[data-floor-met]", "data-floor-met") == str(met)
             responsible = floors[0]["responsible"]
         else:
             assert row["outcome"] == past[row["key"]]["outcome"], row
@@ -233,7 +285,7 @@ def test_past_targets_show_their_outcome_at_due_and_their_responsible_units_in_c
     # The district's targets first, earliest due first.
     scopes = [row["key"].split(".")[0] for row in rows]
     district = [r for r in rows if r["key"].startswith("district.")]
-    assert scopes[:len(district)] == ["district"] * len(district)
+    assert scopes[: len(district)] == ["district"] * len(district)
     assert [past[r["key"]]["due"] for r in district] == sorted(past[r["key"]]["due"] for r in district)
 
 
@@ -242,13 +294,22 @@ def test_an_open_serious_incident_heads_the_supervision_panel_until_it_is_resolv
     page.evaluate("window.stillTheSamePage = true")
     institution = next(f["properties"] for f in service.registry() if f["properties"]["township"] == "wangping")
     incident_id = f"SJ-WALL-{time.time_ns()}"
-    service.post({"event_id": f"{incident_id}-r", "type": "IncidentReported",
-                  "occurred_at": "2026-11-30T09:00:00+08:00",
-                  "institution_id": institution["institution_id"], "incident_id": incident_id,
-                  "category": "fire_safety", "severity": "major", "children_affected": 0})
+    service.post(
+        {
+            "event_id": f"{incident_id}-r",
+            "type": "IncidentReported",
+            "occurred_at": "2026-11-30T09:00:00+08:00",
+            "institution_id": institution["institution_id"],
+            "incident_id": incident_id,
+            "category": "fire_safety",
+            "severity": "major",
+            "children_affected": 0,
+        }
+    )
     try:
-        item = page.wait_for_selector('#serious-incidents li[data-incident="wangping.fire_safety.major"]',
-                                      timeout=15000)
+        item = page.wait_for_selector(
+            '#serious-incidents li[data-incident="wangping.fire_safety.major"]', timeout=15000
+        )
         assert "王平镇" in item.text_content() and "消防安全·重大" in item.text_content()
         listed = page.eval_on_selector_all("#serious-incidents li", "n => n.map(m => m.dataset.incident || '')")
         severities = [key.rsplit(".", 1)[-1] for key in listed]
@@ -257,13 +318,21 @@ def test_an_open_serious_incident_heads_the_supervision_panel_until_it_is_resolv
         assert first.get_attribute("id") == "serious-incidents", "open serious incidents head the panel"
         count = item.query_selector("[data-path]")
         assert count.get_attribute("data-path") == (
-            "townships.wangping.incidents_open_by_category_severity.fire_safety.major")
+            "townships.wangping.incidents_open_by_category_severity.fire_safety.major"
+        )
         assert int(count.get_attribute("data-value")) >= 1
         page.wait_for_selector('[data-path="district.incidents_open_serious"]:not([data-value="0"])', timeout=15000)
     finally:
-        service.post({"event_id": f"{incident_id}-x", "type": "IncidentResolved",
-                      "occurred_at": "2026-11-30T09:30:00+08:00",
-                      "institution_id": institution["institution_id"], "incident_id": incident_id})
-    page.wait_for_selector('#serious-incidents li[data-incident="wangping.fire_safety.major"]', state="detached",
-                           timeout=15000)
+        service.post(
+            {
+                "event_id": f"{incident_id}-x",
+                "type": "IncidentResolved",
+                "occurred_at": "2026-11-30T09:30:00+08:00",
+                "institution_id": institution["institution_id"],
+                "incident_id": incident_id,
+            }
+        )
+    page.wait_for_selector(
+        '#serious-incidents li[data-incident="wangping.fire_safety.major"]', state="detached", timeout=15000
+    )
     assert page.evaluate("window.stillTheSamePage") is True, "the page reloaded"

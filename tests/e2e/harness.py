@@ -7,14 +7,15 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
-from tests.support.ports import free_port  # noqa: F401 (re-exported for the e2e tests)
+from tests.support.ports import free_port
 from tuoyu.alerts.config import Config, packaged_config
 from tuoyu.service.alerting import start_alerting
 
@@ -26,18 +27,39 @@ def fast_tunables(**changes: Any) -> Config:
     takes seconds here. Everything else (expressions, labels, inhibitions) is unchanged. No mail
     or WeCom unless a test sets `receivers.*` (and `routing.*`) to its own servers (`changes`,
     dotted names)."""
-    fast = {f"rules.{name}": "1s" for name in ("evaluation_interval", "emergency_closure_for", "pending_for",
-                                                "after_due_grace")}
-    fast |= {"rules.keep_firing_for": "20s", "rules.projection_lag_for": "5s", "rules.metrics_absent_for": "5s",
-             "rules.target_down_for": "2s", "rules.notification_failure_window": "30s"}
-    fast |= {f"alertmanager.{name}": "1s" for name in ("recorder_group_wait", "critical_group_wait",
-                                                       "critical_group_interval", "warning_group_wait",
-                                                       "warning_group_interval")}
-    fast |= {"alertmanager.critical_repeat_interval": "1m", "alertmanager.warning_repeat_interval": "1m",
-             "alertmanager.escalate_after": "1m", "alertmanager.watchdog_url": "",
-             "alertmanager.working_hours.times": [{"start_time": "00:00", "end_time": "24:00"}],
-             "alertmanager.working_hours.weekdays": ["sunday:saturday"],
-             "receivers.email.to": "", "receivers.wecom.corp_id": "", "routing.units": [], "routing.townships": []}
+    fast = {
+        f"rules.{name}": "1s"
+        for name in ("evaluation_interval", "emergency_closure_for", "pending_for", "after_due_grace")
+    }
+    fast |= {
+        "rules.keep_firing_for": "20s",
+        "rules.projection_lag_for": "5s",
+        "rules.metrics_absent_for": "5s",
+        "rules.target_down_for": "2s",
+        "rules.notification_failure_window": "30s",
+    }
+    fast |= {
+        f"alertmanager.{name}": "1s"
+        for name in (
+            "recorder_group_wait",
+            "critical_group_wait",
+            "critical_group_interval",
+            "warning_group_wait",
+            "warning_group_interval",
+        )
+    }
+    fast |= {
+        "alertmanager.critical_repeat_interval": "1m",
+        "alertmanager.warning_repeat_interval": "1m",
+        "alertmanager.escalate_after": "1m",
+        "alertmanager.watchdog_url": "",
+        "alertmanager.working_hours.times": [{"start_time": "00:00", "end_time": "24:00"}],
+        "alertmanager.working_hours.weekdays": ["sunday:saturday"],
+        "receivers.email.to": "",
+        "receivers.wecom.corp_id": "",
+        "routing.units": [],
+        "routing.townships": [],
+    }
     return packaged_config().replace(**{**fast, **changes})
 
 
@@ -50,8 +72,9 @@ class Service:
 
     def start(self) -> None:
         port = self.base.rsplit(":", 1)[1]
-        self.process = subprocess.Popen([TUOYU, "serve", "--port", port], env=self.env, stdout=self.log,
-                                        stderr=self.log)
+        self.process = subprocess.Popen(
+            [TUOYU, "serve", "--port", port], env=self.env, stdout=self.log, stderr=self.log
+        )
         self.wait_until(lambda: _healthy(self), timeout=30)
 
     def stop(self) -> None:
@@ -77,9 +100,14 @@ class Service:
 
 
 @contextmanager
-def running_service(tmp: Path, store: str | None = None, alerting: Config | None = None,
-                    scrape_interval: str = "1s", resend_delay: str | None = None,
-                    now: datetime | None = None) -> Iterator[tuple[Service, Any]]:
+def running_service(
+    tmp: Path,
+    store: str | None = None,
+    alerting: Config | None = None,
+    scrape_interval: str = "1s",
+    resend_delay: str | None = None,
+    now: datetime | None = None,
+) -> Iterator[tuple[Service, Any]]:
     """`tuoyu serve` on a fresh store in `tmp`; with `alerting` tunables, Prometheus scraping it
     and Alertmanager posting to its webhook."""
     port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
@@ -91,8 +119,13 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
     if now is not None:  # the service's clock (and `tuoyu demo`'s, run with service.env) starts there
         env["TUOYU_NOW"] = now.isoformat()
     (tmp / "alert-webhook-secret").write_text("e2e-secret")
-    made = subprocess.run([TUOYU, "token", "create", "--role", "admin", "--name", "e2e"], env=env,
-                          capture_output=True, text=True, check=True)
+    made = subprocess.run(
+        [TUOYU, "token", "create", "--role", "admin", "--name", "e2e"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     admin = made.stdout.strip().splitlines()[-1]
     service = Service(f"http://127.0.0.1:{port}", env, admin)
     service.log = (tmp / "serve.log").open("ab")
@@ -100,8 +133,15 @@ def running_service(tmp: Path, store: str | None = None, alerting: Config | None
     try:
         service.start()
         if alerting is not None:
-            stack = start_alerting(tmp, f"127.0.0.1:{port}", prometheus_port, alertmanager_port, alerting,
-                                   scrape_interval, resend_delay=resend_delay)
+            stack = start_alerting(
+                tmp,
+                f"127.0.0.1:{port}",
+                prometheus_port,
+                alertmanager_port,
+                alerting,
+                scrape_interval,
+                resend_delay=resend_delay,
+            )
         yield service, stack
     finally:
         if stack is not None:

@@ -32,17 +32,14 @@ from tuoyu.service.alerting import (
 )
 
 EMPTY_WITH_THE_DEMO = {
-    "tuoyu-pipeline/工作进程位置（按实例）/A":
-        "no Faust worker runs here (the service's embedded projector keeps the view); the job "
-        "tuoyu-workers exists only in the docker-compose deployment",
+    "tuoyu-pipeline/工作进程位置（按实例）/A": "no Faust worker runs here (the service's embedded projector "
+    "keeps the view); the job tuoyu-workers exists only in the docker-compose deployment",
     "tuoyu-pipeline/工作进程应用事实（每秒）/A": "no Faust worker runs here (see above)",
-    "tuoyu-pipeline/中继滞后（事件）/A":
-        "no relay runs here: the embedded default has no Kafka; the job tuoyu-relay exists only in the "
-        "docker-compose deployment",
+    "tuoyu-pipeline/中继滞后（事件）/A": "no relay runs here: the embedded default has no Kafka; the job "
+    "tuoyu-relay exists only in the docker-compose deployment",
     "tuoyu-pipeline/中继失败轮次（每分钟）/A": "no relay runs here (see above)",
-    "tuoyu-supervision/检查与质量评估覆盖率（对照目标）/C":
-        "the demo sets no target on inspected_share (docs/decisions.md, DM8: none on shares); a TargetSet "
-        "on it draws the line",
+    "tuoyu-supervision/检查与质量评估覆盖率（对照目标）/C": "the demo sets no target on inspected_share "
+    "(docs/decisions.md, DM8: none on shares); a TargetSet on it draws the line",
     "tuoyu-supervision/检查与质量评估覆盖率（对照目标）/D": "nor on assessed_share (see above)",
 }
 QUERIES = [q for d in dashboards().values() for q in panel_queries(d)]
@@ -52,13 +49,22 @@ QUERIES = [q for d in dashboards().values() for q in panel_queries(d)]
 def served(tmp_path_factory):
     """A Prometheus client scraping the demo served for real, and the replayed snapshot of its store."""
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
-        pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
-                    "prometheus and prometheus-alertmanager")
+        pytest.fail(
+            "Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
+            "prometheus and prometheus-alertmanager"
+        )
     # The demo as of a fixed day, served on that day: the figures never depend on when tests run.
-    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(),
-                         now=DEMO_NOW) as (service, stack):
-        subprocess.run([TUOYU, "demo", "--today", DEMO_TODAY.isoformat()], env=service.env, check=True,
-                       capture_output=True, timeout=60)
+    with running_service(tmp_path_factory.mktemp("dashboards"), alerting=fast_tunables(), now=DEMO_NOW) as (
+        service,
+        stack,
+    ):
+        subprocess.run(
+            [TUOYU, "demo", "--today", DEMO_TODAY.isoformat()],
+            env=service.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         with httpx.Client(base_url=stack.prometheus_url, timeout=10) as client:
             service.wait_until(lambda: _scraped_every_township(client), timeout=30)
             snapshot = replayed(service.env)
@@ -151,9 +157,15 @@ def test_the_wall_shows_the_demo_figures(served):
         return float(client.get("/api/v1/query", params={"query": expr}).json()["data"]["result"][0]["value"][1])
 
     assert value("district:childcare_slots:sum") == snapshot["district"]["slots_total"]
-    assert value("district:childcare_emergency_closures_open:sum") == snapshot["district"]["emergency_closures_open"] == 1
-    status = {r["metric"]["township"]: r["value"][1] for r in client.get("/api/v1/query", params={
-        "query": next(q.expr for q in QUERIES if q.panel == "镇街分布" and q.ref == "B")}).json()["data"]["result"]}
+    assert (
+        value("district:childcare_emergency_closures_open:sum") == snapshot["district"]["emergency_closures_open"] == 1
+    )
+    status = {
+        r["metric"]["township"]: r["value"][1]
+        for r in client.get(
+            "/api/v1/query", params={"query": next(q.expr for q in QUERIES if q.panel == "镇街分布" and q.ref == "B")}
+        ).json()["data"]["result"]
+    }
     assert status == {t: expected_status(snapshot, t) for t in TOWNSHIP_IDS}
     assert set(status.values()) == {"0", "1", "2"}  # the demo shows every colour
 
@@ -166,24 +178,30 @@ def test_the_supervision_dashboard_and_the_past_targets_show_the_demo_figures(se
         return {(r["metric"].get(label) if label else None): float(r["value"][1]) for r in result}
 
     district = snapshot["district"]
-    assert values("district:childcare_inspected_institutions:ratio")[None] == pytest.approx(district["inspected_share"],
-                                                                                           abs=1e-4)
-    assert values("district:childcare_assessed_institutions:ratio")[None] == pytest.approx(district["assessed_share"],
-                                                                                          abs=1e-4)
+    assert values("district:childcare_inspected_institutions:ratio")[None] == pytest.approx(
+        district["inspected_share"], abs=1e-4
+    )
+    assert values("district:childcare_assessed_institutions:ratio")[None] == pytest.approx(
+        district["assessed_share"], abs=1e-4
+    )
     means = values("district:childcare_quality_score:mean", "dimension")
     assert means == pytest.approx({d: m for d, m in district["quality_scores"].items() if m is not None}, abs=1e-3)
-    for record, figure in (("district:childcare_high_risk_uninspected:sum", "high_risk_uninspected"),
-                           ("district:childcare_new_institutions_without_health_training:sum",
-                            "new_without_health_training"),
-                           ("district:childcare_inclusive_over_cap:sum", "inclusive_over_cap"),
-                           ("sum(district:childcare_incidents_open:sum)", "incidents_open")):
+    for record, figure in (
+        ("district:childcare_high_risk_uninspected:sum", "high_risk_uninspected"),
+        ("district:childcare_new_institutions_without_health_training:sum", "new_without_health_training"),
+        ("district:childcare_inclusive_over_cap:sum", "inclusive_over_cap"),
+        ("sum(district:childcare_incidents_open:sum)", "incidents_open"),
+    ):
         assert values(record)[None] == district[figure], record
     # The demo's stories (docs/decisions.md, DM1): each supervision warning has something to say.
     assert district["high_risk_uninspected"] >= 1 and district["new_without_health_training"] >= 1
     assert district["inclusive_over_cap"] >= 1 and district["incidents_open"] >= 1
     # The overview's past targets: the outcome at due and the units, as the replay judges them.
-    outcome = values('max by (kpi) (childcare_target_actual_at_due{scope="district"}) >= bool on (kpi) '
-                     'max by (kpi) (childcare_target_value{scope="district"})', "kpi")
+    outcome = values(
+        'max by (kpi) (childcare_target_actual_at_due{scope="district"}) >= bool on (kpi) '
+        'max by (kpi) (childcare_target_value{scope="district"})',
+        "kpi",
+    )
     past = {t["kpi"]: t for t in snapshot["targets"] if t["scope"] == "district" and t["outcome"] is not None}
     assert outcome == {kpi: float(t["outcome"] == "met") for kpi, t in past.items()}
     units = client.get("/api/v1/query", params={"query": 'childcare_target_info{scope="district"}'}).json()

@@ -21,33 +21,56 @@ ROOT = Path(__file__).resolve().parents[2]
 def installed(tmp_path_factory) -> Path:
     """The bin directory of a fresh virtualenv holding only the wheel and its run-time dependencies."""
     work = tmp_path_factory.mktemp("installed")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheels"),
-                    str(ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheels"), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (work / "wheels").glob("tuoyu-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True, timeout=120)
     bin_dir = work / "venv" / "bin"
-    subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "--disable-pip-version-check", str(wheel)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [str(bin_dir / "pip"), "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return bin_dir
 
 
 def run(installed: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(installed / "tuoyu"), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "TUOYU_DATA_DIR": str(cwd / "var")})
+    return subprocess.run(
+        [str(installed / "tuoyu"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "TUOYU_DATA_DIR": str(cwd / "var")},
+    )
 
 
 def test_the_clean_virtualenv_has_the_package_and_not_the_test_extras(installed):
     assert (installed / "tuoyu").is_file()
     assert not (installed / "pytest").exists()
-    found = subprocess.run([str(installed / "python"), "-c", "import tuoyu, pathlib; print(tuoyu.__file__)"],
-                           capture_output=True, text=True, check=True, cwd="/")
+    found = subprocess.run(
+        [str(installed / "python"), "-c", "import tuoyu, pathlib; print(tuoyu.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    )
     assert "site-packages" in found.stdout and str(ROOT) not in found.stdout
 
 
 def test_the_installed_service_serves_the_wall_the_runbook_metrics_and_health(installed, tmp_path):
     port = free_port()
-    service = LoggedProcess([str(installed / "tuoyu"), "serve", "--port", str(port)], tmp_path / "serve.log",
-                            env={"PATH": "/usr/bin:/bin", "TUOYU_DATA_DIR": str(tmp_path / "var")}, cwd=tmp_path)
+    service = LoggedProcess(
+        [str(installed / "tuoyu"), "serve", "--port", str(port)],
+        tmp_path / "serve.log",
+        env={"PATH": "/usr/bin:/bin", "TUOYU_DATA_DIR": str(tmp_path / "var")},
+        cwd=tmp_path,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         service.wait_until_answering(f"{base}/healthz", timeout=60)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -26,7 +26,7 @@ from tuoyu.service.config import settings_from_env
 from tuoyu.service.wiring import open_reader
 from tuoyu.views.reading import read_facts
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 DUTY, LEADER = "duty@mtg-health.example.gov.cn", "duty-leader@mtg-health.example.gov.cn"
 WECOM_SECRET = "wecom-secret-read-from-a-file"
 ESCALATE_AFTER = 15  # seconds
@@ -37,21 +37,50 @@ def at(days_ago: float) -> str:
 
 
 def close_with_children(service, key: str, township: str, children: int) -> None:
-    assert service.post([
-        {"event_id": f"{key}-f", "type": "InstitutionFiled", "occurred_at": at(30), "institution_id": key,
-         "name": f"通知测试托育点{key}", "township": township, "kind": "community", "slots": 30, "inclusive": True},
-        {"event_id": f"{key}-e", "type": "ChildrenEnrolled", "occurred_at": at(20), "institution_id": key,
-         "children": children},
-        {"event_id": f"{key}-c", "type": "InstitutionClosed", "occurred_at": at(0.01), "institution_id": key,
-         "emergency": True, "reason": "园舍漏水"},
-    ]).status_code == 201
+    assert (
+        service.post(
+            [
+                {
+                    "event_id": f"{key}-f",
+                    "type": "InstitutionFiled",
+                    "occurred_at": at(30),
+                    "institution_id": key,
+                    "name": f"通知测试托育点{key}",
+                    "township": township,
+                    "kind": "community",
+                    "slots": 30,
+                    "inclusive": True,
+                },
+                {
+                    "event_id": f"{key}-e",
+                    "type": "ChildrenEnrolled",
+                    "occurred_at": at(20),
+                    "institution_id": key,
+                    "children": children,
+                },
+                {
+                    "event_id": f"{key}-c",
+                    "type": "InstitutionClosed",
+                    "occurred_at": at(0.01),
+                    "institution_id": key,
+                    "emergency": True,
+                    "reason": "园舍漏水",
+                },
+            ]
+        ).status_code
+        == 201
+    )
 
 
 def recorded(service, alertname: str, township: str, status: str = "firing"):
     def find():
         alerts = service.http.get("/api/oncall", params={"status": "all"}).json()["alerts"]
-        return [a for a in alerts if a["alertname"] == alertname and a["labels"].get("township") == township
-                and a["status"] == status]
+        return [
+            a
+            for a in alerts
+            if a["alertname"] == alertname and a["labels"].get("township") == township and a["status"] == status
+        ]
+
     find.__doc__ = f"{alertname} {status} for {township} in the on-call record"
     return find
 
@@ -59,19 +88,30 @@ def recorded(service, alertname: str, township: str, status: str = "firing"):
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
-        pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
-                    "prometheus and prometheus-alertmanager")
+        pytest.fail(
+            "Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
+            "prometheus and prometheus-alertmanager"
+        )
     tmp = tmp_path_factory.mktemp("notify")
     (tmp / "wecom-api-secret").write_text(WECOM_SECRET + "\n")
     with smtp_server() as mailbox, wecom_and_switch(WECOM_SECRET) as wecom:
-        config = fast_tunables(**{
-            "receivers.email.to": DUTY, "receivers.email.escalate_to": LEADER,
-            "receivers.email.smarthost": f"127.0.0.1:{mailbox.port}", "receivers.email.require_tls": False,
-            "receivers.email.auth_username": "", "receivers.wecom.api_url": wecom.api_url,
-            "receivers.wecom.corp_id": "ww-e2e", "receivers.wecom.api_secret_file": str(tmp / "wecom-api-secret"),
-            "alertmanager.watchdog_url": wecom.ping_url, "alertmanager.watchdog_repeat_interval": "2s",
-            "alertmanager.escalate_after": f"{ESCALATE_AFTER}s", "alertmanager.escalation_repeat_interval": "1h",
-            "alertmanager.critical_repeat_interval": "4s"})
+        config = fast_tunables(
+            **{
+                "receivers.email.to": DUTY,
+                "receivers.email.escalate_to": LEADER,
+                "receivers.email.smarthost": f"127.0.0.1:{mailbox.port}",
+                "receivers.email.require_tls": False,
+                "receivers.email.auth_username": "",
+                "receivers.wecom.api_url": wecom.api_url,
+                "receivers.wecom.corp_id": "ww-e2e",
+                "receivers.wecom.api_secret_file": str(tmp / "wecom-api-secret"),
+                "alertmanager.watchdog_url": wecom.ping_url,
+                "alertmanager.watchdog_repeat_interval": "2s",
+                "alertmanager.escalate_after": f"{ESCALATE_AFTER}s",
+                "alertmanager.escalation_repeat_interval": "1h",
+                "alertmanager.critical_repeat_interval": "4s",
+            }
+        )
         with running_service(tmp, alerting=config) as (service, stack):
             close_with_children(service, "N-1", "yongding", 12)
             yield service, stack, mailbox, wecom
@@ -84,7 +124,9 @@ def test_an_emergency_closure_reaches_the_on_call_mailbox_in_chinese_with_figure
     assert mail.subject == "【托育预警·紧急】应急关停：永定镇 有 12 名幼儿待安置", mail.subject
     assert "永定镇 有托育机构应急关停，12 名幼儿尚待分流安置；要求关停后 24 小时内全部安置。" in mail.text
     assert f"处置手册：{service.base}/runbook#emergencyclosureopen" in mail.text
-    assert f"值班确认：{service.base}/oncall" in mail.text and f"待安置情况：{service.base}/oncall#closures" in mail.text
+    assert (
+        f"值班确认：{service.base}/oncall" in mail.text and f"待安置情况：{service.base}/oncall#closures" in mail.text
+    )
     assert "（北京时间）" in mail.text and f'href="{service.base}/runbook#emergencyclosureopen"' in mail.html
     # The runbook the link names is served, with the alert's section.
     runbook = httpx.get(f"{service.base}/runbook", timeout=10)
@@ -93,8 +135,9 @@ def test_an_emergency_closure_reaches_the_on_call_mailbox_in_chinese_with_figure
 
 def test_wecom_gets_the_alert_through_the_api_paths_alertmanager_calls(servers):
     service, _, _, wecom = servers
-    sent = service.wait_until(lambda: [m for m in wecom.messages if "应急关停：永定镇" in m["text"]["content"]],
-                              timeout=60)[0]
+    sent = service.wait_until(
+        lambda: [m for m in wecom.messages if "应急关停：永定镇" in m["text"]["content"]], timeout=60
+    )[0]
     assert sent["toparty"] == "2" and sent["agentid"] == "1000002" and sent["msgtype"] == "text"
     assert "【托育预警·紧急】" in sent["text"]["content"] and "/runbook#emergencyclosureopen" in sent["text"]["content"]
     # The API secret was read from its file when the configuration was rendered at start.
@@ -123,12 +166,25 @@ def test_repeated_notifications_are_one_event_with_a_count(servers):
     # The recorder hears yongding's alert again every 4 s (critical_repeat_interval here).
     first = service.wait_until(recorded(service, "EmergencyClosureOpen", "yongding"), timeout=60)[0]
     time.sleep(14)
-    assert service.post({"event_id": "N-1-r", "type": "ChildrenRehomed", "occurred_at": at(0.005),
-                         "institution_id": "N-1", "children": 12}).status_code == 201
+    assert (
+        service.post(
+            {
+                "event_id": "N-1-r",
+                "type": "ChildrenRehomed",
+                "occurred_at": at(0.005),
+                "institution_id": "N-1",
+                "children": 12,
+            }
+        ).status_code
+        == 201
+    )
     resolved = service.wait_until(recorded(service, "EmergencyClosureOpen", "yongding", "resolved"), timeout=90)[0]
     with closing(open_reader(settings_from_env(service.env))) as store:  # the record itself, as an auditor reads it
-        events = [f["event"] for f in read_facts(store.recorder) if f["event"]["type"] == "AlertNotified"
-                  and f["event"]["fingerprint"] == first["fingerprint"]]
+        events = [
+            f["event"]
+            for f in read_facts(store.recorder)
+            if f["event"]["type"] == "AlertNotified" and f["event"]["fingerprint"] == first["fingerprint"]
+        ]
     assert [e["status"] for e in events] == ["firing", "resolved"], [(e["status"], e["count"]) for e in events]
     # The resolution carries the repeats heard in between (about one every 4 s for 14 s and more).
     assert events[0]["count"] == 1 and events[1]["count"] >= 3

@@ -21,16 +21,32 @@ from tuoyu.service.alerting import (
 
 def test_serve_with_alerting_shows_the_firing_alerts_of_its_own_prometheus_on_the_wall(tmp_path):
     if not (find_binary(PROMETHEUS_BINARIES) and find_binary(ALERTMANAGER_BINARIES)):
-        pytest.fail("Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
-                    "prometheus and prometheus-alertmanager")
+        pytest.fail(
+            "Prometheus and Alertmanager are needed: `make test` installs Debian's packages "
+            "prometheus and prometheus-alertmanager"
+        )
     env = {**os.environ, "TUOYU_DATA_DIR": str(tmp_path)}
     env.pop("TUOYU_PROMETHEUS_URL", None)
     port, prometheus = free_port(), free_port()
     cli = [sys.executable, "-m", "tuoyu.service.cli"]
     subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([*cli, "serve", "--alerting", "--port", str(port), "--prometheus-port", str(prometheus),
-                               "--alertmanager-port", str(free_port())], env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [
+            *cli,
+            "serve",
+            "--alerting",
+            "--port",
+            str(port),
+            "--prometheus-port",
+            str(prometheus),
+            "--alertmanager-port",
+            str(free_port()),
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     try:
         deadline, alerts = time.monotonic() + 90, None
         while time.monotonic() < deadline:
@@ -48,11 +64,15 @@ def test_serve_with_alerting_shows_the_firing_alerts_of_its_own_prometheus_on_th
         # seconds, so the two are compared again until they agree or 15 s pass).
         deadline = time.monotonic() + 15
         while True:
-            firing = sorted(a["labels"]["alertname"] for a in
-                            httpx.get(f"http://127.0.0.1:{prometheus}/api/v1/alerts").json()["data"]["alerts"]
-                            if a["state"] == "firing")
-            shown = sorted(a["labels"]["alertname"] for a in
-                           httpx.get(f"http://127.0.0.1:{port}/api/wall", timeout=5).json()["alerts"]["firing"])
+            firing = sorted(
+                a["labels"]["alertname"]
+                for a in httpx.get(f"http://127.0.0.1:{prometheus}/api/v1/alerts").json()["data"]["alerts"]
+                if a["state"] == "firing"
+            )
+            shown = sorted(
+                a["labels"]["alertname"]
+                for a in httpx.get(f"http://127.0.0.1:{port}/api/wall", timeout=5).json()["alerts"]["firing"]
+            )
             if shown == firing:
                 break
             assert time.monotonic() < deadline, f"the wall shows {shown}, its Prometheus fires {firing}"

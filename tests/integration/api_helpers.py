@@ -11,8 +11,27 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.builders import (
-    capacity, closed, enrolled, fee_cap, filed, filing_changed, granted, graded, guidance, incident, inspection,
-    population, rectified, rehomed, reopened, resolved, revoked, staff, target, training, withdrawn,
+    capacity,
+    closed,
+    enrolled,
+    fee_cap,
+    filed,
+    filing_changed,
+    graded,
+    granted,
+    guidance,
+    incident,
+    inspection,
+    population,
+    rectified,
+    rehomed,
+    reopened,
+    resolved,
+    revoked,
+    staff,
+    target,
+    training,
+    withdrawn,
 )
 from tuoyu import clock
 from tuoyu.domain.catalogue import TOWNSHIP_IDS
@@ -20,14 +39,34 @@ from tuoyu.domain.catalogue import TOWNSHIP_IDS
 ROLES = ["admin", "registry", "inspector", "auditor", "oncall", *(f"township:{t}" for t in TOWNSHIP_IDS)]
 
 # The event types that name an institution (every one of them requires institution_id).
-INSTITUTION_TYPES = frozenset({
-    "InstitutionFiled", "FilingChanged", "CapacityChanged", "InclusiveStatusGranted", "InclusiveStatusRevoked",
-    "InstitutionClosed", "ChildrenRehomed", "InstitutionReopened", "ChildrenEnrolled", "ChildrenWithdrawn",
-    "InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "StaffReported",
-    "IncidentReported", "IncidentResolved",
-})
-ALL_TYPES = INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "TargetSet", "PopulationReported",
-                                 "InclusiveFeeCapSet"}
+INSTITUTION_TYPES = frozenset(
+    {
+        "InstitutionFiled",
+        "FilingChanged",
+        "CapacityChanged",
+        "InclusiveStatusGranted",
+        "InclusiveStatusRevoked",
+        "InstitutionClosed",
+        "ChildrenRehomed",
+        "InstitutionReopened",
+        "ChildrenEnrolled",
+        "ChildrenWithdrawn",
+        "InspectionRecorded",
+        "RectificationCompleted",
+        "RiskCreditGraded",
+        "StaffReported",
+        "IncidentReported",
+        "IncidentResolved",
+    }
+)
+ALL_TYPES = INSTITUTION_TYPES | {
+    "TrainingCompleted",
+    "ParentingGuidanceHeld",
+    "TargetSet",
+    "PopulationReported",
+    "InclusiveFeeCapSet",
+}
+
 
 # What each role may record (the contract of the issue), and words its 403 message must contain
 # to say what the role may do.
@@ -37,8 +76,9 @@ def allowed_types(role: str) -> frozenset[str]:
     if role == "registry":
         return INSTITUTION_TYPES | {"PopulationReported"}
     if role == "inspector":
-        return frozenset({"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "IncidentReported",
-                          "IncidentResolved"})
+        return frozenset(
+            {"InspectionRecorded", "RectificationCompleted", "RiskCreditGraded", "IncidentReported", "IncidentResolved"}
+        )
     if role in ("auditor", "oncall"):
         return frozenset()
     return INSTITUTION_TYPES | {"TrainingCompleted", "ParentingGuidanceHeld", "PopulationReported"}
@@ -116,6 +156,7 @@ def shanghai_today(offset_days: int = 0) -> str:
 
 # ---- talking to the API ------------------------------------------------------------------------
 
+
 def post(api, role: str | None, body: Any):
     headers = api.headers(role) if role else {}
     return api.client.post("/api/events", json=body, headers=headers)
@@ -163,16 +204,24 @@ def read(api, path: str, role: str = "auditor", **params: Any):
 
 # ---- one event of each type ----------------------------------------------------------------------
 
+
 def prepare_one_of_each(api, township: str, p: str = "") -> None:
     """As admin, record the institutions in `township` that `one_of_each` needs (ids prefixed `p`)."""
-    recorded(api, "admin",
-             filed(f"{p}OP", township=township, slots=20), enrolled(f"{p}OP", 5),
-             inspection(f"{p}OP", f"{p}INS-OPEN", rectify_by=shanghai_today(30)),
-             filed(f"{p}INC", township=township, inclusive=True),
-             filed(f"{p}CL", township=township),
-             filed(f"{p}SH", township=township), enrolled(f"{p}SH", 5), closed(f"{p}SH", emergency=True),
-             filed(f"{p}RO", township=township), closed(f"{p}RO", emergency=False),
-             incident(f"{p}OP", f"{p}INC-OPEN"))
+    recorded(
+        api,
+        "admin",
+        filed(f"{p}OP", township=township, slots=20),
+        enrolled(f"{p}OP", 5),
+        inspection(f"{p}OP", f"{p}INS-OPEN", rectify_by=shanghai_today(30)),
+        filed(f"{p}INC", township=township, inclusive=True),
+        filed(f"{p}CL", township=township),
+        filed(f"{p}SH", township=township),
+        enrolled(f"{p}SH", 5),
+        closed(f"{p}SH", emergency=True),
+        filed(f"{p}RO", township=township),
+        closed(f"{p}RO", emergency=False),
+        incident(f"{p}OP", f"{p}INC-OPEN"),
+    )
 
 
 def one_of_each(township: str, p: str = "") -> dict[str, dict[str, Any]]:
@@ -203,6 +252,7 @@ def one_of_each(township: str, p: str = "") -> dict[str, dict[str, Any]]:
 
 
 # ---- /metrics -------------------------------------------------------------------------------------
+
 
 def scrape(api) -> dict[str, list[tuple[dict[str, str], float]]]:
     """Every sample of /metrics: sample name -> [(labels, value)]."""

@@ -12,8 +12,8 @@ import orjson
 import psycopg
 import pytest
 
-from tests.support.stores import POSTGRES_URL
 from tests.support.builders import enrolled, filed, open_app, record, staff, training, withdrawn
+from tests.support.stores import POSTGRES_URL
 from tuoyu.service.cli import main
 from tuoyu.service.config import Settings
 
@@ -42,8 +42,9 @@ def rechain(settings: Settings) -> None:
         app.close()
 
 
-def run(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-        *argv: str) -> tuple[int, str, str]:
+def run(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *argv: str
+) -> tuple[int, str, str]:
     """`tuoyu ARGV` in this process against the store of `env`: (exit code, stdout, stderr)."""
     for name in ("TUOYU_STORE", "TUOYU_DATA_DIR"):
         if name in env:
@@ -105,13 +106,18 @@ class Tables:
         """Change positions of event rows, in one transaction (through a free position, for swaps)."""
         with self.sql() as conn:
             for before, after in moves:
-                conn.execute(self.q(f"UPDATE {self.events} SET {self.position} = ? WHERE {self.position} = ?"),
-                             (after, before))
+                conn.execute(
+                    self.q(f"UPDATE {self.events} SET {self.position} = ? WHERE {self.position} = ?"), (after, before)
+                )
 
     def copy_event_to(self, source: int, position: int, version: int) -> None:
         """A new row at `position`: the event at `source` under another aggregate version."""
         columns = "originator_id, originator_version, topic, state"
         with self.sql() as conn:
-            conn.execute(self.q(f"INSERT INTO {self.events} ({columns}, {self.position}) SELECT originator_id, ?, "
-                                f"topic, state, ? FROM {self.events} WHERE {self.position} = ?"),
-                         (version, position, source))
+            conn.execute(
+                self.q(
+                    f"INSERT INTO {self.events} ({columns}, {self.position}) SELECT originator_id, ?, "
+                    f"topic, state, ? FROM {self.events} WHERE {self.position} = ?"
+                ),
+                (version, position, source),
+            )

@@ -61,8 +61,14 @@ from tuoyu.views.projector import VIEW_NAME
 from tuoyu.views.reading import read_facts
 from tuoyu.views.replay import replay_snapshot
 
-READ_ROUTES = ["/api/kpi", "/api/institutions/A", "/api/closures", "/api/rectifications", "/api/incidents",
-               "/api/whoami"]
+READ_ROUTES = [
+    "/api/kpi",
+    "/api/institutions/A",
+    "/api/closures",
+    "/api/rectifications",
+    "/api/incidents",
+    "/api/whoami",
+]
 PUBLIC_ROUTES = ["/api/registry", "/metrics", "/healthz", "/openapi.json"]
 CENTROIDS = {t["id"]: t["centroid"] for t in townships_document()["townships"]}
 
@@ -72,6 +78,7 @@ def own_township(role: str) -> str:
 
 
 # ---- roles: who may record what ----------------------------------------------------------------
+
 
 def test_each_role_records_exactly_the_event_types_it_is_allowed_and_is_refused_the_others(api):
     assert sorted(api.tokens) == sorted(ROLES), "a new role needs its row in api_helpers.allowed_types"
@@ -114,8 +121,13 @@ def test_the_role_table_covers_every_event_type_of_the_schema():
 def test_the_registry_files_and_the_inspector_inspects_in_every_township(api):
     body = recorded(api, "registry", *(filed(f"R-{t}", township=t) for t in TOWNSHIP_IDS))
     assert body["recorded"] == len(TOWNSHIP_IDS) == 13
-    recorded(api, "inspector", *(inspection(f"R-{t}", f"I-{t}") for t in TOWNSHIP_IDS),
-             graded("R-qingshui"), rectified("R-qingshui", "I-qingshui"))
+    recorded(
+        api,
+        "inspector",
+        *(inspection(f"R-{t}", f"I-{t}") for t in TOWNSHIP_IDS),
+        graded("R-qingshui"),
+        rectified("R-qingshui", "I-qingshui"),
+    )
     api.wait_for_view()
     snapshot = read(api, "/api/kpi")
     assert all(snapshot["townships"][t]["institutions_operating"] == 1 for t in TOWNSHIP_IDS)
@@ -134,10 +146,10 @@ def test_a_township_officer_can_record_nothing_for_another_township(api):
         if kind not in ("TargetSet", "InclusiveFeeCapSet"):  # the admin's alone, in any township
             assert "is in chengzi" in body["error"], f"{kind}: {body['error']}"
     foreign = [
-        training("caregiver", 5, institution_id="OP"),                    # an institution of chengzi
-        training("caregiver", 5, institution_id="OP", township="dayu"),   # ... even if it says dayu
-        guidance(10),                                                      # no township
-        target("dayu", "slots_total", 100),                                # TargetSet, even for dayu
+        training("caregiver", 5, institution_id="OP"),  # an institution of chengzi
+        training("caregiver", 5, institution_id="OP", township="dayu"),  # ... even if it says dayu
+        guidance(10),  # no township
+        target("dayu", "slots_total", 100),  # TargetSet, even for dayu
         target("district", "new_slots", 100),
     ]
     for event in foreign:
@@ -168,8 +180,12 @@ def test_the_auditor_reads_every_route_and_records_nothing(api):
         response = api.client.get(path, headers=api.headers("auditor"))
         assert response.status_code == 200, f"{path}: {response.text}"
     for params in ({"as_of": "2024-12-31"}, {"status": "all"}):
-        assert api.client.get("/api/kpi" if "as_of" in params else "/api/closures", params=params,
-                              headers=api.headers("auditor")).status_code == 200
+        assert (
+            api.client.get(
+                "/api/kpi" if "as_of" in params else "/api/closures", params=params, headers=api.headers("auditor")
+            ).status_code
+            == 200
+        )
     for body in (guidance(5, township="dayu"), [guidance(5, township="dayu")], target()):
         refused_body = refused(api, "auditor", body)
         assert "auditor" in refused_body["error"] and "records nothing" in refused_body["error"]
@@ -188,6 +204,7 @@ def test_every_role_reads_the_kpis_the_lists_and_an_institution_and_knows_who_it
 
 # ---- tokens: 401 -------------------------------------------------------------------------------
 
+
 def _assert_unauthorized(response):
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
@@ -195,8 +212,13 @@ def _assert_unauthorized(response):
 
 
 def test_without_a_valid_token_protected_routes_answer_401_with_www_authenticate_and_public_ones_200(api):
-    for headers in ({}, {"Authorization": "Bearer tuoyu_not-a-real-token"}, {"Authorization": "Bearer "},
-                    {"Authorization": "Basic YWRtaW46YWRtaW4="}, {"Authorization": api.tokens["admin"]}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer tuoyu_not-a-real-token"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic YWRtaW46YWRtaW4="},
+        {"Authorization": api.tokens["admin"]},
+    ):
         for path in READ_ROUTES:
             _assert_unauthorized(api.client.get(path, headers=headers))
         _assert_unauthorized(api.client.post("/api/events", json=filed("X"), headers=headers))
@@ -218,6 +240,7 @@ def test_a_revoked_token_answers_401_and_the_other_tokens_keep_working(api):
 
 
 # ---- POST /api/events: 201, 200 no-op, 409, 422, body errors ------------------------------------
+
 
 def test_one_event_or_an_array_is_recorded_with_201_recorded_and_position(api):
     single = post(api, "admin", filed("A"))
@@ -283,15 +306,16 @@ def test_an_invalid_batch_is_422_with_index_event_id_field_and_message_and_nothi
 
 def test_a_body_that_is_not_events_is_refused_and_nothing_is_recorded(api):
     for content, content_type, status in [
-        (b"[]", "application/json", 422),                 # an empty array
+        (b"[]", "application/json", 422),  # an empty array
         (b'"InstitutionFiled"', "application/json", 422),  # neither an event nor an array
         (b"{not json", "application/json", 400),
         (b"", "application/json", 400),
-        (b"\xff\xfe{}", "application/json", 400),          # not UTF-8
+        (b"\xff\xfe{}", "application/json", 400),  # not UTF-8
         (b"{}", "text/plain", 415),
     ]:
-        response = api.client.post("/api/events", content=content,
-                                   headers={**api.headers("admin"), "Content-Type": content_type})
+        response = api.client.post(
+            "/api/events", content=content, headers={**api.headers("admin"), "Content-Type": content_type}
+        )
         assert response.status_code == status, (content, response.text)
         assert response.json()["error"]
         if status == 422:
@@ -302,21 +326,35 @@ def test_a_body_that_is_not_events_is_refused_and_nothing_is_recorded(api):
 
 # ---- GET /api/kpi --------------------------------------------------------------------------------
 
+
 def _record_a_district(api) -> None:
-    recorded(api, "registry",
-             filed("A", township="dayu", slots=40, inclusive=True, location={"lat": 39.93, "lon": 116.1}),
-             filed("B", township="chengzi", slots=30),
-             filed("C", township="dayu", slots=10, kind="private"))
+    recorded(
+        api,
+        "registry",
+        filed("A", township="dayu", slots=40, inclusive=True, location={"lat": 39.93, "lon": 116.1}),
+        filed("B", township="chengzi", slots=30),
+        filed("C", township="dayu", slots=10, kind="private"),
+    )
     recorded(api, "township:dayu", enrolled("A", 12), staff("A", 6, 4), enrolled("C", 3))
     recorded(api, "township:chengzi", enrolled("B", 10), staff("B", 5, 5))
     recorded(api, "township:dayu", closed("C", emergency=True))
-    recorded(api, "inspector", inspection("A", "I-1", rectify_by=shanghai_today(-10)),
-             inspection("B", "I-2", rectify_by=shanghai_today(20)), graded("B"))
-    recorded(api, "admin", training("head", 5), training("caregiver", 8, township="dayu"),
-             guidance(30, township="dayu"),
-             # due in the past, so that `expected` does not move with the clock between two reads
-             target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31"),
-             target("dayu", "certified_share", 0.9, start="2024-01-01", due="2024-12-31"))
+    recorded(
+        api,
+        "inspector",
+        inspection("A", "I-1", rectify_by=shanghai_today(-10)),
+        inspection("B", "I-2", rectify_by=shanghai_today(20)),
+        graded("B"),
+    )
+    recorded(
+        api,
+        "admin",
+        training("head", 5),
+        training("caregiver", 8, township="dayu"),
+        guidance(30, township="dayu"),
+        # due in the past, so that `expected` does not move with the clock between two reads
+        target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31"),
+        target("dayu", "certified_share", 0.9, start="2024-01-01", due="2024-12-31"),
+    )
 
 
 def _without_times(snapshot):
@@ -338,15 +376,21 @@ def test_the_live_kpi_snapshot_equals_a_replay_of_the_store(api):
     assert (dayu["caregivers_trained"], dayu["guidance_activities"], dayu["guidance_participants"]) == (8, 1, 30)
     assert live["district"]["heads_trained"] == 5 and live["district"]["slots_total"] == 70
     assert {(t["scope"], t["kpi"], t["status"]) for t in live["targets"]} == {
-        ("district", "slots_total", "missed"), ("dayu", "certified_share", "missed")}
+        ("district", "slots_total", "missed"),
+        ("dayu", "certified_share", "missed"),
+    }
 
 
 def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_replay_and_bad_times_are_422(api):
     recorded(api, "admin", filed("A", slots=20, occurred_at="2024-03-01T09:00:00+08:00"))
     between = clock.now()
     time.sleep(0.02)
-    recorded(api, "admin", filed("B", slots=30, occurred_at="2025-03-01T09:00:00+08:00"),
-             enrolled("A", 4, occurred_at="2025-03-02T09:00:00+08:00"))
+    recorded(
+        api,
+        "admin",
+        filed("B", slots=30, occurred_at="2025-03-01T09:00:00+08:00"),
+        enrolled("A", 4, occurred_at="2025-03-02T09:00:00+08:00"),
+    )
     facts = lambda: read_facts(api.platform.registry.recorder)  # noqa: E731
     cases = [
         ({"as_of": "2024-12-31"}, 20, 3),
@@ -367,8 +411,12 @@ def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_re
     assert read(api, "/api/kpi", as_of="2024-12-31")["as_of"] == "2024-12-31T23:59:59+08:00"
     assert read(api, "/api/kpi", as_of="2025-03-01T12:00:00+08:00")["district"]["enrolled"] == 0
     # A time that is not a date or a date-time is 422, naming the parameter.
-    for params, field in [({"as_of": "yesterday"}, "as_of"), ({"as_of": "2024-13-01"}, "as_of"),
-                          ({"known_at": "soon"}, "known_at"), ({"as_of": "2024-12-31", "known_at": "x"}, "known_at")]:
+    for params, field in [
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"as_of": "2024-13-01"}, "as_of"),
+        ({"known_at": "soon"}, "known_at"),
+        ({"as_of": "2024-12-31", "known_at": "x"}, "known_at"),
+    ]:
         response = api.client.get("/api/kpi", params=params, headers=api.headers("auditor"))
         assert response.status_code == 422, response.text
         [problem] = response.json()["errors"]
@@ -377,10 +425,15 @@ def test_the_kpi_snapshot_as_of_a_business_time_and_a_knowledge_time_equals_a_re
 
 # ---- GET /api/institutions/{id} ---------------------------------------------------------------------
 
+
 def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_recorded_each_and_unknown_is_404(api):
-    events = [(("registry", filed("A", slots=20, address="新桥大街 1 号"))), ("township:dayu", enrolled("A", 6)),
-              ("inspector", inspection("A", "I-1", rectify_by=shanghai_today(5))),
-              ("admin", capacity("A", 25)), ("township:dayu", staff("A", 3, 2))]
+    events = [
+        (("registry", filed("A", slots=20, address="新桥大街 1 号"))),
+        ("township:dayu", enrolled("A", 6)),
+        ("inspector", inspection("A", "I-1", rectify_by=shanghai_today(5))),
+        ("admin", capacity("A", 25)),
+        ("township:dayu", staff("A", 3, 2)),
+    ]
     for role, event in events:
         recorded(api, role, event)
     recorded(api, "admin", filed("OTHER"), enrolled("OTHER", 1))
@@ -394,8 +447,7 @@ def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_rec
     assert [e["version"] for e in found["events"]] == list(range(1, len(events) + 1))
     recorded_at = [e["recorded_at"] for e in found["events"]]
     assert recorded_at == sorted(recorded_at)
-    assert [e["recorded_by"] for e in found["events"]] == [
-        f"{token_name(api, role)} ({role})" for role, _ in events]
+    assert [e["recorded_by"] for e in found["events"]] == [f"{token_name(api, role)} ({role})" for role, _ in events]
     assert all(e["occurred_at"] == e["event"]["occurred_at"] for e in found["events"])
     response = api.client.get("/api/institutions/NOPE", headers=api.headers("auditor"))
     assert response.status_code == 404
@@ -404,27 +456,47 @@ def test_an_institution_shows_its_state_and_its_events_oldest_first_with_who_rec
 
 # ---- GET /api/closures and /api/rectifications ------------------------------------------------------
 
+
 def test_closures_open_lists_emergency_closures_with_children_awaiting_and_all_lists_every_closure(api):
     at = lambda day: f"2024-0{day}-01T09:00:00+08:00"  # noqa: E731
-    recorded(api, "admin",
-             filed("OPEN"), enrolled("OPEN", 5), closed("OPEN", emergency=True, occurred_at=at(5)),
-             filed("DONE", township="chengzi"), enrolled("DONE", 3),
-             closed("DONE", emergency=True, occurred_at=at(4)), rehomed("DONE", 3),
-             filed("CALM"), enrolled("CALM", 2), closed("CALM", emergency=False, occurred_at=at(3)),
-             filed("BACK"), enrolled("BACK", 4), closed("BACK", emergency=True, occurred_at=at(2)),
-             reopened("BACK", occurred_at=at(6)))
+    recorded(
+        api,
+        "admin",
+        filed("OPEN"),
+        enrolled("OPEN", 5),
+        closed("OPEN", emergency=True, occurred_at=at(5)),
+        filed("DONE", township="chengzi"),
+        enrolled("DONE", 3),
+        closed("DONE", emergency=True, occurred_at=at(4)),
+        rehomed("DONE", 3),
+        filed("CALM"),
+        enrolled("CALM", 2),
+        closed("CALM", emergency=False, occurred_at=at(3)),
+        filed("BACK"),
+        enrolled("BACK", 4),
+        closed("BACK", emergency=True, occurred_at=at(2)),
+        reopened("BACK", occurred_at=at(6)),
+    )
     api.wait_for_view()
     open_ = read(api, "/api/closures", status="open")
     assert open_["status"] == "open"
     [only] = open_["closures"]
-    assert (only["institution_id"], only["township"], only["children_awaiting"], only["open"]) == ("OPEN", "dayu", 5,
-                                                                                                    True)
+    assert (only["institution_id"], only["township"], only["children_awaiting"], only["open"]) == (
+        "OPEN",
+        "dayu",
+        5,
+        True,
+    )
     assert only["name"] == "托育点 OPEN" and only["emergency"] is True
     assert read(api, "/api/closures") == open_, "open is the default"
     every = read(api, "/api/closures", status="all")["closures"]
     assert [c["institution_id"] for c in every] == ["OPEN", "DONE", "CALM", "BACK"], "newest first"
-    assert {c["institution_id"]: c["open"] for c in every} == {"OPEN": True, "DONE": False, "CALM": False,
-                                                               "BACK": False}
+    assert {c["institution_id"]: c["open"] for c in every} == {
+        "OPEN": True,
+        "DONE": False,
+        "CALM": False,
+        "BACK": False,
+    }
     assert {c["institution_id"]: c["children_rehomed"] for c in every}["DONE"] == 3
     assert next(c for c in every if c["institution_id"] == "BACK")["reopened_at"] == at(6)
     assert read(api, "/api/kpi")["district"]["emergency_closures_open"] == len(open_["closures"])
@@ -433,10 +505,15 @@ def test_closures_open_lists_emergency_closures_with_children_awaiting_and_all_l
 def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_completion_and_bad_status_is_422(api):
     recorded(api, "admin", filed("A"), filed("B", township="yongding"))
     late, due, done = shanghai_today(-10), shanghai_today(30), shanghai_today(-40)
-    recorded(api, "inspector",
-             inspection("A", "LATE", rectify_by=late), inspection("B", "DUE", rectify_by=due),
-             inspection("A", "DONE", rectify_by=done), inspection("B", "PASS", outcome="pass"),
-             rectified("A", "DONE"))
+    recorded(
+        api,
+        "inspector",
+        inspection("A", "LATE", rectify_by=late),
+        inspection("B", "DUE", rectify_by=due),
+        inspection("A", "DONE", rectify_by=done),
+        inspection("B", "PASS", outcome="pass"),
+        rectified("A", "DONE"),
+    )
     api.wait_for_view()
     listed = {status: read(api, "/api/rectifications", status=status) for status in ("open", "overdue", "all")}
     assert all(listed[s]["status"] == s for s in listed)
@@ -451,8 +528,12 @@ def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_comp
     district = read(api, "/api/kpi")["district"]
     assert (district["rectifications_open"], district["rectifications_overdue"]) == (2, 1)
     # A status the lists do not know is 422.
-    for path, status in [("/api/closures", "overdue"), ("/api/closures", "closed"),
-                         ("/api/rectifications", "late"), ("/api/rectifications", "")]:
+    for path, status in [
+        ("/api/closures", "overdue"),
+        ("/api/closures", "closed"),
+        ("/api/rectifications", "late"),
+        ("/api/rectifications", ""),
+    ]:
         response = api.client.get(path, params={"status": status}, headers=api.headers("auditor"))
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "status"
@@ -460,21 +541,51 @@ def test_rectifications_open_overdue_and_all_follow_the_rectify_by_date_and_comp
 
 # ---- GET /api/registry (public) ----------------------------------------------------------------------
 
-PUBLIC_PROPERTIES = {"institution_id", "name", "kind", "kind_zh", "township", "township_zh", "address", "slots",
-                     "inclusive", "monthly_fee_yuan", "location_source"}
+PUBLIC_PROPERTIES = {
+    "institution_id",
+    "name",
+    "kind",
+    "kind_zh",
+    "township",
+    "township_zh",
+    "address",
+    "slots",
+    "inclusive",
+    "monthly_fee_yuan",
+    "location_source",
+}
 
 
 def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fields_only(api):
     assert api.client.get("/api/registry").json() == {"type": "FeatureCollection", "features": []}
-    recorded(api, "registry",
-             filed("LOC", township="datai", slots=30, inclusive=True, address="军庄路 8 号", monthly_fee_yuan=1800,
-                   location={"lat": 39.95, "lon": 116.05}, operator="某公司", credit_code="91110109MA01ABCD2X"),
-             filed("NOLOC", township="qingshui", slots=12, kind="employer"),
-             filed("SHUT", township="dayu"), filed("AGAIN", township="dayu", slots=8))
+    recorded(
+        api,
+        "registry",
+        filed(
+            "LOC",
+            township="datai",
+            slots=30,
+            inclusive=True,
+            address="军庄路 8 号",
+            monthly_fee_yuan=1800,
+            location={"lat": 39.95, "lon": 116.05},
+            operator="某公司",
+            credit_code="91110109MA01ABCD2X",
+        ),
+        filed("NOLOC", township="qingshui", slots=12, kind="employer"),
+        filed("SHUT", township="dayu"),
+        filed("AGAIN", township="dayu", slots=8),
+    )
     recorded(api, "township:datai", enrolled("LOC", 9), staff("LOC", 4, 3))
     recorded(api, "inspector", inspection("LOC", "I-1", rectify_by=shanghai_today(-1)), graded("LOC"))
-    recorded(api, "admin", closed("SHUT"), closed("AGAIN", emergency=False), reopened("AGAIN", slots=10),
-             granted("NOLOC", monthly_fee_yuan=900))
+    recorded(
+        api,
+        "admin",
+        closed("SHUT"),
+        closed("AGAIN", emergency=False),
+        reopened("AGAIN", slots=10),
+        granted("NOLOC", monthly_fee_yuan=900),
+    )
     api.wait_for_view()
     response = api.client.get("/api/registry")  # no token
     assert response.status_code == 200
@@ -490,9 +601,18 @@ def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fi
     loc = features["LOC"]
     assert loc["geometry"]["coordinates"] == [116.05, 39.95]
     assert loc["properties"] == {
-        "institution_id": "LOC", "name": "托育点 LOC", "kind": "community", "kind_zh": "社区托育点",
-        "township": "datai", "township_zh": loc["properties"]["township_zh"], "address": "军庄路 8 号",
-        "slots": 30, "inclusive": True, "monthly_fee_yuan": 1800, "location_source": "filed"}
+        "institution_id": "LOC",
+        "name": "托育点 LOC",
+        "kind": "community",
+        "kind_zh": "社区托育点",
+        "township": "datai",
+        "township_zh": loc["properties"]["township_zh"],
+        "address": "军庄路 8 号",
+        "slots": 30,
+        "inclusive": True,
+        "monthly_fee_yuan": 1800,
+        "location_source": "filed",
+    }
     noloc = features["NOLOC"]["properties"]
     centroid = CENTROIDS["qingshui"]
     assert features["NOLOC"]["geometry"]["coordinates"] == [centroid["lon"], centroid["lat"]]
@@ -500,12 +620,23 @@ def test_the_public_registry_is_geojson_of_operating_institutions_with_public_fi
     assert (noloc["inclusive"], noloc["monthly_fee_yuan"], noloc["kind"]) == (True, 900, "employer")
     assert features["AGAIN"]["properties"]["slots"] == 10
     text = response.text
-    for secret in ("enrolled", "caregivers", "inspection", "closure", "rectif", "risk", "credit", "operator",
-                   "某公司", "91110109MA01ABCD2X"):
+    for secret in (
+        "enrolled",
+        "caregivers",
+        "inspection",
+        "closure",
+        "rectif",
+        "risk",
+        "credit",
+        "operator",
+        "某公司",
+        "91110109MA01ABCD2X",
+    ):
         assert secret not in text, f"{secret!r} is not public"
 
 
 # ---- GET /metrics -------------------------------------------------------------------------------------
+
 
 def test_the_metric_table_of_this_suite_is_the_one_of_kpis_md():
     assert metrics_table_of_kpis_md(KPIS_MD.read_text(encoding="utf-8")) == CONTRACT_METRICS
@@ -522,20 +653,26 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
     for name in TOWNSHIP_METRIC_FIGURES:
         assert {got["township"] for got, _ in samples[name]} == set(TOWNSHIP_IDS), name
     assert {(got["township"], got["kind"]) for got, _ in samples["childcare_institutions"]} == {
-        (t, k) for t in TOWNSHIP_IDS for k in INSTITUTION_KINDS}
+        (t, k) for t in TOWNSHIP_IDS for k in INSTITUTION_KINDS
+    }
     assert {got["course"] for got, _ in samples["childcare_trained_people"]} == set(COURSES)
     for township in ("dayu", "chengzi", "miaofengshan"):
         figures = snapshot["townships"][township]
         for name, figure in TOWNSHIP_METRIC_FIGURES.items():
             assert sample(samples, name, township=township) == figures[figure], (township, name)
         for kind in INSTITUTION_KINDS:
-            assert sample(samples, "childcare_institutions", township=township, kind=kind) == \
-                figures["institutions_by_kind"][kind]
+            assert (
+                sample(samples, "childcare_institutions", township=township, kind=kind)
+                == figures["institutions_by_kind"][kind]
+            )
     assert sample(samples, "childcare_slots", township="dayu") == 40
     assert sample(samples, "childcare_children_awaiting_rehoming", township="dayu") == 3
     assert sample(samples, "childcare_rectifications_overdue", township="dayu") == 1
-    for course, figure in (("head", "heads_trained"), ("caregiver", "caregivers_trained"),
-                           ("health", "health_trained")):
+    for course, figure in (
+        ("head", "heads_trained"),
+        ("caregiver", "caregivers_trained"),
+        ("health", "health_trained"),
+    ):
         assert sample(samples, "childcare_trained_people", course=course) == snapshot["district"][figure]
     assert len(snapshot["targets"]) == 2
     for t in snapshot["targets"]:
@@ -563,18 +700,28 @@ def test_metrics_publish_every_contract_metric_with_its_labels_and_the_values_of
 
 # ---- GET /healthz and /openapi.json -----------------------------------------------------------------
 
+
 def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag_or_503_when_unreachable(
-        api, monkeypatch):
+    api, monkeypatch
+):
     empty = api.client.get("/healthz").json()
-    assert empty == {"status": "ok", "store": "reachable", "events_recorded": api.start,
-                     "projection_position": api.start, "projection_lag": 0}
+    assert empty == {
+        "status": "ok",
+        "store": "reachable",
+        "events_recorded": api.start,
+        "projection_position": api.start,
+        "projection_lag": 0,
+    }
     recorded(api, "admin", filed("A"), enrolled("A", 1), guidance(3, township="dayu"))
     health = api.client.get("/healthz").json()
     assert health["events_recorded"] == api.start + 3
     assert health["projection_lag"] == health["events_recorded"] - health["projection_position"] >= 0
     api.wait_for_view()
-    assert api.client.get("/healthz").json() == {**empty, "events_recorded": api.start + 3,
-                                                 "projection_position": api.start + 3}
+    assert api.client.get("/healthz").json() == {
+        **empty,
+        "events_recorded": api.start + 3,
+        "projection_position": api.start + 3,
+    }
 
     def down():
         raise ConnectionError("connection refused")
@@ -587,19 +734,33 @@ def test_healthz_reports_the_store_reachable_the_projector_position_and_its_lag_
 
 def test_openapi_lists_every_route_with_its_method_and_the_interchange_schema(api):
     document = api.client.get("/openapi.json").json()
-    expected = {("/api/events", "post"), ("/api/kpi", "get"), ("/api/institutions/{institution_id}", "get"),
-                ("/api/closures", "get"), ("/api/rectifications", "get"), ("/api/registry", "get"),
-                ("/api/whoami", "get"), ("/metrics", "get"), ("/healthz", "get"), ("/api/incidents", "get")}
+    expected = {
+        ("/api/events", "post"),
+        ("/api/kpi", "get"),
+        ("/api/institutions/{institution_id}", "get"),
+        ("/api/closures", "get"),
+        ("/api/rectifications", "get"),
+        ("/api/registry", "get"),
+        ("/api/whoami", "get"),
+        ("/metrics", "get"),
+        ("/healthz", "get"),
+        ("/api/incidents", "get"),
+    }
     listed = {(path, method) for path, item in document["paths"].items() for method in item}
     assert expected <= listed
-    served = {(route.path, method.lower()) for route in api.client.app.routes
-              if isinstance(route, APIRoute) and route.include_in_schema for method in route.methods}
+    served = {
+        (route.path, method.lower())
+        for route in api.client.app.routes
+        if isinstance(route, APIRoute) and route.include_in_schema
+        for method in route.methods
+    }
     assert served <= listed, f"served but not documented: {served - listed}"
     schemas = document["components"]["schemas"]
     assert "InterchangeEvent" in schemas and all(t in schemas for t in ALL_TYPES)
 
 
 # ---- the live snapshot cache ----------------------------------------------------------------------
+
 
 def test_a_view_change_while_the_live_snapshot_is_built_is_not_hidden_by_the_cache(api, monkeypatch):
     """The projector may apply events and invalidate the cached snapshot just as a reader finishes
@@ -643,9 +804,17 @@ def test_while_events_stream_in_the_live_snapshot_is_rebuilt_at_most_once_a_seco
 
 
 def test_a_township_officer_resending_another_townships_event_is_refused_not_told_it_exists(api):
-    event = {"event_id": "foreign-1", "type": "InstitutionFiled", "occurred_at": "2024-03-01T09:00:00+08:00",
-             "institution_id": "CZ-1", "name": "城子托育点", "township": "chengzi", "kind": "community",
-             "slots": 20, "inclusive": True}
+    event = {
+        "event_id": "foreign-1",
+        "type": "InstitutionFiled",
+        "occurred_at": "2024-03-01T09:00:00+08:00",
+        "institution_id": "CZ-1",
+        "name": "城子托育点",
+        "township": "chengzi",
+        "kind": "community",
+        "slots": 20,
+        "inclusive": True,
+    }
     assert post(api, "registry", event).status_code == 201
     again = post(api, "township:dayu", event)
     assert again.status_code == 403, again.text

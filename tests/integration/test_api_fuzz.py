@@ -29,8 +29,23 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from tests.support.builders import (
-    capacity, closed, enrolled, filed, filing_changed, granted, graded, guidance, inspection, rectified, rehomed,
-    reopened, revoked, staff, target, training, withdrawn,
+    capacity,
+    closed,
+    enrolled,
+    filed,
+    filing_changed,
+    graded,
+    granted,
+    guidance,
+    inspection,
+    rectified,
+    rehomed,
+    reopened,
+    revoked,
+    staff,
+    target,
+    training,
+    withdrawn,
 )
 from tuoyu.service.config import Settings
 from tuoyu.service.http.app import create_app
@@ -60,11 +75,13 @@ WEBHOOK_SECRET = "fuzz-webhook-secret"
 
 def open_sqlite_platform(tmp_path_factory: pytest.TempPathFactory, name: str):
     data_dir = tmp_path_factory.mktemp(name)
-    return open_platform(Settings(data_dir=data_dir, store=f"sqlite:///{data_dir / 'tuoyu.db'}",
-                                  alert_webhook_secret=WEBHOOK_SECRET))
+    return open_platform(
+        Settings(data_dir=data_dir, store=f"sqlite:///{data_dir / 'tuoyu.db'}", alert_webhook_secret=WEBHOOK_SECRET)
+    )
 
 
 # ---- 1. schemathesis, from the OpenAPI document ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory: pytest.TempPathFactory):
@@ -135,6 +152,7 @@ def test_no_request_without_a_valid_token_gets_a_5xx(case):
 
 # ---- 2. hypothesis, at the edges the document does not describe ------------------------------------
 
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):
     """A TestClient (server exceptions raised, not turned into 500s) with an admin token."""
@@ -177,15 +195,30 @@ def test_any_as_of_and_known_at_get_a_snapshot_or_a_422(client, as_of, known_at)
 
 # One valid event of each type, built afresh (a new event_id) on each draw.
 TEMPLATES = [
-    lambda: filed("F"), lambda: filing_changed("F"), lambda: capacity("F", 30), lambda: granted("F"),
-    lambda: revoked("F"), lambda: closed("F"), lambda: rehomed("F", 1), lambda: reopened("F"),
-    lambda: enrolled("F", 1), lambda: withdrawn("F", 1), lambda: inspection("F", "I-1"),
-    lambda: rectified("F", "I-1"), lambda: graded("F"), lambda: staff("F", 2, 1), lambda: training(),
-    lambda: guidance(), lambda: target(),
+    lambda: filed("F"),
+    lambda: filing_changed("F"),
+    lambda: capacity("F", 30),
+    lambda: granted("F"),
+    lambda: revoked("F"),
+    lambda: closed("F"),
+    lambda: rehomed("F", 1),
+    lambda: reopened("F"),
+    lambda: enrolled("F", 1),
+    lambda: withdrawn("F", 1),
+    lambda: inspection("F", "I-1"),
+    lambda: rectified("F", "I-1"),
+    lambda: graded("F"),
+    lambda: staff("F", 2, 1),
+    lambda: training(),
+    lambda: guidance(),
+    lambda: target(),
 ]
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**64 - 1),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
 )
 json_values = st.recursive(
     json_scalars,
@@ -205,11 +238,21 @@ def test_any_json_in_any_field_of_any_event_is_recorded_or_refused_never_a_5xx(c
     assert_not_a_server_error(response, {200, 201, 409, 422})
 
 
-content_types = st.sampled_from([
-    "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/json; charset=latin-1",
-    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonl",
-    "", ";", "application/json;;;",
-]) | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/json; charset=latin-1",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonl",
+        "",
+        ";",
+        "application/json;;;",
+    ]
+) | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
 content_lengths = st.one_of(
     st.none(),
     st.integers(min_value=0, max_value=2**64).map(str),
@@ -223,7 +266,8 @@ bodies = st.one_of(
     # a valid JSON text cut short, or with a byte replaced: near misses of well-formed bodies
     st.tuples(json_texts, st.integers(min_value=0)).map(lambda pair: pair[0][: pair[1] % (len(pair[0]) + 1)]),
     st.tuples(json_texts, st.integers(min_value=0), st.integers(0, 255)).map(
-        lambda t: t[0][: t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1:]),
+        lambda t: t[0][: t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1 :]
+    ),
 )
 
 
@@ -235,11 +279,13 @@ BODY_ROUTES = {
 }
 
 
-@given(route=st.sampled_from(sorted(BODY_ROUTES)), body=bodies, content_type=content_types,
-       content_length=content_lengths)
+@given(
+    route=st.sampled_from(sorted(BODY_ROUTES)), body=bodies, content_type=content_types, content_length=content_lengths
+)
 @repeatable(HYPOTHESIS_EXAMPLES)
-def test_any_bytes_with_any_content_type_and_length_are_refused_with_a_4xx(client, route, body, content_type,
-                                                                            content_length):
+def test_any_bytes_with_any_content_type_and_length_are_refused_with_a_4xx(
+    client, route, body, content_type, content_length
+):
     headers = {"Content-Type": content_type}
     if route == "/api/alerts/webhook":
         headers["Authorization"] = f"Bearer {WEBHOOK_SECRET}"

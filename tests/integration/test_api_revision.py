@@ -23,29 +23,73 @@ def frozen_clock():
     with clock.set_to(NOW):
         yield
 
-SCORES = {"management": 81, "staffing": 77, "environment": 90, "safety": 66, "health": 84, "family_community": 79,
-          "activities": 88}
+
+SCORES = {
+    "management": 81,
+    "staffing": 77,
+    "environment": 90,
+    "safety": 66,
+    "health": 84,
+    "family_community": 79,
+    "activities": 88,
+}
 
 
 def test_incidents_open_and_all_newest_first_with_township_category_severity_and_times(api):
     recorded(api, "registry", filed("A", township="dayu", name="大峪托育点"), filed("B", township="qingshui"))
-    recorded(api, "inspector", incident("A", "F-1", category="food_safety", severity="serious", children_affected=6,
-                                        occurred_at="2024-06-01T09:00:00+08:00"))
-    recorded(api, "township:qingshui", incident("B", "P-1", category="personal_safety", severity="general",
-                                                occurred_at="2024-06-03T09:00:00+08:00"),
-             resolved("B", "P-1", occurred_at="2024-06-04T09:00:00+08:00"))
+    recorded(
+        api,
+        "inspector",
+        incident(
+            "A",
+            "F-1",
+            category="food_safety",
+            severity="serious",
+            children_affected=6,
+            occurred_at="2024-06-01T09:00:00+08:00",
+        ),
+    )
+    recorded(
+        api,
+        "township:qingshui",
+        incident("B", "P-1", category="personal_safety", severity="general", occurred_at="2024-06-03T09:00:00+08:00"),
+        resolved("B", "P-1", occurred_at="2024-06-04T09:00:00+08:00"),
+    )
     api.wait_for_view()
     found = read(api, "/api/incidents", "oncall")
     assert found["status"] == "open"
     [open_one] = found["incidents"]
-    assert {k: open_one[k] for k in ("incident_id", "institution_id", "name", "township", "category", "severity",
-                                     "children_affected", "reported_at", "resolved_at", "open")} == {
-        "incident_id": "F-1", "institution_id": "A", "name": "大峪托育点", "township": "dayu",
-        "category": "food_safety", "severity": "serious", "children_affected": 6,
-        "reported_at": "2024-06-01T09:00:00+08:00", "resolved_at": None, "open": True}
+    assert {
+        k: open_one[k]
+        for k in (
+            "incident_id",
+            "institution_id",
+            "name",
+            "township",
+            "category",
+            "severity",
+            "children_affected",
+            "reported_at",
+            "resolved_at",
+            "open",
+        )
+    } == {
+        "incident_id": "F-1",
+        "institution_id": "A",
+        "name": "大峪托育点",
+        "township": "dayu",
+        "category": "food_safety",
+        "severity": "serious",
+        "children_affected": 6,
+        "reported_at": "2024-06-01T09:00:00+08:00",
+        "resolved_at": None,
+        "open": True,
+    }
     every = read(api, "/api/incidents", "township:chengzi", status="all")["incidents"]
     assert [(i["incident_id"], i["open"], i["resolved_at"]) for i in every] == [
-        ("P-1", False, "2024-06-04T09:00:00+08:00"), ("F-1", True, None)]
+        ("P-1", False, "2024-06-04T09:00:00+08:00"),
+        ("F-1", True, None),
+    ]
 
 
 def test_an_unknown_incident_status_is_422_and_no_token_is_401(api):
@@ -61,28 +105,46 @@ def test_resolving_an_incident_that_is_not_open_is_422_and_records_nothing(api):
 
 
 def test_an_institution_shows_its_grade_latest_scores_latest_outcome_and_open_incidents(api):
-    recorded(api, "admin", filed("A"), graded("A", risk="high", credit="C"),
-             inspection("A", "Q-1", outcome="pass", kind="quality_assessment", scores=SCORES),
-             inspection("A", "I-2", outcome="fail", kind="unannounced"),
-             incident("A", "F-1", occurred_at="2024-06-05T09:00:00+08:00"),
-             incident("A", "F-2", category="fire_safety", severity="major", occurred_at="2024-06-02T09:00:00+08:00"),
-             incident("A", "F-3"), resolved("A", "F-3"))
+    recorded(
+        api,
+        "admin",
+        filed("A"),
+        graded("A", risk="high", credit="C"),
+        inspection("A", "Q-1", outcome="pass", kind="quality_assessment", scores=SCORES),
+        inspection("A", "I-2", outcome="fail", kind="unannounced"),
+        incident("A", "F-1", occurred_at="2024-06-05T09:00:00+08:00"),
+        incident("A", "F-2", category="fire_safety", severity="major", occurred_at="2024-06-02T09:00:00+08:00"),
+        incident("A", "F-3"),
+        resolved("A", "F-3"),
+    )
     state = read(api, "/api/institutions/A")["institution"]
     assert (state["risk"], state["credit"], state["latest_inspection_outcome"]) == ("high", "C", "fail")
     assert state["latest_quality_scores"] == SCORES
     assert [(i["incident_id"], i["category"], i["severity"]) for i in state["open_incidents"]] == [
-        ("F-2", "fire_safety", "major"), ("F-1", "food_safety", "serious")]
+        ("F-2", "fire_safety", "major"),
+        ("F-1", "food_safety", "serious"),
+    ]
 
 
 def test_the_live_snapshot_carries_the_new_figures_and_targets_and_equals_a_replay(api):
-    recorded(api, "admin", filed("A", inclusive=True, monthly_fee_yuan=2600), population("dayu", 2024, 20_000),
-             fee_cap(2500, "2024-01-01"), incident("A", "F-1"),
-             target("district", "slots_per_1000", 4.5, responsible=["health_commission", "education_commission"]))
+    recorded(
+        api,
+        "admin",
+        filed("A", inclusive=True, monthly_fee_yuan=2600),
+        population("dayu", 2024, 20_000),
+        fee_cap(2500, "2024-01-01"),
+        incident("A", "F-1"),
+        target("district", "slots_per_1000", 4.5, responsible=["health_commission", "education_commission"]),
+    )
     api.wait_for_view()
     live = read(api, "/api/kpi")
     dayu = live["townships"]["dayu"]
     assert (dayu["population"], dayu["slots_per_1000"], dayu["inclusive_over_cap"], dayu["incidents_open_serious"]) == (
-        20_000, 1.0, 1, 1)
+        20_000,
+        1.0,
+        1,
+        1,
+    )
     assert live["district"]["inclusive_fee_cap_yuan"] == 2500
     [goal] = live["targets"]
     assert goal["responsible"] == ["health_commission", "education_commission"]
@@ -91,10 +153,16 @@ def test_the_live_snapshot_carries_the_new_figures_and_targets_and_equals_a_repl
 
 
 def test_metrics_publish_the_new_series_of_the_live_view(api):
-    recorded(api, "admin", filed("A", township="yanchi", inclusive=True, monthly_fee_yuan=2600),
-             graded("A", risk="high", credit="D"), fee_cap(2500, "2024-01-01"), population("district", 2024, 400_000),
-             incident("A", "F-1", category="health", severity="major"),
-             target("district", "new_slots", 10, start="2024-01-01", due="2024-12-31", responsible=["finance"]))
+    recorded(
+        api,
+        "admin",
+        filed("A", township="yanchi", inclusive=True, monthly_fee_yuan=2600),
+        graded("A", risk="high", credit="D"),
+        fee_cap(2500, "2024-01-01"),
+        population("district", 2024, 400_000),
+        incident("A", "F-1", category="health", severity="major"),
+        target("district", "new_slots", 10, start="2024-01-01", due="2024-12-31", responsible=["finance"]),
+    )
     api.wait_for_view()
     samples = scrape(api)
     assert sample(samples, "childcare_incidents_open", township="yanchi", category="health", severity="major") == 1

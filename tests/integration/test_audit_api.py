@@ -12,19 +12,31 @@ from tests.support.builders import CST, capacity, enrolled, filed
 
 K0 = datetime(2025, 1, 10, 9, 0, tzinfo=CST)
 K1 = datetime(2025, 1, 20, 9, 0, tzinfo=CST)
-AUDIT_PATHS = ["/api/audit/trail/A1", "/api/audit/diff?from=2025-01-15&to=2025-01-25", "/api/audit/verify",
-               "/api/audit/checkpoint"]
+AUDIT_PATHS = [
+    "/api/audit/trail/A1",
+    "/api/audit/diff?from=2025-01-15&to=2025-01-25",
+    "/api/audit/verify",
+    "/api/audit/checkpoint",
+]
 
 
 @pytest.fixture
 def audited(api):
     """Events recorded on 10 January, then a late filing and a correction on 20 January."""
     api.platform.registry.clock = lambda: K0
-    recorded(api, "admin", filed("A1", slots=20, occurred_at="2025-01-05T09:00:00+08:00"),
-             enrolled("A1", 5, occurred_at="2025-01-06T09:00:00+08:00"))
+    recorded(
+        api,
+        "admin",
+        filed("A1", slots=20, occurred_at="2025-01-05T09:00:00+08:00"),
+        enrolled("A1", 5, occurred_at="2025-01-06T09:00:00+08:00"),
+    )
     api.platform.registry.clock = lambda: K1
-    recorded(api, "registry", filed("A2", slots=10, township="longquan", occurred_at="2025-01-08T09:00:00+08:00"),
-             capacity("A1", 25, occurred_at="2025-01-09T09:00:00+08:00"))
+    recorded(
+        api,
+        "registry",
+        filed("A2", slots=10, township="longquan", occurred_at="2025-01-08T09:00:00+08:00"),
+        capacity("A1", 25, occurred_at="2025-01-09T09:00:00+08:00"),
+    )
     return api
 
 
@@ -43,8 +55,10 @@ def test_only_auditors_and_admins_read_the_audit_routes(audited, path):
 def test_the_trail_names_who_recorded_each_event_and_when(audited):
     trail = read(audited, "/api/audit/trail/A1")["events"]
     assert [(e["type"], e["recorded_at"][:10], e["recorded_by"].split(" ")[-1]) for e in trail] == [
-        ("InstitutionFiled", "2025-01-10", "(admin)"), ("ChildrenEnrolled", "2025-01-10", "(admin)"),
-        ("CapacityChanged", "2025-01-20", "(registry)")]
+        ("InstitutionFiled", "2025-01-10", "(admin)"),
+        ("ChildrenEnrolled", "2025-01-10", "(admin)"),
+        ("CapacityChanged", "2025-01-20", "(registry)"),
+    ]
 
 
 def test_the_trail_of_an_unknown_institution_is_404(audited):
@@ -56,18 +70,20 @@ def test_the_diff_names_the_changed_figures_and_the_late_events(audited):
     diff = read(audited, "/api/audit/diff", **{"from": "2025-01-15", "to": "2025-01-25", "as_of": "2025-01-12"})
     changes = {c["path"]: (c["before"], c["after"]) for c in diff["changes"]}
     assert changes["district.slots_total"] == (20, 35)
-    assert [(e["type"], e["late"]) for e in diff["events"]] == [("InstitutionFiled", True),
-                                                                ("CapacityChanged", True)]
+    assert [(e["type"], e["late"]) for e in diff["events"]] == [("InstitutionFiled", True), ("CapacityChanged", True)]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"to": "2025-01-25"}, "from"),
-    ({"from": "2025-01-01"}, "to"),
-    ({"from": "yesterday", "to": "2025-01-25"}, "from"),
-    ({"from": "2025-01-01", "to": "2025-01-25", "as_of": "2025-02-30"}, "as_of"),
-    ({"from": "2025-01-01", "to": "9999-12-31T23:00:00-14:00"}, "to"),
-    ({"from": "2025-02-01", "to": "2025-01-25"}, "from"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"to": "2025-01-25"}, "from"),
+        ({"from": "2025-01-01"}, "to"),
+        ({"from": "yesterday", "to": "2025-01-25"}, "from"),
+        ({"from": "2025-01-01", "to": "2025-01-25", "as_of": "2025-02-30"}, "as_of"),
+        ({"from": "2025-01-01", "to": "9999-12-31T23:00:00-14:00"}, "to"),
+        ({"from": "2025-02-01", "to": "2025-01-25"}, "from"),
+    ],
+)
 def test_bad_diff_parameters_are_400_naming_the_parameter(audited, params, field):
     response = audited.client.get("/api/audit/diff", headers=audited.headers("auditor"), params=params)
     assert response.status_code == 400, response.text

@@ -12,8 +12,8 @@ import pytest
 
 from tests.integration.audit_helpers import Tables, rechain, record_history, run, verdict
 from tests.support.builders import enrolled, filed, open_app
-from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, canonical_bytes, link
 from tuoyu.audit.store import verify_store
+from tuoyu.persistence.chain import GENESIS, ChainBroken, ChainRow, canonical_bytes, link
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_reader, open_registry
 
@@ -34,16 +34,20 @@ def chain_table(settings: Settings) -> list[tuple]:
 
 # ---- the chain as recorded -------------------------------------------------------------
 
+
 def test_every_recorded_event_is_chained_as_docs_audit_md_defines(history, store_settings):
     rows = chain_table(store_settings)
     assert [r.position for r in rows] == list(range(1, 9))
     previous = GENESIS
     with history.sql() as conn:
-        stored = conn.execute(f"SELECT {history.position}, originator_id, originator_version, topic, state "
-                              f"FROM {history.events} ORDER BY {history.position}").fetchall()
+        stored = conn.execute(
+            f"SELECT {history.position}, originator_id, originator_version, topic, state "
+            f"FROM {history.events} ORDER BY {history.position}"
+        ).fetchall()
     for row, (position, originator_id, version, topic, state) in zip(rows, stored, strict=True):
-        originator = originator_id.hex if hasattr(originator_id, "hex") and not isinstance(originator_id, str) \
-            else originator_id
+        originator = (
+            originator_id.hex if hasattr(originator_id, "hex") and not isinstance(originator_id, str) else originator_id
+        )
         from hashlib import sha256
 
         canonical = canonical_bytes(originator, version, topic, bytes(state))
@@ -63,8 +67,9 @@ def test_an_intact_record_verifies_with_exit_0(history, store_env, monkeypatch, 
 
 def test_an_import_is_chained_in_its_transaction(store_settings, store_env, monkeypatch, capsys, tmp_path):
     source = tmp_path / "events.jsonl"
-    source.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in
-                                [filed("I1"), filed("I2"), enrolled("I1", 2), enrolled("I2", 1)]))
+    source.write_bytes(
+        b"".join(orjson.dumps(e) + b"\n" for e in [filed("I1"), filed("I2"), enrolled("I1", 2), enrolled("I2", 1)])
+    )
     code, out, err = run(store_env, monkeypatch, capsys, "import", str(source))
     assert code == 0, err
     assert [r.position for r in chain_table(store_settings)] == [1, 2, 3, 4]
@@ -84,7 +89,7 @@ def test_concurrent_writers_leave_a_chain_that_verifies(store_settings):
             for b in range(batches):
                 inst = f"W{n}-{b}"
                 app.record([filed(inst), enrolled(inst, 1)], recorded_by=f"writer {n}")
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             app.close()
@@ -106,7 +111,8 @@ def test_concurrent_writers_leave_a_chain_that_verifies(store_settings):
 
 
 def test_a_store_recorded_before_the_chain_is_chained_only_by_the_explicit_logged_migration(
-        history, store_settings, store_env, monkeypatch, capsys):
+    history, store_settings, store_env, monkeypatch, capsys
+):
     before = chain_table(store_settings)
     history.execute("DROP TABLE tuoyu_chain")  # how a store of the previous release looks
     open_registry(store_settings).close()  # opening it chains nothing
@@ -131,8 +137,7 @@ def test_a_store_recorded_before_the_chain_is_chained_only_by_the_explicit_logge
         app.close()
 
 
-def test_the_migration_refuses_a_store_whose_log_was_published(history, store_settings, store_env, monkeypatch,
-                                                              capsys):
+def test_the_migration_refuses_a_store_whose_log_was_published(history, store_settings, store_env, monkeypatch, capsys):
     assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 0
     history.execute("DROP TABLE tuoyu_chain")  # not an old store: one whose chain was removed
     code, out, _ = run(store_env, monkeypatch, capsys, "audit", "migrate", "--by", "intruder")
@@ -168,6 +173,7 @@ def test_a_failed_chain_write_records_nothing(history, store_settings):
 
 # ---- tampering with the events table ---------------------------------------------------
 
+
 def test_a_modified_event_is_reported_at_its_position(history, store_env, monkeypatch, capsys):
     state = history.state(3)
     history.set_state(3, state.replace(b'"children":3', b'"children":13'))
@@ -199,8 +205,7 @@ def test_a_deleted_event_is_reported_at_its_position(history, store_env, monkeyp
     assert (result["finding"]["kind"], result["finding"]["position"]) == ("deleted", 4)
 
 
-def test_deleting_the_newest_event_is_reported_and_recording_goes_on_after_it(history, store_env, monkeypatch,
-                                                                            capsys):
+def test_deleting_the_newest_event_is_reported_and_recording_goes_on_after_it(history, store_env, monkeypatch, capsys):
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 8")
     code, result = verdict(store_env, monkeypatch, capsys)
     assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "deleted", 8)
@@ -226,7 +231,7 @@ def test_an_inserted_event_is_reported_at_its_position(history, store_env, monke
 
 def test_an_event_inserted_into_a_gap_is_reported(history, store_env, monkeypatch, capsys):
     history.move([(8, 20)])  # a gap 8..19, as PostgreSQL leaves after rolled-back inserts...
-    history.execute(f"UPDATE tuoyu_chain SET position = 20 WHERE position = 8")
+    history.execute("UPDATE tuoyu_chain SET position = 20 WHERE position = 8")
     history.execute("DROP TABLE tuoyu_chain")  # ...then chained again from scratch
     rechain(history.settings)
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
@@ -252,8 +257,8 @@ def test_an_event_moved_to_a_later_position_is_reported_as_reordered(history, st
 
 # ---- tampering with the chain table too: only a checkpoint tells -----------------------
 
-def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys,
-                                                                tmp_path):
+
+def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys, tmp_path):
     code, out, _ = run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     assert code == 0 and "\n8\n" in out and "tuoyu-head 8 " in out  # a signed note: 8 events, head at 8
     history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
@@ -268,8 +273,7 @@ def test_a_checkpoint_catches_a_change_whose_chain_was_rewritten(history, store_
     assert code == 1 and "位置 8 或之前" in err
 
 
-def test_a_checkpoint_catches_a_deletion_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys,
-                                                                  tmp_path):
+def test_a_checkpoint_catches_a_deletion_whose_chain_was_rewritten(history, store_env, monkeypatch, capsys, tmp_path):
     run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} = 2")
     history.execute("DROP TABLE tuoyu_chain")
@@ -301,17 +305,26 @@ def test_an_extra_chain_link_is_reported_as_inserted(history, store_env, monkeyp
 
 # ---- usage errors ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, says", [
-    (None, "no such file"),
-    (b"{oops", "not JSON"),
-    (b'{"format": "tuoyu-checkpoint/1", "position": "8", "link": "00", "events": 8, "recorded_at": ""}',
-     "field position"),
-    (b'{"format": "tuoyu-checkpoint/1", "position": 8, "link": "xyz", "events": 8, "recorded_at": ""}',
-     "field link"),
-    (b'{"position": 8}', "field format"),
-])
-def test_a_bad_checkpoint_file_is_a_usage_error_naming_file_and_field(store_env, monkeypatch, capsys, tmp_path,
-                                                                      content, says):
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (None, "no such file"),
+        (b"{oops", "not JSON"),
+        (
+            b'{"format": "tuoyu-checkpoint/1", "position": "8", "link": "00", "events": 8, "recorded_at": ""}',
+            "field position",
+        ),
+        (
+            b'{"format": "tuoyu-checkpoint/1", "position": 8, "link": "xyz", "events": 8, "recorded_at": ""}',
+            "field link",
+        ),
+        (b'{"position": 8}', "field format"),
+    ],
+)
+def test_a_bad_checkpoint_file_is_a_usage_error_naming_file_and_field(
+    store_env, monkeypatch, capsys, tmp_path, content, says
+):
     path = tmp_path / "cp.json"
     if content is not None:
         path.write_bytes(content)
@@ -320,8 +333,9 @@ def test_a_bad_checkpoint_file_is_a_usage_error_naming_file_and_field(store_env,
     assert str(path) in err and says in err
 
 
-def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, store_env, monkeypatch, capsys,
-                                                                      tmp_path):
+def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(
+    history, store_env, monkeypatch, capsys, tmp_path
+):
     run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
     app = open_app(history.settings)
     try:
@@ -338,6 +352,7 @@ def test_a_checkpoint_position_deleted_with_its_chain_row_is_reported(history, s
 
 
 # ---- verification in ranges, by worker processes ------------------------------------------
+
 
 def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_settings):
     from functools import partial

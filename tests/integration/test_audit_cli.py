@@ -32,25 +32,34 @@ def recorded_at(settings: Settings, moment: datetime, *events) -> None:
 def two_reports(store_settings: Settings) -> Settings:
     """A first report's worth of events recorded on 10 January, then on 20 January a late filing
     (occurred 8 January) and a correction of capacity (occurred 9 January), and a new enrolment."""
-    recorded_at(store_settings, K0,
-                filed("A1", slots=20, occurred_at="2025-01-05T09:00:00+08:00"),
-                enrolled("A1", 5, occurred_at="2025-01-06T09:00:00+08:00"))
-    recorded_at(store_settings, K1,
-                filed("A2", slots=10, township="longquan", occurred_at="2025-01-08T09:00:00+08:00"),
-                capacity("A1", 25, occurred_at="2025-01-09T09:00:00+08:00"),
-                enrolled("A1", 2, occurred_at="2025-01-18T09:00:00+08:00"))
+    recorded_at(
+        store_settings,
+        K0,
+        filed("A1", slots=20, occurred_at="2025-01-05T09:00:00+08:00"),
+        enrolled("A1", 5, occurred_at="2025-01-06T09:00:00+08:00"),
+    )
+    recorded_at(
+        store_settings,
+        K1,
+        filed("A2", slots=10, township="longquan", occurred_at="2025-01-08T09:00:00+08:00"),
+        capacity("A1", 25, occurred_at="2025-01-09T09:00:00+08:00"),
+        enrolled("A1", 2, occurred_at="2025-01-18T09:00:00+08:00"),
+    )
     return store_settings
 
 
 # ---- trail -------------------------------------------------------------------------------
 
-def test_the_trail_lists_every_event_of_an_institution_with_times_and_recorder(two_reports, store_env,
-                                                                              monkeypatch, capsys):
+
+def test_the_trail_lists_every_event_of_an_institution_with_times_and_recorder(
+    two_reports, store_env, monkeypatch, capsys
+):
     code, out, err = run(store_env, monkeypatch, capsys, "audit", "trail", "A1", "--json")
     assert code == 0, err
     trail = orjson.loads(out)["events"]
-    assert [(e["position"], e["type"], e["occurred_at"][:10], e["recorded_at"][:10], e["recorded_by"])
-            for e in trail] == [
+    assert [
+        (e["position"], e["type"], e["occurred_at"][:10], e["recorded_at"][:10], e["recorded_by"]) for e in trail
+    ] == [
         (1, "InstitutionFiled", "2025-01-05", "2025-01-10", "test"),
         (2, "ChildrenEnrolled", "2025-01-06", "2025-01-10", "test"),
         (4, "CapacityChanged", "2025-01-09", "2025-01-20", "test"),
@@ -67,10 +76,22 @@ def test_the_trail_of_an_unknown_institution_says_so_with_exit_1(two_reports, st
 
 # ---- diff --------------------------------------------------------------------------------
 
-def test_the_diff_shows_the_figures_a_late_filing_and_a_correction_changed(two_reports, store_env, monkeypatch,
-                                                                          capsys):
-    code, out, err = run(store_env, monkeypatch, capsys, "audit", "diff", "--from", "2025-01-15",
-                         "--to", "2025-01-25", "--as-of", "2025-01-12", "--json")
+
+def test_the_diff_shows_the_figures_a_late_filing_and_a_correction_changed(two_reports, store_env, monkeypatch, capsys):
+    code, out, err = run(
+        store_env,
+        monkeypatch,
+        capsys,
+        "audit",
+        "diff",
+        "--from",
+        "2025-01-15",
+        "--to",
+        "2025-01-25",
+        "--as-of",
+        "2025-01-12",
+        "--json",
+    )
     assert code == 0, err
     diff = orjson.loads(out)
     changes = {c["path"]: (c["before"], c["after"], c["events"]) for c in diff["changes"]}
@@ -81,27 +102,33 @@ def test_the_diff_shows_the_figures_a_late_filing_and_a_correction_changed(two_r
     assert changes["townships.longquan.slots_total"] == (0, 10, [3])
     assert "townships.dayu.enrolled" not in changes
     events = {e["position"]: (e["type"], e["late"], e["counted"]) for e in diff["events"]}
-    assert events == {3: ("InstitutionFiled", True, True), 4: ("CapacityChanged", True, True),
-                      5: ("ChildrenEnrolled", False, False)}
+    assert events == {
+        3: ("InstitutionFiled", True, True),
+        4: ("CapacityChanged", True, True),
+        5: ("ChildrenEnrolled", False, False),
+    }
     assert (diff["position_from"], diff["position_to"]) == (2, 5)
 
 
 def test_the_diff_without_as_of_is_as_of_the_later_time(two_reports, store_env, monkeypatch, capsys):
-    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "diff", "--from", "2025-01-15",
-                       "--to", "2025-01-25", "--json")
+    code, out, _ = run(
+        store_env, monkeypatch, capsys, "audit", "diff", "--from", "2025-01-15", "--to", "2025-01-25", "--json"
+    )
     changes = {c["path"]: (c["before"], c["after"]) for c in orjson.loads(out)["changes"]}
     assert changes["townships.dayu.enrolled"] == (5, 7)
-    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "diff", "--from", "2025-01-15",
-                       "--to", "2025-01-25")
+    code, out, _ = run(store_env, monkeypatch, capsys, "audit", "diff", "--from", "2025-01-15", "--to", "2025-01-25")
     assert code == 0 and "townships.dayu.enrolled" in out and "补报/更正" in out
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["--from", "2025-13-01", "--to", "2025-01-25"], "--from '2025-13-01'"),
-    (["--from", "2025-01-01", "--to", "soon"], "--to 'soon'"),
-    (["--from", "2025-01-01", "--to", "2025-01-25", "--as-of", "x"], "--as-of 'x'"),
-    (["--from", "2025-02-01", "--to", "2025-01-25"], "is after --to"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--from", "2025-13-01", "--to", "2025-01-25"], "--from '2025-13-01'"),
+        (["--from", "2025-01-01", "--to", "soon"], "--to 'soon'"),
+        (["--from", "2025-01-01", "--to", "2025-01-25", "--as-of", "x"], "--as-of 'x'"),
+        (["--from", "2025-02-01", "--to", "2025-01-25"], "is after --to"),
+    ],
+)
 def test_bad_diff_times_are_usage_errors_naming_the_option(store_env, monkeypatch, capsys, argv, says):
     code, _, err = run(store_env, monkeypatch, capsys, "audit", "diff", *argv)
     assert code == 2 and says in err
@@ -109,8 +136,10 @@ def test_bad_diff_times_are_usage_errors_naming_the_option(store_env, monkeypatc
 
 # ---- check -------------------------------------------------------------------------------
 
-def test_check_finds_the_live_view_equal_to_a_replay_and_reports_a_corrupted_one(two_reports, store_env,
-                                                                                monkeypatch, capsys):
+
+def test_check_finds_the_live_view_equal_to_a_replay_and_reports_a_corrupted_one(
+    two_reports, store_env, monkeypatch, capsys
+):
     assert run(store_env, monkeypatch, capsys, "project", "--once", "--quiet")[0] == 0
     code, out, err = run(store_env, monkeypatch, capsys, "audit", "check")
     assert code == 0, err
@@ -129,6 +158,7 @@ def test_check_finds_the_live_view_equal_to_a_replay_and_reports_a_corrupted_one
 
 # ---- export and the bundle round trip ----------------------------------------------------
 
+
 def clean_machine(tmp_path: Path) -> dict[str, str]:
     """Another machine: no store configured, an empty data directory of its own."""
     home = tmp_path / "elsewhere"
@@ -138,17 +168,26 @@ def clean_machine(tmp_path: Path) -> dict[str, str]:
 
 
 def tuoyu(env: dict[str, str], *argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tuoyu.service.cli", *argv], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tuoyu.service.cli", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_a_bundle_verifies_and_replays_on_a_clean_machine(two_reports, store_env, monkeypatch, capsys,
-                                                          tmp_path):
+def test_a_bundle_verifies_and_replays_on_a_clean_machine(two_reports, store_env, monkeypatch, capsys, tmp_path):
     bundle = tmp_path / "bundle"
     code, out, err = run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2025-01-15", str(bundle))
     assert code == 0, err
-    assert sorted(p.name for p in bundle.iterdir()) == ["checkpoint", "events.jsonl", "manifest.json",
-                                                        "snapshot.json"]  # no personal values unless asked
+    assert sorted(p.name for p in bundle.iterdir()) == [
+        "checkpoint",
+        "events.jsonl",
+        "manifest.json",
+        "snapshot.json",
+    ]  # no personal values unless asked
     manifest = orjson.loads((bundle / "manifest.json").read_bytes())
     assert (manifest["position"], manifest["events"]) == (2, 2)  # recorded by 15 January
 
@@ -164,8 +203,9 @@ def test_a_bundle_verifies_and_replays_on_a_clean_machine(two_reports, store_env
     assert list((tmp_path / "elsewhere").iterdir()) == []  # no store was needed, none was made
 
     # The same snapshot the store replays as of and known at that time.
-    code, out, _ = run(store_env, monkeypatch, capsys, "replay", "--json", "--as-of", "2025-01-15",
-                       "--known-at", "2025-01-15")
+    code, out, _ = run(
+        store_env, monkeypatch, capsys, "replay", "--json", "--as-of", "2025-01-15", "--known-at", "2025-01-15"
+    )
     assert orjson.loads(out) == orjson.loads(replayed.stdout)
 
 
@@ -209,8 +249,9 @@ def test_an_edited_bundle_snapshot_is_reported(two_reports, store_env, monkeypat
     assert code == 1 and "snapshot.json" in result["finding"]["detail"]
 
 
-def test_a_bundle_rewritten_whole_fails_against_a_published_checkpoint(two_reports, store_env, monkeypatch,
-                                                                      capsys, tmp_path):
+def test_a_bundle_rewritten_whole_fails_against_a_published_checkpoint(
+    two_reports, store_env, monkeypatch, capsys, tmp_path
+):
     published = tmp_path / "published.checkpoint"
     assert run(store_env, monkeypatch, capsys, "audit", "checkpoint", "--out", str(published))[0] == 0
     tables = Tables(two_reports)
@@ -224,17 +265,21 @@ def test_a_bundle_rewritten_whole_fails_against_a_published_checkpoint(two_repor
     assert (code, result["finding"]["kind"], result["finding"]["at_or_before"]) == (1, "modified", True)
 
 
-@pytest.mark.parametrize(("change", "said"), [
-    (lambda line: {**line, "position": str(line["position"])}, "field position must be an integer, not str"),
-    (lambda line: {**line, "position": 1}, "field position 1 does not follow position 2"),
-    (lambda line: {k: v for k, v in line.items() if k != "topic"}, "field topic must be a string, not missing"),
-    (lambda line: {**line, "recorded_at": 20250101}, "field recorded_at must be a string, not int"),
-    (lambda line: {**line, "version": True}, "field version must be an integer, not bool"),
-    (lambda line: {**line, "link": "zz"}, "fields digest and link must be hexadecimal"),
-    (lambda line: [line], "a JSON object is expected"),
-])
-def test_a_malformed_bundle_line_is_a_usage_error_naming_line_and_field(two_reports, store_env, monkeypatch,
-                                                                        capsys, tmp_path, change, said):
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda line: {**line, "position": str(line["position"])}, "field position must be an integer, not str"),
+        (lambda line: {**line, "position": 1}, "field position 1 does not follow position 2"),
+        (lambda line: {k: v for k, v in line.items() if k != "topic"}, "field topic must be a string, not missing"),
+        (lambda line: {**line, "recorded_at": 20250101}, "field recorded_at must be a string, not int"),
+        (lambda line: {**line, "version": True}, "field version must be an integer, not bool"),
+        (lambda line: {**line, "link": "zz"}, "fields digest and link must be hexadecimal"),
+        (lambda line: [line], "a JSON object is expected"),
+    ],
+)
+def test_a_malformed_bundle_line_is_a_usage_error_naming_line_and_field(
+    two_reports, store_env, monkeypatch, capsys, tmp_path, change, said
+):
     bundle = exported(store_env, monkeypatch, capsys, tmp_path)
     lines = bundle_lines(bundle)
     lines[2] = change(lines[2])
@@ -254,8 +299,7 @@ def test_a_missing_bundle_is_a_usage_error(monkeypatch, capsys, tmp_path):
 def test_export_refuses_a_tampered_store(two_reports, store_env, monkeypatch, capsys, tmp_path):
     tables = Tables(two_reports)
     tables.execute(f"DELETE FROM {tables.events} WHERE {tables.position} = 2")
-    code, _, err = run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2025-01-31",
-                       str(tmp_path / "b"))
+    code, _, err = run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2025-01-31", str(tmp_path / "b"))
     assert code == 1 and "deleted" in err
 
 

@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from tests.integration.audit_helpers import Tables, rechain, record_history, run, verdict
-from tests.support.builders import filed, open_app, record
 from tests.integration.test_audit_cli import clean_machine, tuoyu
+from tests.support.builders import filed, open_app, record
 from tests.support.ports import free_port
 from tuoyu.audit.checkpoint import parse_signed
 from tuoyu.audit.note import parse_vkey
@@ -40,8 +40,9 @@ def log_key(env, monkeypatch, capsys) -> str:
     return out.strip()
 
 
-def test_a_published_checkpoint_is_a_signed_tlog_checkpoint_with_the_tree_of_the_record(history, store_env,
-                                                                                       monkeypatch, capsys):
+def test_a_published_checkpoint_is_a_signed_tlog_checkpoint_with_the_tree_of_the_record(
+    history, store_env, monkeypatch, capsys
+):
     code, out, err = run(store_env, monkeypatch, capsys, "audit", "publish")
     assert code == 0, err
     note = published(history.settings)
@@ -76,12 +77,12 @@ class _Store(http.server.BaseHTTPRequestHandler):
 
     files: dict[str, bytes] = {}
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_PUT(self) -> None:
         self.files[self.path] = self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(201)
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = self.files.get(self.path)
         self.send_response(200 if body is not None else 404)
         self.end_headers()
@@ -105,7 +106,8 @@ def upload_url():
 
 
 def test_checkpoints_published_to_a_url_are_cosigned_by_the_witness_and_checked_from_there(
-        history, store_env, monkeypatch, capsys, upload_url, tmp_path):
+    history, store_env, monkeypatch, capsys, upload_url, tmp_path
+):
     env = store_env
     monkeypatch.setenv("TUOYU_CHECKPOINT_URL", upload_url)
     monkeypatch.setenv("TUOYU_WITNESS_KEY", str(tmp_path / "witness.key"))
@@ -122,7 +124,8 @@ def test_checkpoints_published_to_a_url_are_cosigned_by_the_witness_and_checked_
 
 
 def test_an_inclusion_proof_and_a_consistency_proof_verify_on_another_machine_with_no_store(
-        history, store_env, monkeypatch, capsys, tmp_path):
+    history, store_env, monkeypatch, capsys, tmp_path
+):
     assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 0
     old = tmp_path / "cp8"
     old.write_text(published(history.settings))
@@ -136,8 +139,22 @@ def test_an_inclusion_proof_and_a_consistency_proof_verify_on_another_machine_wi
     new.write_text(published(history.settings))
     inclusion, consistency = tmp_path / "inclusion.json", tmp_path / "consistency.json"
     assert run(store_env, monkeypatch, capsys, "audit", "prove", "3", "--out", str(inclusion))[0] == 0
-    assert run(store_env, monkeypatch, capsys, "audit", "prove", "--from", str(old), "--to", str(new),
-               "--out", str(consistency))[0] == 0
+    assert (
+        run(
+            store_env,
+            monkeypatch,
+            capsys,
+            "audit",
+            "prove",
+            "--from",
+            str(old),
+            "--to",
+            str(new),
+            "--out",
+            str(consistency),
+        )[0]
+        == 0
+    )
     key = log_key(store_env, monkeypatch, capsys)
     elsewhere = clean_machine(tmp_path)
     for proof in (inclusion, consistency):
@@ -152,8 +169,9 @@ def test_an_inclusion_proof_and_a_consistency_proof_verify_on_another_machine_wi
     assert checked.returncode == 1 and "证明无效" in checked.stderr
 
 
-def test_the_truncation_attack_is_caught_against_the_newest_published_checkpoint(history, store_env, monkeypatch,
-                                                                               capsys):
+def test_the_truncation_attack_is_caught_against_the_newest_published_checkpoint(
+    history, store_env, monkeypatch, capsys
+):
     assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 0
     history.execute(f"DELETE FROM {history.events} WHERE {history.position} > 6")
     history.execute("DELETE FROM tuoyu_chain WHERE position > 6")  # events and links, together
@@ -162,8 +180,7 @@ def test_the_truncation_attack_is_caught_against_the_newest_published_checkpoint
     assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 1  # nor is a shorter log published
 
 
-def test_the_relink_attack_is_caught_against_the_newest_published_checkpoint(history, store_env, monkeypatch,
-                                                                           capsys):
+def test_the_relink_attack_is_caught_against_the_newest_published_checkpoint(history, store_env, monkeypatch, capsys):
     assert run(store_env, monkeypatch, capsys, "audit", "publish")[0] == 0
     history.set_state(3, history.state(3).replace(b'"children":3', b'"children":13'))
     history.execute("DROP TABLE tuoyu_chain")
@@ -174,7 +191,8 @@ def test_the_relink_attack_is_caught_against_the_newest_published_checkpoint(his
 
 
 def test_verify_on_a_store_with_its_chain_table_dropped_reports_tampering_and_leaves_the_file_unchanged(
-        history, store_env, monkeypatch, capsys):
+    history, store_env, monkeypatch, capsys
+):
     history.execute("DROP TABLE tuoyu_chain")
     if history.postgres:
         code, result = verdict(store_env, monkeypatch, capsys)

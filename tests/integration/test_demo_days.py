@@ -36,8 +36,11 @@ DAYS = [
 
 def below_the_floor(snapshot: dict) -> set[str]:
     floors = {t["scope"]: t["value"] for t in snapshot["targets"] if t["kpi"] == "township_min_slots"}
-    return {township for township, figures in snapshot["townships"].items()
-            if township in floors and figures["slots_total"] < floors[township]}
+    return {
+        township
+        for township, figures in snapshot["townships"].items()
+        if township in floors and figures["slots_total"] < floors[township]
+    }
 
 
 def slots_at(events: list[DemoEvent], moment: datetime, counts: Callable[[dict[str, Any]], bool]) -> int:
@@ -65,8 +68,9 @@ def slots_at(events: list[DemoEvent], moment: datetime, counts: Callable[[dict[s
 
 def added_in_2024(events: list[DemoEvent], counts: Callable[[dict[str, Any]], bool]) -> int:
     start = datetime(2024, 1, 1, tzinfo=clock.SHANGHAI)
-    return slots_at(events, start + timedelta(days=366) - timedelta(microseconds=1), counts) - \
-        slots_at(events, start - timedelta(microseconds=1), counts)
+    return slots_at(events, start + timedelta(days=366) - timedelta(microseconds=1), counts) - slots_at(
+        events, start - timedelta(microseconds=1), counts
+    )
 
 
 @pytest.mark.parametrize("today", DAYS, ids=str)
@@ -132,9 +136,10 @@ def shows_the_plan_figures(shown: dict[str, Any], events: list[DemoEvent]) -> No
     assert district["guidance_offline_year"] >= 1 and district["guidance_online_year"] >= 1
     # The 2024 targets are judged on 2024's slots, as the demo's own events add them up.
     targets = {(t["scope"], t["kpi"]): t for t in shown["targets"]}
-    for kpi, counts in (("new_slots", lambda p: True),
-                        ("kindergarten_new_inclusive_slots",
-                         lambda p: p["inclusive"] and p["kind"] == "kindergarten_class")):
+    for kpi, counts in (
+        ("new_slots", lambda p: True),
+        ("kindergarten_new_inclusive_slots", lambda p: p["inclusive"] and p["kind"] == "kindergarten_class"),
+    ):
         added = added_in_2024(events, counts)
         target = targets["district", kpi]
         assert (target["actual_at_due"], target["outcome"]) == (added, "met" if added >= target["value"] else "missed")

@@ -22,25 +22,34 @@ TOWNSHIP = "township:dayu"
 
 
 def post(api, role: str, *events) -> tuple[int, dict]:
-    response = api.client.post("/api/events", content=orjson.dumps(list(events)), headers={
-        **api.headers(role), "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/events",
+        content=orjson.dumps(list(events)),
+        headers={**api.headers(role), "Content-Type": "application/json"},
+    )
     return response.status_code, response.json()
 
 
 def every_cli_reader_answers(store_env, monkeypatch, capsys, bundle: Path) -> None:
     """replay (now and as of a date), audit diff, audit export, verify --bundle: exit 0."""
-    for argv in (["replay", "--json"], ["replay", "--json", "--as-of", "2024-12-31"],
-                 ["audit", "diff", "--from", "2020-01-01", "--to", "2030-01-01", "--json"],
-                 ["audit", "export", "--as-of", "2030-01-01", str(bundle)],
-                 ["verify", "--bundle", str(bundle)], ["replay", "--bundle", str(bundle), "--json"]):
+    for argv in (
+        ["replay", "--json"],
+        ["replay", "--json", "--as-of", "2024-12-31"],
+        ["audit", "diff", "--from", "2020-01-01", "--to", "2030-01-01", "--json"],
+        ["audit", "export", "--as-of", "2030-01-01", str(bundle)],
+        ["verify", "--bundle", str(bundle)],
+        ["replay", "--bundle", str(bundle), "--json"],
+    ):
         code, out, err = run(store_env, monkeypatch, capsys, *argv)
         assert code == 0, (argv, err)
 
 
 def test_a_lower_case_z_from_a_township_is_stored_upper_case_and_read_back_by_every_reader(
-        api, store_env, tmp_path, monkeypatch, capsys):
-    status, body = post(api, TOWNSHIP, filed("T1"), training(people=7, township="dayu",
-                                                             occurred_at="2024-06-01t09:00:00z"))
+    api, store_env, tmp_path, monkeypatch, capsys
+):
+    status, body = post(
+        api, TOWNSHIP, filed("T1"), training(people=7, township="dayu", occurred_at="2024-06-01t09:00:00z")
+    )
     assert status == 201, body
     assert stored_events(api.platform.registry)[-1]["occurred_at"] == "2024-06-01T09:00:00Z"
     api.wait_for_view()
@@ -48,8 +57,9 @@ def test_a_lower_case_z_from_a_township_is_stored_upper_case_and_read_back_by_ev
     past = api.client.get("/api/kpi", params={"as_of": "2024-12-31"}, headers=api.headers("auditor"))
     assert past.status_code == 200, past.text
     assert past.json()["district"]["caregivers_trained"] == 7
-    changed = api.client.get("/api/audit/diff", params={"from": "2020-01-01", "to": "2030-01-01"},
-                             headers=api.headers("auditor"))
+    changed = api.client.get(
+        "/api/audit/diff", params={"from": "2020-01-01", "to": "2030-01-01"}, headers=api.headers("auditor")
+    )
     assert changed.status_code == 200, changed.text
     every_cli_reader_answers(store_env, monkeypatch, capsys, tmp_path / "bundle")
 
@@ -83,8 +93,9 @@ def test_a_name_with_a_bidirectional_override_never_reaches_the_public_map(api, 
     assert api.client.get("/api/registry").json()["features"] == []
 
 
-def test_a_store_that_accepted_them_before_is_read_back_by_every_reader(store_settings, store_env, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_a_store_that_accepted_them_before_is_read_back_by_every_reader(
+    store_settings, store_env, tmp_path, monkeypatch, capsys
+):
     """Stored as an earlier version stored them: read in the stored form (docs/decisions.md)."""
     app = open_app(store_settings)
     try:
@@ -114,8 +125,15 @@ def assert_the_api_reads_it(settings: Settings) -> None:
     try:
         token = create_token(platform.tokens, "auditor")[1]
         with TestClient(create_app(platform), headers={"Authorization": f"Bearer {token}"}) as client:
-            for path in ("/api/kpi", "/api/kpi?as_of=2024-12-31", "/api/registry", "/api/closures?status=all",
-                         "/api/wall", "/metrics", "/api/institutions/OLD"):
+            for path in (
+                "/api/kpi",
+                "/api/kpi?as_of=2024-12-31",
+                "/api/registry",
+                "/api/closures?status=all",
+                "/api/wall",
+                "/metrics",
+                "/api/institutions/OLD",
+            ):
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.text[:500])
             assert client.get("/api/kpi").json()["district"]["slots_total"] == 40

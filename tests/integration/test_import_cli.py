@@ -49,24 +49,39 @@ def test_one_bad_line_at_the_end_of_a_large_file_records_nothing_and_names_the_l
 def test_every_problem_of_a_file_is_printed_with_line_field_and_allowed_values(store_env, tmp_path):
     sample = SAMPLE.read_bytes().splitlines()
     bad_township = orjson.loads(sample[0]) | {"township": "beijing", "event_id": "bad-1", "institution_id": "X1"}
-    source = write_lines(tmp_path / "events.jsonl", [
-        *sample[:3],
-        b"{not json",
-        b"\xff\xfe garbage",
-        orjson.dumps(bad_township),
-        b'{"event_id": "bad-2", "type": "InstitutionMoved", "occurred_at": "2024-01-01T00:00:00+08:00"}',
-        orjson.dumps({"event_id": "bad-3", "type": "ChildrenEnrolled", "occurred_at": "2024-05-01T09:00:00+08:00",
-                      "institution_id": "MTG-NOPE", "children": 3}),
-        orjson.dumps(orjson.loads(sample[3]) | {"children": "32"}),
-    ])
+    source = write_lines(
+        tmp_path / "events.jsonl",
+        [
+            *sample[:3],
+            b"{not json",
+            b"\xff\xfe garbage",
+            orjson.dumps(bad_township),
+            b'{"event_id": "bad-2", "type": "InstitutionMoved", "occurred_at": "2024-01-01T00:00:00+08:00"}',
+            orjson.dumps(
+                {
+                    "event_id": "bad-3",
+                    "type": "ChildrenEnrolled",
+                    "occurred_at": "2024-05-01T09:00:00+08:00",
+                    "institution_id": "MTG-NOPE",
+                    "children": 3,
+                }
+            ),
+            orjson.dumps(orjson.loads(sample[3]) | {"children": "32"}),
+        ],
+    )
     result = tuoyu(store_env, "import", str(source))
     assert result.returncode == 1
     err = result.stderr
     assert "line 4: the line is not valid JSON" in err
     assert "line 5: the line is not UTF-8 text" in err
     assert "line 6 (event_id bad-1) field 'township': 'beijing' is not allowed; allowed values: dayu, chengzi" in err
-    assert "line 7 (event_id bad-2) field 'type': unknown event type 'InstitutionMoved'; allowed: InstitutionFiled" in err
-    assert "line 8 (event_id bad-3) field 'institution_id': ChildrenEnrolled rejected: institution MTG-NOPE is not filed" in err
+    assert (
+        "line 7 (event_id bad-2) field 'type': unknown event type 'InstitutionMoved'; allowed: InstitutionFiled" in err
+    )
+    assert (
+        "line 8 (event_id bad-3) field 'institution_id': ChildrenEnrolled rejected: institution MTG-NOPE is not filed"
+        in err
+    )
     assert "line 9 (event_id s-004) field 'children': must be an integer, got a string '32'" in err
     assert "6 problem(s)" in err
     assert position(store_env) == 0
@@ -91,8 +106,15 @@ def test_a_reused_event_id_with_other_content_is_rejected(store_env, tmp_path):
 
 def test_skip_invalid_records_the_valid_lines_and_writes_the_rejected_ones_with_reasons(store_env, tmp_path):
     sample = SAMPLE.read_bytes().splitlines()
-    source = write_lines(tmp_path / "events.jsonl", [sample[0], b"{oops", sample[1], orjson.dumps(
-        orjson.loads(sample[3]) | {"event_id": "too-many", "children": 41})])
+    source = write_lines(
+        tmp_path / "events.jsonl",
+        [
+            sample[0],
+            b"{oops",
+            sample[1],
+            orjson.dumps(orjson.loads(sample[3]) | {"event_id": "too-many", "children": 41}),
+        ],
+    )
     rejects = tmp_path / "rejected.jsonl"
     result = tuoyu(store_env, "import", str(source), "--skip-invalid", str(rejects))
     assert result.returncode == 0, result.stderr

@@ -36,7 +36,8 @@ def stored_positions(env, monkeypatch, capsys) -> int:
 
 
 def test_a_line_nested_a_thousand_levels_deep_is_a_problem_of_its_line_and_nothing_is_recorded(
-        store_env, tmp_path, monkeypatch, capsys):
+    store_env, tmp_path, monkeypatch, capsys
+):
     source = write(tmp_path / "events.jsonl", GOOD[0], DEEP, GOOD[1])
     code, out, err = run(store_env, monkeypatch, capsys, "import", str(source))
     assert code == 1, err
@@ -45,10 +46,10 @@ def test_a_line_nested_a_thousand_levels_deep_is_a_problem_of_its_line_and_nothi
     assert stored_positions(store_env, monkeypatch, capsys) == 0
 
 
-def test_skip_invalid_rejects_deep_and_over_long_lines_and_records_the_rest(store_env, tmp_path, monkeypatch,
-                                                                            capsys):
-    source = write(tmp_path / "events.jsonl", GOOD[0], DEEP, DEEPER_THAN_JSON_PARSERS_GO, LONGER_THAN_A_REQUEST,
-                   GOOD[1])
+def test_skip_invalid_rejects_deep_and_over_long_lines_and_records_the_rest(store_env, tmp_path, monkeypatch, capsys):
+    source = write(
+        tmp_path / "events.jsonl", GOOD[0], DEEP, DEEPER_THAN_JSON_PARSERS_GO, LONGER_THAN_A_REQUEST, GOOD[1]
+    )
     rejects = tmp_path / "rejects.jsonl"
     code, out, err = run(store_env, monkeypatch, capsys, "import", "--skip-invalid", str(rejects), str(source))
     assert code == 0, err
@@ -57,8 +58,11 @@ def test_skip_invalid_rejects_deep_and_over_long_lines_and_records_the_rest(stor
     assert [(r["line"], r["message"]) for r in rejected] == [
         (2, "the event nests arrays and objects more than 32 levels deep; no event nests so deep"),
         (3, "the line nests arrays and objects more than 32 levels deep; no event nests so deep"),
-        (4, f"the line is longer than {MAX_BODY_BYTES:,} bytes, the most the API takes in one request; "
-            "one line holds one event"),
+        (
+            4,
+            f"the line is longer than {MAX_BODY_BYTES:,} bytes, the most the API takes in one request; "
+            "one line holds one event",
+        ),
     ]
     assert len(rejected[2]["text"]) < 1000, "an over-long line is not copied whole into the rejects file"
     assert stored_positions(store_env, monkeypatch, capsys) == 2

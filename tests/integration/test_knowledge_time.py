@@ -37,7 +37,7 @@ def assert_known_at_is_always_a_prefix(settings: Settings) -> None:
     assert times == sorted(times, key=lambda pair: pair[0])
     for _, moment in times:
         known = [position for position, recorded in times if recorded <= moment]
-        assert known == [position for position, _ in times][:len(known)], f"known at {moment} is not a prefix"
+        assert known == [position for position, _ in times][: len(known)], f"known at {moment} is not a prefix"
 
 
 def test_a_writer_that_decided_first_but_commits_second_is_known_from_its_commit(store_settings):
@@ -62,12 +62,15 @@ def test_a_writer_that_decided_first_but_commits_second_is_known_from_its_commit
     assert_known_at_is_always_a_prefix(store_settings)
 
 
-def test_two_writers_with_skewed_clocks_leave_a_log_whose_every_known_at_is_a_prefix(store_settings, store_env,
-                                                                                    monkeypatch, capsys):
+def test_two_writers_with_skewed_clocks_leave_a_log_whose_every_known_at_is_a_prefix(
+    store_settings, store_env, monkeypatch, capsys
+):
     """Writer A's clock is five seconds behind B's (two hosts, or NTP stepping back); both record
     at once, many times."""
-    clocks = {"A": lambda: A_DECIDES + timedelta(seconds=time.monotonic() % 1),
-              "B": lambda: B_COMMITS + timedelta(seconds=time.monotonic() % 1)}
+    clocks = {
+        "A": lambda: A_DECIDES + timedelta(seconds=time.monotonic() % 1),
+        "B": lambda: B_COMMITS + timedelta(seconds=time.monotonic() % 1),
+    }
     failures: list[BaseException] = []
     apps = {name: open_app(store_settings) for name in clocks}  # one after the other: tables exist first
 
@@ -77,7 +80,7 @@ def test_two_writers_with_skewed_clocks_leave_a_log_whose_every_known_at_is_a_pr
         try:
             for n in range(15):
                 app.record([filed(f"{name}{n}"), enrolled(f"{name}{n}", 1)], recorded_by=f"writer {name}")
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failures.append(error)
         finally:
             app.close()
@@ -101,18 +104,21 @@ def test_verify_reports_a_recording_time_that_goes_back(store_settings, store_en
     assert record_history(store_settings) == 8
     tables = Tables(store_settings)
     state = tables.state(5)
-    tables.set_state(5, state.replace(b'"timestamp":"2025-01-15T10:00:00+08:00"',
-                                      b'"timestamp":"2025-01-14T10:00:00+08:00"'))
-    rows = tables.execute(f"SELECT {tables.position}, originator_id, originator_version, topic, state FROM "
-                          f"{tables.events} ORDER BY 1")
+    tables.set_state(
+        5, state.replace(b'"timestamp":"2025-01-15T10:00:00+08:00"', b'"timestamp":"2025-01-14T10:00:00+08:00"')
+    )
+    rows = tables.execute(
+        f"SELECT {tables.position}, originator_id, originator_version, topic, state FROM {tables.events} ORDER BY 1"
+    )
     previous = GENESIS
     for position, originator, version, topic, stored in rows:
         originator = originator.hex if hasattr(originator, "hex") and not isinstance(originator, str) else originator
         stored = bytes(stored)
         recorded = stored.split(b'"timestamp":"')[1].split(b'"')[0].decode()
         previous = link(previous, position, recorded, canonical_bytes(originator, version, topic, stored))
-        tables.execute("UPDATE tuoyu_chain SET recorded_at = ?, link = ? WHERE position = ?",
-                       (recorded, previous, position))
+        tables.execute(
+            "UPDATE tuoyu_chain SET recorded_at = ?, link = ? WHERE position = ?", (recorded, previous, position)
+        )
     code, result = verdict(store_env, monkeypatch, capsys)
     assert (code, result["finding"]["kind"], result["finding"]["position"]) == (1, "modified", 5)
     assert "never go back" in result["finding"]["detail"]
@@ -120,10 +126,17 @@ def test_verify_reports_a_recording_time_that_goes_back(store_settings, store_en
 
 # ---- PostgreSQL: the table lock before the claims ------------------------------------------
 
+
 def _waiting_for_a_lock(schema: str) -> bool:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                            "datname = current_database() AND query ILIKE %s", (f"%{schema}%",)).fetchone()[0] > 0
+        return (
+            conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                "datname = current_database() AND query ILIKE %s",
+                (f"%{schema}%",),
+            ).fetchone()[0]
+            > 0
+        )
 
 
 @pytest.fixture
@@ -175,7 +188,7 @@ def test_an_import_and_an_api_writer_on_one_event_id_both_finish(postgres_settin
         writer_started.wait(30)
         try:
             outcomes["writer"] = writer.record([shared], recorded_by="api")
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             failures.append(error)
 
     thread = threading.Thread(target=api_writer)

@@ -20,8 +20,13 @@ ADDRESS = "新桥大街 1 号 3 单元 502"
 def personal(store_settings: Settings) -> Tables:
     app = open_app(store_settings)
     try:
-        record(app, filed("P1", address=ADDRESS, operator="李四", note=NOTE), enrolled("P1", 3),
-               filed("Q1", township="longquan"), closed("P1", emergency=False, reason="负责人王五病休"))
+        record(
+            app,
+            filed("P1", address=ADDRESS, operator="李四", note=NOTE),
+            enrolled("P1", 3),
+            filed("Q1", township="longquan"),
+            closed("P1", emergency=False, reason="负责人王五病休"),
+        )
     finally:
         app.close()
     return Tables(store_settings)
@@ -29,8 +34,12 @@ def personal(store_settings: Settings) -> Tables:
 
 def test_personal_values_are_not_in_the_chained_event_only_their_salted_digests(personal):
     state = personal.state(1).decode()
-    assert NOTE not in state and ADDRESS not in state and "李四" not in state and '"recorded_by"' not in state.split(
-        '"personal"')[0]
+    assert (
+        NOTE not in state
+        and ADDRESS not in state
+        and "李四" not in state
+        and '"recorded_by"' not in state.split('"personal"')[0]
+    )
     held = orjson.loads(personal.state(1))["personal"]
     assert sorted(held) == ["event.address", "event.note", "event.operator", "recorded_by"]
     app = open_app(personal.settings)
@@ -43,8 +52,19 @@ def test_personal_values_are_not_in_the_chained_event_only_their_salted_digests(
 
 
 def test_a_redaction_erases_the_value_records_why_and_keeps_verify_green(personal, store_env, monkeypatch, capsys):
-    code, out, err = run(store_env, monkeypatch, capsys, "audit", "redact", "1", "event.note",
-                         "--reason", "个人信息删除申请 2026-118", "--by", "privacy-officer")
+    code, out, err = run(
+        store_env,
+        monkeypatch,
+        capsys,
+        "audit",
+        "redact",
+        "1",
+        "event.note",
+        "--reason",
+        "个人信息删除申请 2026-118",
+        "--by",
+        "privacy-officer",
+    )
     assert code == 0, err
     assert verdict(store_env, monkeypatch, capsys)[0] == 0
     held = personal.execute("SELECT value FROM tuoyu_personal")
@@ -60,18 +80,21 @@ def test_a_redaction_erases_the_value_records_why_and_keeps_verify_green(persona
     assert again[0] == 1 and "already" in again[2]
 
 
-def test_a_redaction_of_a_field_without_personal_data_is_refused_naming_the_fields(personal, store_env,
-                                                                                  monkeypatch, capsys):
+def test_a_redaction_of_a_field_without_personal_data_is_refused_naming_the_fields(
+    personal, store_env, monkeypatch, capsys
+):
     code, _, err = run(store_env, monkeypatch, capsys, "audit", "redact", "2", "event.children", "--reason", "x")
     assert code == 1 and "recorded_by" in err
 
 
-def test_a_bundle_carries_personal_values_only_when_asked_and_verifies_them(personal, store_env, monkeypatch,
-                                                                           capsys, tmp_path):
+def test_a_bundle_carries_personal_values_only_when_asked_and_verifies_them(
+    personal, store_env, monkeypatch, capsys, tmp_path
+):
     plain, full = tmp_path / "plain", tmp_path / "full"
     assert run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2030-01-01", str(plain))[0] == 0
-    assert run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2030-01-01", "--personal",
-               str(full))[0] == 0
+    assert (
+        run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2030-01-01", "--personal", str(full))[0] == 0
+    )
     assert NOTE not in "".join(p.read_text() for p in plain.iterdir())
     assert NOTE in (full / "personal.jsonl").read_text()
     key = run(store_env, monkeypatch, capsys, "audit", "key")[1].strip()
@@ -83,11 +106,25 @@ def test_a_bundle_carries_personal_values_only_when_asked_and_verifies_them(pers
     assert code == 1 and "personal.jsonl" in err
 
 
-def test_a_townships_bundle_holds_its_events_alone_each_proved_in_the_signed_log(personal, store_env, monkeypatch,
-                                                                                capsys, tmp_path):
+def test_a_townships_bundle_holds_its_events_alone_each_proved_in_the_signed_log(
+    personal, store_env, monkeypatch, capsys, tmp_path
+):
     bundle = tmp_path / "longquan"
-    assert run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2030-01-01", "--township", "longquan",
-               str(bundle))[0] == 0
+    assert (
+        run(
+            store_env,
+            monkeypatch,
+            capsys,
+            "audit",
+            "export",
+            "--as-of",
+            "2030-01-01",
+            "--township",
+            "longquan",
+            str(bundle),
+        )[0]
+        == 0
+    )
     lines = [orjson.loads(line) for line in (bundle / "events.jsonl").read_bytes().splitlines()]
     assert [line["position"] for line in lines] == [3]  # Q1's filing; nothing of dayu's P1
     key = run(store_env, monkeypatch, capsys, "audit", "key")[1].strip()
@@ -101,8 +138,9 @@ def test_a_townships_bundle_holds_its_events_alone_each_proved_in_the_signed_log
     assert code == 1 and "not in the signed log" in err
 
 
-def test_replay_of_a_bundle_verifies_it_first_and_refuses_an_emptied_one(personal, store_env, monkeypatch, capsys,
-                                                                         tmp_path):
+def test_replay_of_a_bundle_verifies_it_first_and_refuses_an_emptied_one(
+    personal, store_env, monkeypatch, capsys, tmp_path
+):
     bundle = tmp_path / "bundle"
     assert run(store_env, monkeypatch, capsys, "audit", "export", "--as-of", "2030-01-01", str(bundle))[0] == 0
     (bundle / "events.jsonl").write_bytes(b"")
@@ -113,8 +151,9 @@ def test_replay_of_a_bundle_verifies_it_first_and_refuses_an_emptied_one(persona
     assert code == 1 and out == "" and "不重放" in err
 
 
-def test_a_bundle_whose_snapshot_and_manifest_were_rewritten_together_fails(personal, store_env, monkeypatch,
-                                                                           capsys, tmp_path):
+def test_a_bundle_whose_snapshot_and_manifest_were_rewritten_together_fails(
+    personal, store_env, monkeypatch, capsys, tmp_path
+):
     """snapshot.json changed and its hash fixed in manifest.json: the replay tells."""
     import hashlib
 
@@ -135,7 +174,8 @@ def test_a_bundle_whose_snapshot_and_manifest_were_rewritten_together_fails(pers
 
 
 def test_a_redacted_address_leaves_the_live_view_and_the_public_map_and_the_view_equals_a_replay(
-        api, store_env, monkeypatch, capsys):
+    api, store_env, monkeypatch, capsys
+):
     from tests.integration.api_helpers import recorded
     from tuoyu.audit.check import check_view
 
@@ -144,8 +184,20 @@ def test_a_redacted_address_leaves_the_live_view_and_the_public_map_and_the_view
     [feature] = api.client.get("/api/registry").json()["features"]
     assert feature["properties"]["address"] == ADDRESS
     position = api.platform.registry.position()
-    assert run(store_env, monkeypatch, capsys, "audit", "redact", str(position), "event.address",
-               "--reason", "家庭托育点停办, 依申请删除")[0] == 0
+    assert (
+        run(
+            store_env,
+            monkeypatch,
+            capsys,
+            "audit",
+            "redact",
+            str(position),
+            "event.address",
+            "--reason",
+            "家庭托育点停办, 依申请删除",
+        )[0]
+        == 0
+    )
     api.wait_for_view()
     [feature] = api.client.get("/api/registry").json()["features"]
     assert feature["properties"]["address"] is None

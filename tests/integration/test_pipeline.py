@@ -33,10 +33,17 @@ class Relay(LoggedProcess):
     """`tuoyu relay` following the store, as deployed."""
 
     def __init__(self, recorded: Store, kafka: KafkaNames, root: Path) -> None:
-        env = {**os.environ, "TUOYU_DATA_DIR": str(recorded.settings.data_dir),
-               "TUOYU_STORE": recorded.settings.store, "TUOYU_KAFKA": kafka.bootstrap}
-        super().__init__([TUOYU, "relay", "--quiet", "--topic", kafka.topic, "--batch", "200", "--poll", "0.1"],
-                         root / "relay.log", env)
+        env = {
+            **os.environ,
+            "TUOYU_DATA_DIR": str(recorded.settings.data_dir),
+            "TUOYU_STORE": recorded.settings.store,
+            "TUOYU_KAFKA": kafka.bootstrap,
+        }
+        super().__init__(
+            [TUOYU, "relay", "--quiet", "--topic", kafka.topic, "--batch", "200", "--poll", "0.1"],
+            root / "relay.log",
+            env,
+        )
 
     def check_alive(self) -> None:
         assert self.process.poll() is None, f"relay exited with {self.process.returncode}:\n{self.tail()}"
@@ -44,7 +51,7 @@ class Relay(LoggedProcess):
 
 def record_in_batches(recorded: Store, events: list[dict], size: int = BATCH, pause: float = 0.0) -> None:
     for start in range(0, len(events), size):
-        recorded.record(events[start:start + size])
+        recorded.record(events[start : start + size])
         if pause:
             time.sleep(pause)
 
@@ -78,7 +85,10 @@ def test_the_whole_pipeline_ends_equal_to_a_replay(kafka, store, tmp_path):  # n
 
 
 def test_the_broker_killed_mid_stream_and_restarted_loses_nothing_and_counts_nothing_twice(
-        killable_kafka, store, tmp_path):  # noqa: F811
+    killable_kafka,
+    store,  # noqa: F811
+    tmp_path,
+):
     broker = killable_kafka.broker
     ensure_topic([broker.bootstrap], killable_kafka.topic, PARTITIONS)
     record_in_batches(store, history())
@@ -106,8 +116,7 @@ def test_the_broker_killed_mid_stream_and_restarted_loses_nothing_and_counts_not
         worker.stop()
 
 
-def test_a_relay_and_a_worker_started_before_the_broker_wait_and_then_proceed(
-        killable_kafka, store, tmp_path):  # noqa: F811
+def test_a_relay_and_a_worker_started_before_the_broker_wait_and_then_proceed(killable_kafka, store, tmp_path):  # noqa: F811
     broker = killable_kafka.broker
     record_in_batches(store, history())
     broker.kill()

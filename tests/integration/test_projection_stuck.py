@@ -40,8 +40,7 @@ def store_with_a_fact_that_cannot_be_folded(settings: Settings) -> int:
 
 def test_the_projector_stops_before_a_fact_it_cannot_fold_and_never_moves_past_it(store_settings, caplog):
     bad = store_with_a_fact_that_cannot_be_folded(store_settings)
-    with caplog.at_level(logging.ERROR, logger=projector_module.__name__), \
-            open_projector(store_settings) as projector:
+    with caplog.at_level(logging.ERROR, logger=projector_module.__name__), open_projector(store_settings) as projector:
         projector.first_retry_seconds = 0.0  # every round below is a retry
         for _ in range(3):
             projector.catch_up()
@@ -101,8 +100,11 @@ def test_the_projector_goes_on_once_the_fact_applies(store_settings, monkeypatch
 
 
 def metric_samples(text: str) -> dict[tuple[str, str], float]:
-    return {(s.name, s.labels.get("view", "")): s.value for family in text_string_to_metric_families(text)
-            for s in family.samples}
+    return {
+        (s.name, s.labels.get("view", "")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_metrics_and_healthz_say_the_view_is_stuck_and_where(api):
@@ -137,8 +139,11 @@ def test_serve_starts_over_a_fact_it_cannot_fold_and_reports_it(store_settings, 
     starts, reports the fact, and serves what it could apply."""
     bad = store_with_a_fact_that_cannot_be_folded(store_settings)
     port = free_port()
-    server = LoggedProcess([TUOYU, "serve", "--port", str(port)], tmp_path / "serve.log",
-                           env={**store_env, "TUOYU_NOW": "2025-01-15T10:00:00+08:00"})
+    server = LoggedProcess(
+        [TUOYU, "serve", "--port", str(port)],
+        tmp_path / "serve.log",
+        env={**store_env, "TUOYU_NOW": "2025-01-15T10:00:00+08:00"},
+    )
     try:
         wait_for_port(port, timeout=60)
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
@@ -152,8 +157,7 @@ def test_serve_starts_over_a_fact_it_cannot_fold_and_reports_it(store_settings, 
     assert f"at position {bad} cannot be applied" in server.tail(), server.tail()
 
 
-def test_project_once_over_a_fact_it_cannot_fold_exits_1_and_names_it(store_settings, store_env, monkeypatch,
-                                                                      capsys):
+def test_project_once_over_a_fact_it_cannot_fold_exits_1_and_names_it(store_settings, store_env, monkeypatch, capsys):
     from tests.integration.audit_helpers import run
 
     bad = store_with_a_fact_that_cannot_be_folded(store_settings)

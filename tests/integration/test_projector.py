@@ -32,11 +32,39 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=SHANGHAI)
 
 # One step of a random history: (what, which institution, which township, a number, a day, a flag).
 steps = st.tuples(
-    st.sampled_from(["file", "file", "enrol", "enrol", "withdraw", "capacity", "close", "rehome", "reopen",
-                     "grant", "revoke", "staff", "inspect", "rectify", "train", "target",
-                     # kpis.md, revision of 2026-11-30
-                     "assess", "grade", "report", "resolve", "population", "cap", "guide"]),
-    st.integers(0, 5), st.integers(0, 3), st.integers(0, 40), st.integers(0, 900), st.booleans(),
+    st.sampled_from(
+        [
+            "file",
+            "file",
+            "enrol",
+            "enrol",
+            "withdraw",
+            "capacity",
+            "close",
+            "rehome",
+            "reopen",
+            "grant",
+            "revoke",
+            "staff",
+            "inspect",
+            "rectify",
+            "train",
+            "target",
+            # kpis.md, revision of 2026-11-30
+            "assess",
+            "grade",
+            "report",
+            "resolve",
+            "population",
+            "cap",
+            "guide",
+        ]
+    ),
+    st.integers(0, 5),
+    st.integers(0, 3),
+    st.integers(0, 40),
+    st.integers(0, 900),
+    st.booleans(),
 )
 
 
@@ -44,9 +72,16 @@ def to_event(n: int, step: tuple) -> dict:
     what, i, t, number, day, flag = step
     base = {"event_id": f"p-{n}", "occurred_at": (T0 + timedelta(days=day)).isoformat(), "institution_id": f"I{i}"}
     return {
-        "file": lambda: {**base, "type": "InstitutionFiled", "name": f"机构{i}", "township": TOWNSHIP_IDS[t],
-                         "kind": INSTITUTION_KINDS[t], "slots": number, "inclusive": flag,
-                         "monthly_fee_yuan": 1500 + 50 * number},
+        "file": lambda: {
+            **base,
+            "type": "InstitutionFiled",
+            "name": f"机构{i}",
+            "township": TOWNSHIP_IDS[t],
+            "kind": INSTITUTION_KINDS[t],
+            "slots": number,
+            "inclusive": flag,
+            "monthly_fee_yuan": 1500 + 50 * number,
+        },
         "enrol": lambda: {**base, "type": "ChildrenEnrolled", "children": max(1, number // 4)},
         "withdraw": lambda: {**base, "type": "ChildrenWithdrawn", "children": max(1, number // 8)},
         "capacity": lambda: {**base, "type": "CapacityChanged", "slots": number},
@@ -55,45 +90,105 @@ def to_event(n: int, step: tuple) -> dict:
         "reopen": lambda: {**base, "type": "InstitutionReopened", **({"slots": number} if flag else {})},
         "grant": lambda: {**base, "type": "InclusiveStatusGranted"},
         "revoke": lambda: {**base, "type": "InclusiveStatusRevoked"},
-        "staff": lambda: {**base, "type": "StaffReported", "caregivers": number // 4, "certified_caregivers": number // 6},
-        "inspect": lambda: {**base, "type": "InspectionRecorded", "inspection_id": f"X{number % 7}", "kind": "routine",
-                            "outcome": "rectify" if flag else "pass", "rectify_by": "2024-09-01"},
+        "staff": lambda: {
+            **base,
+            "type": "StaffReported",
+            "caregivers": number // 4,
+            "certified_caregivers": number // 6,
+        },
+        "inspect": lambda: {
+            **base,
+            "type": "InspectionRecorded",
+            "inspection_id": f"X{number % 7}",
+            "kind": "routine",
+            "outcome": "rectify" if flag else "pass",
+            "rectify_by": "2024-09-01",
+        },
         "rectify": lambda: {**base, "type": "RectificationCompleted", "inspection_id": f"X{number % 7}"},
-        "train": lambda: {"event_id": f"p-{n}", "occurred_at": base["occurred_at"], "type": "TrainingCompleted",
-                          "course": ["head", "caregiver", "health"][number % 3], "people": number + 1,
-                          **({"township": TOWNSHIP_IDS[t]} if flag else {})},
-        "target": lambda: {"event_id": f"p-{n}", "occurred_at": base["occurred_at"], "type": "TargetSet",
-                           "scope": "district" if flag else TOWNSHIP_IDS[t], "kpi": TARGETED[number % len(TARGETED)],
-                           "value": number / 40 if number % 2 else number, "start": "2024-01-01",
-                           "due": ["2024-06-30", "2024-12-31", "2025-12-31"][day % 3],
-                           "responsible": ["health_commission"]},
+        "train": lambda: {
+            "event_id": f"p-{n}",
+            "occurred_at": base["occurred_at"],
+            "type": "TrainingCompleted",
+            "course": ["head", "caregiver", "health"][number % 3],
+            "people": number + 1,
+            **({"township": TOWNSHIP_IDS[t]} if flag else {}),
+        },
+        "target": lambda: {
+            "event_id": f"p-{n}",
+            "occurred_at": base["occurred_at"],
+            "type": "TargetSet",
+            "scope": "district" if flag else TOWNSHIP_IDS[t],
+            "kpi": TARGETED[number % len(TARGETED)],
+            "value": number / 40 if number % 2 else number,
+            "start": "2024-01-01",
+            "due": ["2024-06-30", "2024-12-31", "2025-12-31"][day % 3],
+            "responsible": ["health_commission"],
+        },
         **_revision_steps(n, step, base),
     }[what]()
 
 
 # Every kpi a township may have, plus the district-only floor (set only for the district).
-TARGETED = ["slots_total", "new_slots", "township_min_slots", "new_inclusive_slots", "kindergarten_new_inclusive_slots",
-            "slots_per_1000", "inspected_share", "assessed_share", "offline_guidance_activities", "heads_trained"]
+TARGETED = [
+    "slots_total",
+    "new_slots",
+    "township_min_slots",
+    "new_inclusive_slots",
+    "kindergarten_new_inclusive_slots",
+    "slots_per_1000",
+    "inspected_share",
+    "assessed_share",
+    "offline_guidance_activities",
+    "heads_trained",
+]
 
 
 def _revision_steps(n: int, step: tuple, base: dict) -> dict:
     what, i, t, number, day, flag = step
     plain = {"event_id": f"p-{n}", "occurred_at": base["occurred_at"]}
     return {
-        "assess": lambda: {**base, "type": "InspectionRecorded", "inspection_id": f"Q{n}", "kind": "quality_assessment",
-                           "outcome": "fail" if flag else "pass", "scores": {"safety": number + 50, "health": 60}},
-        "grade": lambda: {**base, "type": "RiskCreditGraded", "risk": ["low", "medium", "high"][number % 3],
-                          "credit": "ABCD"[number % 4]},
-        "report": lambda: {**base, "type": "IncidentReported", "incident_id": f"E{number % 5}",
-                           "category": ["food_safety", "fire_safety", "health"][number % 3],
-                           "severity": ["general", "serious", "major"][day % 3]},
+        "assess": lambda: {
+            **base,
+            "type": "InspectionRecorded",
+            "inspection_id": f"Q{n}",
+            "kind": "quality_assessment",
+            "outcome": "fail" if flag else "pass",
+            "scores": {"safety": number + 50, "health": 60},
+        },
+        "grade": lambda: {
+            **base,
+            "type": "RiskCreditGraded",
+            "risk": ["low", "medium", "high"][number % 3],
+            "credit": "ABCD"[number % 4],
+        },
+        "report": lambda: {
+            **base,
+            "type": "IncidentReported",
+            "incident_id": f"E{number % 5}",
+            "category": ["food_safety", "fire_safety", "health"][number % 3],
+            "severity": ["general", "serious", "major"][day % 3],
+        },
         "resolve": lambda: {**base, "type": "IncidentResolved", "incident_id": f"E{number % 5}"},
-        "population": lambda: {**plain, "type": "PopulationReported", "scope": TOWNSHIP_IDS[t] if flag else "district",
-                               "year": 2023 + number % 3, "population": 1000 + 100 * number},
-        "cap": lambda: {**plain, "type": "InclusiveFeeCapSet", "monthly_fee_yuan": 1000 + 100 * number,
-                        "start": (T0 + timedelta(days=day)).date().isoformat()},
-        "guide": lambda: {**plain, "type": "ParentingGuidanceHeld", "format": "offline" if flag else "online",
-                          "participants": number, "township": TOWNSHIP_IDS[t]},
+        "population": lambda: {
+            **plain,
+            "type": "PopulationReported",
+            "scope": TOWNSHIP_IDS[t] if flag else "district",
+            "year": 2023 + number % 3,
+            "population": 1000 + 100 * number,
+        },
+        "cap": lambda: {
+            **plain,
+            "type": "InclusiveFeeCapSet",
+            "monthly_fee_yuan": 1000 + 100 * number,
+            "start": (T0 + timedelta(days=day)).date().isoformat(),
+        },
+        "guide": lambda: {
+            **plain,
+            "type": "ParentingGuidanceHeld",
+            "format": "offline" if flag else "online",
+            "participants": number,
+            "township": TOWNSHIP_IDS[t],
+        },
     }
 
 
@@ -116,8 +211,11 @@ def check_view_invariants(snapshot: dict) -> None:
 
 
 def run_history(kind: str, tmp: Path, history: list, cuts: list[int], as_of_day: int) -> None:
-    with fresh_store(kind, tmp) as settings_, open_registry(settings_, clock=lambda: NOW) as app, \
-            open_projector(settings_, batch=3) as projector:
+    with (
+        fresh_store(kind, tmp) as settings_,
+        open_registry(settings_, clock=lambda: NOW) as app,
+        open_projector(settings_, batch=3) as projector,
+    ):
         check_history(app, projector, history, cuts, as_of_day)
 
 
@@ -144,16 +242,22 @@ def check_history(app, projector, history: list, cuts: list[int], as_of_day: int
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=st.lists(steps, min_size=1, max_size=60), cuts=st.lists(st.integers(0, 60), max_size=10),
-       as_of_day=st.integers(0, 900))
+@given(
+    history=st.lists(steps, min_size=1, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=10),
+    as_of_day=st.integers(0, 900),
+)
 def test_the_live_view_equals_a_replay_and_keeps_its_invariants_on_sqlite(tmp_path, history, cuts, as_of_day):
     run_history("sqlite", tmp_path, history, cuts, as_of_day)
 
 
 @pytest.mark.postgres
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=st.lists(steps, min_size=1, max_size=40), cuts=st.lists(st.integers(0, 40), max_size=8),
-       as_of_day=st.integers(0, 900))
+@given(
+    history=st.lists(steps, min_size=1, max_size=40),
+    cuts=st.lists(st.integers(0, 40), max_size=8),
+    as_of_day=st.integers(0, 900),
+)
 def test_the_live_view_equals_a_replay_and_keeps_its_invariants_on_postgres(tmp_path, history, cuts, as_of_day):
     run_history("postgres", tmp_path, history, cuts, as_of_day)
 

@@ -38,11 +38,28 @@ def district_events(seed: int, count: int = 6) -> list[dict]:
     for n in range(count):
         day = f"2025-0{1 + n % 9}-1{n % 10}T10:00:00+08:00"
         if n % 2:
-            events.append({"event_id": f"d-{seed}-{n}", "type": "TrainingCompleted", "occurred_at": day,
-                           "course": "caregiver", "people": 10 + n})
+            events.append(
+                {
+                    "event_id": f"d-{seed}-{n}",
+                    "type": "TrainingCompleted",
+                    "occurred_at": day,
+                    "course": "caregiver",
+                    "people": 10 + n,
+                }
+            )
         else:
-            events.append({"event_id": f"d-{seed}-{n}", "type": "TargetSet", "occurred_at": day, "scope": "district",
-                           "kpi": "slots_total", "value": 1000 + n, "start": "2024-01-01", "due": "2025-12-31"})
+            events.append(
+                {
+                    "event_id": f"d-{seed}-{n}",
+                    "type": "TargetSet",
+                    "occurred_at": day,
+                    "scope": "district",
+                    "kpi": "slots_total",
+                    "value": 1000 + n,
+                    "start": "2024-01-01",
+                    "due": "2025-12-31",
+                }
+            )
     return events
 
 
@@ -56,7 +73,7 @@ def record(settings: Settings, count: int, seed: int = 7) -> int:
         # In parts: one transaction of 12,000 events outlasts PostgreSQL's idle-in-transaction
         # timeout (eventsourcing's default) on a machine busy with other work.
         for start in range(0, len(events), 1000):
-            app.record(events[start:start + 1000], "relay-test")
+            app.record(events[start : start + 1000], "relay-test")
         return app.position()
     finally:
         app.close()
@@ -106,8 +123,11 @@ def check_messages(records: list[Consumed], facts: list[dict]) -> None:
         assert record.key == body["key"].encode()
         positions = body["positions"]
         assert positions == sorted(positions) and (body["first"], body["last"]) == (positions[0], positions[-1])
-        assert record.headers == {"first": str(positions[0]).encode(), "last": str(positions[-1]).encode(),
-                                  "count": str(len(positions)).encode()}
+        assert record.headers == {
+            "first": str(positions[0]).encode(),
+            "last": str(positions[-1]).encode(),
+            "count": str(len(positions)).encode(),
+        }
         for fact in facts_of(body):
             assert fact == by_position[fact["position"]]
             assert partition_of(fact) == body["key"]
@@ -179,8 +199,9 @@ def test_a_relay_killed_mid_run_resumes_with_no_gap(store_settings, store_env, k
     settings = dataclasses.replace(store_settings, kafka=kafka.bootstrap)
     env = {**store_env, "TUOYU_KAFKA": kafka.bootstrap}
     total, batch = record(settings, 12000, seed=11), 200
-    follower = subprocess.Popen([TUOYU, "relay", "--quiet", "--topic", kafka.topic, "--batch", str(batch),
-                                 "--poll", "0.1"], env=env)
+    follower = subprocess.Popen(
+        [TUOYU, "relay", "--quiet", "--topic", kafka.topic, "--batch", str(batch), "--poll", "0.1"], env=env
+    )
     try:
         deadline = time.monotonic() + 60
         while relay_position(settings) < 1500 and time.monotonic() < deadline and follower.poll() is None:
@@ -218,8 +239,14 @@ def test_the_relay_keeps_its_position_across_restarts(store_settings, store_env,
     env = {**store_env, "TUOYU_KAFKA": kafka.bootstrap}
 
     def relay_once() -> str:
-        done = subprocess.run([TUOYU, "relay", "--once", "--topic", kafka.topic], env=env, check=True,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [TUOYU, "relay", "--once", "--topic", kafka.topic],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return done.stdout
 
     first = record(settings, 300, seed=3)
@@ -253,6 +280,7 @@ def test_the_relay_rides_out_a_broker_killed_and_restarted(tmp_path, killable_ka
         while relay.position < position or served()["tuoyu_relay_position"] < position:
             assert time.monotonic() < deadline, f"the relay is at {relay.position}, not {position}"
             time.sleep(0.02)
+
     try:
         wait_for(first, 30)
         assert served()["tuoyu_relay_position"] == first

@@ -40,8 +40,15 @@ from tuoyu.views.replay import replay_snapshot
 K0 = datetime(2025, 1, 10, 9, 0, tzinfo=CST)
 K1 = datetime(2025, 1, 20, 9, 0, tzinfo=CST)
 AS_OF = parse_moment("2025-01-10", "as_of")
-SECTIONS = ["一、总体情况", "二、目标任务进展", "三、各镇街情况", "四、安全与应急处置", "五、综合监管",
-            "六、队伍建设与家庭养育指导", "七、数据来源与核验"]
+SECTIONS = [
+    "一、总体情况",
+    "二、目标任务进展",
+    "三、各镇街情况",
+    "四、安全与应急处置",
+    "五、综合监管",
+    "六、队伍建设与家庭养育指导",
+    "七、数据来源与核验",
+]
 
 
 def recorded_at(settings: Settings, moment: datetime, *events) -> None:
@@ -58,32 +65,51 @@ def small(store_settings: Settings) -> Settings:
     with an open rectification, one with a serious incident and a fee above the cap), grades, a
     quality assessment, staff, training, guidance and population, recorded on 10 January 2025; then
     on 20 January a late filing of 2024."""
-    recorded_at(store_settings, K0,
-                target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31",
-                       responsible=["health_commission", "education_commission"]),
-                target("district", "new_slots", 50, start="2024-01-01", due="2025-12-31"),
-                target("district", "township_min_slots", 20, start="2024-01-01", due="2025-12-31"),
-                target("district", "slots_per_1000", 4.5, start="2024-01-01", due="2025-12-31"),
-                population("district", 2024, 20_000), fee_cap(1500, start="2024-01-01"),
-                filed("A1", slots=30, inclusive=True, monthly_fee_yuan=1800, occurred_at="2024-03-01T09:00:00+08:00"),
-                filed("A2", slots=15, township="longquan", occurred_at="2024-04-01T09:00:00+08:00"),
-                filed("A3", slots=10, occurred_at="2024-05-01T09:00:00+08:00"),
-                enrolled("A1", 10), enrolled("A3", 5), staff("A1", 4, 3), training("caregiver", 12),
-                guidance(40), inspection("A2", "INS-1", occurred_at="2024-11-20T09:00:00+08:00",
-                                         rectify_by="2024-12-20"),
-                closed("A3", occurred_at="2025-01-08T09:00:00+08:00"),
-                graded("A2", risk="high", credit="C"),
-                inspection("A1", "QA-1", outcome="pass", kind="quality_assessment",
-                           scores={"management": 80, "safety": 92.5}, occurred_at="2024-12-01T09:00:00+08:00"),
-                incident("A1", "INC-1", occurred_at="2025-01-05T09:00:00+08:00", children_affected=3),
-                guidance(25, format="online", occurred_at="2025-01-06T09:00:00+08:00"))
-    recorded_at(store_settings, K1, filed("A4", slots=25, township="longquan",
-                                          occurred_at="2024-12-01T09:00:00+08:00"))
+    recorded_at(
+        store_settings,
+        K0,
+        target(
+            "district",
+            "slots_total",
+            100,
+            start="2024-01-01",
+            due="2024-12-31",
+            responsible=["health_commission", "education_commission"],
+        ),
+        target("district", "new_slots", 50, start="2024-01-01", due="2025-12-31"),
+        target("district", "township_min_slots", 20, start="2024-01-01", due="2025-12-31"),
+        target("district", "slots_per_1000", 4.5, start="2024-01-01", due="2025-12-31"),
+        population("district", 2024, 20_000),
+        fee_cap(1500, start="2024-01-01"),
+        filed("A1", slots=30, inclusive=True, monthly_fee_yuan=1800, occurred_at="2024-03-01T09:00:00+08:00"),
+        filed("A2", slots=15, township="longquan", occurred_at="2024-04-01T09:00:00+08:00"),
+        filed("A3", slots=10, occurred_at="2024-05-01T09:00:00+08:00"),
+        enrolled("A1", 10),
+        enrolled("A3", 5),
+        staff("A1", 4, 3),
+        training("caregiver", 12),
+        guidance(40),
+        inspection("A2", "INS-1", occurred_at="2024-11-20T09:00:00+08:00", rectify_by="2024-12-20"),
+        closed("A3", occurred_at="2025-01-08T09:00:00+08:00"),
+        graded("A2", risk="high", credit="C"),
+        inspection(
+            "A1",
+            "QA-1",
+            outcome="pass",
+            kind="quality_assessment",
+            scores={"management": 80, "safety": 92.5},
+            occurred_at="2024-12-01T09:00:00+08:00",
+        ),
+        incident("A1", "INC-1", occurred_at="2025-01-05T09:00:00+08:00", children_affected=3),
+        guidance(25, format="online", occurred_at="2025-01-06T09:00:00+08:00"),
+    )
+    recorded_at(store_settings, K1, filed("A4", slots=25, township="longquan", occurred_at="2024-12-01T09:00:00+08:00"))
     return store_settings
 
 
-def report_of(settings: Settings, as_of: datetime = AS_OF, known_at: datetime | None = None,
-              fmt: str = "html") -> bytes:
+def report_of(
+    settings: Settings, as_of: datetime = AS_OF, known_at: datetime | None = None, fmt: str = "html"
+) -> bytes:
     app = open_app(settings)
     try:
         return make_report(app.recorder, as_of, known_at, fmt)
@@ -113,13 +139,19 @@ def test_the_township_table_shows_each_township_and_the_district_as_a_replay_com
     report = read_report(report_of(small))
     table = "各镇街托育服务情况"
     assert [row[0] for row in report.table(table)] == [t.name_zh for t in TOWNSHIPS] + ["全区"]
-    for name, figures in [*((t.name_zh, snapshot["townships"][t.id]) for t in TOWNSHIPS),
-                          ("全区", snapshot["district"])]:
+    for name, figures in [
+        *((t.name_zh, snapshot["townships"][t.id]) for t in TOWNSHIPS),
+        ("全区", snapshot["district"]),
+    ]:
         row = report.row(table, name)
         assert (row["机构"], row["托位"], row["普惠托位"], row["普惠占比"], row["在托"], row["使用率"]) == (
-            count(figures["institutions_operating"]), count(figures["slots_total"]),
-            count(figures["slots_inclusive"]), percent(figures["inclusive_share"]), count(figures["enrolled"]),
-            percent(figures["occupancy"])), name
+            count(figures["institutions_operating"]),
+            count(figures["slots_total"]),
+            count(figures["slots_inclusive"]),
+            percent(figures["inclusive_share"]),
+            count(figures["enrolled"]),
+            percent(figures["occupancy"]),
+        ), name
         assert row["待整改(逾期)"] == f"{figures['rectifications_open']}({figures['rectifications_overdue']})"
     # The late filing of A4 (recorded 20 January) counts: no known-at was given.
     assert report.row(table, "龙泉镇")["托位"] == "40"
@@ -128,16 +160,19 @@ def test_the_township_table_shows_each_township_and_the_district_as_a_replay_com
 def test_the_targets_table_shows_each_target_as_the_replay_judges_it_with_the_floor_as_one_row(small):
     snapshot = replayed(small)
     report = read_report(report_of(small))
-    rows = {row["目标"]: row for row in (dict(zip(report.heads["目标任务进展情况"], r))
-                                         for r in report.table("目标任务进展情况"))}
+    heads = report.heads["目标任务进展情况"]
+    rows = {row["目标"]: row for row in (dict(zip(heads, r, strict=True)) for r in report.table("目标任务进展情况"))}
     for judged in snapshot["targets"]:
         if judged["kpi"] == "township_min_slots":
             continue
         row = rows[f"全区 · {kpi_zh(judged['kpi'])}"]
         assert (row["目标值"], row["基线"], row["当前值"], row["应达值"], row["状态"]) == (
-            kpi_value(judged["kpi"], judged["value"]), kpi_value(judged["kpi"], judged["baseline"]),
-            kpi_value(judged["kpi"], judged["actual"]), kpi_value(judged["kpi"], judged["expected"]),
-            STATUS_ZH[judged["status"]])
+            kpi_value(judged["kpi"], judged["value"]),
+            kpi_value(judged["kpi"], judged["baseline"]),
+            kpi_value(judged["kpi"], judged["actual"]),
+            kpi_value(judged["kpi"], judged["expected"]),
+            STATUS_ZH[judged["status"]],
+        )
     floors = [t for t in snapshot["targets"] if t["kpi"] == "township_min_slots"]
     reached = sum(1 for t in floors if t["actual"] >= t["value"])
     assert rows["各镇街 · 镇街托位下限"]["当前值"] == f"{reached}/13个达到"
@@ -151,8 +186,9 @@ def test_the_overview_names_the_district_figures_and_what_needs_attention(small)
     assert report.facts["普惠托位占比"] == percent(district["inclusive_share"])
     assert report.facts["待安置幼儿"] == f"{district['children_awaiting_rehoming']}人"
     assert f"全区共有运营中的托育机构{district['institutions_operating']}家" in report.text()
-    assert any("应急关停" in item and f"{district['children_awaiting_rehoming']}名幼儿待安置" in item
-               for item in report.items)
+    assert any(
+        "应急关停" in item and f"{district['children_awaiting_rehoming']}名幼儿待安置" in item for item in report.items
+    )
     assert any("超过整改期限" in item for item in report.items)
 
 
@@ -175,8 +211,9 @@ def test_a_known_at_leaves_out_what_was_recorded_later_and_the_record_line_says_
     assert snapshot["position"] < replayed(small)["position"]
 
 
-def test_the_checkpoint_in_the_report_verifies_the_record_with_tuoyu_verify(small, store_env, monkeypatch, capsys,
-                                                                          tmp_path):
+def test_the_checkpoint_in_the_report_verifies_the_record_with_tuoyu_verify(
+    small, store_env, monkeypatch, capsys, tmp_path
+):
     report = read_report(report_of(small, known_at=K0))
     checkpoint = orjson.loads(next(block for block in report.code if block.startswith("{")))
     assert checkpoint["position"] == replayed(small, known_at=K0)["position"]
@@ -214,11 +251,13 @@ def test_supervision_shows_the_grades_coverage_scores_and_fees_of_the_replay(sma
     report = read_report(report_of(small))
     risk = report.row("运营机构风险等级分布", "风险等级")
     assert {RISK_ZH[k]: count(v) for k, v in district["institutions_by_risk"].items()} == {
-        k: v for k, v in risk.items() if k in RISK_ZH.values()}
+        k: v for k, v in risk.items() if k in RISK_ZH.values()
+    }
     assert risk["高风险"] == "1"
     credit = report.row("运营机构信用等级分布", "信用等级")
     assert {CREDIT_ZH[k]: count(v) for k, v in district["institutions_by_credit"].items()} == {
-        k: v for k, v in credit.items() if k in CREDIT_ZH.values()}
+        k: v for k, v in credit.items() if k in CREDIT_ZH.values()
+    }
     assert credit["C级"] == "1"
     scores = {row[0]: row[1] for row in report.table("质量评估各维度平均得分")}
     assert scores == {QUALITY_DIMENSIONS_ZH[k]: decimal(v, 1) for k, v in district["quality_scores"].items()}
@@ -234,7 +273,8 @@ def test_incidents_of_the_period_are_listed_and_an_open_serious_one_needs_attent
     report = read_report(report_of(small))
     rows = report.table("报告期内及尚未处置完毕的安全事件")
     assert [(r[0], r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
-        ("托育点 A1", "食品安全", "较大", "2025.1.5", "3", "处置中")]
+        ("托育点 A1", "食品安全", "较大", "2025.1.5", "3", "处置中")
+    ]
     assert district["incidents_open_serious"] == 1
     assert any("较大及以上安全事件" in item for item in report.items)
     assert report.facts["未结安全事件"] == f"{district['incidents_open']}起"

@@ -16,8 +16,11 @@ from tests.support.report import read_report
 from tuoyu.service.config import Settings
 
 K0 = datetime(2025, 1, 10, 9, 0, tzinfo=CST)
-EVENTS = (target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31"),
-          filed("A1", slots=30, occurred_at="2024-03-01T09:00:00+08:00"), enrolled("A1", 4))
+EVENTS = (
+    target("district", "slots_total", 100, start="2024-01-01", due="2024-12-31"),
+    filed("A1", slots=30, occurred_at="2024-03-01T09:00:00+08:00"),
+    enrolled("A1", 4),
+)
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def report(env, monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
 
 # ---- the command -------------------------------------------------------------------------
 
+
 def test_the_command_writes_html_or_pdf_by_the_extension_of_out(stored, store_env, monkeypatch, capsys, outputs):
     code, out, err = report(store_env, monkeypatch, capsys, "--as-of", "2025-01-10", "--out", str(outputs / "r.html"))
     assert code == 0, err
@@ -60,14 +64,18 @@ def test_the_command_writes_a_pdf_for_a_pdf_out(stored, store_env, monkeypatch, 
     assert (outputs / "r.PDF").read_bytes().startswith(b"%PDF-")
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["--as-of", "2024-13-01"], "--as-of '2024-13-01' is not a date"),
-    (["--as-of", "yesterday"], "--as-of 'yesterday' is not a date"),
-    (["--as-of", "2025-01-10", "--known-at", "2025-02-30"], "--known-at '2025-02-30' is not a date"),
-    (["--as-of", "0001-01-01T00:00:00+14:00"], "out of range"),
-])
-def test_a_bad_date_is_a_usage_error_that_names_the_option_and_writes_nothing(stored, store_env, monkeypatch, capsys,
-                                                                              outputs, argv, says):
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--as-of", "2024-13-01"], "--as-of '2024-13-01' is not a date"),
+        (["--as-of", "yesterday"], "--as-of 'yesterday' is not a date"),
+        (["--as-of", "2025-01-10", "--known-at", "2025-02-30"], "--known-at '2025-02-30' is not a date"),
+        (["--as-of", "0001-01-01T00:00:00+14:00"], "out of range"),
+    ],
+)
+def test_a_bad_date_is_a_usage_error_that_names_the_option_and_writes_nothing(
+    stored, store_env, monkeypatch, capsys, outputs, argv, says
+):
     code, out, err = report(store_env, monkeypatch, capsys, *argv, "--out", str(outputs / "r.html"))
     assert code == 2 and says in err and out == ""
     assert list(outputs.iterdir()) == []
@@ -80,8 +88,7 @@ def test_an_out_that_is_neither_html_nor_pdf_is_a_usage_error(stored, store_env,
     assert list(outputs.iterdir()) == []
 
 
-def test_an_out_that_cannot_be_written_is_a_usage_error_that_names_it(stored, store_env, monkeypatch, capsys,
-                                                                      outputs):
+def test_an_out_that_cannot_be_written_is_a_usage_error_that_names_it(stored, store_env, monkeypatch, capsys, outputs):
     (outputs / "folder.html").mkdir()
     for out in (outputs / "missing" / "r.html", outputs / "folder.html", Path("/proc/r.html")):
         code, _, err = report(store_env, monkeypatch, capsys, "--as-of", "2025-01-10", "--out", str(out))
@@ -89,8 +96,9 @@ def test_an_out_that_cannot_be_written_is_a_usage_error_that_names_it(stored, st
     assert [p.name for p in outputs.iterdir()] == ["folder.html"]
 
 
-def test_an_altered_record_gets_no_report_exit_1_and_an_older_report_stays(stored, store_env, monkeypatch, capsys,
-                                                                         outputs):
+def test_an_altered_record_gets_no_report_exit_1_and_an_older_report_stays(
+    stored, store_env, monkeypatch, capsys, outputs
+):
     out = outputs / "r.html"
     out.write_bytes(b"the report of last month")
     tables = Tables(stored)
@@ -103,6 +111,7 @@ def test_an_altered_record_gets_no_report_exit_1_and_an_older_report_stays(store
 
 
 # ---- the route ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def served(api):
@@ -126,11 +135,13 @@ def test_only_auditors_and_admins_read_the_report(served):
 def test_the_route_gives_the_bytes_the_command_writes(served, monkeypatch, capsys, tmp_path):
     env = {"TUOYU_STORE": served.settings.store, "TUOYU_DATA_DIR": str(served.settings.data_dir)}
     out = tmp_path / "r.html"
-    code, _, err = report(env, monkeypatch, capsys, "--as-of", "2025-01-10", "--known-at", "2025-01-12",
-                          "--out", str(out))
+    code, _, err = report(
+        env, monkeypatch, capsys, "--as-of", "2025-01-10", "--known-at", "2025-01-12", "--out", str(out)
+    )
     assert code == 0, err
-    response = served.client.get("/api/report", params={"as_of": "2025-01-10", "known_at": "2025-01-12"},
-                                 headers=served.headers("auditor"))
+    response = served.client.get(
+        "/api/report", params={"as_of": "2025-01-10", "known_at": "2025-01-12"}, headers=served.headers("auditor")
+    )
     assert response.content == out.read_bytes()
     assert response.headers["content-disposition"] == 'inline; filename="tuoyu-report-2025-01-10.html"'
 
@@ -144,25 +155,42 @@ def test_the_route_gives_a_pdf_for_format_pdf_or_an_accept_that_prefers_it(serve
     assert by_format.content.startswith(b"%PDF-")
     by_accept = served.client.get("/api/report?as_of=2025-01-10", headers={**auditor, "Accept": "application/pdf"})
     assert by_accept.headers["content-type"] == "application/pdf" and by_accept.content == by_format.content
-    browser = served.client.get("/api/report?as_of=2025-01-10", headers={
-        **auditor, "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8"})
+    browser = served.client.get(
+        "/api/report?as_of=2025-01-10",
+        headers={**auditor, "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8"},
+    )
     assert browser.headers["content-type"] == "text/html; charset=utf-8"
-    html_wins = served.client.get("/api/report?as_of=2025-01-10&format=html",
-                                  headers={**auditor, "Accept": "application/pdf"})
+    html_wins = served.client.get(
+        "/api/report?as_of=2025-01-10&format=html", headers={**auditor, "Accept": "application/pdf"}
+    )
     assert html_wins.headers["content-type"] == "text/html; charset=utf-8"
 
 
-@pytest.mark.parametrize("query, field", [("", "as_of"), ("as_of=2024-13-01", "as_of"), ("as_of=%20", "as_of"),
-                                          ("as_of=2025-01-10&known_at=soon", "known_at")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("", "as_of"),
+        ("as_of=2024-13-01", "as_of"),
+        ("as_of=%20", "as_of"),
+        ("as_of=2025-01-10&known_at=soon", "known_at"),
+    ],
+)
 def test_a_missing_or_bad_time_is_a_400_that_names_the_field(served, query, field):
     response = served.client.get(f"/api/report?{query}", headers=served.headers("admin"))
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["field"] == field
 
 
-@pytest.mark.parametrize("as_of, known_at", [("0001-01-01", None), ("9999-12-31", "9999-12-31"),
-                                             ("0001-01-01T08:00:00+08:00", "2025-01-12"),
-                                             ("9999-12-31T23:59:59.999999+08:00", None), ("2025-01-10", "0001-01-02")])
+@pytest.mark.parametrize(
+    "as_of, known_at",
+    [
+        ("0001-01-01", None),
+        ("9999-12-31", "9999-12-31"),
+        ("0001-01-01T08:00:00+08:00", "2025-01-12"),
+        ("9999-12-31T23:59:59.999999+08:00", None),
+        ("2025-01-10", "0001-01-02"),
+    ],
+)
 def test_the_first_and_last_days_of_the_calendar_get_a_report(served, as_of, known_at):
     params = {"as_of": as_of, **({"known_at": known_at} if known_at else {})}
     response = served.client.get("/api/report", params=params, headers=served.headers("auditor"))

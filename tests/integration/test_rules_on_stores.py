@@ -33,7 +33,7 @@ def _enroll_concurrently(store_settings, slots: int, per_writer: int) -> tuple[i
                 assert rejection.problems[0].field == "children"
                 with lock:
                     counts["rejected"] += 1
-            except BaseException as error:  # noqa: BLE001 - reported by the test
+            except BaseException as error:
                 errors.append(error)
 
     threads = [threading.Thread(target=enroll, args=(w,)) for w in writers]

@@ -57,46 +57,126 @@ TOWNSHIPS_JSON = PROJECT / "tuoyu" / "contracts" / "townships.json"
 # The 13 towns and subdistricts of Mentougou (townships.json); written out so the oracle
 # does not depend on the file, and cross-checked against it below.
 TOWNSHIPS = [
-    "dayu", "chengzi", "dongxinfang", "datai", "wangping", "tanzhesi", "yongding",
-    "longquan", "junzhuang", "yanchi", "zhaitang", "qingshui", "miaofengshan",
+    "dayu",
+    "chengzi",
+    "dongxinfang",
+    "datai",
+    "wangping",
+    "tanzhesi",
+    "yongding",
+    "longquan",
+    "junzhuang",
+    "yanchi",
+    "zhaitang",
+    "qingshui",
+    "miaofengshan",
 ]
 
 TOWNSHIP_KEYS = {
-    "slots_total", "slots_inclusive", "inclusive_share", "institutions_operating",
-    "institutions_by_kind", "enrolled", "occupancy", "emergency_closures_open",
-    "children_awaiting_rehoming", "rectifications_open", "rectifications_overdue",
-    "caregivers", "certified_caregivers", "certified_share", "heads_trained",
-    "caregivers_trained", "health_trained", "guidance_activities", "guidance_participants",
+    "slots_total",
+    "slots_inclusive",
+    "inclusive_share",
+    "institutions_operating",
+    "institutions_by_kind",
+    "enrolled",
+    "occupancy",
+    "emergency_closures_open",
+    "children_awaiting_rehoming",
+    "rectifications_open",
+    "rectifications_overdue",
+    "caregivers",
+    "certified_caregivers",
+    "certified_share",
+    "heads_trained",
+    "caregivers_trained",
+    "health_trained",
+    "guidance_activities",
+    "guidance_participants",
     # the revision of 2026-11-30 ("Supervision, safety and the plan's other figures")
-    "slots_by_kind", "inclusive_slots_by_kind", "kindergarten_share", "institutions_by_risk",
-    "institutions_by_credit", "high_risk_uninspected", "inspected_share", "assessed_share",
-    "quality_scores", "failed_latest", "incidents_open", "incidents_open_serious",
-    "incidents_open_by_category", "incidents_year", "health_staff", "new_without_health_training",
-    "inclusive_fee_mean", "inclusive_over_cap", "guidance_offline_year", "guidance_online_year",
-    "guidance_participants_year", "population", "under3", "slots_per_1000",
+    "slots_by_kind",
+    "inclusive_slots_by_kind",
+    "kindergarten_share",
+    "institutions_by_risk",
+    "institutions_by_credit",
+    "high_risk_uninspected",
+    "inspected_share",
+    "assessed_share",
+    "quality_scores",
+    "failed_latest",
+    "incidents_open",
+    "incidents_open_serious",
+    "incidents_open_by_category",
+    "incidents_year",
+    "health_staff",
+    "new_without_health_training",
+    "inclusive_fee_mean",
+    "inclusive_over_cap",
+    "guidance_offline_year",
+    "guidance_online_year",
+    "guidance_participants_year",
+    "population",
+    "under3",
+    "slots_per_1000",
     # ... and what the platform adds so that the metrics can export sums and counts
     # (docs/decisions.md): the numerators of the shares, score and fee sums and counts, and
     # open incidents by category and severity
-    "inspected_institutions", "assessed_institutions", "quality_score_sum", "quality_score_count",
-    "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count", "incidents_open_by_category_severity",
+    "inspected_institutions",
+    "assessed_institutions",
+    "quality_score_sum",
+    "quality_score_count",
+    "inclusive_fee_yuan_sum",
+    "inclusive_fee_yuan_count",
+    "incidents_open_by_category_severity",
 }
 # inclusive_fee_cap_yuan (the cap in force) is the platform's addition too.
 DISTRICT_ONLY_KEYS = {"inclusive_coverage", "townships_below_min_slots", "inclusive_fee_cap_yuan"}
 DISTRICT_KEYS = TOWNSHIP_KEYS | DISTRICT_ONLY_KEYS
 SNAPSHOT_KEYS = {"as_of", "known_at", "position", "district", "townships", "targets"}
 
-RATIO_KEYS = {"inclusive_share", "occupancy", "certified_share", "inclusive_coverage", "kindergarten_share",
-              "inspected_share", "assessed_share", "inclusive_fee_mean", "slots_per_1000"}
+RATIO_KEYS = {
+    "inclusive_share",
+    "occupancy",
+    "certified_share",
+    "inclusive_coverage",
+    "kindergarten_share",
+    "inspected_share",
+    "assessed_share",
+    "inclusive_fee_mean",
+    "slots_per_1000",
+}
 # Figures whose district value is the sum of the townships' (population is the district's own
 # report, dicts and means are not summed here).
 SUMMED_KEYS = {
-    "slots_total", "slots_inclusive", "institutions_operating", "enrolled", "emergency_closures_open",
-    "children_awaiting_rehoming", "rectifications_open", "rectifications_overdue", "caregivers",
-    "certified_caregivers", "heads_trained", "caregivers_trained", "health_trained", "guidance_activities",
-    "guidance_participants", "high_risk_uninspected", "inspected_institutions", "assessed_institutions",
-    "failed_latest", "incidents_open", "incidents_open_serious", "incidents_year", "health_staff",
-    "new_without_health_training", "inclusive_fee_yuan_sum", "inclusive_fee_yuan_count", "inclusive_over_cap",
-    "guidance_offline_year", "guidance_online_year", "guidance_participants_year",
+    "slots_total",
+    "slots_inclusive",
+    "institutions_operating",
+    "enrolled",
+    "emergency_closures_open",
+    "children_awaiting_rehoming",
+    "rectifications_open",
+    "rectifications_overdue",
+    "caregivers",
+    "certified_caregivers",
+    "heads_trained",
+    "caregivers_trained",
+    "health_trained",
+    "guidance_activities",
+    "guidance_participants",
+    "high_risk_uninspected",
+    "inspected_institutions",
+    "assessed_institutions",
+    "failed_latest",
+    "incidents_open",
+    "incidents_open_serious",
+    "incidents_year",
+    "health_staff",
+    "new_without_health_training",
+    "inclusive_fee_yuan_sum",
+    "inclusive_fee_yuan_count",
+    "inclusive_over_cap",
+    "guidance_offline_year",
+    "guidance_online_year",
+    "guidance_participants_year",
 }
 KINDS = ["kindergarten_class", "community", "employer", "district_center", "school_staff", "private"]
 DIMENSIONS = ["management", "staffing", "environment", "safety", "health", "family_community", "activities"]
@@ -169,16 +249,13 @@ AS_OF_MARCH = "2024-03-31T23:59:59+08:00"
 
 def run_tuoyu(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     assert TUOYU.exists(), f"the `tuoyu` command is not installed at {TUOYU}"
-    return subprocess.run(
-        [str(TUOYU), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run([str(TUOYU), *args], env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def import_file(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[str]:
     result = run_tuoyu(env, "import", str(path))
     assert result.returncode == 0, (
-        f"tuoyu import {path} exited {result.returncode}\n"
-        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        f"tuoyu import {path} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     )
     return result
 
@@ -384,15 +461,20 @@ DISTRICT_SEPT_REVISION: dict[str, Any] = {
     "guidance_offline_year": 1,  # s-014
     "guidance_online_year": 0,
     "guidance_participants_year": 48,
-    "population": None, "under3": None, "slots_per_1000": None,  # nothing reported
+    "population": None,
+    "under3": None,
+    "slots_per_1000": None,  # nothing reported
 }
 
 
 def test_as_of_september_the_revisions_figures_of_the_fifteen_events(imported):
     snapshot = replay(imported, "--as-of", AS_OF_SEPT)
     assert_figures(snapshot["district"], DISTRICT_SEPT_REVISION, "district")
-    assert_figures(snapshot["townships"]["yongding"], {"new_without_health_training": 1, "inspected_share": 1.0,
-                                                       "inclusive_fee_mean": 3200.0}, "yongding")
+    assert_figures(
+        snapshot["townships"]["yongding"],
+        {"new_without_health_training": 1, "inspected_share": 1.0, "inclusive_fee_mean": 3200.0},
+        "yongding",
+    )
 
 
 # --------------------------------------------------------------------------- case 2: 2024-06-30
@@ -436,19 +518,29 @@ def test_as_of_june_each_township_holds_its_own_institution(imported):
     assert_figures(
         snapshot["townships"]["dayu"],
         {
-            "slots_total": 40, "slots_inclusive": 40, "inclusive_share": 1.0,  # KG-001
-            "enrolled": 32, "occupancy": 0.8,  # 32 / 40
-            "caregivers": 6, "certified_caregivers": 6, "certified_share": 1.0,  # s-006
-            "emergency_closures_open": 0, "children_awaiting_rehoming": 0,
+            "slots_total": 40,
+            "slots_inclusive": 40,
+            "inclusive_share": 1.0,  # KG-001
+            "enrolled": 32,
+            "occupancy": 0.8,  # 32 / 40
+            "caregivers": 6,
+            "certified_caregivers": 6,
+            "certified_share": 1.0,  # s-006
+            "emergency_closures_open": 0,
+            "children_awaiting_rehoming": 0,
         },
         "dayu",
     )
     assert_figures(
         snapshot["townships"]["yongding"],
         {
-            "slots_total": 60, "slots_inclusive": 0, "inclusive_share": 0.0,  # not inclusive yet
-            "enrolled": 41, "occupancy": 0.6833,  # 41 / 60
-            "rectifications_open": 1, "rectifications_overdue": 0,
+            "slots_total": 60,
+            "slots_inclusive": 0,
+            "inclusive_share": 0.0,  # not inclusive yet
+            "enrolled": 41,
+            "occupancy": 0.6833,  # 41 / 60
+            "rectifications_open": 1,
+            "rectifications_overdue": 0,
             "caregivers_trained": 0,
         },
         "yongding",
@@ -533,9 +625,14 @@ def test_a_known_at_before_the_import_sees_no_events(imported):
     assert_figures(
         snapshot["district"],
         {
-            "slots_total": 0, "inclusive_share": None, "institutions_operating": 0,
-            "enrolled": 0, "children_awaiting_rehoming": 0, "rectifications_open": 0,
-            "caregivers_trained": 0, "inclusive_coverage": 0.0,  # 0 / 13
+            "slots_total": 0,
+            "inclusive_share": None,
+            "institutions_operating": 0,
+            "enrolled": 0,
+            "children_awaiting_rehoming": 0,
+            "rectifications_open": 0,
+            "caregivers_trained": 0,
+            "inclusive_coverage": 0.0,  # 0 / 13
         },
         "district",
     )
@@ -556,14 +653,24 @@ def test_importing_the_same_file_twice_records_nothing_new(store_env):
 
 TARGET_EVENTS = [
     {
-        "event_id": "t-001", "type": "TargetSet", "occurred_at": "2024-01-05T09:00:00+08:00",
-        "scope": "district", "kpi": "slots_total", "value": 150,
-        "start": "2024-01-01", "due": "2024-12-31",
+        "event_id": "t-001",
+        "type": "TargetSet",
+        "occurred_at": "2024-01-05T09:00:00+08:00",
+        "scope": "district",
+        "kpi": "slots_total",
+        "value": 150,
+        "start": "2024-01-01",
+        "due": "2024-12-31",
     },
     {
-        "event_id": "t-002", "type": "TargetSet", "occurred_at": "2024-01-05T09:00:00+08:00",
-        "scope": "district", "kpi": "township_min_slots", "value": 20,
-        "start": "2024-01-01", "due": "2025-12-31",
+        "event_id": "t-002",
+        "type": "TargetSet",
+        "occurred_at": "2024-01-05T09:00:00+08:00",
+        "scope": "district",
+        "kpi": "township_min_slots",
+        "value": 20,
+        "start": "2024-01-01",
+        "due": "2025-12-31",
     },
 ]
 
@@ -578,8 +685,11 @@ TARGET_EVENTS = [
 #   expected = 0 + (20 - 0) x 0.3748290 = 7.49658 -> 7.4966
 # Baselines: nothing was filed before 2024-02-01, so every slots_total at start is 0.
 SLOTS_TARGET = {
-    "scope": "district", "kpi": "slots_total", "value": 150,
-    "start": "2024-01-01", "due": "2024-12-31",
+    "scope": "district",
+    "kpi": "slots_total",
+    "value": 150,
+    "start": "2024-01-01",
+    "due": "2024-12-31",
     "baseline": 0,  # district slots_total at 2024-01-01 00:00: no institution filed yet
     "actual": 80,  # district slots_total as of 2024-09-30 (see DISTRICT_SEPT)
     "expected": 112.2951,  # 150 x 0.7486338
@@ -592,8 +702,11 @@ MIN_SLOTS_EXPECTED = 7.4966  # 20 x 0.3748290
 def min_slots_target(township: str) -> dict[str, Any]:
     actual = MIN_SLOTS_ACTUAL.get(township, 0)
     return {
-        "scope": township, "kpi": "township_min_slots", "value": 20,
-        "start": "2024-01-01", "due": "2025-12-31",
+        "scope": township,
+        "kpi": "township_min_slots",
+        "value": 20,
+        "start": "2024-01-01",
+        "due": "2025-12-31",
         "baseline": 0,  # township slots_total at 2024-01-01: 0 everywhere
         "actual": actual,
         "expected": MIN_SLOTS_EXPECTED,

@@ -35,19 +35,34 @@ class Relocation(Aggregate):
 
 def report_incident(app: Any, institution: str = "A1") -> None:
     """Record, as a newer release would, an InstitutionRelocated event."""
-    event = {"event_id": "mv-1", "type": "InstitutionRelocated", "occurred_at": "2026-02-27T09:00:00+08:00",
-             "institution_id": institution, "address": "门头沟区新桥大街 1 号"}
-    relocation = Relocation._create(Relocation.Reported, timestamp=RECORDED, event=event,
-                                    context={"township": "dayu"}, recorded_by="newer release")
+    event = {
+        "event_id": "mv-1",
+        "type": "InstitutionRelocated",
+        "occurred_at": "2026-02-27T09:00:00+08:00",
+        "institution_id": institution,
+        "address": "门头沟区新桥大街 1 号",
+    }
+    relocation = Relocation._create(
+        Relocation.Reported, timestamp=RECORDED, event=event, context={"township": "dayu"}, recorded_by="newer release"
+    )
     app.save(relocation)
 
 
 def test_events_of_the_current_schema_are_read_by_a_next_version_adding_a_field_and_a_type(
-        store_settings, store_env, monkeypatch, capsys):
+    store_settings, store_env, monkeypatch, capsys
+):
     app = open_app(store_settings, RECORDED)
     try:
-        target = {"event_id": "t-1", "type": "TargetSet", "occurred_at": "2026-01-01T00:00:00+08:00",
-                  "scope": "district", "kpi": "slots_total", "value": 100, "start": "2026-01-01", "due": "2026-12-31"}
+        target = {
+            "event_id": "t-1",
+            "type": "TargetSet",
+            "occurred_at": "2026-01-01T00:00:00+08:00",
+            "scope": "district",
+            "kpi": "slots_total",
+            "value": 100,
+            "start": "2026-01-01",
+            "due": "2026-12-31",
+        }
         record(app, filed("A1", slots=20), target)
         report_incident(app)
         stored = [bytes(state) for _, state in app.recorder.select_states(0, 10)]

@@ -40,6 +40,7 @@ def mode(path: Path) -> int:
 # ---- stores and secrets: 0600 -----------------------------------------------------------------
 # PostgreSQL keeps its own files; only the SQLite store is files of the platform's.
 
+
 def test_a_new_sqlite_store_and_its_wal_and_shm_files_are_readable_by_their_owner_only(tmp_path, permissive_umask):
     settings = Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 'data' / 'tuoyu.db'}")
     platform = open_platform(settings)
@@ -74,20 +75,23 @@ def modes_of_files_renamed_or_chmodded(tmp_path: Path) -> Iterator[list[tuple[st
         watching[0] = False
 
 
-def test_the_webhook_secret_is_never_on_disk_readable_by_others(tmp_path, permissive_umask,
-                                                              modes_of_files_renamed_or_chmodded):
+def test_the_webhook_secret_is_never_on_disk_readable_by_others(
+    tmp_path, permissive_umask, modes_of_files_renamed_or_chmodded
+):
     secret = ensure_webhook_secret(tmp_path / "data")
     written = tmp_path / "data" / "alert-webhook-secret"
     assert written.read_text() == secret and len(secret) >= 32
     assert mode(written) == 0o600
     assert modes_of_files_renamed_or_chmodded, "the secret was written without a chmod or a rename"
-    assert all(seen_mode & 0o077 == 0 for _, seen_mode in modes_of_files_renamed_or_chmodded), \
+    assert all(seen_mode & 0o077 == 0 for _, seen_mode in modes_of_files_renamed_or_chmodded), (
         modes_of_files_renamed_or_chmodded
+    )
     assert ensure_webhook_secret(tmp_path / "data") == secret  # kept, not rewritten
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["alert-webhook-secret"]
 
 
 # ---- a body that does not arrive --------------------------------------------------------------
+
 
 def admin_token(settings: Settings) -> str:
     from tuoyu.service.tokens import create_token
@@ -103,14 +107,15 @@ def test_a_client_sending_less_than_its_content_length_gets_a_408_when_the_read_
     settings = Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 'tuoyu.db'}")
     token = admin_token(settings)
     port = free_port()
-    env = {**os.environ, "TUOYU_DATA_DIR": str(tmp_path), "TUOYU_STORE": settings.store,
-           "TUOYU_BODY_READ_TIMEOUT": "1"}
+    env = {**os.environ, "TUOYU_DATA_DIR": str(tmp_path), "TUOYU_STORE": settings.store, "TUOYU_BODY_READ_TIMEOUT": "1"}
     server = LoggedProcess([TUOYU, "serve", "--port", str(port)], tmp_path / "serve.log", env=env)
     try:
         wait_for_port(port, timeout=60)
         with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
-            client.sendall(f"POST /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-                           "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"event".encode())
+            client.sendall(
+                f"POST /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"event'.encode()
+            )
             answer = client.recv(65536)  # the socket's timeout (30 s) fails the test if nothing comes
         assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
         assert b"did not arrive within 1 s" in answer
@@ -123,11 +128,16 @@ def test_a_client_sending_less_than_its_content_length_gets_a_408_when_the_read_
 
 # ---- compact dates ----------------------------------------------------------------------------
 
+
 def test_a_compact_date_means_the_same_day_as_its_dashed_form_in_the_api_and_on_the_command_line(
-        api, store_env, monkeypatch, capsys):
+    api, store_env, monkeypatch, capsys
+):
     late_that_day = filed("D1", slots=25, occurred_at="2024-09-30T20:00:00+08:00")
-    response = api.client.post("/api/events", content=orjson.dumps(late_that_day),
-                               headers={**api.headers("admin"), "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/events",
+        content=orjson.dumps(late_that_day),
+        headers={**api.headers("admin"), "Content-Type": "application/json"},
+    )
     assert response.status_code == 201, response.text
     snapshots = {}
     for written in ("2024-09-30", "20240930"):
@@ -141,8 +151,9 @@ def test_a_compact_date_means_the_same_day_as_its_dashed_form_in_the_api_and_on_
 
 
 @pytest.mark.parametrize("written", ["20240930T1200", "2024-W40-1", "2024-274", "2024-0930"])
-def test_other_compact_or_week_forms_are_refused_rather_than_read_otherwise(api, store_env, monkeypatch, capsys,
-                                                                           written):
+def test_other_compact_or_week_forms_are_refused_rather_than_read_otherwise(
+    api, store_env, monkeypatch, capsys, written
+):
     answer = api.client.get("/api/kpi", params={"as_of": written}, headers=api.headers("auditor"))
     assert answer.status_code == 422 and "20241231" in answer.json()["errors"][0]["message"], answer.text
     code, out, err = run(store_env, monkeypatch, capsys, "replay", "--as-of", written)

@@ -15,8 +15,9 @@ def token_events(tables: Tables) -> list[dict]:
 
 
 def test_grants_and_revocations_are_events_in_the_audit_trail(store_settings, store_env, monkeypatch, capsys):
-    code, out, err = run(store_env, monkeypatch, capsys, "token", "create", "--role", "township:dayu",
-                         "--name", "dayu-officer-1")
+    code, out, err = run(
+        store_env, monkeypatch, capsys, "token", "create", "--role", "township:dayu", "--name", "dayu-officer-1"
+    )
     assert code == 0, err
     token = out.strip().splitlines()[-1]
     assert run(store_env, monkeypatch, capsys, "token", "revoke", "dayu-officer-1")[0] == 0
@@ -41,8 +42,7 @@ def test_the_token_table_is_a_view_of_the_token_events(store_settings, store_env
 
 
 @pytest.mark.parametrize("name", ["mallory (admin)", "张三", "a b", ".leading-dot", "x" * 65, "new\nline"])
-def test_a_token_name_outside_the_safe_character_set_is_refused(store_settings, store_env, monkeypatch, capsys,
-                                                               name):
+def test_a_token_name_outside_the_safe_character_set_is_refused(store_settings, store_env, monkeypatch, capsys, name):
     code, _, err = run(store_env, monkeypatch, capsys, "token", "create", "--role", "admin", "--name", name)
     assert code == 2 and "letters, digits" in err
     assert Tables(store_settings).execute(f"SELECT COUNT(*) FROM {Tables(store_settings).events}")[0][0] == 0

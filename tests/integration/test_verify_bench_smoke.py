@@ -13,8 +13,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_the_verify_bench_runs_and_reports_a_ratio(store):
-    done = subprocess.run([sys.executable, "-m", "bench.verify", "--stores", store, "--events", "300"],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.verify", "--stores", store, "--events", "300"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {store} |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]

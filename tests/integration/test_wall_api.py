@@ -19,16 +19,46 @@ from tuoyu.service.http.app import create_app
 from tuoyu.service.http.pages import ALERT_NAMES_ZH
 from tuoyu.service.prometheus_alerts import FiringAlerts, firing_alerts
 
-PROMETHEUS_ALERTS = {"status": "success", "data": {"alerts": [
-    {"labels": {"alertname": "RectificationOverdue", "severity": "warning", "township": "dayu",
-                "team": "health-commission"},
-     "annotations": {"summary": "大峪街道有逾期整改", "description": "2 项整改逾期", "runbook_url": "http://x/runbook"},
-     "state": "firing", "activeAt": "2026-11-28T10:00:00Z", "value": "2e+00"},
-    {"labels": {"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "slots_total"},
-     "annotations": {"summary": "进度落后"}, "state": "pending", "activeAt": "2026-11-28T11:00:00Z"},
-    {"labels": {"alertname": "EmergencyClosureOpen", "severity": "critical", "township": "qingshui"},
-     "annotations": {"summary": "应急关停：清水镇"}, "state": "firing", "activeAt": "2026-11-28T12:00:00Z"},
-]}}
+PROMETHEUS_ALERTS = {
+    "status": "success",
+    "data": {
+        "alerts": [
+            {
+                "labels": {
+                    "alertname": "RectificationOverdue",
+                    "severity": "warning",
+                    "township": "dayu",
+                    "team": "health-commission",
+                },
+                "annotations": {
+                    "summary": "大峪街道有逾期整改",
+                    "description": "2 项整改逾期",
+                    "runbook_url": "http://x/runbook",
+                },
+                "state": "firing",
+                "activeAt": "2026-11-28T10:00:00Z",
+                "value": "2e+00",
+            },
+            {
+                "labels": {
+                    "alertname": "TargetBehindPace",
+                    "severity": "warning",
+                    "scope": "district",
+                    "kpi": "slots_total",
+                },
+                "annotations": {"summary": "进度落后"},
+                "state": "pending",
+                "activeAt": "2026-11-28T11:00:00Z",
+            },
+            {
+                "labels": {"alertname": "EmergencyClosureOpen", "severity": "critical", "township": "qingshui"},
+                "annotations": {"summary": "应急关停：清水镇"},
+                "state": "firing",
+                "activeAt": "2026-11-28T12:00:00Z",
+            },
+        ]
+    },
+}
 
 
 @pytest.fixture
@@ -37,7 +67,7 @@ def prometheus():
     hits = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server name)
+        def do_GET(self):
             hits.append(self.path)
             body = json.dumps(PROMETHEUS_ALERTS).encode()
             self.send_response(200 if self.path == "/api/v1/alerts" else 404)
@@ -64,9 +94,17 @@ def wall(api) -> dict:
 
 
 def test_the_wall_json_is_public_and_its_snapshot_is_the_one_of_api_kpi(api):
-    api.client.post("/api/events", headers=api.headers("admin"), json=[
-        filed("A", slots=30, inclusive=True), enrolled("A", 12), staff("A", 6, 5), filed("B", slots=10, township="yanchi"),
-        target("district", "slots_total", 100)]).raise_for_status()
+    api.client.post(
+        "/api/events",
+        headers=api.headers("admin"),
+        json=[
+            filed("A", slots=30, inclusive=True),
+            enrolled("A", 12),
+            staff("A", 6, 5),
+            filed("B", slots=10, township="yanchi"),
+            target("district", "slots_total", 100),
+        ],
+    ).raise_for_status()
     api.wait_for_view()
     body = wall(api)
     assert body["snapshot"] == api.client.get("/api/kpi", headers=api.headers("auditor")).json()
@@ -76,19 +114,27 @@ def test_the_wall_json_is_public_and_its_snapshot_is_the_one_of_api_kpi(api):
 
 def test_the_wall_json_has_no_personal_data_or_institution_details(api):
     secret = "张三 13800000000"
-    api.client.post("/api/events", headers=api.headers("admin"), json=[
-        filed("SECRET-ID", slots=30, operator=secret), enrolled("SECRET-ID", 3)]).raise_for_status()
+    api.client.post(
+        "/api/events",
+        headers=api.headers("admin"),
+        json=[filed("SECRET-ID", slots=30, operator=secret), enrolled("SECRET-ID", 3)],
+    ).raise_for_status()
     api.wait_for_view()
     text = api.client.get("/api/wall").text
     assert "SECRET-ID" not in text and secret not in text and "托育点" not in text
 
 
 def test_slots_over_time_sums_the_daily_changes_of_every_township(api):
-    api.client.post("/api/events", headers=api.headers("admin"), json=[
-        filed("A", slots=30, inclusive=True, occurred_at="2024-03-01T09:00:00+08:00"),
-        filed("B", slots=10, township="qingshui", occurred_at="2024-03-01T10:00:00+08:00"),
-        filed("C", slots=5, township="yanchi", occurred_at="2024-05-02T09:00:00+08:00"),
-        closed("B", occurred_at="2024-06-01T09:00:00+08:00")]).raise_for_status()
+    api.client.post(
+        "/api/events",
+        headers=api.headers("admin"),
+        json=[
+            filed("A", slots=30, inclusive=True, occurred_at="2024-03-01T09:00:00+08:00"),
+            filed("B", slots=10, township="qingshui", occurred_at="2024-03-01T10:00:00+08:00"),
+            filed("C", slots=5, township="yanchi", occurred_at="2024-05-02T09:00:00+08:00"),
+            closed("B", occurred_at="2024-06-01T09:00:00+08:00"),
+        ],
+    ).raise_for_status()
     api.wait_for_view()
     assert wall(api)["history"] == [
         {"date": "2024-03-01", "slots_total": 40, "slots_inclusive": 30},
@@ -115,16 +161,19 @@ def test_the_wall_shows_prometheus_firing_alerts_most_severe_first(api, promethe
         client.get("/api/wall")
     assert alerts["available"] is True
     assert [a["labels"]["alertname"] for a in alerts["firing"]] == ["EmergencyClosureOpen", "RectificationOverdue"]
-    assert alerts["firing"][1] == {"labels": {"alertname": "RectificationOverdue", "severity": "warning",
-                                              "township": "dayu"},
-                                   "summary": "大峪街道有逾期整改", "description": "2 项整改逾期",
-                                   "active_at": "2026-11-28T10:00:00Z"}
+    assert alerts["firing"][1] == {
+        "labels": {"alertname": "RectificationOverdue", "severity": "warning", "township": "dayu"},
+        "summary": "大峪街道有逾期整改",
+        "description": "2 项整改逾期",
+        "active_at": "2026-11-28T10:00:00Z",
+    }
     assert prometheus.hits == ["/api/v1/alerts"], "a second read within seconds is served from the cache"
 
 
 def test_firing_alerts_ignore_what_is_not_an_alert():
     assert firing_alerts([None, "x", {"state": "firing"}, {"state": "inactive", "labels": {}}]) == [
-        {"labels": {}, "summary": "", "description": "", "active_at": None}]
+        {"labels": {}, "summary": "", "description": "", "active_at": None}
+    ]
 
 
 def test_every_alert_of_the_catalogue_has_a_chinese_name_on_the_wall():
@@ -135,7 +184,7 @@ def test_the_wall_names_every_responsible_unit_kpi_and_incident_category_in_chin
     html = api.client.get("/").text
     opening = '<script type="application/json" id="config">'
     start = html.index(opening) + len(opening)
-    config = json.loads(html[start:html.index("</script>", start)])
+    config = json.loads(html[start : html.index("</script>", start)])
     assert config["units_zh"] == {u["id"]: u["name_zh"] for u in units_document()["units"]}
     assert set(config["kpis_zh"]) == set(TARGET_KPIS)
     assert set(config["incident_categories_zh"]) == set(INCIDENT_CATEGORIES)
@@ -179,8 +228,11 @@ def test_without_the_embedded_projector_the_wall_reads_a_replay_of_the_store(sto
     headers = {"Authorization": f"Bearer {create_token(platform.tokens, 'admin')[1]}"}
     try:
         with TestClient(create_app(platform)) as client:
-            client.post("/api/events", headers=headers, json=[
-                filed("A", slots=20, inclusive=True, occurred_at="2024-01-02T09:00:00+08:00")]).raise_for_status()
+            client.post(
+                "/api/events",
+                headers=headers,
+                json=[filed("A", slots=20, inclusive=True, occurred_at="2024-01-02T09:00:00+08:00")],
+            ).raise_for_status()
             body = client.get("/api/wall").json()
             assert body["snapshot"]["district"]["slots_total"] == 20
             assert body["history"] == [{"date": "2024-01-02", "slots_total": 20, "slots_inclusive": 20}]

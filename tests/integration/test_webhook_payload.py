@@ -53,8 +53,7 @@ def notify(client: TestClient, **alert_changes):
 
 
 @pytest.mark.parametrize("starts_at", [5, ..., None, "2026-11-30"])
-def test_an_alert_whose_start_is_not_an_rfc_3339_time_is_refused_and_the_on_call_list_still_answers(
-        oncall, starts_at):
+def test_an_alert_whose_start_is_not_an_rfc_3339_time_is_refused_and_the_on_call_list_still_answers(oncall, starts_at):
     response = notify(oncall, fingerprint="f-bad", startsAt=starts_at)
     assert response.status_code == 422, response.text
     assert response.json()["error"].startswith("alerts[0].startsAt:")
@@ -70,7 +69,8 @@ def test_an_alert_is_acknowledged_once_per_episode(oncall):
     assert notify(oncall, startsAt="2026-12-01T08:00:00Z").status_code == 200  # it fired again
     assert oncall.post(f"/api/oncall/{fingerprint}/ack").status_code == 200
     assert [(a["starts_at"], a["acknowledged_by"] is not None) for a in listed(oncall)] == [
-        ("2026-12-01T08:00:00Z", True)]
+        ("2026-12-01T08:00:00Z", True)
+    ]
 
 
 def test_a_payload_over_the_caps_is_refused_whole(oncall):

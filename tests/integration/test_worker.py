@@ -61,9 +61,13 @@ config = WorkerConfig(sys.argv[1], topic_partitions(sys.argv[1], sys.argv[7]), t
                       session_timeout=4.0, batch_size=int(sys.argv[6]), faust_settings=FAUST)
 LOGLEVEL = os.environ.get("TUOYU_WORKER_LOGLEVEL", "warning")
 """
-WORKER = "FAUST = {}\n" + WORKER_SETUP + """
+WORKER = (
+    "FAUST = {}\n"
+    + WORKER_SETUP
+    + """
 sys.exit(serve(KpiWorker(config), int(sys.argv[2]), metrics_host="127.0.0.1", loglevel=LOGLEVEL))
 """
+)
 
 # The same worker with one fault: the first time the partition argv[9] is assigned, it resumes
 # argv[10] messages past where its state ends, as a committed offset written apart from the state
@@ -72,7 +76,10 @@ sys.exit(serve(KpiWorker(config), int(sys.argv[2]), metrics_host="127.0.0.1", lo
 # they reached past it, so Faust takes one record per fetch here and buffers few. The small
 # buffer also keeps its fetch loop mid-batch when the jump is seen: records ahead of the jump
 # keep coming after the seek back.
-SKIPPING_WORKER = "FAUST = {'stream_buffer_maxsize': 4, 'broker_max_poll_records': 1}\n" + WORKER_SETUP + """
+SKIPPING_WORKER = (
+    "FAUST = {'stream_buffer_maxsize': 4, 'broker_max_poll_records': 1}\n"
+    + WORKER_SETUP
+    + """
 partition, skip = int(sys.argv[9]), int(sys.argv[10])
 class Skipping(KpiWorker):
     skipped = False
@@ -84,10 +91,14 @@ class Skipping(KpiWorker):
         return offsets
 sys.exit(serve(Skipping(config), int(sys.argv[2]), metrics_host="127.0.0.1", loglevel=LOGLEVEL))
 """
+)
 
 # The same worker whose summary timer does nothing once the file argv[9] exists: killed then, it
 # has folded facts whose summaries it never published.
-FROZEN_SUMMARIES_WORKER = "FAUST = {}\n" + WORKER_SETUP + """
+FROZEN_SUMMARIES_WORKER = (
+    "FAUST = {}\n"
+    + WORKER_SETUP
+    + """
 flag = sys.argv[9]
 class Frozen(KpiWorker):
     async def refresh(self):
@@ -95,6 +106,7 @@ class Frozen(KpiWorker):
             await super().refresh()
 sys.exit(serve(Frozen(config), int(sys.argv[2]), metrics_host="127.0.0.1", loglevel=LOGLEVEL))
 """
+)
 
 
 class Store:
@@ -126,9 +138,17 @@ def history(count: int = EVENTS, seed: int = 11) -> list[dict]:
 def markers(tag: str, course: str = "health") -> list[dict]:
     """One small fact for every key (hence every partition): when a worker has applied these,
     it has read everything sent before them."""
-    return [{"event_id": f"marker-{tag}-{key}", "type": "TrainingCompleted", "occurred_at": "2025-12-01T10:00:00+08:00",
-             "course": course, "people": 1, **({} if key == DISTRICT else {"township": key})}
-            for key in (DISTRICT, *TOWNSHIP_IDS)]
+    return [
+        {
+            "event_id": f"marker-{tag}-{key}",
+            "type": "TrainingCompleted",
+            "occurred_at": "2025-12-01T10:00:00+08:00",
+            "course": course,
+            "people": 1,
+            **({} if key == DISTRICT else {"township": key}),
+        }
+        for key in (DISTRICT, *TOWNSHIP_IDS)
+    ]
 
 
 def publish(kafka: KafkaNames, stored: list[tuple[int, bytes]], round_size: int = 100) -> None:
@@ -137,7 +157,7 @@ def publish(kafka: KafkaNames, stored: list[tuple[int, bytes]], round_size: int 
     producer = new_producer([kafka.bootstrap])
     try:
         for start in range(0, len(stored), round_size):
-            for key, value, headers in messages_of(stored[start:start + round_size]):
+            for key, value, headers in messages_of(stored[start : start + round_size]):
                 producer.send(kafka.topic, key=key, value=value, headers=headers)
         producer.flush()
     finally:
@@ -147,7 +167,7 @@ def publish(kafka: KafkaNames, stored: list[tuple[int, bytes]], round_size: int 
 def record_and_publish_markers(store: Store, kafka: KafkaNames, tag: str, course: str = "health") -> list[dict]:
     """Record one marker per key and publish them, as the relay would; returns every stored fact."""
     store.record(markers(tag, course))
-    publish(kafka, store.stored()[-len(markers(tag)):])
+    publish(kafka, store.stored()[-len(markers(tag)) :])
     return store.facts()
 
 
@@ -155,8 +175,14 @@ def record_and_publish_markers(store: Store, kafka: KafkaNames, tag: str, course
 
 # Series about the view itself, not figures: the workers export their own (view="faust") and
 # leave the newest recorded position to the API.
-VIEW_SERIES = frozenset({"childcare_events_recorded", "childcare_projection_position",
-                         "childcare_projection_stuck", "childcare_projection_stuck_position"})
+VIEW_SERIES = frozenset(
+    {
+        "childcare_events_recorded",
+        "childcare_projection_position",
+        "childcare_projection_stuck",
+        "childcare_projection_stuck_position",
+    }
+)
 
 
 def parsed(text: str, prefix: str = "childcare_") -> Series:
@@ -176,8 +202,9 @@ def service_series(facts: list[dict], now: datetime) -> Series:
     snapshot = build_snapshot(view, now, now, position)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(KpiCollector(lambda: snapshot, lambda: (position, {}), lambda: closures(view, "open")))
-    return {name: series for name, series in parsed(generate_latest(registry).decode()).items()
-            if name not in VIEW_SERIES}
+    return {
+        name: series for name, series in parsed(generate_latest(registry).decode()).items() if name not in VIEW_SERIES
+    }
 
 
 def is_info(metric: str) -> bool:
@@ -207,18 +234,42 @@ def differences(expected: Series, scraped: list[Series]) -> dict[str, list]:
     for index, one in enumerate(scraped):
         for name in [n for n in expected if is_info(n)]:
             if one.get(name) != expected[name]:
-                differ[f"{name} (worker {index + 1})"] = sorted(set(one.get(name, {}).items()) ^
-                                                               set(expected[name].items()))[:6]
+                differ[f"{name} (worker {index + 1})"] = sorted(
+                    set(one.get(name, {}).items()) ^ set(expected[name].items())
+                )[:6]
     return differ
 
 
 class Worker(LoggedProcess):
-    def __init__(self, kafka: KafkaNames, root: Path, name: str, batch: int = 20, script: str = WORKER,
-                 *args: object, refresh: float = 0.2, now: datetime = NOW) -> None:
+    def __init__(
+        self,
+        kafka: KafkaNames,
+        root: Path,
+        name: str,
+        batch: int = 20,
+        script: str = WORKER,
+        *args: object,
+        refresh: float = 0.2,
+        now: datetime = NOW,
+    ) -> None:
         self.port = free_port()
-        super().__init__([sys.executable, "-c", script, kafka.bootstrap, str(self.port), now.isoformat(),
-                          kafka.app_id, str(root / name), str(batch), kafka.topic, str(refresh), *map(str, args)],
-                         root / f"{name}.log")
+        super().__init__(
+            [
+                sys.executable,
+                "-c",
+                script,
+                kafka.bootstrap,
+                str(self.port),
+                now.isoformat(),
+                kafka.app_id,
+                str(root / name),
+                str(batch),
+                kafka.topic,
+                str(refresh),
+                *map(str, args),
+            ],
+            root / f"{name}.log",
+        )
 
     def scrape(self, prefix: str = "childcare_") -> Series:
         return parsed(requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text, prefix)
@@ -265,6 +316,7 @@ def equal_to(facts: list[dict], now: datetime, workers: int = 1) -> Callable[[li
             return False
         ready.differs = differences(expected, scraped)  # type: ignore[attr-defined]
         return not ready.differs  # type: ignore[attr-defined]
+
     return ready
 
 
@@ -299,6 +351,7 @@ def workers() -> Iterator[list[Worker]]:
 
 # -- the tests -----------------------------------------------------------------------------------
 
+
 def record_the_demo(store: Store, kafka: KafkaNames) -> list[dict]:
     """The demo district, published by the relay (in-process, as `tuoyu relay` runs it)."""
     with clock.set_to(DEMO_NOW):
@@ -314,7 +367,8 @@ def record_the_demo(store: Store, kafka: KafkaNames) -> list[dict]:
 
 
 def test_one_worker_exports_every_contract_series_of_the_demo_district_and_ignores_a_resent_history(
-        kafka, store, tmp_path, workers):
+    kafka, store, tmp_path, workers
+):
     facts = record_the_demo(store, kafka)
     worker = Worker(kafka, tmp_path, "w1", now=DEMO_NOW)
     workers.append(worker)
@@ -330,8 +384,7 @@ def test_one_worker_exports_every_contract_series_of_the_demo_district_and_ignor
     assert worker.process.returncode == 0, worker.tail()
 
 
-def test_two_workers_split_the_partitions_and_their_summed_export_equals_the_services(
-        kafka, store, tmp_path, workers):
+def test_two_workers_split_the_partitions_and_their_summed_export_equals_the_services(kafka, store, tmp_path, workers):
     """The demo district folded by two workers: every township, and every partition, is served
     by exactly one; the district's targets by one; the sum of what they export is the service's."""
     ensure_topic([kafka.bootstrap], kafka.topic, PARTITIONS)
@@ -349,8 +402,7 @@ def test_two_workers_split_the_partitions_and_their_summed_export_equals_the_ser
 
 
 @pytest.mark.parametrize("kill_after", ["first facts", "half the backlog"])
-def test_a_worker_killed_mid_stream_and_restarted_ends_equal_to_the_replay(kafka, store, tmp_path, workers,
-                                                                          kill_after):
+def test_a_worker_killed_mid_stream_and_restarted_ends_equal_to_the_replay(kafka, store, tmp_path, workers, kill_after):
     """SIGKILL while the backlog is being folded (small batches, so the kill lands between
     changelog writes; early, before any offset was kept, or later), then the same worker again:
     its state recovered from the changelogs and the messages after its kept offsets give exactly
@@ -401,7 +453,8 @@ def test_partitions_move_between_workers_with_their_state(kafka, store, tmp_path
 
 
 def test_a_worker_killed_between_a_batch_and_the_next_summary_refresh_republishes_what_is_stale(
-        kafka, store, tmp_path, workers):
+    kafka, store, tmp_path, workers
+):
     """Two workers; the one without the district has folded new facts of its townships but not
     yet published their summaries when it is killed. Which summaries are stale is read from the
     tables (a summary's position against its part's), so the worker started again publishes them

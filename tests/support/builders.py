@@ -49,10 +49,28 @@ def _event(type_: str, fields: dict[str, Any], extra: dict[str, Any]) -> dict[st
 
 # ---- institution events -----------------------------------------------------------------
 
-def filed(inst: str, *, slots: int = 20, township: str = "dayu", kind: str = "community",
-          inclusive: bool = False, **extra: Any) -> dict[str, Any]:
-    return _event("InstitutionFiled", {"institution_id": inst, "name": f"托育点 {inst}", "township": township,
-                                       "kind": kind, "slots": slots, "inclusive": inclusive}, extra)
+
+def filed(
+    inst: str,
+    *,
+    slots: int = 20,
+    township: str = "dayu",
+    kind: str = "community",
+    inclusive: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    return _event(
+        "InstitutionFiled",
+        {
+            "institution_id": inst,
+            "name": f"托育点 {inst}",
+            "township": township,
+            "kind": kind,
+            "slots": slots,
+            "inclusive": inclusive,
+        },
+        extra,
+    )
 
 
 def filing_changed(inst: str, **extra: Any) -> dict[str, Any]:
@@ -107,14 +125,19 @@ def graded(inst: str, **extra: Any) -> dict[str, Any]:
 
 
 def staff(inst: str, caregivers: int, certified: int, **extra: Any) -> dict[str, Any]:
-    return _event("StaffReported", {"institution_id": inst, "caregivers": caregivers,
-                                    "certified_caregivers": certified}, extra)
+    return _event(
+        "StaffReported", {"institution_id": inst, "caregivers": caregivers, "certified_caregivers": certified}, extra
+    )
 
 
-def incident(inst: str, incident_id: str, *, category: str = "food_safety", severity: str = "serious",
-             **extra: Any) -> dict[str, Any]:
-    return _event("IncidentReported", {"institution_id": inst, "incident_id": incident_id, "category": category,
-                                       "severity": severity}, extra)
+def incident(
+    inst: str, incident_id: str, *, category: str = "food_safety", severity: str = "serious", **extra: Any
+) -> dict[str, Any]:
+    return _event(
+        "IncidentReported",
+        {"institution_id": inst, "incident_id": incident_id, "category": category, "severity": severity},
+        extra,
+    )
 
 
 def resolved(inst: str, incident_id: str, **extra: Any) -> dict[str, Any]:
@@ -122,6 +145,7 @@ def resolved(inst: str, incident_id: str, **extra: Any) -> dict[str, Any]:
 
 
 # ---- programme events -------------------------------------------------------------------
+
 
 def training(course: str = "caregiver", people: int = 10, **extra: Any) -> dict[str, Any]:
     return _event("TrainingCompleted", {"course": course, "people": people}, extra)
@@ -131,8 +155,15 @@ def guidance(participants: int = 30, **extra: Any) -> dict[str, Any]:
     return _event("ParentingGuidanceHeld", {"format": "offline", "participants": participants}, extra)
 
 
-def target(scope: str = "district", kpi: str = "slots_total", value: float = 1000, *,
-           start: str = "2024-01-01", due: str = "2025-12-31", **extra: Any) -> dict[str, Any]:
+def target(
+    scope: str = "district",
+    kpi: str = "slots_total",
+    value: float = 1000,
+    *,
+    start: str = "2024-01-01",
+    due: str = "2025-12-31",
+    **extra: Any,
+) -> dict[str, Any]:
     return _event("TargetSet", {"scope": scope, "kpi": kpi, "value": value, "start": start, "due": due}, extra)
 
 
@@ -145,6 +176,7 @@ def fee_cap(monthly_fee_yuan: float = 2000, start: str = "2024-01-01", **extra: 
 
 
 # ---- recording and inspecting the store -------------------------------------------------
+
 
 def record(app: Registry, *events: Any) -> Outcome:
     return app.record(list(events), recorded_by=RECORDED_BY)
@@ -186,8 +218,9 @@ def rejected(app: Registry, batch: Sequence[Any], error: type[Exception] = Event
     return problems[0]
 
 
-def assert_problem(problem: Problem, *, index: int, field: str | None, says: Sequence[str] = (),
-                   event_id: Any = ...) -> None:
+def assert_problem(
+    problem: Problem, *, index: int, field: str | None, says: Sequence[str] = (), event_id: Any = ...
+) -> None:
     """The problem points at `index` and `field` and its message names every word of `says`."""
     assert (problem.index, problem.field) == (index, field), problem.describe()
     if event_id is not ...:

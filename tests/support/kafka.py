@@ -86,8 +86,9 @@ QUICK_START = ["-XX:TieredStopAtLevel=1"]
 
 def kafka_libs() -> Path:
     if not any(LIBS.glob("kafka_2.13-*.jar")):
-        raise RuntimeError(f"Apache Kafka is not assembled in {LIBS}: run `make services` "
-                           "(scripts/ensure-kafka.sh) first")
+        raise RuntimeError(
+            f"Apache Kafka is not assembled in {LIBS}: run `make services` (scripts/ensure-kafka.sh) first"
+        )
     return LIBS
 
 
@@ -127,15 +128,28 @@ class KafkaBroker:
         if (self.data / "meta.properties").exists():
             return config
         self.home.mkdir(parents=True, exist_ok=True)
-        config.write_text(SERVER_SETTINGS.format(port=self.port, controller_port=self.controller_port,
-                                                 data=self.data), encoding="utf-8")
+        config.write_text(
+            SERVER_SETTINGS.format(port=self.port, controller_port=self.controller_port, data=self.data),
+            encoding="utf-8",
+        )
         (self.home / "log4j2.properties").write_text(LOGGING, encoding="utf-8")
         # A cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints).
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         # `--cluster-id=ID`, not `-t ID`: an id may start with "-", which argparse takes for an option.
-        formatted = subprocess.run(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster}",
-                                              "--config", str(config), "--ignore-formatted"),
-                                   capture_output=True, text=True, timeout=120, check=False)
+        formatted = subprocess.run(
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                f"--cluster-id={cluster}",
+                "--config",
+                str(config),
+                "--ignore-formatted",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if formatted.returncode != 0:
             raise RuntimeError(f"formatting {self.data} failed:\n{formatted.stdout}\n{formatted.stderr}")
         return config
@@ -147,9 +161,13 @@ class KafkaBroker:
         config = self._configure()
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self._java("kafka.Kafka", str(config)), stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self._java("kafka.Kafka", str(config)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while not self._logged_ready(offset):
             if self.process.poll() is not None:
@@ -292,8 +310,13 @@ def partitions_of(bootstrap: str, topic: str) -> list[int]:
 async def _consume_all(bootstrap: str, topic: str, timeout: float) -> list[Consumed]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 << 20,
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout
@@ -308,8 +331,11 @@ async def _consume_all(bootstrap: str, topic: str, timeout: float) -> list[Consu
                 raise AssertionError(f"did not reach the end of {topic} in {timeout} s")
             batch = await consumer.getmany(*tps, timeout_ms=200, max_records=20000)
             for tp, messages in batch.items():
-                records[tp.partition] += [Consumed(m.partition, m.offset, m.key, m.value, dict(m.headers))
-                                          for m in messages if m.offset < ends[tp]]
+                records[tp.partition] += [
+                    Consumed(m.partition, m.offset, m.key, m.value, dict(m.headers))
+                    for m in messages
+                    if m.offset < ends[tp]
+                ]
         return [record for p in sorted(records) for record in records[p]]
     finally:
         await consumer.stop()

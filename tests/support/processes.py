@@ -14,12 +14,19 @@ import httpx
 
 
 class LoggedProcess:
-    def __init__(self, command: Sequence[str], log: Path, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self, command: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.log = log
         with log.open("wb") as out:
-            self.process = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=env or {**os.environ}, cwd=cwd)
+            self.process = subprocess.Popen(
+                list(command),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env or {**os.environ},
+                cwd=cwd,
+            )
 
     def wait_until_answering(self, url: str, timeout: float = 30.0) -> None:
         """Block until GET `url` answers (any status), or fail with the process's log."""

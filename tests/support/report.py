@@ -30,7 +30,7 @@ class ReadReport:
         """The row of a table whose first cell is `first`, by column heading."""
         found = [r for r in self.tables[caption] if r[0] == first]
         assert len(found) == 1, (caption, first, self.tables[caption])
-        return dict(zip(self.heads[caption], found[0]))
+        return dict(zip(self.heads[caption], found[0], strict=True))
 
     def text(self) -> str:
         return "\n".join([*self.paragraphs, *self.items])
@@ -95,7 +95,7 @@ class _Reader(HTMLParser):
     def _row_done(self, table: dict) -> None:
         row, self.row = self.row, None
         if "facts" in table["class"] or "meta" in table["class"]:
-            pairs = dict(zip(row[0::2], row[1::2]))
+            pairs = dict(zip(row[0::2], row[1::2], strict=True))
             (self.report.facts if "facts" in table["class"] else self.report.meta).update(pairs)
         elif table["in_head"]:
             table["head"] = row

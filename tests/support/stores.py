@@ -13,8 +13,7 @@ import psycopg
 
 from tuoyu.service.config import Settings
 
-POSTGRES_URL = os.environ.get("TUOYU_TEST_POSTGRES",
-                              "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
+POSTGRES_URL = os.environ.get("TUOYU_TEST_POSTGRES", "postgresql://tuoyu_test:tuoyu_test@127.0.0.1:5432/tuoyu_test")
 KINDS = ("sqlite", "postgres")
 
 

@@ -39,9 +39,14 @@ METRICS_SOURCES = sorted((PROJECT / "tuoyu" / "metrics").glob("*.py"))
 
 def exported_names() -> set[str]:
     """Every childcare_* family the collectors name (a counter's samples end in _total)."""
-    names = {name for source in METRICS_SOURCES
-             for name in re.findall(r'"(childcare_[a-z_]+)"', source.read_text(encoding="utf-8"))}
+    names = {
+        name
+        for source in METRICS_SOURCES
+        for name in re.findall(r'"(childcare_[a-z_]+)"', source.read_text(encoding="utf-8"))
+    }
     return names | {f"{name}_total" for name in names}
+
+
 PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
 RULE_FILES = tuple(s.NAME for s in SUBSYSTEMS)
 # alert name -> (severity, subsystem)
@@ -83,61 +88,183 @@ PEOPLE = "oncall"
 # An alert about one township also reaches that township's government (township-<id>), and an
 # alert about a target the unit it names (unit-<id>; kpis.md, revision of 2026-11-30).
 ROUTE_CASES = [
-    ({"alertname": "EmergencyClosureOpen", "severity": "critical", "township": "dayu", **TEAM},
-     "recorder,escalation,township-dayu,oncall"),
-    ({"alertname": "ChildrenAwaitingRehomingTooLong", "severity": "critical", "township": "qingshui", **TEAM},
-     "recorder,escalation,township-qingshui,oncall"),
-    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "slots_total", **TEAM},
-     "recorder,escalation,oncall-daily"),
+    (
+        {"alertname": "EmergencyClosureOpen", "severity": "critical", "township": "dayu", **TEAM},
+        "recorder,escalation,township-dayu,oncall",
+    ),
+    (
+        {"alertname": "ChildrenAwaitingRehomingTooLong", "severity": "critical", "township": "qingshui", **TEAM},
+        "recorder,escalation,township-qingshui,oncall",
+    ),
+    (
+        {"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "slots_total", **TEAM},
+        "recorder,escalation,oncall-daily",
+    ),
     # The plan's 2024 kindergarten target names the education commission: it is told, daily.
-    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district",
-      "kpi": "kindergarten_new_inclusive_slots", "unit": "education_commission", **TEAM},
-     "recorder,escalation,unit-education_commission,oncall-daily"),
+    (
+        {
+            "alertname": "TargetMissed",
+            "severity": "critical",
+            "scope": "district",
+            "kpi": "kindergarten_new_inclusive_slots",
+            "unit": "education_commission",
+            **TEAM,
+        },
+        "recorder,escalation,unit-education_commission,oncall-daily",
+    ),
     # A district target naming 各镇街 (no one township): the townships' own receiver.
-    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "inclusive_coverage",
-      "unit": "townships", **TEAM}, "recorder,escalation,unit-townships,oncall-daily"),
+    (
+        {
+            "alertname": "TargetMissed",
+            "severity": "critical",
+            "scope": "district",
+            "kpi": "inclusive_coverage",
+            "unit": "townships",
+            **TEAM,
+        },
+        "recorder,escalation,unit-townships,oncall-daily",
+    ),
     # The commission's copy of a target alert: its own receivers only (it gets everything anyway).
-    ({"alertname": "TargetMissed", "severity": "critical", "scope": "district", "kpi": "slots_total",
-      "unit": "health_commission", **TEAM}, "recorder,escalation,oncall-daily"),
-    ({"alertname": "TargetMissed", "severity": "critical", "scope": "yongding", "township": "yongding",
-      "kpi": "new_slots", **TEAM}, "recorder,escalation,township-yongding,oncall-daily"),
+    (
+        {
+            "alertname": "TargetMissed",
+            "severity": "critical",
+            "scope": "district",
+            "kpi": "slots_total",
+            "unit": "health_commission",
+            **TEAM,
+        },
+        "recorder,escalation,oncall-daily",
+    ),
+    (
+        {
+            "alertname": "TargetMissed",
+            "severity": "critical",
+            "scope": "yongding",
+            "township": "yongding",
+            "kpi": "new_slots",
+            **TEAM,
+        },
+        "recorder,escalation,township-yongding,oncall-daily",
+    ),
     ({"alertname": "KpiMetricsAbsent", "severity": "critical", **TEAM}, "recorder,escalation,oncall"),
-    ({"alertname": "ScrapeTargetDown", "severity": "critical", "job": "tuoyu", "instance": "x:8000", **TEAM},
-     "recorder,escalation,oncall"),
+    (
+        {"alertname": "ScrapeTargetDown", "severity": "critical", "job": "tuoyu", "instance": "x:8000", **TEAM},
+        "recorder,escalation,oncall",
+    ),
     ({"alertname": "TownshipMetricsMissing", "severity": "critical", **TEAM}, "recorder,escalation,oncall"),
-    ({"alertname": "AlertmanagerNotificationsFailing", "severity": "critical", "integration": "email", **TEAM},
-     "recorder,escalation,oncall"),
-    ({"alertname": "MonitoringRestarted", "severity": "warning", "job": "alertmanager", **TEAM},
-     "recorder,oncall-digest"),
-    ({"alertname": "RectificationOverdue", "severity": "warning", "township": "yanchi", **TEAM},
-     "recorder,township-yanchi,oncall-digest"),
+    (
+        {"alertname": "AlertmanagerNotificationsFailing", "severity": "critical", "integration": "email", **TEAM},
+        "recorder,escalation,oncall",
+    ),
+    (
+        {"alertname": "MonitoringRestarted", "severity": "warning", "job": "alertmanager", **TEAM},
+        "recorder,oncall-digest",
+    ),
+    (
+        {"alertname": "RectificationOverdue", "severity": "warning", "township": "yanchi", **TEAM},
+        "recorder,township-yanchi,oncall-digest",
+    ),
     # A township floor alert reaches that township (each copy: the townships' and the commission's).
-    ({"alertname": "TownshipBelowSlotFloor", "severity": "warning", "township": "qingshui", "scope": "qingshui",
-      "kpi": "township_min_slots", "unit": "townships", **TEAM}, "recorder,township-qingshui,oncall-digest"),
-    ({"alertname": "TownshipBelowSlotFloor", "severity": "warning", "township": "qingshui", "scope": "qingshui",
-      "kpi": "township_min_slots", "unit": "health_commission", **TEAM}, "recorder,township-qingshui,oncall-digest"),
-    ({"alertname": "InclusiveShareBelowTarget", "severity": "warning", "scope": "district",
-      "kpi": "inclusive_share", "unit": "education_commission", **TEAM},
-     "recorder,unit-education_commission,oncall-digest"),
-    ({"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "heads_trained",
-      "unit": "human_resources", **TEAM}, "recorder,unit-human_resources,oncall-digest"),
-    ({"alertname": "CaregiverCertificationBelowTarget", "severity": "warning", "scope": "district",
-      "kpi": "certified_share", "unit": "human_resources", **TEAM}, "recorder,unit-human_resources,oncall-digest"),
+    (
+        {
+            "alertname": "TownshipBelowSlotFloor",
+            "severity": "warning",
+            "township": "qingshui",
+            "scope": "qingshui",
+            "kpi": "township_min_slots",
+            "unit": "townships",
+            **TEAM,
+        },
+        "recorder,township-qingshui,oncall-digest",
+    ),
+    (
+        {
+            "alertname": "TownshipBelowSlotFloor",
+            "severity": "warning",
+            "township": "qingshui",
+            "scope": "qingshui",
+            "kpi": "township_min_slots",
+            "unit": "health_commission",
+            **TEAM,
+        },
+        "recorder,township-qingshui,oncall-digest",
+    ),
+    (
+        {
+            "alertname": "InclusiveShareBelowTarget",
+            "severity": "warning",
+            "scope": "district",
+            "kpi": "inclusive_share",
+            "unit": "education_commission",
+            **TEAM,
+        },
+        "recorder,unit-education_commission,oncall-digest",
+    ),
+    (
+        {
+            "alertname": "TargetBehindPace",
+            "severity": "warning",
+            "scope": "district",
+            "kpi": "heads_trained",
+            "unit": "human_resources",
+            **TEAM,
+        },
+        "recorder,unit-human_resources,oncall-digest",
+    ),
+    (
+        {
+            "alertname": "CaregiverCertificationBelowTarget",
+            "severity": "warning",
+            "scope": "district",
+            "kpi": "certified_share",
+            "unit": "human_resources",
+            **TEAM,
+        },
+        "recorder,unit-human_resources,oncall-digest",
+    ),
     ({"alertname": "ProjectionLagging", "severity": "warning", "view": "kpi.v3", **TEAM}, "recorder,oncall-digest"),
-    ({"alertname": "ProjectionStuck", "severity": "critical", "view": "kpi.v5", "job": "tuoyu",
-      "instance": "127.0.0.1:8000", **TEAM}, "recorder,escalation,oncall"),
-    ({"alertname": "ProjectionUnknownEvents", "severity": "warning", "view": "kpi.v5", "type": "InstitutionRelocated",
-      **TEAM}, "recorder,oncall-digest"),
-    ({"alertname": "SeriousIncidentOpen", "severity": "critical", "township": "yongding", **TEAM},
-     "recorder,escalation,township-yongding,oncall"),
-    ({"alertname": "HighRiskInstitutionUninspected", "severity": "warning", "township": "zhaitang", **TEAM},
-     "recorder,township-zhaitang,oncall-digest"),
-    ({"alertname": "InstitutionFailedInspection", "severity": "warning", "township": "longquan", **TEAM},
-     "recorder,township-longquan,oncall-digest"),
-    ({"alertname": "HealthTrainingMissing", "severity": "warning", "township": "junzhuang", **TEAM},
-     "recorder,township-junzhuang,oncall-digest"),
-    ({"alertname": "InclusiveFeeAboveCap", "severity": "warning", "township": "dayu", **TEAM},
-     "recorder,township-dayu,oncall-digest"),
+    (
+        {
+            "alertname": "ProjectionStuck",
+            "severity": "critical",
+            "view": "kpi.v5",
+            "job": "tuoyu",
+            "instance": "127.0.0.1:8000",
+            **TEAM,
+        },
+        "recorder,escalation,oncall",
+    ),
+    (
+        {
+            "alertname": "ProjectionUnknownEvents",
+            "severity": "warning",
+            "view": "kpi.v5",
+            "type": "InstitutionRelocated",
+            **TEAM,
+        },
+        "recorder,oncall-digest",
+    ),
+    (
+        {"alertname": "SeriousIncidentOpen", "severity": "critical", "township": "yongding", **TEAM},
+        "recorder,escalation,township-yongding,oncall",
+    ),
+    (
+        {"alertname": "HighRiskInstitutionUninspected", "severity": "warning", "township": "zhaitang", **TEAM},
+        "recorder,township-zhaitang,oncall-digest",
+    ),
+    (
+        {"alertname": "InstitutionFailedInspection", "severity": "warning", "township": "longquan", **TEAM},
+        "recorder,township-longquan,oncall-digest",
+    ),
+    (
+        {"alertname": "HealthTrainingMissing", "severity": "warning", "township": "junzhuang", **TEAM},
+        "recorder,township-junzhuang,oncall-digest",
+    ),
+    (
+        {"alertname": "InclusiveFeeAboveCap", "severity": "warning", "township": "dayu", **TEAM},
+        "recorder,township-dayu,oncall-digest",
+    ),
     ({"alertname": "Watchdog", "severity": "info", **TEAM}, "deadmansswitch"),
     # Not in the catalogue, but must not be lost: info joins the digest, no severity pages.
     ({"alertname": "SomeFutureNotice", "severity": "info", **TEAM}, "recorder,oncall-digest"),
@@ -151,12 +278,15 @@ MATCHER = re.compile(r'^(\w+)(=~|!~|!=|=)"(.*)"$')
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def tool(name: str) -> str:
     found = shutil.which(name) or f"/usr/bin/{name}"
     if not Path(found).is_file():
-        pytest.fail(f"{name} is not installed (Debian package {PACKAGES[name]}): run `make test`, which "
-                    f"installs it (scripts/ensure-tools.sh), or apt-get install {PACKAGES[name]} as root",
-                    pytrace=False)
+        pytest.fail(
+            f"{name} is not installed (Debian package {PACKAGES[name]}): run `make test`, which "
+            f"installs it (scripts/ensure-tools.sh), or apt-get install {PACKAGES[name]} as root",
+            pytrace=False,
+        )
     return found
 
 
@@ -202,6 +332,7 @@ def github_anchor(heading: str) -> str:
 
 # --- promtool and amtool accept the files -----------------------------------------------------
 
+
 @pytest.mark.parametrize("name", RULE_FILES)
 def test_promtool_checks_the_rule_file(name: str) -> None:
     result = run(tool("promtool"), "check", "rules", str(rule_file(name)))
@@ -225,13 +356,22 @@ def test_the_two_alertmanager_configs_differ_only_in_where_the_recorder_is() -> 
 
 # --- promtool test rules, every test file -----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def promtool_runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
     """All the promtool test runs, started at once (each simulates hours of evaluation)."""
     promtool = tool("promtool")
-    runs = {name: subprocess.Popen([promtool, "test", "rules", str(alert_test_file(name))], cwd=PROJECT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for name in RULE_FILES if alert_test_file(name).is_file()}
+    runs = {
+        name: subprocess.Popen(
+            [promtool, "test", "rules", str(alert_test_file(name))],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in RULE_FILES
+        if alert_test_file(name).is_file()
+    }
     yield runs
     for process in runs.values():
         if process.poll() is None:
@@ -248,11 +388,13 @@ def test_promtool_unit_tests_pass(name: str, promtool_runs: dict[str, subprocess
 
 # --- a test file per rule file, testing all of it ---------------------------------------------
 
+
 @pytest.mark.parametrize("name", RULE_FILES)
 def test_each_rule_file_has_a_test_file_reading_it_at_its_interval(name: str) -> None:
     assert sorted(p.name for p in RULES_DIR.glob("*.rules.yml")) == sorted(f"{n}.rules.yml" for n in RULE_FILES)
     assert alert_test_file(name).is_file(), (
-        f"{rule_file(name).relative_to(PROJECT)} has no test file alerts/tests/{name}.test.yml")
+        f"{rule_file(name).relative_to(PROJECT)} has no test file alerts/tests/{name}.test.yml"
+    )
     tests = load(alert_test_file(name))
     assert tests["rule_files"] == [f"../generated/rules/{name}.rules.yml"]
     intervals = {group["interval"] for group in load(rule_file(name))["groups"]}
@@ -267,12 +409,14 @@ def test_each_test_file_covers_every_rule_of_its_file(name: str) -> None:
     for rule in rules_of(name):
         if "record" in rule:
             assert re.search(rf"(?<![\w:]){re.escape(rule['record'])}(?![\w:])", exprs), (
-                f"{alert_test_file(name).name} has no promql_expr_test for the recording rule {rule['record']}")
+                f"{alert_test_file(name).name} has no promql_expr_test for the recording rule {rule['record']}"
+            )
             continue
         alert = rule["alert"]
         mine = [case for case in cases if case["alertname"] == alert]
         assert alert == "Watchdog" or any(not case.get("exp_alerts") for case in mine), (
-            f"{alert_test_file(name).name}: no case where {alert} is not (yet) firing")
+            f"{alert_test_file(name).name}: no case where {alert} is not (yet) firing"
+        )
         firing = [expected for case in mine for expected in case.get("exp_alerts") or []]
         assert firing, f"{alert_test_file(name).name}: no case where {alert} fires"
         for expected in firing:
@@ -280,7 +424,8 @@ def test_each_test_file_covers_every_rule_of_its_file(name: str) -> None:
             assert labels.get("severity") == ALERTS[alert][0] and labels.get("team") == TEAM["team"], (alert, labels)
             assert set(SCOPE_LABELS[alert]) <= set(labels), f"{alert} fires without {SCOPE_LABELS[alert]}: {labels}"
             assert {"summary", "description", "runbook_url"} <= set(expected.get("exp_annotations", {})), (
-                f"{alert}: a firing case must state summary, description and runbook_url as rendered")
+                f"{alert}: a firing case must state summary, description and runbook_url as rendered"
+            )
 
 
 @pytest.mark.parametrize("name", RULE_FILES)
@@ -290,30 +435,53 @@ def test_test_inputs_are_the_exported_metrics_as_scraped(name: str) -> None:
         for series in group.get("input_series", []):
             metric = series["series"].split("{")[0]
             assert metric in exported or not metric.startswith("childcare_"), (
-                f"{alert_test_file(name).name}: {metric} is not a metric the service exports")
-            assert re.search(r'\bjob="[^"]+"', series["series"]) and re.search(r'\binstance="[^"]+"',
-                                                                               series["series"]), (
-                f"{alert_test_file(name).name}: give {series['series']} a job and an instance, as a scrape would")
+                f"{alert_test_file(name).name}: {metric} is not a metric the service exports"
+            )
+            assert re.search(r'\bjob="[^"]+"', series["series"]) and re.search(
+                r'\binstance="[^"]+"', series["series"]
+            ), f"{alert_test_file(name).name}: give {series['series']} a job and an instance, as a scrape would"
 
 
 def test_the_rules_read_only_metrics_the_service_exports() -> None:
     exported = exported_names()
     for name in RULE_FILES:
         for rule in rules_of(name):
-            used = set(re.findall(r"(?<![\w:])(childcare_[a-z_]+)(?![\w:])", rule["expr"] + str(rule.get("annotations"))))
+            used = set(
+                re.findall(r"(?<![\w:])(childcare_[a-z_]+)(?![\w:])", rule["expr"] + str(rule.get("annotations")))
+            )
             assert used <= exported, f"{rule.get('alert') or rule['record']} reads {sorted(used - exported)}"
 
 
 # --- every alert, with its labels and annotations ---------------------------------------------
 
+
 def test_the_rules_hold_the_alerts_of_kpis_md_and_the_self_monitoring_ones() -> None:
-    contract = {"TownshipBelowSlotFloor", "TargetBehindPace", "TargetMissed", "InclusiveShareBelowTarget",
-                "EmergencyClosureOpen", "ChildrenAwaitingRehomingTooLong", "RectificationOverdue",
-                "CaregiverCertificationBelowTarget", "ProjectionLagging", "KpiMetricsAbsent"}
-    contract |= {"SeriousIncidentOpen", "HighRiskInstitutionUninspected", "InstitutionFailedInspection",
-                 "InclusiveFeeAboveCap", "HealthTrainingMissing"}  # the revision of 2026-11-30
-    watchers = {"Watchdog", "ScrapeTargetDown", "TownshipMetricsMissing", "AlertmanagerNotificationsFailing",
-                "MonitoringRestarted"}
+    contract = {
+        "TownshipBelowSlotFloor",
+        "TargetBehindPace",
+        "TargetMissed",
+        "InclusiveShareBelowTarget",
+        "EmergencyClosureOpen",
+        "ChildrenAwaitingRehomingTooLong",
+        "RectificationOverdue",
+        "CaregiverCertificationBelowTarget",
+        "ProjectionLagging",
+        "KpiMetricsAbsent",
+    }
+    contract |= {
+        "SeriousIncidentOpen",
+        "HighRiskInstitutionUninspected",
+        "InstitutionFailedInspection",
+        "InclusiveFeeAboveCap",
+        "HealthTrainingMissing",
+    }  # the revision of 2026-11-30
+    watchers = {
+        "Watchdog",
+        "ScrapeTargetDown",
+        "TownshipMetricsMissing",
+        "AlertmanagerNotificationsFailing",
+        "MonitoringRestarted",
+    }
     views = {"ProjectionStuck", "ProjectionUnknownEvents"}  # a view stopped at, or skipping, events (#12, #18)
     assert sorted(all_alert_rules()) == sorted(ALERTS) == sorted(contract | watchers | views)
 
@@ -350,12 +518,14 @@ def test_closure_alerts_link_to_the_open_closures() -> None:
 
 # --- surviving faults: short `for`, keep_firing_for -------------------------------------------
 
+
 @pytest.mark.parametrize("alert", sorted(ALERTS))
 def test_no_alert_waits_longer_than_prometheus_restores_after_a_restart(alert: str) -> None:
     rule = all_alert_rules()[alert][1]
     assert Duration(rule["for"]).seconds < FOR_GRACE_SECONDS, (
-        f"{alert}: for {rule['for']} would restart after a restart of Prometheus; compare a \"since\" "
-        "timestamp in the expression instead")
+        f'{alert}: for {rule["for"]} would restart after a restart of Prometheus; compare a "since" '
+        "timestamp in the expression instead"
+    )
 
 
 def test_every_critical_alert_about_the_figures_keeps_firing_through_missed_scrapes() -> None:
@@ -367,24 +537,31 @@ def test_every_critical_alert_about_the_figures_keeps_firing_through_missed_scra
 
 # --- a runbook section per alert --------------------------------------------------------------
 
+
 def test_every_alert_has_a_runbook_section_at_its_runbook_url() -> None:
-    headings = [line.lstrip("#").strip() for line in RUNBOOK.read_text(encoding="utf-8").splitlines()
-                if re.match(r"^#{1,6} ", line)]
+    headings = [
+        line.lstrip("#").strip()
+        for line in RUNBOOK.read_text(encoding="utf-8").splitlines()
+        if re.match(r"^#{1,6} ", line)
+    ]
     anchors = {github_anchor(heading) for heading in headings}
     for alert, (_, rule) in all_alert_rules().items():
         fragment = rule["annotations"]["runbook_url"].split("#", 1)[1]
         assert alert in headings and fragment in anchors, (
-            f"docs/runbook.md has no section `## {alert}` for the runbook_url #{fragment}")
+            f"docs/runbook.md has no section `## {alert}` for the runbook_url #{fragment}"
+        )
 
 
 def test_each_runbook_section_quotes_the_timing_its_rule_has() -> None:
-    sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", RUNBOOK.read_text(encoding="utf-8"),
-                               flags=re.MULTILINE | re.DOTALL))
+    sections = dict(
+        re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", RUNBOOK.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+    )
     for alert, (_, rule) in all_alert_rules().items():
         for key in ("for", "keep_firing_for"):
             if key in rule and rule[key] != "0m":
                 assert f"`{key}: {rule[key]}`" in sections.get(alert, ""), (
-                    f"docs/runbook.md, {alert}: the rule has {key}: {rule[key]} (alerts/tunables.yaml); say so")
+                    f"docs/runbook.md, {alert}: the rule has {key}: {rule[key]} (alerts/tunables.yaml); say so"
+                )
 
 
 @pytest.mark.parametrize("name", RULE_FILES)
@@ -396,39 +573,68 @@ def test_recording_rules_are_named_level_metric_operation(name: str) -> None:
 
 # --- Alertmanager routes, receivers, working hours, inhibitions -------------------------------
 
+
 @pytest.mark.parametrize("labels, receivers", ROUTE_CASES, ids=[case[0]["alertname"] for case in ROUTE_CASES])
 def test_amtool_routes_each_alert_to_its_receivers(labels: dict[str, str], receivers: str) -> None:
     args = [f"{key}={value}" for key, value in labels.items()]
-    result = run(tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}",
-                 f"--verify.receivers={receivers}", *args)
+    result = run(
+        tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER_YML}",
+        f"--verify.receivers={receivers}",
+        *args,
+    )
     assert result.returncode == 0, f"amtool routes {labels} elsewhere than {receivers}:\n{result.stdout}{result.stderr}"
 
 
 def _routed(labels: dict[str, str], receivers: str) -> None:
     args = [f"{key}={value}" for key, value in labels.items()]
-    result = run(tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}",
-                 f"--verify.receivers={receivers}", *args)
+    result = run(
+        tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER_YML}",
+        f"--verify.receivers={receivers}",
+        *args,
+    )
     assert result.returncode == 0, f"amtool routes {labels} elsewhere than {receivers}:\n{result.stdout}{result.stderr}"
 
 
 @pytest.mark.parametrize("township", TOWNSHIP_IDS)
 def test_amtool_routes_an_alert_about_a_township_to_that_townships_government_and_no_other(township: str) -> None:
-    _routed({"alertname": "InstitutionFailedInspection", "severity": "warning", "township": township, **TEAM},
-            f"recorder,township-{township},oncall-digest")
-    _routed({"alertname": "SeriousIncidentOpen", "severity": "critical", "township": township, **TEAM},
-            f"recorder,escalation,township-{township},oncall")
+    _routed(
+        {"alertname": "InstitutionFailedInspection", "severity": "warning", "township": township, **TEAM},
+        f"recorder,township-{township},oncall-digest",
+    )
+    _routed(
+        {"alertname": "SeriousIncidentOpen", "severity": "critical", "township": township, **TEAM},
+        f"recorder,escalation,township-{township},oncall",
+    )
 
 
 @pytest.mark.parametrize("unit", ROUTED_UNITS)
 def test_amtool_routes_an_alert_about_a_target_to_the_unit_it_names(unit: str) -> None:
-    _routed({"alertname": "TargetBehindPace", "severity": "warning", "scope": "district", "kpi": "new_slots",
-             "unit": unit, **TEAM}, f"recorder,unit-{unit},oncall-digest")
+    _routed(
+        {
+            "alertname": "TargetBehindPace",
+            "severity": "warning",
+            "scope": "district",
+            "kpi": "new_slots",
+            "unit": unit,
+            **TEAM,
+        },
+        f"recorder,unit-{unit},oncall-digest",
+    )
 
 
 def test_every_unit_but_the_commission_and_every_township_has_its_receiver_with_the_tunables_contacts() -> None:
     assert set(ROUTED_UNITS) == set(UNIT_IDS) - {"health_commission"}
-    contacts = ({f"unit-{c.id}": c for c in CONFIG.routing.units}
-                | {f"township-{c.id}": c for c in CONFIG.routing.townships})
+    contacts = {f"unit-{c.id}": c for c in CONFIG.routing.units} | {
+        f"township-{c.id}": c for c in CONFIG.routing.townships
+    }
     for path in ALERTMANAGER_FILES:
         people = {r["name"]: r for r in load(path)["receivers"]}
         expected = {f"unit-{u}" for u in ROUTED_UNITS} | {f"township-{t}" for t in TOWNSHIP_IDS}
@@ -465,8 +671,10 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 def test_critical_alerts_page_at_once_repeat_hourly_and_escalate_unless_acknowledged() -> None:
     routes, a = _routes(), CONFIG.alertmanager
-    assert (routes[PEOPLE]["group_wait"], routes[PEOPLE]["repeat_interval"]) == (a.critical_group_wait,
-                                                                                 a.critical_repeat_interval)
+    assert (routes[PEOPLE]["group_wait"], routes[PEOPLE]["repeat_interval"]) == (
+        a.critical_group_wait,
+        a.critical_repeat_interval,
+    )
     assert "active_time_intervals" not in routes[PEOPLE], "critical alerts must page at any hour"
     # The escalation waits `escalate_after` before its first notification; the silence an
     # acknowledgement creates mutes it, so an acknowledged alert never escalates.
@@ -477,8 +685,9 @@ def test_critical_alerts_page_at_once_repeat_hourly_and_escalate_unless_acknowle
 def test_target_missed_repeats_daily_on_its_own_route_and_is_muted_by_the_floor_alert() -> None:
     route = _routes()["oncall-daily"]
     assert route["matchers"] == ['alertname="TargetMissed"'] and route["repeat_interval"] == "24h"
-    floor = _alert_labels("TownshipBelowSlotFloor", scope="miaofengshan", township="miaofengshan",
-                          kpi="township_min_slots")
+    floor = _alert_labels(
+        "TownshipBelowSlotFloor", scope="miaofengshan", township="miaofengshan", kpi="township_min_slots"
+    )
     assert _inhibited_by(floor, _alert_labels("TargetMissed", scope="miaofengshan", kpi="slots_total"))
     assert not _inhibited_by(floor, _alert_labels("TargetMissed", scope="dayu", kpi="slots_total"))
     assert not _inhibited_by(floor, _alert_labels("TargetMissed", scope="miaofengshan", kpi="heads_trained"))
@@ -498,14 +707,20 @@ def test_warnings_are_a_digest_in_working_hours_less_holidays_plus_make_up_days(
     digest = _routes()["oncall-digest"]
     assert digest["active_time_intervals"] == ["working-hours"] and digest["mute_time_intervals"] == ["public-holidays"]
     assert (digest["group_wait"], digest["group_interval"], digest["repeat_interval"]) == (
-        a.warning_group_wait, a.warning_group_interval, a.warning_repeat_interval)
+        a.warning_group_wait,
+        a.warning_group_interval,
+        a.warning_repeat_interval,
+    )
     intervals = {i["name"]: i["time_intervals"] for i in config["time_intervals"]}
     assert intervals["working-hours"][0]["weekdays"] == ["monday:friday"]
     assert all(i["location"] == "Asia/Shanghai" for name in intervals for i in intervals[name])
 
     def dates(name: str) -> set[date]:
-        return {date(int(i["years"][0]), int(i["months"][0]), int(i["days_of_month"][0]))
-                for i in intervals[name] if "years" in i}
+        return {
+            date(int(i["years"][0]), int(i["months"][0]), int(i["days_of_month"][0]))
+            for i in intervals[name]
+            if "years" in i
+        }
 
     # 2026: Spring Festival holidays on weekdays are muted; the Saturday worked in exchange is a working day.
     assert date(2026, 2, 16) in dates("public-holidays") and date(2026, 10, 1) in dates("public-holidays")
@@ -518,14 +733,18 @@ def test_people_get_mail_and_wecom_and_no_secret_is_committed() -> None:
     for path in ALERTMANAGER_FILES:
         config = load(path)
         people = {r["name"]: r for r in config["receivers"]}
-        for name, to, party in (("oncall", CONFIG.receivers.email.to, CONFIG.receivers.wecom.to_party),
-                                ("escalation", CONFIG.receivers.email.escalate_to,
-                                 CONFIG.receivers.wecom.escalate_to_party)):
+        for name, to, party in (
+            ("oncall", CONFIG.receivers.email.to, CONFIG.receivers.wecom.to_party),
+            ("escalation", CONFIG.receivers.email.escalate_to, CONFIG.receivers.wecom.escalate_to_party),
+        ):
             assert people[name]["email_configs"][0]["to"] == to
             assert people[name]["wechat_configs"][0]["to_party"] == party
         for receiver in config["receivers"]:
             for mail in receiver.get("email_configs", []):
-                assert "auth_password" not in mail and mail["auth_password_file"] == CONFIG.receivers.email.auth_password_file
+                assert (
+                    "auth_password" not in mail
+                    and mail["auth_password_file"] == CONFIG.receivers.email.auth_password_file
+                )
             for wecom in receiver.get("wechat_configs", []):
                 assert wecom["api_secret"] == WECOM_SECRET_PLACEHOLDER
             for hook in receiver.get("webhook_configs", []):
@@ -535,9 +754,11 @@ def test_people_get_mail_and_wecom_and_no_secret_is_committed() -> None:
 def _inhibited_by(source: dict[str, str], target: dict[str, str]) -> bool:
     """Whether Alertmanager would mute `target` while `source` fires (per the generated rules)."""
     for rule in load(ALERTMANAGER_YML)["inhibit_rules"]:
-        if (all(matches(m, source) for m in rule["source_matchers"])
-                and all(matches(m, target) for m in rule["target_matchers"])
-                and all(source.get(label, "") == target.get(label, "") for label in rule.get("equal", []))):
+        if (
+            all(matches(m, source) for m in rule["source_matchers"])
+            and all(matches(m, target) for m in rule["target_matchers"])
+            and all(source.get(label, "") == target.get(label, "") for label in rule.get("equal", []))
+        ):
             return True
     return False
 
@@ -550,8 +771,15 @@ def test_absent_metrics_mute_every_kpi_alert_but_not_the_pipeline_and_self_monit
     absent = _alert_labels("KpiMetricsAbsent")
     for alert in kpi_alerts(CONFIG):
         assert _inhibited_by(absent, _alert_labels(alert, township="dayu", scope="district", kpi="slots_total")), alert
-    for alert in ("ProjectionLagging", "ProjectionStuck", "ProjectionUnknownEvents", "ScrapeTargetDown",
-                  "TownshipMetricsMissing", "KpiMetricsAbsent", "AlertmanagerNotificationsFailing"):
+    for alert in (
+        "ProjectionLagging",
+        "ProjectionStuck",
+        "ProjectionUnknownEvents",
+        "ScrapeTargetDown",
+        "TownshipMetricsMissing",
+        "KpiMetricsAbsent",
+        "AlertmanagerNotificationsFailing",
+    ):
         assert not _inhibited_by(absent, _alert_labels(alert, view="kpi.v3")), alert
 
 
@@ -559,9 +787,11 @@ def test_a_missed_target_mutes_its_behind_pace_alert_only() -> None:
     behind = _alert_labels("TargetBehindPace", scope="district", kpi="slots_total")
     assert _inhibited_by(_alert_labels("TargetMissed", scope="district", kpi="slots_total"), behind)
     assert not _inhibited_by(_alert_labels("TargetMissed", scope="district", kpi="new_slots"), behind)
-    for alert, kpi, scope in (("TownshipBelowSlotFloor", "township_min_slots", "qingshui"),
-                              ("InclusiveShareBelowTarget", "inclusive_share", "district"),
-                              ("CaregiverCertificationBelowTarget", "certified_share", "district")):
+    for alert, kpi, scope in (
+        ("TownshipBelowSlotFloor", "township_min_slots", "qingshui"),
+        ("InclusiveShareBelowTarget", "inclusive_share", "district"),
+        ("CaregiverCertificationBelowTarget", "certified_share", "district"),
+    ):
         own = _alert_labels(alert, scope=scope, kpi=kpi)
         assert _inhibited_by(own, _alert_labels("TargetBehindPace", scope=scope, kpi=kpi)), alert
         assert not _inhibited_by(own, _alert_labels("TargetBehindPace", scope=scope, kpi="new_slots")), alert

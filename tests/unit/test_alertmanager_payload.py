@@ -39,8 +39,20 @@ def test_an_alert_without_starts_at_is_refused():
     assert "alerts[0].startsAt: is required" in webhook_problem(without("startsAt"))
 
 
-@pytest.mark.parametrize("starts_at", [5, None, "", "yesterday", "2026-11-30 08:00:00Z", "2026-11-30T08:00:00z",
-                                       "2026-11-30T08:00:00", "0001-01-01T00:00:00Z", ["2026-11-30T08:00:00Z"]])
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        5,
+        None,
+        "",
+        "yesterday",
+        "2026-11-30 08:00:00Z",
+        "2026-11-30T08:00:00z",
+        "2026-11-30T08:00:00",
+        "0001-01-01T00:00:00Z",
+        ["2026-11-30T08:00:00Z"],
+    ],
+)
 def test_starts_at_must_be_an_rfc_3339_time_as_alertmanager_writes_it(starts_at):
     problem = webhook_problem(with_alert(startsAt=starts_at))
     assert problem and problem.startswith("alerts[0].startsAt:"), problem
@@ -60,18 +72,25 @@ def test_the_number_of_alerts_is_capped():
     assert payload_problem(payload) is None
 
 
-@pytest.mark.parametrize("field, pairs, says", [
-    ("labels", {f"l{n}": "v" for n in range(MAX_PAIRS + 1)}, f"at most {MAX_PAIRS}"),
-    ("labels", {"alertname": "x" * (MAX_LABEL_VALUE_CHARS + 1)}, f"at most {MAX_LABEL_VALUE_CHARS:,}"),
-    ("labels", {"bad-name": "x"}, "not a label name"),
-    ("labels", {"alertname": "a\u202eb"}, "U+202E"),
-    ("labels", {"alertname": "a\nb"}, "U+000A"),
-    ("labels", {"alertname": 5}, "of strings"),
-    ("annotations", {f"a{n}": "v" for n in range(MAX_PAIRS + 1)}, f"at most {MAX_PAIRS}"),
-    ("annotations", {"description": "x" * (MAX_ANNOTATION_VALUE_CHARS + 1)}, f"at most {MAX_ANNOTATION_VALUE_CHARS:,}"),
-    ("annotations", {"description": "a\x00b"}, "U+0000"),
-    ("annotations", "summary", "expected an object"),
-])
+@pytest.mark.parametrize(
+    "field, pairs, says",
+    [
+        ("labels", {f"l{n}": "v" for n in range(MAX_PAIRS + 1)}, f"at most {MAX_PAIRS}"),
+        ("labels", {"alertname": "x" * (MAX_LABEL_VALUE_CHARS + 1)}, f"at most {MAX_LABEL_VALUE_CHARS:,}"),
+        ("labels", {"bad-name": "x"}, "not a label name"),
+        ("labels", {"alertname": "a\u202eb"}, "U+202E"),
+        ("labels", {"alertname": "a\nb"}, "U+000A"),
+        ("labels", {"alertname": 5}, "of strings"),
+        ("annotations", {f"a{n}": "v" for n in range(MAX_PAIRS + 1)}, f"at most {MAX_PAIRS}"),
+        (
+            "annotations",
+            {"description": "x" * (MAX_ANNOTATION_VALUE_CHARS + 1)},
+            f"at most {MAX_ANNOTATION_VALUE_CHARS:,}",
+        ),
+        ("annotations", {"description": "a\x00b"}, "U+0000"),
+        ("annotations", "summary", "expected an object"),
+    ],
+)
 def test_labels_and_annotations_are_capped_in_number_and_size(field, pairs, says):
     problem = webhook_problem(with_alert(**{field: pairs}))
     assert problem and problem.startswith(f"alerts[0].{field}") and says in problem, problem

@@ -4,24 +4,37 @@ first position it affects, with its kind; an intact record, and ranges of it, ve
 from __future__ import annotations
 
 import orjson
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, chain_rows, row_digest
 from tuoyu.audit.checkpoint import Checkpoint
 from tuoyu.audit.verify import verify
+from tuoyu.persistence.chain import GENESIS, ChainRow, EventRow, chain_rows, row_digest
 
 
 def record(size: int, gaps: frozenset[int] = frozenset()) -> tuple[list[EventRow], list[ChainRow]]:
     positions = [p for p in range(1, size + len(gaps) + 1) if p not in gaps][:size]
-    events = [EventRow(p, f"{p % 3:032x}", p, "tuoyu.domain.x:X", orjson.dumps(
-        {"timestamp": f"2025-01-{1 + p % 28:02d}T10:00:00+08:00", "event": {"n": p}})) for p in positions]
+    events = [
+        EventRow(
+            p,
+            f"{p % 3:032x}",
+            p,
+            "tuoyu.domain.x:X",
+            orjson.dumps({"timestamp": f"2025-01-{1 + p % 28:02d}T10:00:00+08:00", "event": {"n": p}}),
+        )
+        for p in positions
+    ]
     return events, chain_rows(GENESIS, events)
 
 
 def check(events, chain, checkpoint=None):
-    return verify(events, chain, checkpoint,
-                  chained_at=lambda d: next((c.position for c in chain if c.digest == d), None),
-                  stored_at=lambda d: next((e.position for e in events if row_digest(e) == d), None))
+    return verify(
+        events,
+        chain,
+        checkpoint,
+        chained_at=lambda d: next((c.position for c in chain if c.digest == d), None),
+        stored_at=lambda d: next((e.position for e in events if row_digest(e) == d), None),
+    )
 
 
 def finding(events, chain, checkpoint=None):
@@ -39,8 +52,9 @@ def test_an_intact_record_with_gaps_verifies_whole_and_in_ranges(size, gaps):
     verdict = check(events, chain)
     assert verdict.intact and verdict.events == size and verdict.head == chain[-1]
     cut = chain[(size - 1) // 2]
-    tail = verify([e for e in events if e.position > cut.position], [c for c in chain if c.position > cut.position],
-                  start=cut)
+    tail = verify(
+        [e for e in events if e.position > cut.position], [c for c in chain if c.position > cut.position], start=cut
+    )
     assert tail.intact and tail.head == chain[-1]
 
 
@@ -49,8 +63,12 @@ def test_a_modified_event_is_reported_at_its_position(size, data):
     events, chain = record(size)
     i = data.draw(st.integers(0, size - 1))
     field = data.draw(st.sampled_from(["originator_id", "version", "topic", "state"]))
-    changed = {"originator_id": f"{99:032x}", "version": events[i].version + 1000, "topic": "other:Y",
-               "state": events[i].state.replace(b"10:00", b"11:00")}[field]
+    changed = {
+        "originator_id": f"{99:032x}",
+        "version": events[i].version + 1000,
+        "topic": "other:Y",
+        "state": events[i].state.replace(b"10:00", b"11:00"),
+    }[field]
     events[i] = events[i]._replace(**{field: changed})
     assert finding(events, chain) == ("modified", events[i].position)
 
@@ -75,8 +93,10 @@ def test_an_inserted_event_is_reported_at_its_position(size, data):
 def test_swapped_events_are_reported_as_reordered_at_the_first(size, data):
     events, chain = record(size)
     i, j = sorted(data.draw(st.lists(st.integers(0, size - 1), min_size=2, max_size=2, unique=True)))
-    events[i], events[j] = events[j]._replace(position=events[i].position), events[i]._replace(
-        position=events[j].position)
+    events[i], events[j] = (
+        events[j]._replace(position=events[i].position),
+        events[i]._replace(position=events[j].position),
+    )
     assert finding(events, chain) == ("reordered", events[i].position)
 
 
@@ -84,8 +104,11 @@ def test_swapped_events_are_reported_as_reordered_at_the_first(size, data):
 def test_a_rewritten_chain_row_is_reported_at_its_position(size, data):
     events, chain = record(size)
     i = data.draw(st.integers(0, size - 1))
-    chain[i] = chain[i]._replace(link=bytes(32)) if data.draw(st.booleans()) else chain[i]._replace(
-        recorded_at="2000-01-01T00:00:00+08:00")
+    chain[i] = (
+        chain[i]._replace(link=bytes(32))
+        if data.draw(st.booleans())
+        else chain[i]._replace(recorded_at="2000-01-01T00:00:00+08:00")
+    )
     assert finding(events, chain) == ("modified", chain[i].position)
 
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from tuoyu.alerts.config import load_config
-from tuoyu.dashboards.generated import COMPOSE as COMPOSE_DEPLOYMENT, alertmanager_file
+from tuoyu.dashboards.generated import COMPOSE as COMPOSE_DEPLOYMENT
+from tuoyu.dashboards.generated import alertmanager_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -31,8 +32,17 @@ def platform_services() -> dict[str, dict]:
 
 
 def test_the_deployment_has_every_part_of_the_architecture():
-    assert {"postgres", "kafka", "api", "relay", "worker-1", "worker-2", "prometheus", "alertmanager",
-            "grafana"} <= set(SERVICES)
+    assert {
+        "postgres",
+        "kafka",
+        "api",
+        "relay",
+        "worker-1",
+        "worker-2",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+    } <= set(SERVICES)
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -93,8 +103,9 @@ def test_prometheus_scrapes_the_api_and_both_workers_and_loads_the_rules():
     mounts = SERVICES["prometheus"]["volumes"]
     assert "./alerts/generated/rules:/etc/prometheus/rules:ro" in mounts
     assert prometheus["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
-    check = subprocess.run(["promtool", "check", "config", str(ROOT / "deploy" / "prometheus.yml")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        ["promtool", "check", "config", str(ROOT / "deploy" / "prometheus.yml")], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -112,7 +123,7 @@ def _in_grafana(container_path: str) -> Path:
     """The repository file Grafana sees at `container_path` through its mounts."""
     for target, source in sorted(_grafana_mounts().items(), key=lambda item: -len(item[0])):
         if container_path == target or container_path.startswith(target.rstrip("/") + "/"):
-            return source / container_path[len(target):].lstrip("/")
+            return source / container_path[len(target) :].lstrip("/")
     raise AssertionError(f"Grafana mounts nothing at {container_path}")
 
 

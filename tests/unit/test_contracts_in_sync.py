@@ -12,25 +12,26 @@ from tuoyu.contracts import event_schema, plan_targets, townships_document, unit
 
 PROJECT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT.parent / "shared"
-COPIES = {
-    "spec/next/events.schema.json": PROJECT / "tuoyu" / "contracts" / "events.schema.json",
-    "spec/townships.json": PROJECT / "tuoyu" / "contracts" / "townships.json",
-    "spec/next/plan-targets.jsonl": PROJECT / "tuoyu" / "contracts" / "plan-targets.jsonl",
-    "spec/units.json": PROJECT / "tuoyu" / "contracts" / "units.json",
-    "fixtures/sample-events.jsonl": PROJECT / "tests" / "fixtures" / "sample-events.jsonl",
+COPIES = [
+    ("spec/next/events.schema.json", PROJECT / "tuoyu" / "contracts" / "events.schema.json"),
+    ("spec/townships.json", PROJECT / "tuoyu" / "contracts" / "townships.json"),
+    ("spec/next/plan-targets.jsonl", PROJECT / "tuoyu" / "contracts" / "plan-targets.jsonl"),
+    ("spec/units.json", PROJECT / "tuoyu" / "contracts" / "units.json"),
+    ("fixtures/sample-events.jsonl", PROJECT / "tests" / "fixtures" / "sample-events.jsonl"),
     # The contract's prose, which the code cites, kept beside the docs.
-    "spec/kpis.md": PROJECT / "docs" / "spec" / "kpis.md",
-    "spec/units.json": PROJECT / "docs" / "spec" / "units.json",
-}
+    ("spec/kpis.md", PROJECT / "docs" / "spec" / "kpis.md"),
+    ("spec/units.json", PROJECT / "docs" / "spec" / "units.json"),
+]
 
 
-@pytest.mark.parametrize("name", sorted(COPIES))
-def test_the_project_copy_of_each_contract_equals_the_shared_one(name: str) -> None:
+@pytest.mark.parametrize("name, copy", COPIES, ids=[f"{n} -> {c.relative_to(PROJECT)}" for n, c in COPIES])
+def test_the_project_copy_of_each_contract_equals_the_shared_one(name: str, copy: Path) -> None:
     shared = SHARED / name
     if not shared.exists():
         pytest.skip(f"{shared} is not beside this checkout; nothing to compare with")
-    assert COPIES[name].read_bytes() == shared.read_bytes(), (
-        f"{COPIES[name].relative_to(PROJECT)} differs from ../shared/{name}: copy the shared one over and review")
+    assert copy.read_bytes() == shared.read_bytes(), (
+        f"{copy.relative_to(PROJECT)} differs from ../shared/{name}: copy the shared one over and review"
+    )
 
 
 def test_the_contracts_load_and_describe_21_event_types_13_townships_10_plan_targets_and_16_units() -> None:

@@ -39,8 +39,11 @@ def exported_metrics() -> set[str]:
     snapshot = lambda: {**build_snapshot(new_view(), now, now), "open_closures": []}  # noqa: E731
     relay = SimpleNamespace(acknowledged=0, published_total=0, failed_rounds=0, last_success_at=0.0)
     names: set[str] = set()
-    for collector in (KpiCollector(snapshot, lambda: (0, {"embedded": 0})),
-                      WorkerCollector(snapshot, lambda: [], lambda: (0, 0)), RelayCollector(relay)):
+    for collector in (
+        KpiCollector(snapshot, lambda: (0, {"embedded": 0})),
+        WorkerCollector(snapshot, lambda: [], lambda: (0, 0)),
+        RelayCollector(relay),
+    ):
         registry = metrics_registry(collector)
         names |= {sample.name for family in registry.collect() for sample in family.samples}
         names |= {family.name for family in registry.collect()}
@@ -68,8 +71,13 @@ def metrics_read(expr: str) -> list[str | None]:
 
 def test_there_are_five_dashboards_with_fixed_uids_chinese_titles_and_a_30s_refresh():
     titles = {d["uid"]: d["title"] for d in DASHBOARDS.values()}
-    assert titles == {"tuoyu-overview": "托育服务总览", "tuoyu-township": "镇街详情", "tuoyu-supervision": "监督管理",
-                      "tuoyu-closures": "应急关停", "tuoyu-pipeline": "数据管道"}
+    assert titles == {
+        "tuoyu-overview": "托育服务总览",
+        "tuoyu-township": "镇街详情",
+        "tuoyu-supervision": "监督管理",
+        "tuoyu-closures": "应急关停",
+        "tuoyu-pipeline": "数据管道",
+    }
     for name, document in DASHBOARDS.items():
         assert name == f"{document['uid']}.json"
         assert document["refresh"] == "30s" and document["schemaVersion"] >= 39
@@ -108,9 +116,15 @@ def test_the_overview_fits_one_1080p_screen_in_kiosk_mode():
 
 def test_the_wall_numbers_turn_green_at_the_plans_targets():
     stats = {p["title"]: p for p in DASHBOARDS["tuoyu-overview.json"]["panels"] if p["type"] == "stat"}
-    for title, kpi in (("全区托位数", "slots_total"), ("新增托位", "new_slots"), ("普惠托位占比", "inclusive_share"),
-                       ("普惠镇街覆盖率", "inclusive_coverage"), ("保育人员持证率", "certified_share"),
-                       ("机构负责人培训", "heads_trained"), ("保育人员培训", "caregivers_trained")):
+    for title, kpi in (
+        ("全区托位数", "slots_total"),
+        ("新增托位", "new_slots"),
+        ("普惠托位占比", "inclusive_share"),
+        ("普惠镇街覆盖率", "inclusive_coverage"),
+        ("保育人员持证率", "certified_share"),
+        ("机构负责人培训", "heads_trained"),
+        ("保育人员培训", "caregivers_trained"),
+    ):
         panel = next(p for t, p in stats.items() if t.startswith(title))
         steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
         assert steps == [{"value": None, "color": "red"}, {"value": plan_target(kpi), "color": "green"}], title
@@ -131,14 +145,16 @@ def test_the_map_places_every_township_at_its_centroid_through_the_gazetteer():
 
 def test_the_township_dashboard_chooses_among_the_townships_prometheus_has():
     assert list(variable_queries(DASHBOARDS["tuoyu-township.json"])) == [
-        ("township", "label_values(childcare_slots, township)")]
+        ("township", "label_values(childcare_slots, township)")
+    ]
     assert all("$township" in q.expr for q in QUERIES if q.dashboard == "tuoyu-township")
 
 
 def test_every_panel_query_parses(tmp_path):
     """promtool, Prometheus's own parser: each query becomes a recording rule of a scratch file."""
-    checks = [{"record": f"dashboard:query_{index}:check", "expr": q.resolved(A_TOWNSHIP)}
-              for index, q in enumerate(QUERIES)]
+    checks = [
+        {"record": f"dashboard:query_{index}:check", "expr": q.resolved(A_TOWNSHIP)} for index, q in enumerate(QUERIES)
+    ]
     rules = {"groups": [{"name": "dashboards", "rules": checks}]}
     scratch = tmp_path / "dashboards.rules.yml"
     scratch.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
@@ -157,7 +173,10 @@ def test_every_panel_query_reads_only_exported_metrics_and_recording_rules():
 
 def test_the_metric_check_sees_through_functions_and_subqueries():
     assert metrics_read('deriv(max(a)[5m:]) + rate(b{x="y"}[1m]) or on () label_replace(-c, "d", "e", "f", "g")') == [
-        "a", "b", "c"]
+        "a",
+        "b",
+        "c",
+    ]
     assert metrics_read('{__name__="hidden"}') == [None]
 
 

@@ -101,7 +101,7 @@ def test_push_creates_the_folder_and_saves_every_dashboard_with_overwrite(capsys
     assert all(auth == f"Bearer {TOKEN}" for *_, auth in grafana.requests)
     assert grafana.requests[1][2] == {"title": FOLDER_TITLE, "uid": FOLDER_UID}
     saved = [body for _, path, body, _ in grafana.requests if path == "/api/dashboards/db"]
-    for body, (name, document) in zip(saved, dashboards().items()):
+    for body, (name, document) in zip(saved, dashboards().items(), strict=True):
         assert body["overwrite"] is True and body["folderUid"] == FOLDER_UID
         assert body["dashboard"] == {**document, "id": None}, name
     assert "saved tuoyu-overview" in capsys.readouterr().out
@@ -137,5 +137,5 @@ def test_export_is_now_generate_and_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no checkout here: generated from the packaged tunables
     assert main(["dashboards", "export"]) == 0
     assert "tuoyu generate" in capsys.readouterr().err
-    for name, document in dashboards().items():
+    for name, _document in dashboards().items():
         assert (tmp_path / "dashboards" / "generated" / name).is_file(), name

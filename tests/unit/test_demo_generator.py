@@ -21,8 +21,16 @@ from tuoyu.service.wiring import open_registry
 TODAY = date(2026, 3, 2)
 # Days the stories around `today` must hold on: a Monday, a Sunday, New Year's Day and the day
 # after, a month end, a leap day, the day after the plan's last year.
-STORY_DAYS = [date(2025, 9, 15), date(2026, 3, 1), date(2026, 11, 30), date(2027, 1, 1), date(2027, 1, 2),
-              date(2027, 6, 30), date(2028, 2, 29), date(2026, 1, 1)]
+STORY_DAYS = [
+    date(2025, 9, 15),
+    date(2026, 3, 1),
+    date(2026, 11, 30),
+    date(2027, 1, 1),
+    date(2027, 1, 2),
+    date(2027, 6, 30),
+    date(2028, 2, 29),
+    date(2026, 1, 1),
+]
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +85,9 @@ def test_the_history_has_the_size_of_a_small_district(history):
 
 def test_the_registry_accepts_every_demo_event_when_recorded_day_by_day(history, tmp_path):
     moment = {"now": history[0].recorded_at}
-    app = open_registry(Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 't.db'}"),
-                        clock=lambda: moment["now"])
+    app = open_registry(
+        Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 't.db'}"), clock=lambda: moment["now"]
+    )
     recorded = 0
     for _, batch in groupby(history, key=lambda e: e.recorded_at.date()):
         batch = list(batch)
@@ -107,6 +116,7 @@ def test_the_plans_targets_are_recorded_as_issued(history):
 
 # ---- the stories of issues #16 and #17, read off the events ------------------------------------
 
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -114,6 +124,7 @@ def at(text: str) -> datetime:
 @dataclass
 class Place:
     """An institution as its events leave it (applied in recorded order, as the registry does)."""
+
     filed: datetime
     kind: str
     inclusive: bool
@@ -131,8 +142,9 @@ def places_and_incidents(events: list[DemoEvent]) -> tuple[dict[str, Place], dic
         event, kind = item.event, item.event["type"]
         place = places.get(event.get("institution_id", ""))
         if kind == "InstitutionFiled":
-            places[event["institution_id"]] = Place(at(event["occurred_at"]), event["kind"], event["inclusive"],
-                                                    event.get("monthly_fee_yuan"))
+            places[event["institution_id"]] = Place(
+                at(event["occurred_at"]), event["kind"], event["inclusive"], event.get("monthly_fee_yuan")
+            )
         elif kind in ("InstitutionClosed", "InstitutionReopened"):
             place.operating = kind == "InstitutionReopened"
         elif kind in ("InclusiveStatusGranted", "InclusiveStatusRevoked"):
@@ -154,8 +166,11 @@ def places_and_incidents(events: list[DemoEvent]) -> tuple[dict[str, Place], dic
 
 
 def fee_cap(events: list[DemoEvent], today: date) -> float | None:
-    caps = sorted((e.event["start"], e.event["monthly_fee_yuan"]) for e in events
-                  if e.event["type"] == "InclusiveFeeCapSet" and e.event["start"] <= today.isoformat())
+    caps = sorted(
+        (e.event["start"], e.event["monthly_fee_yuan"])
+        for e in events
+        if e.event["type"] == "InclusiveFeeCapSet" and e.event["start"] <= today.isoformat()
+    )
     return caps[-1][1] if caps else None
 
 
@@ -174,11 +189,24 @@ def test_whatever_the_day_the_wall_has_its_supervision_stories_to_show(today):
     assert [(i["category"], i["severity"]) for i in still_open] == [("health", "general")]
     assert start - at(still_open[0]["occurred_at"]) < timedelta(days=4)
     # One high-risk institution nobody has inspected in the 90 days before today.
-    assert len([p for p in places.values() if p.operating and p.risk == "high"
-                and all(t <= start - timedelta(days=90) for t in p.inspected)]) == 1
+    assert (
+        len(
+            [
+                p
+                for p in places.values()
+                if p.operating and p.risk == "high" and all(t <= start - timedelta(days=90) for t in p.inspected)
+            ]
+        )
+        == 1
+    )
     # One new institution, filed three to five months ago, still waiting for its health training.
-    waiting = [p for p in places.values() if p.operating and p.filed < start - timedelta(days=90)
-               and all(t >= p.filed + timedelta(days=90) for t in p.health_trained)]
+    waiting = [
+        p
+        for p in places.values()
+        if p.operating
+        and p.filed < start - timedelta(days=90)
+        and all(t >= p.filed + timedelta(days=90) for t in p.health_trained)
+    ]
     assert len(waiting) == 1 and waiting[0].filed > start - timedelta(days=160) and waiting[0].health_trained == []
     # At least one inclusive institution charges more than the cap in force.
     cap = fee_cap(events, today)
@@ -223,9 +251,13 @@ def test_every_operating_institution_is_graded_in_the_march_rounds_and_new_ones_
 
 def operating_on(events: list[DemoEvent], institution: str, day: date) -> bool:
     end = datetime.combine(day, time.max, SHANGHAI)
-    kinds = [e.event["type"] for e in events if e.event.get("institution_id") == institution
-             and at(e.event["occurred_at"]) <= end
-             and e.event["type"] in ("InstitutionFiled", "InstitutionClosed", "InstitutionReopened")]
+    kinds = [
+        e.event["type"]
+        for e in events
+        if e.event.get("institution_id") == institution
+        and at(e.event["occurred_at"]) <= end
+        and e.event["type"] in ("InstitutionFiled", "InstitutionClosed", "InstitutionReopened")
+    ]
     return bool(kinds) and kinds[-1] != "InstitutionClosed"
 
 
@@ -233,8 +265,10 @@ def test_quality_assessments_score_all_seven_dimensions_plausibly_and_visits_sco
     inspections = of_type(history, "InspectionRecorded")
     assessments = [e for e in inspections if e["kind"] == "quality_assessment"]
     assert len(assessments) >= 40 and all("scores" not in e for e in inspections if e["kind"] != "quality_assessment")
-    assert all(set(e["scores"]) == set(QUALITY_DIMENSIONS) and all(30 <= s <= 100 for s in e["scores"].values())
-               for e in assessments)
+    assert all(
+        set(e["scores"]) == set(QUALITY_DIMENSIONS) and all(30 <= s <= 100 for s in e["scores"].values())
+        for e in assessments
+    )
     passed = [s for e in assessments if e["outcome"] == "pass" for s in e["scores"].values()]
     assert 80 <= sum(passed) / len(passed) <= 92
     means = {d: sum(e["scores"][d] for e in assessments) / len(assessments) for d in QUALITY_DIMENSIONS}
@@ -248,8 +282,11 @@ def test_the_years_visits_reach_most_institutions_but_not_every_one(history, yea
         if event["kind"] in VISIT_KINDS and at(event["occurred_at"]).year == year:
             visited.add(event["institution_id"])
             kinds[event["kind"]] += 1
-    whole_year = [iid for iid in places_and_incidents(history)[0]
-                  if all(operating_on(history, iid, day) for day in (date(year - 1, 12, 31), date(year, 12, 31)))]
+    whole_year = [
+        iid
+        for iid in places_and_incidents(history)[0]
+        if all(operating_on(history, iid, day) for day in (date(year - 1, 12, 31), date(year, 12, 31)))
+    ]
     share = len(visited & set(whole_year)) / len(whole_year)
     assert 0.75 <= share < 1, share
     assert kinds["routine"] > kinds["unannounced"] > 0 and kinds["supervision"] > 0
@@ -260,17 +297,22 @@ def test_a_serious_food_safety_incident_is_reported_within_hours_and_resolved_wi
     food = [e for e in by_id.values() if e.event["category"] == "food_safety" and e.event["severity"] == "serious"]
     assert len(food) == 1
     report = food[0]
-    resolved = next(e.event for e in history if e.event["type"] == "IncidentResolved"
-                    and e.event["incident_id"] == report.event["incident_id"])
+    resolved = next(
+        e.event
+        for e in history
+        if e.event["type"] == "IncidentResolved" and e.event["incident_id"] == report.event["incident_id"]
+    )
     assert report.recorded_at - at(report.event["occurred_at"]) <= timedelta(hours=2)
     assert timedelta(days=2) <= at(resolved["occurred_at"]) - at(report.event["occurred_at"]) <= timedelta(days=6)
     # Incidents of a small district: a few a year, almost all general (一般), handled within a week.
-    resolved_at = {e.event["incident_id"]: at(e.event["occurred_at"]) for e in history
-                   if e.event["type"] == "IncidentResolved"}
+    resolved_at = {
+        e.event["incident_id"]: at(e.event["occurred_at"]) for e in history if e.event["type"] == "IncidentResolved"
+    }
     assert 2 * (TODAY.year - 2023) <= len(by_id) <= 6 * (TODAY.year - 2022)
     assert Counter(e.event["severity"] for e in by_id.values())["general"] >= 0.8 * len(by_id)
-    assert all(resolved_at[i] - at(e.event["occurred_at"]) <= timedelta(days=7) for i, e in by_id.items()
-               if i in resolved_at)
+    assert all(
+        resolved_at[i] - at(e.event["occurred_at"]) <= timedelta(days=7) for i, e in by_id.items() if i in resolved_at
+    )
 
 
 def test_staff_reports_count_health_staff(history):

@@ -27,8 +27,9 @@ def reads_of(stored: list[tuple[int, bytes]], per_message: int = 7, partitions: 
     def flush(key: str) -> None:
         p = partition[key]
         events = pending.pop(key)
-        reads.append(Read(p, offsets[p], key, [position for position, _ in events],
-                          [orjson.loads(state) for _, state in events]))
+        reads.append(
+            Read(p, offsets[p], key, [position for position, _ in events], [orjson.loads(state) for _, state in events])
+        )
         offsets[p] += 1
 
     for position, state in stored:
@@ -54,7 +55,7 @@ def test_batches_in_turn_equal_one_batch_and_facts_applied_before_are_dropped():
     reads = reads_of(stored_of(400))
     parts: dict = {}
     for start in range(0, len(reads), 9):
-        folded = fold_batch(parts, reads[start:start + 9])
+        folded = fold_batch(parts, reads[start : start + 9])
         parts.update(folded.changed)
     again = fold_batch(parts, reads[:20])  # read again after a restart: nothing changes
     assert again.changed == {} and again.applied == 0 and again.duplicates == sum(len(r.states) for r in reads[:20])
@@ -97,8 +98,9 @@ def test_a_fold_that_raises_stops_its_partition_there_and_keeps_its_offset_befor
     assert folded.read_to[1] == max(r.offset for r in reads if r.partition == 1)
     in_1 = {position for r in reads if r.partition == 1 for position in r.positions}
     partition_1 = [f for f in facts if f["position"] in in_1]
-    assert {k: p for k, p in folded.changed.items() if any(r.key == k and r.partition == 1 for r in reads)} == \
-        {k: p for k, p in fold_all(partition_1)[0].items() if p["position"]}
+    assert {k: p for k, p in folded.changed.items() if any(r.key == k and r.partition == 1 for r in reads)} == {
+        k: p for k, p in fold_all(partition_1)[0].items() if p["position"]
+    }
 
 
 def test_once_the_fold_goes_through_the_partition_goes_on_to_the_replay():

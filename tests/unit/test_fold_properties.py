@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.builders import in_memory_app as memory_registry
 from tuoyu.domain.catalogue import (
-    INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INSTITUTION_KINDS, QUALITY_DIMENSIONS, TARGET_KPIS, TOWNSHIP_IDS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_SEVERITIES,
+    INSTITUTION_KINDS,
+    QUALITY_DIMENSIONS,
+    TARGET_KPIS,
+    TOWNSHIP_IDS,
 )
 from tuoyu.domain.problems import EventsRejected
 from tuoyu.projections.facts import SHANGHAI, partition_of
@@ -26,18 +32,49 @@ from tuoyu.views.replay import fold_all
 T0 = datetime(2023, 11, 1, 9, 0, tzinfo=SHANGHAI)
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=SHANGHAI)
 DUES = ("2024-06-30", "2024-12-31", "2025-06-30")
-SHARE_FIGURES = ("inclusive_share", "occupancy", "certified_share", "inspected_share", "assessed_share",
-                 "kindergarten_share")
+SHARE_FIGURES = (
+    "inclusive_share",
+    "occupancy",
+    "certified_share",
+    "inspected_share",
+    "assessed_share",
+    "kindergarten_share",
+)
 SHARE_KPIS = ("inclusive_share", "certified_share", "inclusive_coverage", "inspected_share", "assessed_share")
-WHAT = ["file", "file", "file", "enrol", "close", "reopen", "grant", "capacity", "staff", "inspect", "inspect",
-        "inspect", "assess", "assess", "grade", "report", "resolve", "train", "guide", "population", "cap", "target",
-        "target", "target", "rename"]
+WHAT = [
+    "file",
+    "file",
+    "file",
+    "enrol",
+    "close",
+    "reopen",
+    "grant",
+    "capacity",
+    "staff",
+    "inspect",
+    "inspect",
+    "inspect",
+    "assess",
+    "assess",
+    "grade",
+    "report",
+    "resolve",
+    "train",
+    "guide",
+    "population",
+    "cap",
+    "target",
+    "target",
+    "target",
+    "rename",
+]
 VALUES = (0, 0.25, 0.5, 1, 5, 20)  # some targets are met, some missed
 TARGETS_SET_AT = "2023-12-01T09:00:00+08:00"  # before every start: in force in every view of a due day
 
 # One step: (what, which institution, which township, a number, a day after T0, a flag).
-steps = st.tuples(st.sampled_from(WHAT), st.integers(0, 5), st.integers(0, 3), st.integers(0, 40),
-                  st.integers(0, 700), st.booleans())
+steps = st.tuples(
+    st.sampled_from(WHAT), st.integers(0, 5), st.integers(0, 3), st.integers(0, 40), st.integers(0, 700), st.booleans()
+)
 
 
 def to_event(n: int, step: tuple) -> dict:
@@ -47,41 +84,100 @@ def to_event(n: int, step: tuple) -> dict:
     plain = {"event_id": f"h-{n}", "occurred_at": occurred}
     township = TOWNSHIP_IDS[t]
     return {
-        "file": lambda: {**base, "type": "InstitutionFiled", "name": f"机构{i}", "township": township,
-                         "kind": INSTITUTION_KINDS[(i + t) % len(INSTITUTION_KINDS)], "slots": number,
-                         "inclusive": flag, "monthly_fee_yuan": 1000 + 100 * number},
+        "file": lambda: {
+            **base,
+            "type": "InstitutionFiled",
+            "name": f"机构{i}",
+            "township": township,
+            "kind": INSTITUTION_KINDS[(i + t) % len(INSTITUTION_KINDS)],
+            "slots": number,
+            "inclusive": flag,
+            "monthly_fee_yuan": 1000 + 100 * number,
+        },
         "enrol": lambda: {**base, "type": "ChildrenEnrolled", "children": max(1, number // 4)},
         "close": lambda: {**base, "type": "InstitutionClosed", "emergency": flag},
         "reopen": lambda: {**base, "type": "InstitutionReopened"},
         "grant": lambda: {**base, "type": "InclusiveStatusGranted", "monthly_fee_yuan": 1500 + 50 * number},
         "capacity": lambda: {**base, "type": "CapacityChanged", "slots": number + 10},
-        "staff": lambda: {**base, "type": "StaffReported", "caregivers": number // 4, "certified_caregivers": number // 6,
-                          **({"health_staff": number % 3} if flag else {})},
-        "inspect": lambda: {**base, "type": "InspectionRecorded", "inspection_id": f"X{n}",
-                            "kind": ["routine", "unannounced", "complaint", "supervision"][number % 4],
-                            "outcome": "fail" if flag else "pass"},
-        "assess": lambda: {**base, "type": "InspectionRecorded", "inspection_id": f"Q{n}", "kind": "quality_assessment",
-                           "outcome": "pass", "scores": {d: 50 + (number * k) % 50
-                                                         for k, d in enumerate(QUALITY_DIMENSIONS) if k % 3 or flag}},
-        "grade": lambda: {**base, "type": "RiskCreditGraded", "risk": ["low", "medium", "high"][number % 3],
-                          "credit": "ABCD"[number % 4]},
-        "report": lambda: {**base, "type": "IncidentReported", "incident_id": f"E{number % 9}",
-                           "category": INCIDENT_CATEGORIES[number % 5], "severity": INCIDENT_SEVERITIES[number % 3]},
+        "staff": lambda: {
+            **base,
+            "type": "StaffReported",
+            "caregivers": number // 4,
+            "certified_caregivers": number // 6,
+            **({"health_staff": number % 3} if flag else {}),
+        },
+        "inspect": lambda: {
+            **base,
+            "type": "InspectionRecorded",
+            "inspection_id": f"X{n}",
+            "kind": ["routine", "unannounced", "complaint", "supervision"][number % 4],
+            "outcome": "fail" if flag else "pass",
+        },
+        "assess": lambda: {
+            **base,
+            "type": "InspectionRecorded",
+            "inspection_id": f"Q{n}",
+            "kind": "quality_assessment",
+            "outcome": "pass",
+            "scores": {d: 50 + (number * k) % 50 for k, d in enumerate(QUALITY_DIMENSIONS) if k % 3 or flag},
+        },
+        "grade": lambda: {
+            **base,
+            "type": "RiskCreditGraded",
+            "risk": ["low", "medium", "high"][number % 3],
+            "credit": "ABCD"[number % 4],
+        },
+        "report": lambda: {
+            **base,
+            "type": "IncidentReported",
+            "incident_id": f"E{number % 9}",
+            "category": INCIDENT_CATEGORIES[number % 5],
+            "severity": INCIDENT_SEVERITIES[number % 3],
+        },
         "resolve": lambda: {**base, "type": "IncidentResolved", "incident_id": f"E{number % 9}"},
-        "train": lambda: {**plain, "type": "TrainingCompleted", "course": ["head", "caregiver", "health"][number % 3],
-                          "people": number + 1, **({"institution_id": f"I{i}"} if flag else {"township": township})},
-        "guide": lambda: {**plain, "type": "ParentingGuidanceHeld", "format": "offline" if flag else "online",
-                          "participants": number, **({"township": township} if number % 2 else {})},
-        "population": lambda: {**plain, "type": "PopulationReported", "scope": township if flag else "district",
-                               "year": 2023 + number % 3, "population": 1000 + 500 * number},
-        "cap": lambda: {**plain, "type": "InclusiveFeeCapSet", "monthly_fee_yuan": 1500 + 100 * number,
-                        "start": (T0 + timedelta(days=day)).date().isoformat()},
-        "target": lambda: {**plain, "occurred_at": TARGETS_SET_AT, "type": "TargetSet",
-                           "scope": township if flag else "district", "kpi": TARGET_KPIS[(number + i) % len(TARGET_KPIS)],
-                           "value": VALUES[number % len(VALUES)], "start": "2024-01-01", "due": DUES[day % 3],
-                           "responsible": ["health_commission"]},
-        "rename": lambda: {**base, "type": "FilingChanged",
-                           "changes": {"kind": INSTITUTION_KINDS[number % len(INSTITUTION_KINDS)]}},
+        "train": lambda: {
+            **plain,
+            "type": "TrainingCompleted",
+            "course": ["head", "caregiver", "health"][number % 3],
+            "people": number + 1,
+            **({"institution_id": f"I{i}"} if flag else {"township": township}),
+        },
+        "guide": lambda: {
+            **plain,
+            "type": "ParentingGuidanceHeld",
+            "format": "offline" if flag else "online",
+            "participants": number,
+            **({"township": township} if number % 2 else {}),
+        },
+        "population": lambda: {
+            **plain,
+            "type": "PopulationReported",
+            "scope": township if flag else "district",
+            "year": 2023 + number % 3,
+            "population": 1000 + 500 * number,
+        },
+        "cap": lambda: {
+            **plain,
+            "type": "InclusiveFeeCapSet",
+            "monthly_fee_yuan": 1500 + 100 * number,
+            "start": (T0 + timedelta(days=day)).date().isoformat(),
+        },
+        "target": lambda: {
+            **plain,
+            "occurred_at": TARGETS_SET_AT,
+            "type": "TargetSet",
+            "scope": township if flag else "district",
+            "kpi": TARGET_KPIS[(number + i) % len(TARGET_KPIS)],
+            "value": VALUES[number % len(VALUES)],
+            "start": "2024-01-01",
+            "due": DUES[day % 3],
+            "responsible": ["health_commission"],
+        },
+        "rename": lambda: {
+            **base,
+            "type": "FilingChanged",
+            "changes": {"kind": INSTITUTION_KINDS[number % len(INSTITUTION_KINDS)]},
+        },
     }[what]()
 
 
@@ -119,8 +215,11 @@ def check_sums_and_shares(snapshot: dict) -> None:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(history=st.lists(steps, min_size=1, max_size=60), cuts=st.sets(st.integers(0, 60), max_size=12),
-       as_of_day=st.integers(0, 700))
+@given(
+    history=st.lists(steps, min_size=1, max_size=60),
+    cuts=st.sets(st.integers(0, 60), max_size=12),
+    as_of_day=st.integers(0, 700),
+)
 def test_a_view_kept_as_events_arrive_equals_a_replay_and_its_figures_add_up(history, cuts, as_of_day):
     live, applied = new_view(), 0
     with memory_registry(NOW) as app:
@@ -145,8 +244,11 @@ def test_a_view_kept_as_events_arrive_equals_a_replay_and_its_figures_add_up(his
 def judgements(app, at: datetime) -> dict[tuple, tuple]:
     """(scope, kpi, value, start, due) -> (actual_at_due, outcome) of every target past due at `at`."""
     view, _ = fold_all(read_facts(app.recorder))
-    return {(t["scope"], t["kpi"], t["value"], t["start"], t["due"]): (t["actual_at_due"], t["outcome"])
-            for t in build_snapshot(view, at, at)["targets"] if t["outcome"] is not None}
+    return {
+        (t["scope"], t["kpi"], t["value"], t["start"], t["due"]): (t["actual_at_due"], t["outcome"])
+        for t in build_snapshot(view, at, at)["targets"]
+        if t["outcome"] is not None
+    }
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -157,8 +259,10 @@ def test_a_past_targets_judgement_never_changes_as_events_occurring_after_its_du
         record_all(app, [to_event(n, step) for n, step in enumerate(history)])
         before = judgements(app, judged_at)
         # Later events (no target among them) occur after the last due day, in 2026.
-        after_due = [(what if what != "target" else "guide", i, t, number, 792 + day % 400, flag)
-                     for what, i, t, number, day, flag in later]
+        after_due = [
+            (what if what != "target" else "guide", i, t, number, 792 + day % 400, flag)
+            for what, i, t, number, day, flag in later
+        ]
         record_all(app, [to_event(1000 + n, step) for n, step in enumerate(after_due)])
         after = judgements(app, judged_at + timedelta(days=400))
         assert after == before
@@ -169,7 +273,8 @@ def test_a_past_targets_judgement_never_changes_as_events_occurring_after_its_du
 def test_a_targets_actual_at_due_is_its_actual_in_the_view_as_of_the_end_of_its_due_day(history):
     """When each event occurs no earlier than the one recorded before it (as in practice), the
     dated quantities the fold keeps give at due exactly what an as-of replay gives."""
-    in_order = [(*step[:4], day, step[5]) for step, day in zip(history, sorted(step[4] for step in history))]
+    days = sorted(step[4] for step in history)
+    in_order = [(*step[:4], day, step[5]) for step, day in zip(history, days, strict=True)]
     with memory_registry(NOW) as app:
         record_all(app, [to_event(n, step) for n, step in enumerate(in_order)])
         view, _ = fold_all(read_facts(app.recorder))
@@ -177,8 +282,10 @@ def test_a_targets_actual_at_due_is_its_actual_in_the_view_as_of_the_end_of_its_
             due_end = datetime.fromisoformat(target["due"] + "T23:59:59.999999+08:00")
             assert day_last(target["due"]) == round(due_end.timestamp() * 1_000_000)
             past, _ = fold_all(read_facts(app.recorder), as_of=due_end)
-            then = {(t["scope"], t["kpi"], t["value"], t["start"], t["due"]): t["actual"]
-                    for t in build_snapshot(past, due_end, NOW)["targets"]}
+            then = {
+                (t["scope"], t["kpi"], t["value"], t["start"], t["due"]): t["actual"]
+                for t in build_snapshot(past, due_end, NOW)["targets"]
+            }
             key = (target["scope"], target["kpi"], target["value"], target["start"], target["due"])
             if key in then:  # (not when set after its due day, or replaced since)
                 assert target["actual_at_due"] == then[key], target

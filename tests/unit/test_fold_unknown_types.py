@@ -7,8 +7,13 @@ from tuoyu.projections.fold import apply, new_part, unknown_counts
 
 
 def fact(position: int, event: dict, township: str | None = "dayu") -> dict:
-    return {"position": position, "recorded_at": "2026-01-01T00:00:00+08:00", "event": event,
-            "context": {"township": township}, "recorded_by": "test"}
+    return {
+        "position": position,
+        "recorded_at": "2026-01-01T00:00:00+08:00",
+        "event": event,
+        "context": {"township": township},
+        "recorded_by": "test",
+    }
 
 
 def test_an_unknown_institution_event_type_is_counted_not_a_crash():

@@ -11,7 +11,8 @@ def test_the_fold_version_is_the_one_recorded_for_the_folds_code():
     assert version.fold_source_sha256() == version.FOLD_SOURCE_SHA256, (
         "the fold's code changed (tuoyu/projections/fold.py or facts.py): raise FOLD_VERSION in "
         "tuoyu/views/version.py, so the projector rebuilds its view, and set FOLD_SOURCE_SHA256 to "
-        f"{version.fold_source_sha256()!r}")
+        f"{version.fold_source_sha256()!r}"
+    )
 
 
 def test_the_view_name_derives_from_the_fold_version():
@@ -34,6 +35,7 @@ def test_the_digest_changes_with_any_change_of_the_folds_source(monkeypatch):
                 def read_bytes(self) -> bytes:
                     data = path.read_bytes()
                     return data + b"\n# edited\n" if name == "fold.py" else data
+
             return Source()
 
     monkeypatch.setattr(resources, "files", Edited)

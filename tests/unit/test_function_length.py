@@ -33,7 +33,8 @@ def _walk(node: ast.AST, prefix: str, limit: int) -> Iterator[tuple[str, int]]:
 def test_no_function_in_the_package_is_longer_than_60_lines_unless_listed_with_its_reason():
     found = {name: length for name, length in long_functions(PACKAGE) if name not in ALLOWED}
     assert found == {}, "split these (or list them in ALLOWED with the reason they stay):\n" + "\n".join(
-        f"  {length} lines  {name}" for name, length in sorted(found.items()))
+        f"  {length} lines  {name}" for name, length in sorted(found.items())
+    )
 
 
 def test_the_finder_sees_a_long_function(tmp_path):

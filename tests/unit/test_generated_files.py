@@ -19,8 +19,9 @@ REGENERATE = "run `make generate` (or .venv/bin/tuoyu generate) and commit the r
 
 
 def expected() -> dict[str, str]:
-    return generated_files(load_config(TUNABLES), TUNABLES.read_text(encoding="utf-8"),
-                           RUNBOOK.read_text(encoding="utf-8"))
+    return generated_files(
+        load_config(TUNABLES), TUNABLES.read_text(encoding="utf-8"), RUNBOOK.read_text(encoding="utf-8")
+    )
 
 
 def test_every_committed_generated_file_is_what_the_generator_writes():
@@ -28,7 +29,9 @@ def test_every_committed_generated_file_is_what_the_generator_writes():
     for relative, text in files.items():
         path = ROOT / relative
         assert path.is_file(), f"{relative} is missing: {REGENERATE}"
-        assert path.read_text(encoding="utf-8") == text, f"{relative} differs from what the generator writes: {REGENERATE}"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{relative} differs from what the generator writes: {REGENERATE}"
+        )
     for folder in ("alerts/generated", "dashboards/generated"):
         stale = {str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*") if p.is_file()} - set(files)
         assert not stale, f"{sorted(stale)} are not generated any more: delete them"
@@ -58,12 +61,18 @@ def test_generate_in_a_copy_of_the_repository_rewrites_a_hand_edited_file(tmp_pa
     assert edited.read_text(encoding="utf-8") == (ROOT / edited.relative_to(tmp_path)).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("change, message", [
-    (("  pending_for: 1m", "  pending_for: 1 minute"), "rules.pending_for: '1 minute' is not a duration"),
-    (("  rehoming_deadline_hours: 24", "  rehoming_deadline_hours: soon"), "rules.rehoming_deadline_hours: expected a whole number"),
-    (("  pending_for: 1m", "  pending_fo: 1m"), "rules.pending_fo: unknown tunable"),
-    (("    holiday_years: [2025, 2026]", "    holiday_years: [2025, 2099]"), "2099 is not in the chinesecalendar"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("  pending_for: 1m", "  pending_for: 1 minute"), "rules.pending_for: '1 minute' is not a duration"),
+        (
+            ("  rehoming_deadline_hours: 24", "  rehoming_deadline_hours: soon"),
+            "rules.rehoming_deadline_hours: expected a whole number",
+        ),
+        (("  pending_for: 1m", "  pending_fo: 1m"), "rules.pending_fo: unknown tunable"),
+        (("    holiday_years: [2025, 2026]", "    holiday_years: [2025, 2099]"), "2099 is not in the chinesecalendar"),
+    ],
+)
 def test_a_bad_tunable_is_reported_with_where_and_what_and_nothing_is_written(tmp_path, capsys, change, message):
     shutil.copytree(ROOT / "alerts", tmp_path / "alerts")
     shutil.copytree(ROOT / "docs", tmp_path / "docs")

@@ -13,7 +13,18 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.builders import (
-    closed, fee_cap, filed, graded, guidance, incident, inspection, population, record, resolved, staff, target,
+    closed,
+    fee_cap,
+    filed,
+    graded,
+    guidance,
+    incident,
+    inspection,
+    population,
+    record,
+    resolved,
+    staff,
+    target,
 )
 from tests.support.builders import in_memory_app as memory_registry
 from tuoyu.domain.catalogue import DISTRICT, TOWNSHIP_IDS
@@ -52,29 +63,72 @@ REVISION_METRICS = {
 }
 
 HISTORY = [
-    filed("KG", township="dayu", kind="kindergarten_class", slots=40, inclusive=True, monthly_fee_yuan=2500,
-          occurred_at="2024-03-01T09:00:00+08:00"),
-    filed("PR", township="yongding", kind="private", slots=60, inclusive=True, monthly_fee_yuan=1800,
-          occurred_at="2024-03-01T09:00:00+08:00"),
-    filed("CM", township="chengzi", kind="community", slots=20, inclusive=True, monthly_fee_yuan=2600,
-          occurred_at="2024-03-01T09:00:00+08:00"),
-    graded("KG", risk="high", credit="C"), staff("PR", 8, 6, health_staff=2),
-    inspection("PR", "I-1", outcome="fail", kind="quality_assessment", scores={"safety": 55, "health": 70},
-               occurred_at="2025-01-10T09:00:00+08:00"),
+    filed(
+        "KG",
+        township="dayu",
+        kind="kindergarten_class",
+        slots=40,
+        inclusive=True,
+        monthly_fee_yuan=2500,
+        occurred_at="2024-03-01T09:00:00+08:00",
+    ),
+    filed(
+        "PR",
+        township="yongding",
+        kind="private",
+        slots=60,
+        inclusive=True,
+        monthly_fee_yuan=1800,
+        occurred_at="2024-03-01T09:00:00+08:00",
+    ),
+    filed(
+        "CM",
+        township="chengzi",
+        kind="community",
+        slots=20,
+        inclusive=True,
+        monthly_fee_yuan=2600,
+        occurred_at="2024-03-01T09:00:00+08:00",
+    ),
+    graded("KG", risk="high", credit="C"),
+    staff("PR", 8, 6, health_staff=2),
+    inspection(
+        "PR",
+        "I-1",
+        outcome="fail",
+        kind="quality_assessment",
+        scores={"safety": 55, "health": 70},
+        occurred_at="2025-01-10T09:00:00+08:00",
+    ),
     incident("KG", "F-1", category="food_safety", severity="serious", occurred_at="2025-02-01T09:00:00+08:00"),
     incident("PR", "P-1", category="personal_safety", severity="general", occurred_at="2025-02-01T09:00:00+08:00"),
     resolved("PR", "P-1", occurred_at="2025-02-03T09:00:00+08:00"),
     guidance(40, format="offline", township="dayu", occurred_at="2025-02-05T09:00:00+08:00"),
     guidance(90, format="online", occurred_at="2025-02-06T09:00:00+08:00"),
-    population("district", 2024, 400_000), population("dayu", 2024, 80_000),
+    population("district", 2024, 400_000),
+    population("dayu", 2024, 80_000),
     fee_cap(2400, "2025-01-01", occurred_at="2024-12-20T09:00:00+08:00"),
-    target("district", "new_slots", 100, start="2024-01-01", due="2024-12-31",
-           responsible=["health_commission", "education_commission"]),
+    target(
+        "district",
+        "new_slots",
+        100,
+        start="2024-01-01",
+        due="2024-12-31",
+        responsible=["health_commission", "education_commission"],
+    ),
     target("dayu", "slots_total", 50, start="2024-01-01", due="2025-12-31"),
-    *(target(scope, kpi, 1, start="2024-01-01", due="2024-12-31")
-      for scope in ("district", "yongding", "dayu")
-      for kpi in ("inspected_share", "assessed_share", "slots_per_1000", "offline_guidance_activities",
-                  "kindergarten_new_inclusive_slots", "new_inclusive_slots")),
+    *(
+        target(scope, kpi, 1, start="2024-01-01", due="2024-12-31")
+        for scope in ("district", "yongding", "dayu")
+        for kpi in (
+            "inspected_share",
+            "assessed_share",
+            "slots_per_1000",
+            "offline_guidance_activities",
+            "kindergarten_new_inclusive_slots",
+            "new_inclusive_slots",
+        )
+    ),
     closed("CM", emergency=False, occurred_at="2025-02-10T09:00:00+08:00"),
 ]
 
@@ -152,8 +206,10 @@ def test_the_exported_values_are_the_snapshots_figures(view):
     assert value(samples, "childcare_target_actual_at_due", scope="district", kpi="new_slots") == 120
     past_due = {(got["scope"], got["kpi"]) for got, _ in samples["childcare_target_actual_at_due"]}
     assert ("dayu", "slots_total") not in past_due and len(past_due) == 1 + 3 * 6  # every 2024 target, only they
-    assert [got["unit"] for got, _ in samples["childcare_target_responsible"]] == ["health_commission",
-                                                                                   "education_commission"]
+    assert [got["unit"] for got, _ in samples["childcare_target_responsible"]] == [
+        "health_commission",
+        "education_commission",
+    ]
 
 
 def test_no_cap_in_force_exports_no_cap_series():

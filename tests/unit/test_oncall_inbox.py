@@ -6,12 +6,21 @@ import pytest
 
 from tuoyu.service.oncall import visible_to
 
-FLOOR_QINGSHUI = {"alertname": "TownshipBelowSlotFloor", "township": "qingshui", "scope": "qingshui",
-                  "kpi": "township_min_slots", "unit": "townships"}
+FLOOR_QINGSHUI = {
+    "alertname": "TownshipBelowSlotFloor",
+    "township": "qingshui",
+    "scope": "qingshui",
+    "kpi": "township_min_slots",
+    "unit": "townships",
+}
 INCIDENT_YONGDING = {"alertname": "SeriousIncidentOpen", "township": "yongding"}
 COVERAGE = {"alertname": "TargetMissed", "scope": "district", "kpi": "inclusive_coverage", "unit": "townships"}
-KINDERGARTENS = {"alertname": "TargetMissed", "scope": "district", "kpi": "kindergarten_new_inclusive_slots",
-                 "unit": "education_commission"}
+KINDERGARTENS = {
+    "alertname": "TargetMissed",
+    "scope": "district",
+    "kpi": "kindergarten_new_inclusive_slots",
+    "unit": "education_commission",
+}
 PLATFORM = {"alertname": "ScrapeTargetDown", "job": "tuoyu", "instance": "127.0.0.1:8000"}
 EVERY = (FLOOR_QINGSHUI, INCIDENT_YONGDING, COVERAGE, KINDERGARTENS, PLATFORM)
 

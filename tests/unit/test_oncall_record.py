@@ -8,7 +8,7 @@ before counts and silences existed fold as they always did.
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,14 +18,28 @@ from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry
 from tuoyu.views.reading import read_facts
 
-T0 = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 LABELS = {"alertname": "EmergencyClosureOpen", "severity": "critical", "team": "health-commission", "township": "dayu"}
 
 
-def payload(status: str = "firing", starts: str = "2026-11-30T02:00:00Z", summary: str = "应急关停：大峪街道 有 6 名幼儿待安置"):
-    return {"version": "4", "receiver": "recorder", "groupKey": "g", "alerts": [
-        {"fingerprint": "fp1", "status": status, "labels": LABELS, "annotations": {"summary": summary},
-         "startsAt": starts, "endsAt": "0001-01-01T00:00:00Z"}]}
+def payload(
+    status: str = "firing", starts: str = "2026-11-30T02:00:00Z", summary: str = "应急关停：大峪街道 有 6 名幼儿待安置"
+):
+    return {
+        "version": "4",
+        "receiver": "recorder",
+        "groupKey": "g",
+        "alerts": [
+            {
+                "fingerprint": "fp1",
+                "status": status,
+                "labels": LABELS,
+                "annotations": {"summary": summary},
+                "startsAt": starts,
+                "endsAt": "0001-01-01T00:00:00Z",
+            }
+        ],
+    }
 
 
 class Clock:
@@ -121,14 +135,40 @@ def test_an_acknowledgement_without_a_silence_holds_for_its_episode_only(registr
 
 def test_events_stored_before_counts_and_silences_fold_as_before():
     part = new_part()
-    old = [{"type": "AlertNotified", "occurred_at": "2025-01-01T00:00:00+00:00", "fingerprint": "fp1",
-            "status": "firing", "alertname": "EmergencyClosureOpen", "labels": LABELS, "annotations": {},
-            "starts_at": "2025-01-01T00:00:00Z", "ends_at": None, "receiver": "oncall", "group_key": "g"}] * 3
-    old.append({"type": "AlertAcknowledged", "occurred_at": "2025-01-01T01:00:00+00:00", "fingerprint": "fp1",
-                "acknowledged_by": "duty (oncall)"})
+    old = [
+        {
+            "type": "AlertNotified",
+            "occurred_at": "2025-01-01T00:00:00+00:00",
+            "fingerprint": "fp1",
+            "status": "firing",
+            "alertname": "EmergencyClosureOpen",
+            "labels": LABELS,
+            "annotations": {},
+            "starts_at": "2025-01-01T00:00:00Z",
+            "ends_at": None,
+            "receiver": "oncall",
+            "group_key": "g",
+        }
+    ] * 3
+    old.append(
+        {
+            "type": "AlertAcknowledged",
+            "occurred_at": "2025-01-01T01:00:00+00:00",
+            "fingerprint": "fp1",
+            "acknowledged_by": "duty (oncall)",
+        }
+    )
     for position, event in enumerate(old, start=1):
-        apply(part, {"position": position, "recorded_at": event["occurred_at"], "event": event,
-                     "context": {"township": None}, "recorded_by": "alertmanager"})
+        apply(
+            part,
+            {
+                "position": position,
+                "recorded_at": event["occurred_at"],
+                "event": event,
+                "context": {"township": None},
+                "recorded_by": "alertmanager",
+            },
+        )
     alert = part["alerts"]["fp1"]
     assert alert["notifications"] == 3 and alert["acknowledged_by"] == "duty (oncall)"
     assert alert["silence_id"] is None and alert["silenced_until"] is None

@@ -9,8 +9,11 @@ from tests.support.builders import assert_problem, closed, enrolled, filed, in_m
 def test_children_are_rehomed_only_into_a_filed_operating_institution():
     app = in_memory_app()
     record(app, filed("A"), filed("SHUT"), enrolled("A", 6), closed("A"), closed("SHUT", emergency=False))
-    for destination, says in (("NOPE", ["NOPE is not filed"]), ("SHUT", ["SHUT is closed"]),
-                              ("A", ["the institution they leave"])):
+    for destination, says in (
+        ("NOPE", ["NOPE is not filed"]),
+        ("SHUT", ["SHUT is closed"]),
+        ("A", ["the institution they leave"]),
+    ):
         problem = rejected(app, [rehomed("A", 2, to_institution_id=destination)])
         assert_problem(problem, index=0, field="to_institution_id", says=says)
     record(app, filed("B"), rehomed("A", 2, to_institution_id="B"))

@@ -63,6 +63,8 @@ def test_the_time_axis_marks_quarters_over_two_years_and_years_over_five():
 
 
 def test_the_same_figures_give_the_same_bytes():
-    lines = [Line("托位", ((START, 3.0), (date(2024, 2, 2), 7.0))), Line("目标", ((START, 3.0), (END, 9.0)),
-                                                                        "target", False)]
+    lines = [
+        Line("托位", ((START, 3.0), (date(2024, 2, 2), 7.0))),
+        Line("目标", ((START, 3.0), (END, 9.0)), "target", False),
+    ]
     assert line_chart(lines, [], START, END, "个") == line_chart(list(lines), [], START, END, "个")

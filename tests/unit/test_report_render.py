@@ -20,14 +20,28 @@ from tuoyu.service.http.report import prefers_pdf
 
 
 def a_report() -> Report:
-    report = Report("门头沟区托育服务工作监测报告", "门头沟区卫生健康委员会", "门头沟区人民政府", "2024年12月31日",
-                    None, "2024年1月1日至2024年12月31日")
+    report = Report(
+        "门头沟区托育服务工作监测报告",
+        "门头沟区卫生健康委员会",
+        "门头沟区人民政府",
+        "2024年12月31日",
+        None,
+        "2024年1月1日至2024年12月31日",
+    )
     report.sections = [
-        Section("总体情况", [Paragraph("托位<1057>个 & 更多"), Heading("需关注事项"), Items(["一项"]),
-                            Facts([("托位总数", "1057个")])]),
-        Section("目标任务进展", [Table("目标", ["目标", "状态"], [cells("托位总数", "已达成")]),
-                                Figure("托位", '<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
-                                Heading("其他"), Table("镇街", ["镇街"], [cells("大峪街道")])]),
+        Section(
+            "总体情况",
+            [Paragraph("托位<1057>个 & 更多"), Heading("需关注事项"), Items(["一项"]), Facts([("托位总数", "1057个")])],
+        ),
+        Section(
+            "目标任务进展",
+            [
+                Table("目标", ["目标", "状态"], [cells("托位总数", "已达成")]),
+                Figure("托位", '<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+                Heading("其他"),
+                Table("镇街", ["镇街"], [cells("大峪街道")]),
+            ],
+        ),
         Section("数据来源与核验", [Code('{"position": 1}')]),
     ]
     return report.numbered()
@@ -89,9 +103,15 @@ def counting_server() -> Iterator[tuple[str, list[str]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("reference", ['<link rel="stylesheet" href="{base}/s.css">', '<img src="{base}/i.png">',
-                                       '<p style="background: url({base}/b.png)">托位</p>',
-                                       '<img src="file:///etc/hostname">'])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        '<link rel="stylesheet" href="{base}/s.css">',
+        '<img src="{base}/i.png">',
+        '<p style="background: url({base}/b.png)">托位</p>',
+        '<img src="file:///etc/hostname">',
+    ],
+)
 def test_the_pdf_fetches_nothing_and_stops_if_the_html_asks_for_anything(reference):
     with counting_server() as (base, asked):
         with pytest.raises(OutsideResource, match="may load nothing"):
@@ -106,14 +126,26 @@ def test_times_read_as_a_date_when_they_end_a_day_else_with_the_minute():
 
 
 def test_shares_read_in_per_cent_slots_per_1000_with_two_decimals_and_counts_whole():
-    assert (kpi_value("inclusive_share", 0.6623), kpi_value("slots_per_1000", 4.5), kpi_value("new_slots", 598),
-            kpi_value("new_slots", None)) == ("66.2%", "4.50", "598", "—")
+    assert (
+        kpi_value("inclusive_share", 0.6623),
+        kpi_value("slots_per_1000", 4.5),
+        kpi_value("new_slots", 598),
+        kpi_value("new_slots", None),
+    ) == ("66.2%", "4.50", "598", "—")
 
 
-@pytest.mark.parametrize("accept, pdf", [
-    ("application/pdf", True), ("text/html", False), ("", False), ("*/*", False),
-    ("text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8", False),
-    ("application/pdf, text/html;q=0.5", True), ("application/pdf;q=0", False), ("application/pdf;q=x", False),
-])
+@pytest.mark.parametrize(
+    "accept, pdf",
+    [
+        ("application/pdf", True),
+        ("text/html", False),
+        ("", False),
+        ("*/*", False),
+        ("text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8", False),
+        ("application/pdf, text/html;q=0.5", True),
+        ("application/pdf;q=0", False),
+        ("application/pdf;q=x", False),
+    ],
+)
 def test_the_route_serves_pdf_when_accept_ranks_it_above_html(accept, pdf):
     assert prefers_pdf(accept) is pdf

@@ -7,8 +7,21 @@ from __future__ import annotations
 import pytest
 
 from tests.support.builders import (
-    NOW, assert_problem, closed, enrolled, fee_cap, filed, guidance, incident, institution, population, record,
-    rejected, resolved, stored_event_ids, target,
+    NOW,
+    assert_problem,
+    closed,
+    enrolled,
+    fee_cap,
+    filed,
+    guidance,
+    incident,
+    institution,
+    population,
+    record,
+    rejected,
+    resolved,
+    stored_event_ids,
+    target,
 )
 from tests.support.builders import in_memory_app as memory_registry
 from tuoyu.domain.catalogue import ACCEPTED_WHEN_CLOSED, UNIT_IDS
@@ -22,6 +35,7 @@ def app():
 
 
 # ---- incidents --------------------------------------------------------------------------------
+
 
 def test_an_incident_is_reported_and_resolved_and_the_institution_shows_it_open_meanwhile(app):
     record(app, filed("A"), incident("A", "INC-1", category="fire_safety", severity="general"))
@@ -45,8 +59,9 @@ def test_an_incident_id_reported_twice_is_rejected_even_for_another_institution(
     again = incident("B", "INC-1")
     problem = rejected(app, [guidance(), again])
     assert_problem(problem, index=1, field="incident_id", event_id=again["event_id"])
-    assert problem.message == ("IncidentReported rejected: incident INC-1 is already reported; an incident id can "
-                               "be reported once")
+    assert problem.message == (
+        "IncidentReported rejected: incident INC-1 is already reported; an incident id can be reported once"
+    )
 
 
 def test_an_incident_id_reported_twice_in_one_batch_is_rejected(app):
@@ -65,8 +80,10 @@ def test_resolving_an_incident_never_reported_is_rejected_and_names_the_open_one
     record(app, filed("A"), incident("A", "INC-1"))
     problem = rejected(app, [enrolled("A", 1), resolved("A", "INC-9")])
     assert_problem(problem, index=1, field="incident_id")
-    assert problem.message == ("IncidentResolved rejected: A has no open incident INC-9; IncidentResolved needs an "
-                               "incident of this institution reported and not yet resolved; open: INC-1")
+    assert problem.message == (
+        "IncidentResolved rejected: A has no open incident INC-9; IncidentResolved needs an "
+        "incident of this institution reported and not yet resolved; open: INC-1"
+    )
     assert institution(app, "A").enrolled == 0
 
 
@@ -88,18 +105,23 @@ def test_an_incident_of_an_unfiled_institution_is_rejected(app):
     assert_problem(problem, index=0, field="institution_id", says=["NOPE", "is not filed"])
 
 
-@pytest.mark.parametrize("field, value, allowed", [
-    ("category", "theft", "personal_safety, food_safety, fire_safety, health, other"),
-    ("severity", "minor", "general, serious, major"),
-])
-def test_an_incident_of_an_unknown_category_or_severity_is_rejected_naming_the_allowed_values(app, field, value,
-                                                                                                allowed):
+@pytest.mark.parametrize(
+    "field, value, allowed",
+    [
+        ("category", "theft", "personal_safety, food_safety, fire_safety, health, other"),
+        ("severity", "minor", "general, serious, major"),
+    ],
+)
+def test_an_incident_of_an_unknown_category_or_severity_is_rejected_naming_the_allowed_values(
+    app, field, value, allowed
+):
     record(app, filed("A"))
     problem = rejected(app, [incident("A", "INC-1", **{field: value})])
     assert_problem(problem, index=0, field=field, says=[repr(value), f"allowed values: {allowed}"])
 
 
 # ---- population ---------------------------------------------------------------------------------
+
 
 def test_a_population_is_reported_for_the_district_and_for_a_township_with_or_without_under3(app):
     outcome = record(app, population("district", 2024, 400_000, under3=9_000), population("dayu", 2024, 90_000))
@@ -110,19 +132,24 @@ def test_under3_above_the_population_is_rejected(app):
     report = population("dayu", 2024, 1_000, under3=1_001)
     problem = rejected(app, [guidance(), report])
     assert_problem(problem, index=1, field="under3", event_id=report["event_id"])
-    assert problem.message == ("PopulationReported rejected: under3 1001 exceeds the population 1000 of dayu in "
-                               "2024; children under three are part of the population")
+    assert problem.message == (
+        "PopulationReported rejected: under3 1001 exceeds the population 1000 of dayu in "
+        "2024; children under three are part of the population"
+    )
 
 
 def test_under3_equal_to_the_population_is_accepted(app):
     assert record(app, population("dayu", 2024, 1_000, under3=1_000)).recorded == 1
 
 
-@pytest.mark.parametrize("fields, field, says", [
-    ({"scope": "beijing"}, "scope", ["'beijing' is not allowed", "district, dayu"]),
-    ({"population": 0}, "population", ["at least 1"]),
-    ({"year": 1999}, "year", ["at least 2000"]),
-])
+@pytest.mark.parametrize(
+    "fields, field, says",
+    [
+        ({"scope": "beijing"}, "scope", ["'beijing' is not allowed", "district, dayu"]),
+        ({"population": 0}, "population", ["at least 1"]),
+        ({"year": 1999}, "year", ["at least 2000"]),
+    ],
+)
 def test_a_population_report_out_of_the_format_is_rejected(app, fields, field, says):
     problem = rejected(app, [{**population("dayu"), **fields}])
     assert_problem(problem, index=0, field=field, says=says)
@@ -130,14 +157,18 @@ def test_a_population_report_out_of_the_format_is_rejected(app, fields, field, s
 
 # ---- fee caps -------------------------------------------------------------------------------------
 
+
 def test_a_fee_cap_is_recorded_and_a_second_one_does_not_replace_the_first_in_the_store(app):
     assert record(app, fee_cap(2000, "2024-01-01"), fee_cap(1800, "2025-01-01")).recorded == 2
 
 
-@pytest.mark.parametrize("fields, field, says", [
-    ({"monthly_fee_yuan": 0}, "monthly_fee_yuan", ["0"]),
-    ({"start": "2024-02-30"}, "start", ["not a date"]),
-])
+@pytest.mark.parametrize(
+    "fields, field, says",
+    [
+        ({"monthly_fee_yuan": 0}, "monthly_fee_yuan", ["0"]),
+        ({"start": "2024-02-30"}, "start", ["not a date"]),
+    ],
+)
 def test_a_fee_cap_out_of_the_format_is_rejected(app, fields, field, says):
     problem = rejected(app, [{**fee_cap(), **fields}])
     assert_problem(problem, index=0, field=field, says=says)
@@ -145,8 +176,18 @@ def test_a_fee_cap_out_of_the_format_is_rejected(app, fields, field, says):
 
 # ---- targets ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kpi", ["new_inclusive_slots", "kindergarten_new_inclusive_slots", "slots_per_1000",
-                                 "inspected_share", "assessed_share", "offline_guidance_activities"])
+
+@pytest.mark.parametrize(
+    "kpi",
+    [
+        "new_inclusive_slots",
+        "kindergarten_new_inclusive_slots",
+        "slots_per_1000",
+        "inspected_share",
+        "assessed_share",
+        "offline_guidance_activities",
+    ],
+)
 def test_every_new_kpi_is_accepted_for_the_district_and_for_a_township(app, kpi):
     assert record(app, target("district", kpi, 1), target("dayu", kpi, 1)).recorded == 2
 
@@ -162,8 +203,12 @@ def test_district_only_kpis_stay_district_only(app, kpi):
 
 
 def test_a_target_names_its_responsible_units_lead_first(app):
-    assert record(app, target("district", "new_slots", 600,
-                              responsible=["education_commission", "health_commission"])).recorded == 1
+    assert (
+        record(
+            app, target("district", "new_slots", 600, responsible=["education_commission", "health_commission"])
+        ).recorded
+        == 1
+    )
 
 
 def test_a_responsible_unit_not_in_units_json_is_rejected_naming_every_allowed_id(app):

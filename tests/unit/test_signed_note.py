@@ -45,8 +45,9 @@ def test_a_witness_cosignature_carries_its_time_and_signs_the_cosignature_v1_mes
     cosigned.verified_by(log.verifier)
 
 
-@pytest.mark.parametrize("text", ["no-plus-signs", "name+zz+AAAA",
-                                  "name+00000000+" + base64.b64encode(b"\x01" + bytes(32)).decode()])
+@pytest.mark.parametrize(
+    "text", ["no-plus-signs", "name+zz+AAAA", "name+00000000+" + base64.b64encode(b"\x01" + bytes(32)).decode()]
+)
 def test_a_malformed_or_mismatched_vkey_is_refused(text):
     with pytest.raises(NoteError):
         parse_vkey(text)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 from tuoyu.persistence.stamping import next_stamp, stamped
 
-T = datetime(2025, 3, 1, 2, 0, tzinfo=timezone.utc)
+T = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
 
 def test_a_clock_behind_the_newest_recording_time_stamps_that_time():

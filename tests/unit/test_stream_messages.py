@@ -28,8 +28,11 @@ def test_a_round_becomes_one_message_per_key_holding_its_states_in_recorded_orde
         assert body["states"] == [orjson.loads(s) for _, s in mine]  # as stored, nothing added or taken
         assert facts_in(body) == [f for f in facts if partition_of(f) == body["key"]]
         assert (body["first"], body["last"]) == (body["positions"][0], body["positions"][-1])
-        assert dict(headers) == {"first": str(body["first"]).encode(), "last": str(body["last"]).encode(),
-                                 "count": str(len(body["states"])).encode()}
+        assert dict(headers) == {
+            "first": str(body["first"]).encode(),
+            "last": str(body["last"]).encode(),
+            "count": str(len(body["states"])).encode(),
+        }
 
 
 def test_a_message_is_cut_at_max_facts_and_max_bytes(monkeypatch):
@@ -48,21 +51,35 @@ def test_a_message_is_cut_at_max_facts_and_max_bytes(monkeypatch):
 def test_the_value_is_the_json_the_worker_decodes():
     [(position, state)] = stored_of(5)[:1]
     [(_, value, _)] = list(messages_of([(position, state)]))
-    assert orjson.loads(value) == {"key": key_of(state), "first": position, "last": position,
-                                   "positions": [position], "states": [orjson.loads(state)]}
+    assert orjson.loads(value) == {
+        "key": key_of(state),
+        "first": position,
+        "last": position,
+        "positions": [position],
+        "states": [orjson.loads(state)],
+    }
 
 
-@pytest.mark.parametrize("context, key", [
-    ({"township": "dayu", "kind": "family"}, "dayu"),
-    ({"township": None}, "district"),
-    ({}, "district"),
-    ({"kind": "family", "township": "wangping"}, "wangping"),  # not first: read by decoding
-    ({"township": 'da"yu'}, 'da"yu'),  # an escape: read by decoding
-])
+@pytest.mark.parametrize(
+    "context, key",
+    [
+        ({"township": "dayu", "kind": "family"}, "dayu"),
+        ({"township": None}, "district"),
+        ({}, "district"),
+        ({"kind": "family", "township": "wangping"}, "wangping"),  # not first: read by decoding
+        ({"township": 'da"yu'}, 'da"yu'),  # an escape: read by decoding
+    ],
+)
 def test_the_key_of_a_state_is_its_context_township_or_the_district(context, key):
     # A member named "context" inside the event (no event has one) is not the state's.
-    state = orjson.dumps({"schema": 2, "event": {"note": '"context":{"township":"x"}', "context": {"township": "y"}},
-                         "context": context, "personal": {"event.note": "ab12"}})
+    state = orjson.dumps(
+        {
+            "schema": 2,
+            "event": {"note": '"context":{"township":"x"}', "context": {"township": "y"}},
+            "context": context,
+            "personal": {"event.note": "ab12"},
+        }
+    )
     assert key_of(state) == key == partition_of({"context": context})
 
 
@@ -83,9 +100,20 @@ def test_every_stored_event_of_the_demo_district_is_keyed_as_the_projections_key
 def test_no_personal_value_leaves_the_store(tmp_path):
     """Kafka keeps every record: the relay's messages hold the digests, never the values, which
     `tuoyu audit redact` must be able to erase (docs/personal-data.md)."""
-    event = {"event_id": "p-1", "type": "InstitutionFiled", "occurred_at": "2025-01-02T09:00:00+08:00",
-             "institution_id": "P-1", "name": "小树苗托育", "township": "dayu", "kind": "private", "slots": 20,
-             "inclusive": False, "address": "门头沟区新桥大街甲1号", "operator": "张三", "note": "联系电话 13800000000"}
+    event = {
+        "event_id": "p-1",
+        "type": "InstitutionFiled",
+        "occurred_at": "2025-01-02T09:00:00+08:00",
+        "institution_id": "P-1",
+        "name": "小树苗托育",
+        "township": "dayu",
+        "kind": "private",
+        "slots": 20,
+        "inclusive": False,
+        "address": "门头沟区新桥大街甲1号",
+        "operator": "张三",
+        "note": "联系电话 13800000000",
+    }
     with open_registry(Settings(data_dir=tmp_path, store=f"sqlite:///{tmp_path / 'tuoyu.db'}")) as registry:
         registry.record([event], "李四")
         stored = registry.recorder.select_states(0, 10)

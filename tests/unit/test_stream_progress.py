@@ -17,8 +17,9 @@ class Clock:
         return self.now
 
 
-def fold_all(rewinds: Rewinds, partition: int, offsets: list[int],
-             last: int | None) -> tuple[list[Verdict], int | None]:
+def fold_all(
+    rewinds: Rewinds, partition: int, offsets: list[int], last: int | None
+) -> tuple[list[Verdict], int | None]:
     """Feed offsets as the agent does: `last` moves on each record folded, and each SEEK is done."""
     verdicts = []
     for offset in offsets:
@@ -147,8 +148,12 @@ def event(key, value):
 
 def test_recovery_never_takes_a_part_back():
     held = {"a": {"position": 50}, "b": {"position": 10}}
-    batch = [event("a", {"position": 40}), event("b", {"position": 20}), event("c", {"position": 5}),
-             event("a", {"position": 50})]
+    batch = [
+        event("a", {"position": 40}),
+        event("b", {"position": 20}),
+        event("c", {"position": 5}),
+        event("a", {"position": 50}),
+    ]
     kept = list(keep_newest(batch, held))
     assert [(e.key, e.value["position"]) for e in kept] == [("b", 20), ("c", 5), ("a", 50)]
 

@@ -14,8 +14,13 @@ def test_without_settings_the_wall_has_no_prometheus_and_the_map_no_tiles(tmp_pa
 
 
 def test_the_prometheus_url_and_the_tile_url_come_from_the_environment(tmp_path):
-    settings = settings_from_env({"TUOYU_DATA_DIR": str(tmp_path), "TUOYU_PROMETHEUS_URL": "http://prom:9090/",
-                                  "TUOYU_MAP_TILE_URL": "https://tile.example/{z}/{x}/{y}.png"})
+    settings = settings_from_env(
+        {
+            "TUOYU_DATA_DIR": str(tmp_path),
+            "TUOYU_PROMETHEUS_URL": "http://prom:9090/",
+            "TUOYU_MAP_TILE_URL": "https://tile.example/{z}/{x}/{y}.png",
+        }
+    )
     assert settings.prometheus_url == "http://prom:9090"
     assert settings.map_tile_url == "https://tile.example/{z}/{x}/{y}.png"
 
@@ -25,9 +30,15 @@ def test_a_tile_url_without_z_x_and_y_is_refused_with_an_example(tmp_path):
         settings_from_env({"TUOYU_DATA_DIR": str(tmp_path), "TUOYU_MAP_TILE_URL": "https://tile.example/{z}.png"})
 
 
-@pytest.mark.parametrize("url, origin", [("https://a.example:8443/{z}/{x}/{y}.png", "https://a.example:8443"),
-                                         ("http://127.0.0.1:9/{z}/{x}/{y}", "http://127.0.0.1:9"),
-                                         ("/tiles/{z}/{x}/{y}.png", None), (None, None)])
+@pytest.mark.parametrize(
+    "url, origin",
+    [
+        ("https://a.example:8443/{z}/{x}/{y}.png", "https://a.example:8443"),
+        ("http://127.0.0.1:9/{z}/{x}/{y}", "http://127.0.0.1:9"),
+        ("/tiles/{z}/{x}/{y}.png", None),
+        (None, None),
+    ],
+)
 def test_the_map_allows_images_from_the_tile_server_origin_only(url, origin):
     assert _origin(url) == origin
 

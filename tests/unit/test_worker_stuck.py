@@ -11,14 +11,23 @@ from tuoyu.streams.worker import KpiWorker, WorkerConfig
 
 def gauges(worker: KpiWorker) -> dict[str, float]:
     registry = metrics_registry(worker.export.collector(worker.rewinds))
-    return {sample.name: sample.value for family in registry.collect() for sample in family.samples
-            if sample.name.startswith("childcare_projection_stuck")}
+    return {
+        sample.name: sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name.startswith("childcare_projection_stuck")
+    }
 
 
 def state(township: str) -> dict:
     """A stored state as a message carries it (decoded): only what reading it as a fact needs."""
-    return {"schema": 2, "timestamp": "2026-01-01T00:00:00+00:00", "personal": {}, "context": {"township": township},
-            "event": {"type": "TrainingCompleted", "occurred_at": "2025-01-01T10:00:00+08:00"}}
+    return {
+        "schema": 2,
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "personal": {},
+        "context": {"township": township},
+        "event": {"type": "TrainingCompleted", "occurred_at": "2025-01-01T10:00:00+08:00"},
+    }
 
 
 def raising_on(position: int):
@@ -26,14 +35,18 @@ def raising_on(position: int):
         if fact["position"] == position:
             raise ValueError(f"cannot fold {position}")
         part["position"] = fact["position"]
+
     return fold
 
 
 def test_a_fold_that_raises_holds_the_partition_and_sets_the_stuck_gauges_until_it_goes_through(caplog):
     worker = KpiWorker(WorkerConfig("127.0.0.1:1", topic="t"))
     assert gauges(worker) == {"childcare_projection_stuck": 0, "childcare_projection_stuck_position": 0}
-    reads = [Read(0, 10, "a", [5, 9], [state("a"), state("a")]), Read(0, 11, "a", [12], [state("a")]),
-             Read(1, 3, "b", [6], [state("b")])]
+    reads = [
+        Read(0, 10, "a", [5, 9], [state("a"), state("a")]),
+        Read(0, 11, "a", [12], [state("a")]),
+        Read(1, 3, "b", [6], [state("b")]),
+    ]
     folded = fold_batch({}, reads, raising_on(9))
     worker.note_stuck(folded)
     assert gauges(worker) == {"childcare_projection_stuck": 1, "childcare_projection_stuck_position": 9}

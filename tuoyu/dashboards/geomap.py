@@ -62,9 +62,9 @@ def gazetteer_json() -> str:
     return json.dumps(gazetteer(), ensure_ascii=False, indent=2) + "\n"
 
 
-def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
-    """Markers at the township centroids, sized by slots, coloured by status (promql.TOWNSHIP_STATUS)."""
-    markers = (
+def _markers() -> cb.MapLayerOptions:
+    """The township layer: one marker per township centroid, looked up in the gazetteer by name."""
+    return (
         cb.MapLayerOptions()
         .type("markers")
         .name("镇街")
@@ -86,6 +86,10 @@ def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
             }
         )
     )
+
+
+def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
+    """Markers at the township centroids, sized by slots, coloured by status (promql.TOWNSHIP_STATUS)."""
     return (
         geomap.Panel()
         .title(title)
@@ -120,6 +124,6 @@ def township_map(title: str, where: dm.GridPos) -> geomap.Panel:
         .view(_centre_view())
         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(False))
         .basemap(cb.MapLayerOptions().type("default").name("底图"))
-        .layers([markers])
+        .layers([_markers()])
         .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS))
     )

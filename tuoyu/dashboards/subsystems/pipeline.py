@@ -98,10 +98,10 @@ def alerts(config: Config) -> list[Alert]:
     ]
 
 
-def panels(config: Config) -> dict[str, list[Any]]:
-    lag_limit = config.rules.projection_lag_events
+def _scrape_targets() -> Any:
+    """Which of the platform's targets Prometheus reaches, with how long each scrape takes."""
     scrapes = [("状态", f"up{PLATFORM_JOBS}"), ("采集耗时（秒）", f"scrape_duration_seconds{PLATFORM_JOBS}")]
-    targets = instant_table(
+    return instant_table(
         "采集目标",
         scrapes,
         "instance",
@@ -111,33 +111,68 @@ def panels(config: Config) -> dict[str, list[Any]]:
         descending=False,
         description="Prometheus 能否采集 API 与各工作进程（up = 0 即停止）。",
     ).override_by_name("状态", [mapped(UP_NAMES, UP_COLOURS), cells("color-background")])
+
+
+def _headline(lag_limit: int) -> list[Any]:
+    """The top row: where the store is, the worst lag, failed scrapes and the pipeline's alerts."""
+    return [
+        big_stat(
+            "事件存储位置",
+            "max(childcare_events_recorded)",
+            grid(0, 0, 6, 6),
+            [(None, "blue")],
+            description="最新记录事件的位置（childcare_events_recorded）。",
+        ),
+        big_stat(
+            f"最大视图滞后（事件，告警阈值 {lag_limit}）",
+            f"max({LAG})",
+            grid(6, 0, 6, 6),
+            [(None, "green"), (1, "orange"), (lag_limit, "red")],
+            description="各视图落后最新记录事件的事件数；持续超过阈值触发 ProjectionLagging。",
+        ),
+        big_stat("采集失败的目标", f"count(up{PLATFORM_JOBS} == 0) or vector(0)", grid(12, 0, 6, 6), ANY_IS_BAD),
+        big_stat(
+            "管道告警",
+            'count(ALERTS{alertstate="firing",alertname=~"'
+            'ProjectionLagging|ProjectionStuck|ProjectionUnknownEvents|KpiMetricsAbsent"}) or vector(0)',
+            grid(18, 0, 6, 6),
+            ANY_IS_BAD,
+            description="ProjectionLagging、ProjectionStuck、ProjectionUnknownEvents 与 KpiMetricsAbsent "
+            "正在触发的个数。",
+        ),
+    ]
+
+
+def _streams() -> list[Any]:
+    """The relay and the Faust workers of the distributed deployment (empty when embedded)."""
+    return [
+        trend(
+            "中继滞后（事件）",
+            [("未发布到 Kafka", "max(childcare_events_recorded) - max(tuoyu_relay_position)")],
+            grid(0, 30, 8, 8),
+            description="已记录但中继尚未发布并获确认的事件数；持续增长说明中继或 Kafka 故障。",
+        ),
+        trend(
+            "中继失败轮次（每分钟）",
+            [("失败", "rate(tuoyu_relay_failed_rounds[$__rate_interval]) * 60")],
+            grid(8, 30, 8, 8),
+            description="中继发布失败后重试的次数（Kafka 不可达、投递失败）。",
+        ),
+        trend(
+            "工作进程应用事实（每秒）",
+            [("{{instance}}", f"rate(tuoyu_worker_facts_applied{WORKERS}[$__rate_interval])")],
+            grid(16, 30, 8, 8),
+            description="各 Faust 工作进程每秒折叠进表的事实数。",
+        ),
+    ]
+
+
+def panels(config: Config) -> dict[str, list[Any]]:
+    lag_limit = config.rules.projection_lag_events
     return {
         "tuoyu-pipeline": [
-            big_stat(
-                "事件存储位置",
-                "max(childcare_events_recorded)",
-                grid(0, 0, 6, 6),
-                [(None, "blue")],
-                description="最新记录事件的位置（childcare_events_recorded）。",
-            ),
-            big_stat(
-                f"最大视图滞后（事件，告警阈值 {lag_limit}）",
-                f"max({LAG})",
-                grid(6, 0, 6, 6),
-                [(None, "green"), (1, "orange"), (lag_limit, "red")],
-                description="各视图落后最新记录事件的事件数；持续超过阈值触发 ProjectionLagging。",
-            ),
-            big_stat("采集失败的目标", f"count(up{PLATFORM_JOBS} == 0) or vector(0)", grid(12, 0, 6, 6), ANY_IS_BAD),
-            big_stat(
-                "管道告警",
-                'count(ALERTS{alertstate="firing",alertname=~"'
-                'ProjectionLagging|ProjectionStuck|ProjectionUnknownEvents|KpiMetricsAbsent"}) or vector(0)',
-                grid(18, 0, 6, 6),
-                ANY_IS_BAD,
-                description="ProjectionLagging、ProjectionStuck、ProjectionUnknownEvents 与 KpiMetricsAbsent "
-                "正在触发的个数。",
-            ),
-            targets,
+            *_headline(lag_limit),
+            _scrape_targets(),
             trend("视图滞后（事件）", [("{{view}}", LAG)], grid(12, 6, 12, 8)),
             trend(
                 "存储与视图位置",
@@ -170,23 +205,6 @@ def panels(config: Config) -> dict[str, list[Any]]:
                 grid(16, 22, 8, 8),
                 unit="percentunit",
             ),
-            trend(
-                "中继滞后（事件）",
-                [("未发布到 Kafka", "max(childcare_events_recorded) - max(tuoyu_relay_position)")],
-                grid(0, 30, 8, 8),
-                description="已记录但中继尚未发布并获确认的事件数；持续增长说明中继或 Kafka 故障。",
-            ),
-            trend(
-                "中继失败轮次（每分钟）",
-                [("失败", "rate(tuoyu_relay_failed_rounds[$__rate_interval]) * 60")],
-                grid(8, 30, 8, 8),
-                description="中继发布失败后重试的次数（Kafka 不可达、投递失败）。",
-            ),
-            trend(
-                "工作进程应用事实（每秒）",
-                [("{{instance}}", f"rate(tuoyu_worker_facts_applied{WORKERS}[$__rate_interval])")],
-                grid(16, 30, 8, 8),
-                description="各 Faust 工作进程每秒折叠进表的事实数。",
-            ),
+            *_streams(),
         ]
     }

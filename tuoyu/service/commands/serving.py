@@ -31,7 +31,7 @@ def register(commands: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from tuoyu.service.alerting import ensure_webhook_secret, running_config, start_alerting
+    from tuoyu.service.alerting import ensure_webhook_secret, running_config
     from tuoyu.service.http.app import create_app
     from tuoyu.service.wiring import open_platform
 
@@ -45,32 +45,8 @@ def _serve(args: argparse.Namespace) -> int:
     token_file = settings.data_dir / "admin.token"
     if token_file.is_file():
         print(f"an admin token for trying the API is in {token_file}", flush=True)
-    stack = None
-    if args.alerting:
-        try:
-            stack = start_alerting(
-                settings.data_dir,
-                f"{args.host}:{args.port}",
-                args.prometheus_port,
-                args.alertmanager_port,
-                running_config(settings.tunables),
-                external_url=settings.external_url,
-            )
-            print(
-                f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
-                f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)",
-                flush=True,
-            )
-        except (OSError, RuntimeError, ValueError) as error:
-            print(f"alerting not started: {error}; the service runs without it", flush=True)
-    print(
-        f"托育服务监测预警平台 serving on {base}\n"
-        f"  wall page      {base}/  (no login; public map {base}/map)\n"
-        f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
-        f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
-        f"  health         {base}/healthz\n  API document   {base}/openapi.json",
-        flush=True,
-    )
+    stack = _start_alerting(args, settings, base) if args.alerting else None
+    _print_addresses(base)
     if stack is not None:
         import signal
 
@@ -94,3 +70,38 @@ def _serve(args: argparse.Namespace) -> int:
         if stack is not None:
             stack.stop()
     return 0
+
+
+def _start_alerting(args: argparse.Namespace, settings: Any, base: str) -> Any:
+    """Prometheus and Alertmanager beside the service, or None (said) when they cannot start."""
+    from tuoyu.service.alerting import running_config, start_alerting
+
+    try:
+        stack = start_alerting(
+            settings.data_dir,
+            f"{args.host}:{args.port}",
+            args.prometheus_port,
+            args.alertmanager_port,
+            running_config(settings.tunables),
+            external_url=settings.external_url,
+        )
+    except (OSError, RuntimeError, ValueError) as error:
+        print(f"alerting not started: {error}; the service runs without it", flush=True)
+        return None
+    print(
+        f"  Prometheus     {stack.prometheus_url}  (rules, alerts)\n"
+        f"  Alertmanager   {stack.alertmanager_url}  (posts to {base}/api/alerts/webhook)",
+        flush=True,
+    )
+    return stack
+
+
+def _print_addresses(base: str) -> None:
+    print(
+        f"托育服务监测预警平台 serving on {base}\n"
+        f"  wall page      {base}/  (no login; public map {base}/map)\n"
+        f"  KPI snapshot   {base}/api/kpi  (bearer token: .venv/bin/tuoyu token create --role auditor)\n"
+        f"  public registry {base}/api/registry\n  metrics        {base}/metrics\n"
+        f"  health         {base}/healthz\n  API document   {base}/openapi.json",
+        flush=True,
+    )
