@@ -36,32 +36,36 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.kafka import KafkaBroker
 from tests.support.ports import free_port
 from tuoyu.demo.synthetic import synthetic_events
+from tuoyu.projections.facts import fact_from_state
 from tuoyu.projections.fold import apply, new_part
 from tuoyu.service.config import Settings
 from tuoyu.service.wiring import open_registry, open_view_recorder
-from tuoyu.streams.messages import messages_of
+from tuoyu.streams.messages import Stored, messages_of
 from tuoyu.streams.relay import DEFAULT_BATCH, PARTITIONS, Relay, ensure_topic, new_producer
-from tuoyu.views.reading import read_facts
 
 TOPIC = "bench.events"
 RAW_TOPIC = "bench.raw"
 
 
-def record_history(settings: Settings, count: int) -> list[dict]:
+def record_history(settings: Settings, count: int) -> list[Stored]:
+    """Record `count` synthetic events; returns them as the relay reads them: (position, state)."""
     registry = open_registry(settings)
     try:
         events = list(synthetic_events(count, seed=5))
         for start in range(0, len(events), 1000):
             registry.record(events[start : start + 1000], "bench")
-        return list(read_facts(registry.recorder))
+        stored: list[Stored] = []
+        while page := registry.recorder.select_states(stored[-1][0] if stored else 0, 10_000):
+            stored.extend(page)
+        return stored
     finally:
         registry.close()
 
 
-def raw_production(bootstrap: str, facts: list[dict]) -> float:
+def raw_production(bootstrap: str, stored: list[Stored]) -> float:
     """kafka-python sending the relay's messages (the same rounds), prepared before the clock starts."""
     messages = [
-        m for start in range(0, len(facts), DEFAULT_BATCH) for m in messages_of(facts[start : start + DEFAULT_BATCH])
+        m for start in range(0, len(stored), DEFAULT_BATCH) for m in messages_of(stored[start : start + DEFAULT_BATCH])
     ]
     ensure_topic([bootstrap], RAW_TOPIC, PARTITIONS)
     producer = new_producer([bootstrap])
@@ -114,12 +118,12 @@ async def _raw_consumption(bootstrap: str, count: int, fold: bool) -> float:
             for records in batch.values():
                 for record in records:
                     message = orjson.loads(record.value)
-                    seen += len(message["facts"])
+                    seen += len(message["positions"])
                     if fold:
                         part = parts.get(message["key"]) or parts.setdefault(message["key"], new_part())
-                        for fact in message["facts"]:
-                            if fact["position"] > part["position"]:
-                                apply(part, fact)
+                        for position, state in zip(message["positions"], message["states"], strict=True):
+                            if position > part["position"]:
+                                apply(part, fact_from_state(position, state))
         return time.perf_counter() - started
     finally:
         await consumer.stop()
@@ -203,10 +207,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tuoyu-streams-bench-") as tmp:
         workdir = Path(tmp)
         settings = Settings(data_dir=workdir, store=f"sqlite:///{workdir / 'tuoyu.db'}")
-        facts = record_history(settings, args.events)
-        count = len(facts)
+        stored = record_history(settings, args.events)
+        count = len(stored)
         with KafkaBroker(workdir / "kafka", quick_start=False) as broker:
-            raw_seconds = raw_production(broker.bootstrap, facts)
+            raw_seconds = raw_production(broker.bootstrap, stored)
             relay_seconds, published = relay_publishing(broker.bootstrap, settings)
             assert published == count, (published, count)
             consume_seconds = asyncio.run(_raw_consumption(broker.bootstrap, count, fold=False))

@@ -363,13 +363,20 @@ def test_ranges_verified_by_worker_processes_agree_with_one_walk(history, store_
     app = open_registry(store_settings)
     try:
         walked = verify_store(app.recorder)
-        in_ranges = _verify_in_parallel(opener, 8, workers=3)  # ranges (0, 2], (2, 5], (5, 8]
+        # Ranges (0, 2] (checked by this process), (2, 5] and (5, 8] (by worker processes).
+        in_ranges = _verify_in_parallel(opener, app.recorder, 8, workers=3)
         assert in_ranges is not None and walked.intact
         assert (in_ranges.events, in_ranges.head) == (walked.events, walked.head)
         history.set_state(4, history.state(4).replace(b'"children":2', b'"children":12'))
-        assert _verify_in_parallel(opener, 8, workers=3) is None  # the range (2, 5] fails
+        assert _verify_in_parallel(opener, app.recorder, 8, workers=3) is None  # the range (2, 5] fails
         found = verify_store(app.recorder, parallel=opener, min_parallel=1)  # so one walk says where
         assert (found.finding.kind, found.finding.position) == ("modified", 4)
+        history.set_state(4, history.state(4).replace(b'"children":12', b'"children":2'))
+        assert _verify_in_parallel(opener, app.recorder, 8, workers=3) is not None
+        history.set_state(2, history.state(2).replace(b'"longquan"', b'"dayu"'))
+        assert _verify_in_parallel(opener, app.recorder, 8, workers=3) is None  # this process's range fails
+        found = verify_store(app.recorder, parallel=opener, min_parallel=1)
+        assert (found.finding.kind, found.finding.position) == ("modified", 2)
     finally:
         app.close()
 

@@ -207,8 +207,14 @@ def service_series(facts: list[dict], now: datetime) -> Series:
     }
 
 
+# A target's info series (its responsible units by name) goes with the target: the worker that
+# evaluates the target exports it, as it does the target's figures, so it is summed like them.
+PER_TARGET = frozenset({"childcare_target_info"})
+
+
 def is_info(metric: str) -> bool:
-    return metric.endswith("_info")
+    """A lookup series (names of townships, units, kinds...) that every worker exports whole."""
+    return metric.endswith("_info") and metric not in PER_TARGET
 
 
 def summed(scraped: list[Series]) -> Series:

@@ -67,7 +67,7 @@ def verify_store(
     events_end, chain_end = recorder.chain_extent()
     end = max(events_end, chain_end) if upto is None else upto
     if parallel is not None and not tree and end >= min_parallel and (os.cpu_count() or 1) > 1:
-        verdict = _verify_in_parallel(parallel, end, min(os.cpu_count() or 1, MAX_WORKERS))
+        verdict = _verify_in_parallel(parallel, recorder, end, min(os.cpu_count() or 1, MAX_WORKERS))
         if verdict is not None and checkpoint is None:
             return verdict
         if verdict is not None and checkpoint is not None and _agrees(recorder, verdict, checkpoint):
@@ -117,15 +117,19 @@ def _without_chain_table(recorder: Any) -> Verdict:
     )
 
 
-def _verify_in_parallel(open_store: Callable[[], Any], end: int, workers: int) -> Verdict | None:
-    """The verdict if every range is intact, else None (the caller then walks from the start)."""
+def _verify_in_parallel(open_store: Callable[[], Any], recorder: Any, end: int, workers: int) -> Verdict | None:
+    """The verdict if every range is intact, else None (the caller then walks from the start).
+
+    This process checks the first range itself, with the recorder it already has, while worker
+    processes check the others: one process fewer to start, and no core left idle waiting."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     bounds = [end * n // workers for n in range(workers + 1)]
     # spawn, not fork: the parent holds connection pools (and PostgreSQL pool threads).
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = list(pool.map(_verify_range, [open_store] * workers, bounds[:-1], bounds[1:]))
+    with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        others = pool.map(_verify_range, [open_store] * (workers - 1), bounds[1:-1], bounds[2:])
+        results = [_range_result(recorder, bounds[0], bounds[1]), *others]
     if not all(r[0] for r in results) or not _stamps_join(results):
         return None
     head = next((ChainRow(*r[2]) for r in reversed(results) if r[2] is not None), None)
@@ -147,18 +151,22 @@ def _stamps_join(results: list[tuple[Any, ...]]) -> bool:
 def _verify_range(open_store: Callable[[], Any], after: int, upto: int) -> tuple[Any, ...]:
     registry = open_store()
     try:
-        recorder = registry.recorder
-        start = recorder.select_chain_row_at_or_before(after) if after else None
-        verdict = verify(event_rows(recorder, upto, after), chain_rows(recorder, upto, after), start=start)
-        return (
-            verdict.intact,
-            verdict.events,
-            None if verdict.head is None else tuple(verdict.head),
-            verdict.first_stamp,
-            verdict.last_stamp,
-        )
+        return _range_result(registry.recorder, after, upto)
     finally:
         registry.close()
+
+
+def _range_result(recorder: Any, after: int, upto: int) -> tuple[Any, ...]:
+    """(intact, events, head, first stamp, last stamp) of the range (after, upto], picklable."""
+    start = recorder.select_chain_row_at_or_before(after) if after else None
+    verdict = verify(event_rows(recorder, upto, after), chain_rows(recorder, upto, after), start=start)
+    return (
+        verdict.intact,
+        verdict.events,
+        None if verdict.head is None else tuple(verdict.head),
+        verdict.first_stamp,
+        verdict.last_stamp,
+    )
 
 
 def checkpoint_of(verdict: Verdict) -> Checkpoint | None:
