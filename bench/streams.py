@@ -154,16 +154,21 @@ def worker_folding(bootstrap: str, count: int, workdir: Path) -> float:
         )
     try:
         first: tuple[float, float] | None = None
+        none_yet = time.perf_counter()  # the last scrape that saw nothing applied
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{log.read_text(errors='replace')[-3000:]}")
             applied = _applied(port)
             now = time.perf_counter()
-            if applied and first is None:
+            if not applied:
+                none_yet = now
+            elif first is None:
                 first = (now, applied)
             if applied >= count and first is not None:
-                return (now - first[0]) * count / max(count - first[1], 1)
+                if first[1] < count:  # from the first scrape that saw facts applied, scaled to all
+                    return (now - first[0]) * count / (count - first[1])
+                return now - none_yet  # all of them between two scrapes: at most this long
             time.sleep(0.2)  # each scrape costs the worker a little (renders every series): not too often
         raise RuntimeError("the worker did not apply every fact in 600 s")
     finally:
