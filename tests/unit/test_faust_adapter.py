@@ -74,3 +74,14 @@ def test_the_typed_record_decodes_the_relays_messages_with_the_orjson_codec():
     batch = FactBatch.loads(value, serializer=adapter.ORJSON)
     assert (batch.key, batch.first, batch.last, batch.positions, batch.states) == ("district", 7, 9, [7, 9], states)
     assert FactBatch._options.include_metadata is False  # the relay writes no Faust metadata
+
+
+def test_every_worker_keeps_reading_the_summaries_that_every_worker_writes():
+    """Faust's assignor makes a global table's partition a standby (read continuously) on every
+    worker but the one it is active on, unless synchronize_all_active_partitions is set; the
+    summaries are written by every worker, so without it one worker never saw the others'."""
+    from faust.assignor.partition_assignor import PartitionAssignor
+
+    worker = KpiWorker(WorkerConfig("127.0.0.1:1", topic="t"))
+    assert worker.summaries.is_global and worker.summaries.synchronize_all_active_partitions
+    assert "table.synchronize_all_active_partitions or table.use_partitioner" in source(PartitionAssignor)

@@ -143,10 +143,15 @@ class KpiWorker:
             help="per source partition, the offset of the last message folded",
         )
         # One partition, which every worker reads; written by the timer, to partition 0.
+        # Every worker writes it, so every worker must also keep reading it: without
+        # synchronize_all_active_partitions, Faust's assignor makes partition 0 active (not a
+        # standby) on one worker, which then never reads the others' summaries after its
+        # recovery; when that worker owned the district, its targets stayed stale for good.
         self.summaries = self.app.GlobalTable(
             SUMMARIES_TABLE,
             key_type=str,
             partitions=1,
+            synchronize_all_active_partitions=True,
             recovery_buffer_size=1,
             help="per-township summaries the district owner evaluates targets from",
         )
